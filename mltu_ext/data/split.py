@@ -1,0 +1,207 @@
+"""Train / validation / test splits that keep writers apart.
+
+Words by one writer on both sides make the validation score look better than
+it will be on new writers, so whole writers go to one side whenever the
+dataset knows them. The ``info`` dict records how the split was made; save it
+with the model.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mltu_ext.data.errors import DatasetError
+from mltu_ext.samples import Sample
+
+SIDES = ("train", "val", "test")
+# Split names a dataset may use, mapped onto SIDES.
+SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",
+                 "validation": "val", "dev": "val", "test": "test"}
+
+
+@dataclass
+class SplitResult:
+    """Samples per side and a JSON-able record of how they were chosen."""
+
+    train: list[Sample]
+    val: list[Sample]
+    test: list[Sample]
+    info: dict
+
+
+def _writers_of(samples: Iterable[Sample]) -> list[str]:
+    return sorted({s.writer for s in samples if s.writer is not None})
+
+
+def _info(method: str, seed: int | None, result: dict[str, list[Sample]], **extra) -> dict:
+    info = {"method": method, "seed": seed,
+            "counts": {side: len(result[side]) for side in SIDES}}
+    if all(s.writer is not None for side in SIDES for s in result[side]):
+        info["writers"] = {side: _writers_of(result[side]) for side in SIDES}
+    info.update(extra)
+    return info
+
+
+def _pick_writers(sizes: dict[str, int], order: list[str], target: float) -> list[str]:
+    """Writers from ``order`` whose sample counts add up close to ``target``.
+
+    Takes writers in the (seeded) order, skipping one when adding it would
+    overshoot the target by more than the gap it closes.
+    """
+    chosen, total = [], 0
+    for writer in order:
+        if total >= target:
+            break
+        if total + sizes[writer] - target <= target - total:
+            chosen.append(writer)
+            total += sizes[writer]
+    return chosen
+
+
+def split_by_writer(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
+                    seed: int) -> SplitResult:
+    """Whole writers per side, chosen in a seeded order, aiming at the sample fractions."""
+    sizes = Counter(s.writer for s in samples)
+    if None in sizes:
+        raise DatasetError(f"{sizes[None]} samples have no writer; cannot split by writer")
+    order = sorted(sizes)
+    random.Random(seed).shuffle(order)
+    side_of: dict[str, str] = {}
+    for side, fraction in (("test", test_fraction), ("val", val_fraction)):
+        if fraction <= 0:
+            continue
+        left = [w for w in order if w not in side_of]
+        chosen = _pick_writers(sizes, left, fraction * len(samples))
+        if not chosen and len(left) > 1:
+            # every writer overshoots: the smallest one is still better than none
+            chosen = [min(left, key=lambda w: sizes[w])]
+        if len(chosen) == len(left):
+            chosen = chosen[:-1]  # keep at least one writer for training
+        side_of.update(dict.fromkeys(chosen, side))
+    result = {side: [] for side in SIDES}
+    for sample in samples:
+        result[side_of.get(sample.writer, "train")].append(sample)
+    info = _info("writer", seed, result, val_fraction=val_fraction, test_fraction=test_fraction)
+    return SplitResult(**result, info=info)
+
+
+def split_random(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
+                 seed: int) -> SplitResult:
+    """A seeded random split of single samples (for datasets without writers)."""
+    order = list(range(len(samples)))
+    random.Random(seed).shuffle(order)
+
+    def count(fraction: float) -> int:
+        # at least one sample on a side that was asked for, when there is more than one
+        return max(1, round(fraction * len(samples))) if fraction > 0 and len(samples) > 1 else 0
+
+    n_test = count(test_fraction)
+    n_val = min(count(val_fraction), max(0, len(samples) - n_test - 1))
+    side_of = dict.fromkeys(order[:n_test], "test")
+    side_of.update(dict.fromkeys(order[n_test:n_test + n_val], "val"))
+    result = {side: [] for side in SIDES}
+    for index, sample in enumerate(samples):
+        result[side_of.get(index, "train")].append(sample)
+    info = _info("random", seed, result, val_fraction=val_fraction, test_fraction=test_fraction)
+    return SplitResult(**result, info=info)
+
+
+def _split_fresh(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
+                 seed: int) -> SplitResult:
+    """By writer when every sample has one (and there are enough writers), else random."""
+    known = sum(s.writer is not None for s in samples)
+    sides_wanted = 1 + (val_fraction > 0) + (test_fraction > 0)
+    writers = len({s.writer for s in samples})
+    if samples and known == len(samples) and writers >= sides_wanted:
+        return split_by_writer(samples, val_fraction, test_fraction, seed)
+    result = split_random(samples, val_fraction, test_fraction, seed)
+    if known == len(samples) and samples:
+        result.info["note"] = (f"only {writers} writer(s) for {sides_wanted} sides; split at "
+                               "random, so writers appear on both sides")
+    elif known:
+        result.info["note"] = (f"writers known for only {known} of {len(samples)} samples; "
+                               "split at random")
+    return result
+
+
+def split_given(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
+                seed: int) -> SplitResult:
+    """Use ``Sample.split``; a missing val (or asked-for test) side is cut from train."""
+    result = {side: [] for side in SIDES}
+    unassigned = 0
+    for sample in samples:
+        if sample.split is None:
+            unassigned += 1
+            continue
+        side = SPLIT_ALIASES.get(sample.split.lower())
+        if side is None:
+            raise DatasetError(f"{sample.source or sample.name}: unknown split "
+                               f"{sample.split!r}; expected train, val or test")
+        result[side].append(sample)
+    extra: dict = {"given_splits": sorted({s.split for s in samples if s.split})}
+    if unassigned:
+        # e.g. IAM lines that are in none of the task lists: not used, but counted
+        extra["unassigned"] = unassigned
+    cut_val = val_fraction if not result["val"] else 0.0
+    cut_test = test_fraction if not result["test"] else 0.0
+    if (cut_val > 0 or cut_test > 0) and result["train"]:
+        # fractions are of the whole dataset; the cut comes from train only
+        scale = len(samples) / len(result["train"])
+        cut = _split_fresh(result["train"], min(cut_val * scale, 0.9),
+                           min(cut_test * scale, 0.9), seed)
+        result["train"] = cut.train
+        result["val"] += cut.val
+        result["test"] += cut.test
+        extra["cut_from_train"] = {"method": cut.info["method"], "val": len(cut.val),
+                                   "test": len(cut.test)}
+    info = _info("given", seed, result, **extra)
+    return SplitResult(**result, info=info)
+
+
+def split_samples(samples: Sequence[Sample], val_fraction: float = 0.1, seed: int = 0,
+                  test_fraction: float = 0.0) -> SplitResult:
+    """Split ``samples`` into train / val / test.
+
+    Uses the dataset's own split when samples carry one; else whole writers per
+    side when every sample has a writer; else a seeded random split.
+
+    >>> samples = [Sample(str(i), writer=str(i % 5)) for i in range(50)]
+    >>> result = split_samples(samples, val_fraction=0.2, seed=1)
+    >>> result.info["method"], len(result.val), len(result.info["writers"]["val"])
+    ('writer', 10, 1)
+    """
+    if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
+        raise ValueError(f"fractions must be in [0, 1) with a sum below 1, got val "
+                         f"{val_fraction}, test {test_fraction}")
+    if any(s.split is not None for s in samples):
+        return split_given(samples, val_fraction, test_fraction, seed)
+    return _split_fresh(samples, val_fraction, test_fraction, seed)
+
+
+def split_by_writer_ids(samples: Sequence[Sample], val_writers: Iterable[str | int],
+                        test_writers: Iterable[str | int] = ()) -> SplitResult:
+    """Put the listed writers in val (and test), everyone else in train.
+
+    Writer ids are compared as strings, so ``[28, 29, 30]`` matches ``"28"``.
+    Raises DatasetError for a listed writer the dataset does not have.
+    """
+    val = {str(w) for w in val_writers}
+    test = {str(w) for w in test_writers}
+    if val & test:
+        raise DatasetError(f"writers in both val and test: {sorted(val & test)}")
+    present = set(_writers_of(samples))
+    if any(s.writer is None for s in samples):
+        raise DatasetError("some samples have no writer; cannot split by writer ids")
+    unknown = sorted((val | test) - present)
+    if unknown:
+        raise DatasetError(f"writer(s) {', '.join(unknown)} not in the dataset "
+                           f"({len(present)} writers: {', '.join(sorted(present)[:10])}...)")
+    result = {side: [] for side in SIDES}
+    for sample in samples:
+        side = "val" if sample.writer in val else "test" if sample.writer in test else "train"
+        result[side].append(sample)
+    info = _info("writer_ids", None, result)
+    return SplitResult(**result, info=info)
