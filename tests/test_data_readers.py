@@ -254,7 +254,7 @@ def test_generic_csv_without_writer(tmp_path):
 def test_image_txt_folder(tmp_path):
     write_png(tmp_path / "a" / "one.png")
     (tmp_path / "a" / "one.txt").write_text("first line\n")
-    write_png(tmp_path / "b" / "two.jpg".replace(".jpg", ".png"), shade=2)
+    write_png(tmp_path / "b" / "two.png", shade=2)
     (tmp_path / "b" / "two.txt").write_text("zwei")
     write_png(tmp_path / "b" / "orphan.png")
     dataset = load_dataset(tmp_path)
