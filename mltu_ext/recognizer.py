@@ -1,0 +1,61 @@
+"""The residual CNN + BiLSTM recogniser with a softmax over characters + blank."""
+
+from __future__ import annotations
+
+import keras
+
+from mltu_ext.augment_layer import HandwritingAugment
+from mltu_ext.config import AugmentConfig, ModelConfig
+from mltu_ext.residual_cnn import residual_block
+
+
+def build_recognizer(
+    cfg: ModelConfig, augment: AugmentConfig | None = None, seed: int | None = None
+) -> keras.Model:
+    """Build the model described by ``cfg`` (its vocabulary must be set).
+
+    Input: float32 (B, height, W, channels), pixels 0..255, dark ink on white,
+    any width W. Output: probabilities (B, W / time_scale, len(vocabulary) + 1),
+    blank last. With ``augment`` the model augments its input when training.
+
+    >>> cfg = ModelConfig(vocabulary="ab", filters=(8, 8), strides=((2, 2), (2, 1)),
+    ...                   lstm_units=(8,))
+    >>> build_recognizer(cfg).output_shape
+    (None, None, 3)
+    """
+    cfg.validate()
+    if not cfg.vocabulary:
+        raise ValueError("ModelConfig.vocabulary is empty: set it from the training labels")
+    inputs = keras.Input((cfg.height, None, cfg.channels), name="image")
+    x = inputs
+    if augment is not None and augment.enabled:
+        x = HandwritingAugment(
+            shear=augment.shear,
+            rotation_deg=augment.rotation_deg,
+            scale=augment.scale,
+            translate=augment.translate,
+            brightness=augment.brightness,
+            contrast=augment.contrast,
+            thickness_prob=augment.thickness_prob,
+            seed=seed,
+            name="augment",
+        )(x)
+    # ink becomes 1 and paper (and the white padding) 0, so zero padding in
+    # the convolutions matches the paper
+    x = keras.layers.Rescaling(-1.0 / 255.0, offset=1.0, name="normalize")(x)
+    for i, (filters, strides) in enumerate(zip(cfg.filters, cfg.strides, strict=True)):
+        x = residual_block(x, filters, strides, dropout=cfg.dropout if i % 2 else 0.0, name=f"res{i}")
+    height = cfg.height // cfg.height_scale
+    # B,H',W',C -> B,W',H',C -> B,W',H'*C: each column is one CTC time step
+    x = keras.layers.Permute((2, 1, 3), name="columns_first")(x)
+    x = keras.layers.Reshape((-1, height * cfg.filters[-1]), name="columns")(x)
+    for i, units in enumerate(cfg.lstm_units):
+        x = keras.layers.Bidirectional(
+            keras.layers.LSTM(units, return_sequences=True), name=f"blstm{i}"
+        )(x)
+        x = keras.layers.Dropout(cfg.dropout, name=f"blstm{i}_drop")(x)
+    # the softmax stays float32 under mixed precision so the CTC loss is stable
+    outputs = keras.layers.Dense(
+        len(cfg.vocabulary) + 1, activation="softmax", dtype="float32", name="output"
+    )(x)
+    return keras.Model(inputs, outputs, name="recognizer")
