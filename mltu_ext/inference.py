@@ -71,7 +71,8 @@ class OnnxRecognizer:
         try:
             self.session = ort.InferenceSession(str(self.path), providers=list(providers))
         except Exception as error:  # onnxruntime raises its own, unrelated exception types
-            raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({error})") from error
+            reason = " ".join(str(error).split())  # onnxruntime's messages span lines
+            raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({reason})") from error
         self.metadata = read_metadata(self.session, self.path)
         self.vocabulary: str = self.metadata["vocabulary"]
         self.blank_index = int(self.metadata["blank_index"])

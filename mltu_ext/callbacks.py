@@ -1,0 +1,75 @@
+"""Keras callbacks: time limit, learning-rate logging, resume state, ONNX export."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training once ``minutes`` of wall time have passed (checked each epoch and batch)."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.seconds = minutes * 60.0
+        self.start = 0.0
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self.start > self.seconds:
+            self.model.stop_training = True
+            self.stopped_early = True
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+    """Put the optimiser's learning rate into the epoch logs (and so the CSV log)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+class ResumeState(keras.callbacks.Callback):
+    """Save the whole model (with optimiser state) and the epoch count after every epoch.
+
+    ``last.keras`` + ``state.json`` in the model folder are what ``--resume`` reads.
+    """
+
+    def __init__(self, model_dir: str | Path):
+        super().__init__()
+        self.model_dir = Path(model_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        tmp = self.model_dir / "last.tmp.keras"
+        self.model.save(tmp)
+        tmp.replace(self.model_dir / "last.keras")
+        best = {k: float(v) for k, v in (logs or {}).items() if isinstance(v, int | float)}
+        state = {"epochs_done": epoch + 1, "logs": best}
+        (self.model_dir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+
+
+def read_resume_state(model_dir: str | Path) -> int:
+    """Epochs already trained in ``model_dir`` (0 when it has no state)."""
+    path = Path(model_dir) / "state.json"
+    if not path.is_file():
+        return 0
+    return int(json.loads(path.read_text())["epochs_done"])
+
+
+class ExportOnTrainEnd(keras.callbacks.Callback):
+    """Call ``export`` (e.g. ONNX export of the best checkpoint) when training ends."""
+
+    def __init__(self, export: Callable[[keras.Model], object]):
+        super().__init__()
+        self.export = export
+        self.result: object = None
+
+    def on_train_end(self, logs=None):
+        self.result = self.export(self.model)

@@ -1,0 +1,251 @@
+"""Train a recogniser from samples: vocabulary, caches, model, callbacks, export.
+
+``train(cfg, train_samples, val_samples)`` is the whole job that ``train.py``
+runs; the model folder it writes holds:
+
+- ``config.json``: the TrainConfig (with the vocabulary) that rebuilds the model
+- ``best.keras`` / ``last.keras``: best checkpoint by validation CER, and the
+  latest one with optimiser state (for ``--resume``)
+- ``log.csv``: one row per epoch; ``model.onnx``: the exported best model
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from mltu_ext.batching import make_batches
+from mltu_ext.callbacks import (
+    ExportOnTrainEnd,
+    LearningRateLogger,
+    ResumeState,
+    TimeLimit,
+    read_resume_state,
+)
+from mltu_ext.config import TrainConfig
+from mltu_ext.ctc_loss import CTCLoss
+from mltu_ext.export import export_onnx, model_metadata
+from mltu_ext.image_cache import ImageCache, build_cache
+from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
+from mltu_ext.recognizer import build_recognizer
+from mltu_ext.samples import Sample
+from mltu_ext.vocabulary import Vocabulary
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start with these inputs (named in the message)."""
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    onnx_path: Path | None
+    best_val_cer: float | None
+    epochs: int
+    history: dict = field(default_factory=dict)
+
+
+def choose_vocabulary(
+    cfg: TrainConfig, texts: Sequence[str], base: Vocabulary | None = None
+) -> Vocabulary:
+    """The config's vocabulary when set, else ``base`` grown by new characters, else sorted from ``texts``."""
+    if cfg.model.vocabulary:
+        return Vocabulary(cfg.model.vocabulary)
+    if base is not None:
+        return base.merged_with(texts)
+    return Vocabulary.from_texts(texts)
+
+
+def compile_model(model: keras.Model, cfg: TrainConfig, vocabulary: Vocabulary) -> None:
+    """Adam + CTC loss + CER/WER metrics (their state Keras tracks and resets)."""
+    space = vocabulary.chars.index(" ") if " " in vocabulary.chars else None
+    jit = cfg.jit_compile
+    if jit == "auto":
+        # XLA made CPU training slower with TensorFlow here; it pays off with JAX
+        jit = keras.backend.backend() == "jax"
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
+        loss=CTCLoss(vocabulary.blank_index),
+        metrics=[
+            CharacterErrorRate(vocabulary.blank_index),
+            WordErrorRate(vocabulary.blank_index, space),
+        ],
+        jit_compile=bool(jit),
+    )
+
+
+def transfer_weights(source: keras.Model, target: keras.Model, old_vocab: str, new_vocab: str) -> None:
+    """Copy weights layer by layer; the output layer keeps the old characters' rows.
+
+    New characters get the target's freshly initialised output weights; the
+    blank (last column in both) is copied across.
+    """
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        try:
+            old = source.get_layer(layer.name)
+        except ValueError:
+            continue
+        if layer.name != "output":
+            layer.set_weights(old.get_weights())
+            continue
+        kernel, bias = layer.get_weights()  # (units, C_new), (C_new,)
+        old_kernel, old_bias = old.get_weights()  # (units, C_old), (C_old,)
+        for i, char in enumerate(old_vocab):
+            j = new_vocab.index(char)
+            kernel[:, j], bias[j] = old_kernel[:, i], old_bias[i]
+        kernel[:, -1], bias[-1] = old_kernel[:, -1], old_bias[-1]
+        layer.set_weights([kernel, bias])
+
+
+def build_caches(
+    cfg: TrainConfig, vocabulary: Vocabulary, train_samples: Sequence[Sample], val_samples: Sequence[Sample],
+    cache_dir: str | Path | None = None,
+) -> tuple[ImageCache, ImageCache]:
+    """Decode both splits once (labels checked first; errors name the files)."""
+    height, width, steps = cfg.model.height, cfg.max_width, cfg.time_steps
+    train_cache = build_cache(train_samples, vocabulary, height, width, steps,
+                              cache_dir=cache_dir, desc="training images")
+    val_cache = build_cache(val_samples, vocabulary, height, width, steps,
+                            cache_dir=cache_dir, desc="validation images")
+    return train_cache, val_cache
+
+
+def train(
+    cfg: TrainConfig,
+    train_samples: Sequence[Sample],
+    val_samples: Sequence[Sample],
+    *,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    freeze_cnn: bool = False,
+    cache_dir: str | Path | None = None,
+    verbose: int | str = "auto",
+    export: bool = True,
+) -> TrainResult:
+    """Train on ``train_samples``, choose the model on ``val_samples``, export ONNX.
+
+    ``resume`` continues from ``last.keras`` in ``cfg.model_dir``;
+    ``init_from`` starts from another model folder (its sizes, its weights,
+    its vocabulary grown by any new characters); ``freeze_cnn`` keeps the
+    convolution weights fixed.
+    """
+    if not train_samples or not val_samples:
+        raise TrainingError(
+            f"need training and validation samples, got {len(train_samples)} and {len(val_samples)}"
+        )
+    model_dir = Path(cfg.model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    texts = [s.text for s in train_samples] + [s.text for s in val_samples]
+    initial_epoch = 0
+    source_model = None
+    if resume:
+        saved = model_dir / "config.json"
+        if not (model_dir / "last.keras").is_file() or not saved.is_file():
+            raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
+        cfg.model = TrainConfig.load(saved).model
+        initial_epoch = read_resume_state(model_dir)
+    elif init_from is not None:
+        source_dir = Path(init_from)
+        if not (source_dir / "config.json").is_file():
+            raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
+        source_cfg = TrainConfig.load(source_dir / "config.json")
+        weights = source_dir / "best.keras"
+        if not weights.is_file():
+            raise TrainingError(f"{source_dir}: no best.keras to start from")
+        old_vocab = source_cfg.model.vocabulary
+        cfg.model = source_cfg.model
+        cfg.model.vocabulary = Vocabulary(old_vocab).merged_with(texts).chars
+        source_model = keras.saving.load_model(weights, compile=False)
+    vocabulary = choose_vocabulary(cfg, texts)
+    cfg.model.vocabulary = vocabulary.chars
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy(
+            "mixed_bfloat16" if cfg.mixed_precision == "bfloat16" else "mixed_float16"
+        )
+    cfg.validate()
+    cfg.save(model_dir / "config.json")
+
+    train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, cache_dir)
+    keras.utils.set_random_seed(cfg.seed)
+    if resume:
+        model = keras.saving.load_model(model_dir / "last.keras")
+    else:
+        model = build_recognizer(cfg.model, cfg.augment, seed=cfg.seed)
+        if source_model is not None:
+            transfer_weights(source_model, model, old_vocab, vocabulary.chars)
+        if freeze_cnn:
+            for layer in model.layers:
+                if layer.name.startswith("res"):
+                    layer.trainable = False
+        compile_model(model, cfg, vocabulary)
+
+    callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
+    train_data = make_batches(train_cache, cfg.batch_size, True, cfg.seed, cfg.model.channels)
+    val_data = make_batches(val_cache, cfg.batch_size, False, cfg.seed, cfg.model.channels)
+    history = model.fit(
+        train_data,
+        validation_data=val_data,
+        epochs=cfg.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,  # the batches are shuffled already
+    )
+    logs = history.history
+    best = min(logs["val_CER"]) if logs.get("val_CER") else None
+    exporter = next((c for c in callbacks if isinstance(c, ExportOnTrainEnd)), None)
+    onnx_path = exporter.result if exporter is not None else None
+    summary = {"best_val_CER": best, "epochs": initial_epoch + len(logs.get("loss", [])),
+               "train_samples": len(train_samples), "val_samples": len(val_samples)}
+    (model_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return TrainResult(model_dir, onnx_path, best, summary["epochs"], logs)
+
+
+def _callbacks(
+    cfg: TrainConfig, model_dir: Path, resume: bool, vocabulary: Vocabulary, val_cache: ImageCache,
+    export: bool,
+) -> list[keras.callbacks.Callback]:
+    callbacks: list[keras.callbacks.Callback] = [
+        LearningRateLogger(),
+        keras.callbacks.ModelCheckpoint(
+            model_dir / "best.keras", monitor="val_CER", mode="min", save_best_only=True
+        ),
+        ResumeState(model_dir),
+        keras.callbacks.EarlyStopping(
+            monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_CER", mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience,
+            min_lr=cfg.min_learning_rate, verbose=1,
+        ),
+        keras.callbacks.CSVLogger(str(model_dir / "log.csv"), append=resume),
+    ]
+    if cfg.max_minutes:
+        callbacks.append(TimeLimit(cfg.max_minutes))
+    if cfg.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(model_dir / "tensorboard")))
+    if export:
+        # a few real validation images make the export check meaningful
+        check = val_cache.images[:8].astype(np.float32)[..., None]
+        if cfg.model.channels == 3:
+            check = np.repeat(check, 3, axis=-1)
+        callbacks.append(ExportOnTrainEnd(lambda _model: export_best(cfg, model_dir, check)))
+    return callbacks
+
+
+def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
+    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
+    model_dir = Path(model_dir)
+    model = keras.saving.load_model(model_dir / "best.keras", compile=False)
+    metadata = model_metadata(
+        cfg.model.vocabulary, cfg.model.height, cfg.model.channels, cfg.model.time_scale,
+        train_width=cfg.max_width, split=cfg.split,
+    )
+    return export_onnx(model, model_dir / "model.onnx", metadata, check_images)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up a fresh machine (Python 3.11): handwriting fonts and an English word
+# list from Debian packages (for the embedded training data), a virtualenv in
+# .venv, the package with its dependencies, and mltu without its Jupyter pins.
+# Safe to run again: what is already there is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES="fonts-dancingscript fonts-kaushanscript fonts-breip fonts-comic-neue \
+fonts-dkg-handwriting fonts-kristi fonts-ecolier-court fonts-sjfonts fonts-rufscript \
+fonts-femkeklaver fonts-lobster fonts-leckerli-one wamerican"
+
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in $DEBIAN_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+fi
+if [ -n "$missing" ]; then
+  SUDO=""
+  [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
+    echo "installing fonts and word list:$missing"
+    $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+      || echo "warning: could not install$missing; the renderer falls back to OpenCV's fonts"
+  else
+    echo "note: cannot install$missing here; the renderer falls back to OpenCV's fonts and a built-in word list"
+  fi
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+# mltu 1.2.5 pins qqdm==0.0.7, which drags in Jupyter (~90 packages); its code
+# needs only what the line above installed
+.venv/bin/python -m pip install -q --no-deps "mltu==1.2.5"
+echo "ready: .venv/bin/python train.py --help"

@@ -1,0 +1,74 @@
+"""Shared fixtures: tiny word images drawn with OpenCV and a tiny trained model."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+# oneDNN kernels of TensorFlow 2.21 crashed on these models; set before TF loads
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2
+import numpy as np
+import pytest
+
+WORDS = ["cat", "dog", "sun", "red", "sky", "tree", "moon", "blue", "apple", "hello", "cab", "bed"]
+
+
+def draw_word(text: str, height: int = 32, thickness: int = 2) -> np.ndarray:
+    """A word in OpenCV's plain font, dark on white (H, W) uint8."""
+    width = 16 * len(text) + 12
+    image = np.full((height, width), 255, np.uint8)
+    cv2.putText(image, text, (4, height - 9), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 0, thickness)
+    return image
+
+
+def write_word_dataset(folder: Path, count: int = 96, writers: int = 4) -> Path:
+    """Images + labels.csv (file_name,text,writer_id) in ``folder``; returns the CSV."""
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(count):
+        text = WORDS[i % len(WORDS)]
+        cv2.imwrite(str(folder / "img" / f"{i:03d}.png"), draw_word(text, thickness=1 + i % 2))
+        rows.append((f"img/{i:03d}.png", text, f"w{i % writers}"))
+    labels = folder / "labels.csv"
+    with labels.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file_name", "text", "writer_id"])
+        writer.writerows(rows)
+    return labels
+
+
+def tiny_config(model_dir: Path, epochs: int = 3):
+    """A model small enough to train in seconds on two cores."""
+    from mltu_ext.config import ModelConfig, TrainConfig
+
+    return TrainConfig(
+        model=ModelConfig(height=32, filters=(8, 16), strides=((2, 2), (2, 1)), lstm_units=(24,), dropout=0.0),
+        max_width=128,
+        batch_size=16,
+        epochs=epochs,
+        learning_rate=3e-3,
+        model_dir=str(model_dir),
+        seed=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def word_dataset(tmp_path_factory) -> Path:
+    return write_word_dataset(tmp_path_factory.mktemp("words"))
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory, word_dataset):
+    """(TrainResult, train samples, val samples) of a tiny model trained a few epochs."""
+    from mltu_ext.data import load_dataset, split_samples
+    from mltu_ext.training import train
+
+    samples = load_dataset(str(word_dataset)).samples
+    parts = split_samples(samples, val_fraction=0.25, seed=0)
+    cfg = tiny_config(tmp_path_factory.mktemp("model"))
+    result = train(cfg, parts.train, parts.val, verbose=0)
+    return result, parts.train, parts.val

@@ -1,0 +1,141 @@
+"""Train a handwriting recogniser and export it to ONNX.
+
+    python train.py                                  # embedded rendered handwriting
+    python train.py --dataset Datasets/IAM_Words     # any format mltu_ext.data reads
+    python train.py --dataset labels.csv --val-writers 28,29,30 --max-minutes 30
+    python train.py --resume --model-dir Models/words_20260101-120000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+SYNTHETIC_DIR = Path("Datasets") / "synthetic_words"
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from mltu_ext.data.cli_args import add_dataset_arguments
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dataset_arguments(parser, required=False)
+    parser.add_argument("--config", metavar="JSON", help="start from this config.json instead of configs.py")
+    parser.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
+    parser.add_argument("--max-width", type=int, help="training image width in pixels (padded)")
+    parser.add_argument("--height", type=int, help="model input height in pixels")
+    parser.add_argument("--synthetic-samples", type=int, help="size of the rendered default dataset")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--no-augment", action="store_true", help="train without random augmentation")
+    parser.add_argument("--mixed-precision", choices=["bfloat16", "float16"])
+    parser.add_argument("--jit", choices=["auto", "on", "off"], default=None, help="XLA compilation")
+    parser.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
+    parser.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
+    parser.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
+    parser.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
+    parser.add_argument("--check", action="store_true", help="print the dataset report and exit")
+    parser.add_argument("--cache-dir", default=str(Path("Datasets") / ".cache"),
+                        help="where decoded images are cached between runs ('' to disable)")
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    return parser.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace):
+    """The TrainConfig: configs.py's default (or --config) with the options applied."""
+    from configs import default_config
+    from mltu_ext.config import TrainConfig
+
+    cfg = TrainConfig.load(args.config) if args.config else default_config()
+    if args.config:
+        cfg.model.vocabulary = ""  # chosen again from this run's labels
+    simple = {
+        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "max_minutes": args.max_minutes, "max_width": args.max_width, "seed": args.seed,
+        "synthetic_samples": args.synthetic_samples, "mixed_precision": args.mixed_precision,
+        "dataset": args.dataset, "dataset_format": args.format,
+    }
+    for name, value in simple.items():
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.height is not None:
+        cfg.model.height = args.height
+    if args.jit is not None:
+        cfg.jit_compile = {"auto": "auto", "on": True, "off": False}[args.jit]
+    cfg.augment.enabled = cfg.augment.enabled and not args.no_augment
+    cfg.tensorboard = cfg.tensorboard or args.tensorboard
+    cfg.val_fraction = args.val_fraction
+    name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
+    cfg.model_dir = args.model_dir or str(Path("Models") / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
+    return cfg
+
+
+def load_data(cfg, args: argparse.Namespace):
+    """The dataset named by the options, or the embedded rendered words."""
+    from mltu_ext.data import load_dataset
+    from mltu_ext.data.cli_args import load_from_args
+
+    if cfg.dataset:
+        return load_from_args(args)
+    from mltu_ext.synth.dataset import build_synthetic_dataset
+
+    folder = build_synthetic_dataset(
+        SYNTHETIC_DIR, cfg.synthetic_samples, seed=cfg.synthetic_seed, val_fraction=cfg.val_fraction
+    )
+    labels = Path(folder) / "labels.csv" if Path(folder).is_dir() else Path(folder)
+    return load_dataset(str(labels), fmt="generic_csv")
+
+
+def run(cfg, args: argparse.Namespace):
+    """Load, split, check and train; returns the TrainResult."""
+    from mltu_ext.data import check_samples
+    from mltu_ext.data.cli_args import split_from_args
+    from mltu_ext.training import train
+
+    dataset = load_data(cfg, args)
+    print(dataset.summary() if hasattr(dataset, "summary") else f"{len(dataset.samples)} samples")
+    parts = split_from_args(args, dataset)
+    cfg.split = parts.info
+    print(f"split: {len(parts.train)} training, {len(parts.val)} validation samples ({parts.info.get('method')})")
+    if args.check:
+        report = check_samples(dataset.samples, height=cfg.model.height,
+                               max_steps=cfg.time_steps)
+        print(report.to_text())
+        return None
+    result = train(
+        cfg, parts.train, parts.val,
+        resume=args.resume, init_from=args.init_from, freeze_cnn=args.freeze_cnn,
+        cache_dir=args.cache_dir or None, verbose=2 if args.quiet else "auto",
+    )
+    print(f"model folder: {result.model_dir}")
+    if result.best_val_cer is not None:
+        print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")
+    if result.onnx_path:
+        print(f"ONNX model: {result.onnx_path}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    # oneDNN's CPU kernels crashed (segfault) on this model with TensorFlow
+    # 2.21; must be set before TensorFlow is imported
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = get_args(argv)
+    from mltu_ext.errors import user_errors
+
+    try:
+        cfg = config_from_args(args)
+        run(cfg, args)
+    except user_errors(training=True) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
