@@ -1,9 +1,9 @@
 """Recognise handwriting in images with a trained ONNX model (no TensorFlow needed).
 
-    python inferenceModel.py --image word.png
-    python inferenceModel.py --image scans/ more.png --model Models/my_model
-    python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
-    python inferenceModel.py --dataset labels.csv --index 12
+python inferenceModel.py --image word.png
+python inferenceModel.py --image scans/ more.png --model Models/my_model
+python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
+python inferenceModel.py --dataset labels.csv --index 12
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--image", nargs="+", metavar="PATH", help="image files or folders of images")
     parser.add_argument("--model", help="model folder or .onnx file (default: the newest under Models/)")
     parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)

@@ -12,7 +12,9 @@ from mltu_ext.config import AugmentConfig, ModelConfig
 from mltu_ext.recognizer import build_recognizer
 
 
-def train_model(cfg: ModelConfig, augment: AugmentConfig | None = None, seed: int | None = None) -> keras.Model:
+def train_model(
+    cfg: ModelConfig, augment: AugmentConfig | None = None, seed: int | None = None
+) -> keras.Model:
     """Build the model for ``cfg`` (``cfg.vocabulary`` must be set).
 
     Input float32 (batch, height, width, channels) pixels 0..255; output

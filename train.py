@@ -1,9 +1,9 @@
 """Train a handwriting recogniser and export it to ONNX.
 
-    python train.py                                  # embedded rendered handwriting
-    python train.py --dataset Datasets/IAM_Words     # any format mltu_ext.data reads
-    python train.py --dataset labels.csv --val-writers 28,29,30 --max-minutes 30
-    python train.py --resume --model-dir Models/words_20260101-120000
+python train.py                                  # embedded rendered handwriting
+python train.py --dataset Datasets/IAM_Words     # any format mltu_ext.data reads
+python train.py --dataset labels.csv --val-writers 28,29,30 --max-minutes 30
+python train.py --resume --model-dir Models/words_20260101-120000
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ SYNTHETIC_DIR = Path("Datasets") / "synthetic_words"
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     from mltu_ext.data.cli_args import add_dataset_arguments
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_dataset_arguments(parser, required=False)
     parser.add_argument("--config", metavar="JSON", help="start from this config.json instead of configs.py")
     parser.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
@@ -40,8 +42,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
     parser.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
     parser.add_argument("--check", action="store_true", help="print the dataset report and exit")
-    parser.add_argument("--cache-dir", default=str(Path("Datasets") / ".cache"),
-                        help="where decoded images are cached between runs ('' to disable)")
+    parser.add_argument(
+        "--cache-dir",
+        default=str(Path("Datasets") / ".cache"),
+        help="where decoded images are cached between runs ('' to disable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
     return parser.parse_args(argv)
 
@@ -55,10 +60,16 @@ def config_from_args(args: argparse.Namespace):
     if args.config:
         cfg.model.vocabulary = ""  # chosen again from this run's labels
     simple = {
-        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "max_minutes": args.max_minutes, "max_width": args.max_width, "seed": args.seed,
-        "synthetic_samples": args.synthetic_samples, "mixed_precision": args.mixed_precision,
-        "dataset": args.dataset, "dataset_format": args.format,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "max_minutes": args.max_minutes,
+        "max_width": args.max_width,
+        "seed": args.seed,
+        "synthetic_samples": args.synthetic_samples,
+        "mixed_precision": args.mixed_precision,
+        "dataset": args.dataset,
+        "dataset_format": args.format,
     }
     for name, value in simple.items():
         if value is not None:
@@ -101,16 +112,23 @@ def run(cfg, args: argparse.Namespace):
     print(dataset.summary() if hasattr(dataset, "summary") else f"{len(dataset.samples)} samples")
     parts = split_from_args(args, dataset)
     cfg.split = parts.info
-    print(f"split: {len(parts.train)} training, {len(parts.val)} validation samples ({parts.info.get('method')})")
+    print(
+        f"split: {len(parts.train)} training, {len(parts.val)} validation samples "
+        f"({parts.info.get('method')})"
+    )
     if args.check:
-        report = check_samples(dataset.samples, height=cfg.model.height,
-                               max_steps=cfg.time_steps)
+        report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
         print(report.to_text())
         return None
     result = train(
-        cfg, parts.train, parts.val,
-        resume=args.resume, init_from=args.init_from, freeze_cnn=args.freeze_cnn,
-        cache_dir=args.cache_dir or None, verbose=2 if args.quiet else "auto",
+        cfg,
+        parts.train,
+        parts.val,
+        resume=args.resume,
+        init_from=args.init_from,
+        freeze_cnn=args.freeze_cnn,
+        cache_dir=args.cache_dir or None,
+        verbose=2 if args.quiet else "auto",
     )
     print(f"model folder: {result.model_dir}")
     if result.best_val_cer is not None:

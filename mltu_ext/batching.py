@@ -39,9 +39,7 @@ def tf_dataset(cache: ImageCache, batch_size: int, training: bool, seed: int = 0
 class ArrayBatches(keras.utils.PyDataset):
     """The same batches without TensorFlow (for the JAX and PyTorch backends)."""
 
-    def __init__(
-        self, cache: ImageCache, batch_size: int, training: bool, seed: int = 0, channels: int = 1
-    ):
+    def __init__(self, cache: ImageCache, batch_size: int, training: bool, seed: int = 0, channels: int = 1):
         super().__init__(workers=1, use_multiprocessing=False)
         self.cache = cache
         self.batch_size = batch_size

@@ -16,7 +16,12 @@ def user_errors(training: bool = False) -> tuple[type[BaseException], ...]:
     from mltu_ext.vocabulary import LabelError
 
     errors: tuple[type[BaseException], ...] = (
-        ConfigError, DatasetError, ImageReadError, ModelLoadError, LabelError, FileNotFoundError,
+        ConfigError,
+        DatasetError,
+        ImageReadError,
+        ModelLoadError,
+        LabelError,
+        FileNotFoundError,
     )
     if training:
         from mltu_ext.export import ExportMismatchError

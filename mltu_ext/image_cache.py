@@ -52,9 +52,7 @@ def sample_pixels(sample: Sample) -> np.ndarray:
     return read_gray(sample.path)
 
 
-def encode_labels(
-    samples: Sequence[Sample], vocabulary: Vocabulary, time_steps: int
-) -> np.ndarray:
+def encode_labels(samples: Sequence[Sample], vocabulary: Vocabulary, time_steps: int) -> np.ndarray:
     """Labels as (N, L) int32 padded with -1; every problem is reported at once.
 
     Raises LabelError listing each empty label, unknown character and label

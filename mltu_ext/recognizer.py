@@ -50,9 +50,7 @@ def build_recognizer(
     x = keras.layers.Permute((2, 1, 3), name="columns_first")(x)
     x = keras.layers.Reshape((-1, height * cfg.filters[-1]), name="columns")(x)
     for i, units in enumerate(cfg.lstm_units):
-        x = keras.layers.Bidirectional(
-            keras.layers.LSTM(units, return_sequences=True), name=f"blstm{i}"
-        )(x)
+        x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"blstm{i}")(x)
         x = keras.layers.Dropout(cfg.dropout, name=f"blstm{i}_drop")(x)
     # the softmax stays float32 under mixed precision so the CTC loss is stable
     outputs = keras.layers.Dense(

@@ -22,21 +22,28 @@ def residual_block(
     strided convolution projects the skip path when the shape changes.
     """
     y = keras.layers.Conv2D(
-        filters, 3, strides=strides, padding="same", use_bias=False,
-        kernel_initializer="he_uniform", name=f"{name}_conv1",
+        filters,
+        3,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_uniform",
+        name=f"{name}_conv1",
     )(x)
     y = keras.layers.BatchNormalization(name=f"{name}_bn1")(y)
     y = keras.layers.LeakyReLU(negative_slope=0.1, name=f"{name}_act1")(y)
     y = keras.layers.Conv2D(
-        filters, 3, padding="same", use_bias=False,
-        kernel_initializer="he_uniform", name=f"{name}_conv2",
+        filters,
+        3,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_uniform",
+        name=f"{name}_conv2",
     )(y)
     y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
     skip = x
     if tuple(strides) != (1, 1) or x.shape[-1] != filters:
-        skip = keras.layers.Conv2D(
-            filters, 1, strides=strides, padding="same", name=f"{name}_skip"
-        )(x)
+        skip = keras.layers.Conv2D(filters, 1, strides=strides, padding="same", name=f"{name}_skip")(x)
     y = keras.layers.Add(name=f"{name}_add")([y, skip])
     y = keras.layers.LeakyReLU(negative_slope=0.1, name=f"{name}_act2")(y)
     if dropout > 0:

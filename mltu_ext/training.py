@@ -50,9 +50,7 @@ class TrainResult:
     history: dict = field(default_factory=dict)
 
 
-def choose_vocabulary(
-    cfg: TrainConfig, texts: Sequence[str], base: Vocabulary | None = None
-) -> Vocabulary:
+def choose_vocabulary(cfg: TrainConfig, texts: Sequence[str], base: Vocabulary | None = None) -> Vocabulary:
     """The config's vocabulary when set, else ``base`` grown by new characters, else sorted from ``texts``."""
     if cfg.model.vocabulary:
         return Vocabulary(cfg.model.vocabulary)
@@ -105,15 +103,20 @@ def transfer_weights(source: keras.Model, target: keras.Model, old_vocab: str, n
 
 
 def build_caches(
-    cfg: TrainConfig, vocabulary: Vocabulary, train_samples: Sequence[Sample], val_samples: Sequence[Sample],
+    cfg: TrainConfig,
+    vocabulary: Vocabulary,
+    train_samples: Sequence[Sample],
+    val_samples: Sequence[Sample],
     cache_dir: str | Path | None = None,
 ) -> tuple[ImageCache, ImageCache]:
     """Decode both splits once (labels checked first; errors name the files)."""
     height, width, steps = cfg.model.height, cfg.max_width, cfg.time_steps
-    train_cache = build_cache(train_samples, vocabulary, height, width, steps,
-                              cache_dir=cache_dir, desc="training images")
-    val_cache = build_cache(val_samples, vocabulary, height, width, steps,
-                            cache_dir=cache_dir, desc="validation images")
+    train_cache = build_cache(
+        train_samples, vocabulary, height, width, steps, cache_dir=cache_dir, desc="training images"
+    )
+    val_cache = build_cache(
+        val_samples, vocabulary, height, width, steps, cache_dir=cache_dir, desc="validation images"
+    )
     return train_cache, val_cache
 
 
@@ -202,14 +205,22 @@ def train(
     best = min(logs["val_CER"]) if logs.get("val_CER") else None
     exporter = next((c for c in callbacks if isinstance(c, ExportOnTrainEnd)), None)
     onnx_path = exporter.result if exporter is not None else None
-    summary = {"best_val_CER": best, "epochs": initial_epoch + len(logs.get("loss", [])),
-               "train_samples": len(train_samples), "val_samples": len(val_samples)}
+    summary = {
+        "best_val_CER": best,
+        "epochs": initial_epoch + len(logs.get("loss", [])),
+        "train_samples": len(train_samples),
+        "val_samples": len(val_samples),
+    }
     (model_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return TrainResult(model_dir, onnx_path, best, summary["epochs"], logs)
 
 
 def _callbacks(
-    cfg: TrainConfig, model_dir: Path, resume: bool, vocabulary: Vocabulary, val_cache: ImageCache,
+    cfg: TrainConfig,
+    model_dir: Path,
+    resume: bool,
+    vocabulary: Vocabulary,
+    val_cache: ImageCache,
     export: bool,
 ) -> list[keras.callbacks.Callback]:
     callbacks: list[keras.callbacks.Callback] = [
@@ -222,8 +233,12 @@ def _callbacks(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
         keras.callbacks.ReduceLROnPlateau(
-            monitor="val_CER", mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience,
-            min_lr=cfg.min_learning_rate, verbose=1,
+            monitor="val_CER",
+            mode="min",
+            factor=cfg.lr_factor,
+            patience=cfg.lr_patience,
+            min_lr=cfg.min_learning_rate,
+            verbose=1,
         ),
         keras.callbacks.CSVLogger(str(model_dir / "log.csv"), append=resume),
     ]
@@ -245,7 +260,11 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
     model_dir = Path(model_dir)
     model = keras.saving.load_model(model_dir / "best.keras", compile=False)
     metadata = model_metadata(
-        cfg.model.vocabulary, cfg.model.height, cfg.model.channels, cfg.model.time_scale,
-        train_width=cfg.max_width, split=cfg.split,
+        cfg.model.vocabulary,
+        cfg.model.height,
+        cfg.model.channels,
+        cfg.model.time_scale,
+        train_width=cfg.max_width,
+        split=cfg.split,
     )
     return export_onnx(model, model_dir / "model.onnx", metadata, check_images)

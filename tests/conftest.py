@@ -46,7 +46,9 @@ def tiny_config(model_dir: Path, epochs: int = 3):
     from mltu_ext.config import ModelConfig, TrainConfig
 
     return TrainConfig(
-        model=ModelConfig(height=32, filters=(8, 16), strides=((2, 2), (2, 1)), lstm_units=(24,), dropout=0.0),
+        model=ModelConfig(
+            height=32, filters=(8, 16), strides=((2, 2), (2, 1)), lstm_units=(24,), dropout=0.0
+        ),
         max_width=128,
         batch_size=16,
         epochs=epochs,

@@ -39,8 +39,11 @@ def test_missing_image_is_named(tmp_path):
 
 
 def test_empty_and_unknown_labels_are_all_reported(tmp_path):
-    samples = [_sample(tmp_path, "a.png", "cat"), _sample(tmp_path, "b.png", "cät"),
-               Sample(text="", path=str(tmp_path / "a.png"))]
+    samples = [
+        _sample(tmp_path, "a.png", "cat"),
+        _sample(tmp_path, "b.png", "cät"),
+        Sample(text="", path=str(tmp_path / "a.png")),
+    ]
     with pytest.raises(LabelError) as error:
         build_cache(samples, Vocabulary("act"), 32, 128, 16)
     message = str(error.value)
@@ -71,7 +74,9 @@ def test_onnx_without_metadata_is_one_line(tmp_path):
 
     node = helper.make_node("Identity", ["image"], ["out"])
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 32, 32, 1])],
+        [node],
+        "g",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 32, 32, 1])],
         [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 32, 32, 1])],
     )
     path = tmp_path / "plain.onnx"
@@ -92,8 +97,17 @@ def test_train_script_reports_bad_labels_in_one_line(tmp_path):
     name, _, writer = text[3].split(",")
     text[3] = f"{name},,{writer}"  # an empty label on line 4
     labels.write_text("\n".join(text) + "\n")
-    out = _run("train.py", "--dataset", str(labels), "--epochs", "1", "--model-dir", str(tmp_path / "m"),
-               "--cache-dir", "")
+    out = _run(
+        "train.py",
+        "--dataset",
+        str(labels),
+        "--epochs",
+        "1",
+        "--model-dir",
+        str(tmp_path / "m"),
+        "--cache-dir",
+        "",
+    )
     assert out.returncode == 2
     errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "labels.csv" in errors[0] and "empty" in errors[0]

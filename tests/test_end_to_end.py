@@ -103,9 +103,18 @@ def test_keras_round_trip(trained_model, tmp_path):
 def test_inference_script_reads_a_folder(trained_model, word_dataset):
     result, _, _ = trained_model
     out = subprocess.run(
-        [sys.executable, "inferenceModel.py", "--image", str(word_dataset.parent / "img" / "000.png"),
-         str(word_dataset.parent / "img" / "001.png"), "--model", str(result.model_dir)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "inferenceModel.py",
+            "--image",
+            str(word_dataset.parent / "img" / "000.png"),
+            str(word_dataset.parent / "img" / "001.png"),
+            "--model",
+            str(result.model_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith(str(word_dataset.parent / "img" / "000.png"))
@@ -115,7 +124,8 @@ def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset
     result, _, _ = trained_model
     code = (
         "import sys; from mltu_ext.inference import OnnxRecognizer; "
-        f"r = OnnxRecognizer({str(result.model_dir)!r}); r.predict_files([{str(word_dataset.parent / 'img' / '000.png')!r}]); "
+        f"r = OnnxRecognizer({str(result.model_dir)!r}); "
+        f"r.predict_files([{str(word_dataset.parent / 'img' / '000.png')!r}]); "
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

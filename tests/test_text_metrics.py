@@ -9,8 +9,15 @@ from mltu_ext.text_metrics import cer, edit_distance, exact_match, wer
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
-    [("kitten", "sitting", 3), ("", "abc", 3), ("abc", "", 3), ("", "", 0), ("flaw", "lawn", 2),
-     ("abc", "abc", 0), ("ab", "ba", 2)],
+    [
+        ("kitten", "sitting", 3),
+        ("", "abc", 3),
+        ("abc", "", 3),
+        ("", "", 0),
+        ("flaw", "lawn", 2),
+        ("abc", "abc", 0),
+        ("ab", "ba", 2),
+    ],
 )
 def test_edit_distance_by_hand(a, b, expected):
     assert edit_distance(a, b) == expected

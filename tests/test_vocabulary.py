@@ -13,10 +13,16 @@ def test_vocabulary_is_sorted_and_same_in_every_process():
     here = Vocabulary.from_texts(texts).chars
     assert here == "".join(sorted(set("".join(texts))))
     # set iteration order of str changes with PYTHONHASHSEED; sorting must hide that
-    code = "from mltu_ext.vocabulary import Vocabulary; print(Vocabulary.from_texts(%r).chars)" % texts
+    code = f"from mltu_ext.vocabulary import Vocabulary; print(Vocabulary.from_texts({texts!r}).chars)"
     for seed in ("1", "2"):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=".")
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=".",
+        )
         assert out.stdout.rstrip("\n") == here
 
 
@@ -25,7 +31,7 @@ def test_encode_names_the_file_and_problem():
     assert vocab.encode("cab") == [2, 0, 1]
     with pytest.raises(LabelError, match=r"img/1\.png: .*'xz'"):
         vocab.encode("axz", where="img/1.png")
-    with pytest.raises(LabelError, match="img/2.png: empty label"):
+    with pytest.raises(LabelError, match=r"img/2\.png: empty label"):
         vocab.encode("", where="img/2.png")
 
 
