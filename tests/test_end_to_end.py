@@ -147,3 +147,35 @@ def test_resume_continues_epoch_count(trained_model, tmp_path):
     assert again.epochs == result.epochs + 1
     rows = (folder / "log.csv").read_text().splitlines()
     assert len(rows) == 1 + result.epochs + 1  # appended, header once
+
+
+def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_path):
+    """Fine-tuning: old characters keep their output weights, new ones get fresh ones."""
+    import cv2
+
+    from mltu_ext.samples import Sample
+    from mltu_ext.training import train
+    from tests.conftest import draw_word, tiny_config
+
+    result, train_samples, val_samples = trained_model
+    old_cfg = TrainConfig.load(result.model_dir / "config.json")
+    new_word = tmp_path / "zebra.png"
+    cv2.imwrite(str(new_word), draw_word("zebra"))
+    extra = [Sample(text="zebra", path=str(new_word))]
+    cfg = tiny_config(tmp_path / "tuned", epochs=1)
+    cfg.learning_rate = 1e-9  # barely move, so the copied weights stay recognisable
+    tuned = train(cfg, train_samples[:16] + extra, val_samples[:8], init_from=result.model_dir,
+                  freeze_cnn=True, verbose=0, export=False)
+    new_cfg = TrainConfig.load(tuned.model_dir / "config.json")
+    assert new_cfg.model.vocabulary.startswith(old_cfg.model.vocabulary)
+    assert "z" in new_cfg.model.vocabulary and "z" not in old_cfg.model.vocabulary
+    old = keras.saving.load_model(result.model_dir / "best.keras", compile=False)
+    new = keras.saving.load_model(tuned.model_dir / "last.keras", compile=False)
+    old_k = old.get_layer("output").get_weights()[0]
+    new_k = new.get_layer("output").get_weights()[0]
+    n_old = len(old_cfg.model.vocabulary)
+    np.testing.assert_allclose(new_k[:, :n_old], old_k[:, :n_old], atol=1e-5)
+    np.testing.assert_allclose(new_k[:, -1], old_k[:, -1], atol=1e-5)  # blank
+    # frozen CNN: convolution weights are exactly the old ones
+    np.testing.assert_array_equal(new.get_layer("res0_conv1").get_weights()[0],
+                                  old.get_layer("res0_conv1").get_weights()[0])
