@@ -31,3 +31,30 @@ def default_config() -> TrainConfig:
         learning_rate=1e-3,
         synthetic_samples=24000,
     )
+
+
+def dhsd_config() -> TrainConfig:
+    """Real word images of DHSD (256x64, labels up to 37 letters) on two CPU cores.
+
+    DHSD words are 4:1, so height 32 gives 128 columns. Blocks 1, 2 and 4
+    halve the height (32 -> 4 rows); only the first halves the width: one CTC
+    step covers 2 columns, which leaves 64 steps for labels of up to 37
+    letters (a doubled letter needs a blank between, so it costs two).
+    Early stopping waits long enough not to end a 30-minute run early.
+    """
+    return TrainConfig(
+        model=ModelConfig(
+            height=32,
+            filters=(16, 32, 48, 64, 96, 96),
+            strides=((2, 2), (2, 1), (1, 1), (2, 1), (1, 1), (1, 1)),
+            lstm_units=(128, 64),
+            dropout=0.2,
+        ),
+        augment=AugmentConfig(),
+        max_width=128,
+        batch_size=32,
+        learning_rate=1e-3,
+        epochs=1000,
+        early_stopping_patience=40,
+        lr_patience=5,
+    )
