@@ -62,8 +62,12 @@ def run(args: argparse.Namespace) -> None:
         print(f"dataset: {folder / 'labels.csv'}")
     if args.text:
         image = render_line(args.text, np.random.default_rng(args.seed), resolve_font(args.font), args.height)
-        if not cv2.imwrite(args.output, image):
-            raise ValueError(f"{args.output}: cannot write the image (unknown extension or folder?)")
+        try:
+            written = cv2.imwrite(args.output, image)
+        except cv2.error as error:  # OpenCV raises for an extension it has no writer for
+            raise ValueError(f"{args.output}: cannot write an image with this extension") from error
+        if not written:
+            raise ValueError(f"{args.output}: cannot write the image (does the folder exist?)")
         print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
 
 
