@@ -111,3 +111,11 @@ def test_command_writes_a_png(tmp_path):
     image = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE)
     assert image is not None and image.shape[0] == 64
     assert main(["x", "-o", str(tmp_path / "bad.unknownext")]) == 2
+
+
+def test_dataset_from_given_texts_with_umlauts(tmp_path):
+    texts = ["Große Straße", "Müllerweg", "Am Ölberg"]
+    folder = build_synthetic_dataset(tmp_path / "de", 12, seed=0, workers=1, texts=texts)
+    rows = _rows(folder)
+    assert {r["text"] for r in rows} <= set(texts)
+    assert all(cv2.imread(str(folder / r["file_name"])) is not None for r in rows)

@@ -25,6 +25,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", metavar="DIR", help="build a dataset of rendered words in DIR")
     parser.add_argument("--num", type=int, default=1000, help="samples for --dataset (default 1000)")
     parser.add_argument("--val-fraction", type=float, default=0.1)
+    parser.add_argument("--texts", metavar="FILE", help="for --dataset: draw labels from the lines of FILE")
     parser.add_argument("--list-fonts", action="store_true", help="list the handwriting fonts found")
     args = parser.parse_args(argv)
     if not (args.text or args.dataset or args.list_fonts):

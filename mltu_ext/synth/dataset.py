@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -19,15 +21,15 @@ from mltu_ext.synth.words import load_words, make_label
 CHUNK = 250  # samples per work unit; each chunk has its own seed
 
 
-def _render_chunk(args: tuple[str, int, int, int, int]) -> list[tuple[str, str, str]]:
-    out_dir, seed, start, count, height = args
+def _render_chunk(args: tuple) -> list[tuple[str, str, str]]:
+    out_dir, seed, start, count, height, texts = args
     # the chunk's generator depends only on (seed, start): same output for any worker count
     rng = np.random.default_rng([seed, start])
     words = load_words()
-    fonts = find_fonts()
+    fonts = find_fonts(_glyphs(texts)) if texts else find_fonts()
     rows = []
     for index in range(start, start + count):
-        text = make_label(rng, words)
+        text = texts[int(rng.integers(len(texts)))] if texts else make_label(rng, words)
         font = pick_font(rng, fonts)
         image = render_text(text, rng, font, height)
         name = f"images/{index:06d}.png"
@@ -43,23 +45,29 @@ def build_synthetic_dataset(
     val_fraction: float = 0.1,
     height: int = 64,
     workers: int | None = None,
+    texts: Sequence[str] | None = None,
 ) -> Path:
     """Render ``num_samples`` word images into ``out_dir`` and return its folder.
 
     Writes ``images/NNNNNN.png`` and ``labels.csv`` (file_name, text,
     writer_id = font, split = train/val: a fixed held-out share of about
-    ``val_fraction``). The same arguments give the same labels and pixels; a
-    folder already built with the same arguments is reused as it is.
+    ``val_fraction``). Labels are English words dressed up as people write
+    them, or drawn from ``texts`` when given (fonts that cannot draw all of
+    their characters are left out). The same arguments give the same labels
+    and pixels; a folder already built with the same arguments is reused.
     """
     if num_samples <= 0:
         raise ValueError(f"num_samples must be positive, got {num_samples}")
     out_dir = Path(out_dir)
+    texts = sorted(set(texts)) if texts else None
+    fonts = find_fonts(_glyphs(texts)) if texts else find_fonts()
     params = {
         "num_samples": num_samples,
         "seed": seed,
         "val_fraction": val_fraction,
         "height": height,
-        "fonts": [font_name(f) for f in find_fonts()],
+        "fonts": [font_name(f) for f in fonts],
+        "texts": hashlib.sha1("\n".join(texts).encode()).hexdigest() if texts else None,
         "version": 1,
     }
     stamp = out_dir / "synth.json"
@@ -68,7 +76,7 @@ def build_synthetic_dataset(
         return out_dir
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     jobs = [
-        (str(out_dir), seed, start, min(CHUNK, num_samples - start), height)
+        (str(out_dir), seed, start, min(CHUNK, num_samples - start), height, texts)
         for start in range(0, num_samples, CHUNK)
     ]
     rows: list[tuple[str, str, str]] = []
@@ -93,3 +101,8 @@ def build_synthetic_dataset(
             writer.writerow([name, text, font, "val" if val else "train"])
     stamp.write_text(json.dumps(params, indent=2) + "\n")
     return out_dir
+
+
+def _glyphs(texts: Sequence[str]) -> str:
+    """Every non-space character of ``texts``, sorted (what a font must draw)."""
+    return "".join(sorted(set("".join(texts)) - {" "}))
