@@ -246,13 +246,27 @@ def _callbacks(
         callbacks.append(TimeLimit(cfg.max_minutes))
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(model_dir / "tensorboard")))
-    if export:
+    if export and not can_export():
+        print(
+            "note: TensorFlow or tf2onnx is not installed: no ONNX export now; run "
+            "mltu_ext.training.export_best(cfg, model_dir) where they are"
+        )
+    elif export:
         # a few real validation images make the export check meaningful
         check = val_cache.images[:8].astype(np.float32)[..., None]
         if cfg.model.channels == 3:
             check = np.repeat(check, 3, axis=-1)
         callbacks.append(ExportOnTrainEnd(lambda _model: export_best(cfg, model_dir, check)))
     return callbacks
+
+
+def can_export() -> bool:
+    """ONNX export traces the model through TensorFlow: it needs the TensorFlow backend and tf2onnx."""
+    import importlib.util
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tf2onnx"))
 
 
 def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
+FONT_DIRS_ENV = "MLTU_EXT_FONT_DIRS"  # extra font folders, separated by ':'
+
+
+def font_dirs() -> tuple[str, ...]:
+    """Folders searched for fonts: ``$MLTU_EXT_FONT_DIRS`` first, then the system's."""
+    extra = tuple(d for d in os.environ.get(FONT_DIRS_ENV, "").split(os.pathsep) if d)
+    return extra + FONT_DIRS
+
 
 # file-name stems of the handwriting fonts from the Debian packages that
 # scripts/install.sh installs; capitals-only fonts (Humor Sans, bwht) are left out
@@ -56,9 +65,13 @@ def _draws_all(path: Path, glyphs: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=4)
-def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] = FONT_DIRS) -> tuple[str, ...]:
+def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """Handwriting fonts (TTF/OTF paths) that draw every character of ``glyphs``, sorted."""
+    return _find_fonts(glyphs, font_dirs() if dirs is None else tuple(dirs))
+
+
+@functools.lru_cache(maxsize=8)
+def _find_fonts(glyphs: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
     found: list[str] = []
     for folder in dirs:
         root = Path(folder)

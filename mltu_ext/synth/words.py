@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 WORD_LISTS = ("/usr/share/dict/american-english", "/usr/share/dict/words")
+WORD_LIST_ENV = "MLTU_EXT_WORD_LIST"  # a word list file to use instead
 
 # the characters the generated labels use
 CHARSET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,-'"
@@ -47,7 +49,8 @@ winter with without woman wonder wood word work world would write wrong year yel
 def load_words(min_length: int = 2, max_length: int = 12) -> tuple[str, ...]:
     """Plain ASCII-letter words (no possessives) from the installed list, else the fallback."""
     pattern = re.compile(r"^[A-Za-z]+$")
-    for name in WORD_LISTS:
+    override = os.environ.get(WORD_LIST_ENV)
+    for name in (override, *WORD_LISTS) if override else WORD_LISTS:
         path = Path(name)
         if path.is_file():
             words = {
