@@ -1,0 +1,221 @@
+"""The package's best recipe on DHSD: pretrain on rendered handwriting, fine-tune on real words.
+
+Phase ``select``: rendered words (texts from the training writers' labels
+plus English words) -> fine-tune on writers 1-27 -> model chosen on writers
+28-30, where CER / WER / exact match are reported. Phase ``final``: the same
+with all 30 writers and the epoch counts that ``select`` found, for the
+model that ships in ``Models/``.
+
+Runs under any Keras backend; on a GPU use ``KERAS_BACKEND=jax``. ONNX export
+needs the TensorFlow backend, so it is a separate step:
+
+    KERAS_BACKEND=jax python benchmarks/best_dhsd.py --data .devdata/dhsd --out runs --phase select
+    python benchmarks/best_dhsd.py --export runs/final/finetune
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+VAL_WRITERS = ["28", "29", "30"]
+
+
+def best_config():
+    """Height 64 (DHSD's own), one CTC step per 4 columns: 64 steps for 37-letter names."""
+    from mltu_ext.config import AugmentConfig, ModelConfig, TrainConfig
+
+    return TrainConfig(
+        model=ModelConfig(
+            height=64,
+            filters=(32, 48, 64, 96, 128, 160),
+            strides=((2, 2), (1, 1), (2, 2), (1, 1), (2, 1), (2, 1)),
+            lstm_units=(192, 128),
+            dropout=0.25,
+        ),
+        augment=AugmentConfig(shear=0.4, rotation_deg=4.0, scale=0.15, translate=0.05, contrast=0.4),
+        max_width=256,
+        batch_size=64,
+        learning_rate=1e-3,
+        early_stopping_patience=25,
+        lr_patience=8,
+        lr_factor=0.5,
+        min_learning_rate=2e-5,
+        seed=7,
+    )
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "dhsd"), help="DHSD folder")
+    parser.add_argument("--out", default="runs/best_dhsd", help="output folder")
+    parser.add_argument("--phase", choices=["select", "final", "both"], default="both")
+    parser.add_argument("--synthetic", type=int, default=60000, help="rendered words for pretraining")
+    parser.add_argument("--pretrain-epochs", type=int, default=12)
+    parser.add_argument("--finetune-epochs", type=int, default=150)
+    parser.add_argument("--minutes", type=float, default=8.0, help="time limit of each training stage")
+    parser.add_argument("--limit", type=int, help="use only this many samples per side (smoke tests)")
+    parser.add_argument("--export", metavar="MODEL_DIR", help="only export MODEL_DIR's last.keras to ONNX")
+    return parser.parse_args(argv)
+
+
+def evaluate_folder(model_dir: Path, samples, checkpoint: str = "best.keras") -> dict:
+    """Corpus CER, WER and exact match of a checkpoint on ``samples`` (numpy decoding)."""
+    import keras
+    import numpy as np
+
+    from mltu_ext.config import TrainConfig
+    from mltu_ext.ctc_decode import greedy_decode
+    from mltu_ext.image_cache import build_cache
+    from mltu_ext.text_metrics import cer, exact_match, wer
+    from mltu_ext.vocabulary import Vocabulary
+
+    cfg = TrainConfig.load(model_dir / "config.json")
+    model = keras.saving.load_model(model_dir / checkpoint, compile=False)
+    cache = build_cache(
+        samples,
+        Vocabulary(cfg.model.vocabulary),
+        cfg.model.height,
+        cfg.max_width,
+        cfg.time_steps,
+        desc="evaluation images",
+    )
+    predictions: list[str] = []
+    for start in range(0, len(cache), 256):
+        batch = cache.images[start : start + 256].astype(np.float32)[..., None]
+        probs = np.asarray(model(batch, training=False))
+        predictions += greedy_decode(probs, cfg.model.vocabulary)
+    return {
+        "samples": len(samples),
+        "cer": cer(predictions, cache.texts),
+        "wer": wer(predictions, cache.texts),
+        "exact_match": exact_match(predictions, cache.texts),
+    }
+
+
+def pretraining_texts(samples, count: int = 6000, seed: int = 0) -> list[str]:
+    """The given labels plus English words written as names are (capitalised, some lower case)."""
+    import numpy as np
+
+    from mltu_ext.synth.words import load_words
+
+    rng = np.random.default_rng(seed)
+    words = load_words(3, 14)
+    english = [words[i] for i in rng.choice(len(words), size=count, replace=False)]
+    english = [w.capitalize() if rng.random() < 0.7 else w for w in english]
+    return sorted({s.text for s in samples}) + english
+
+
+def run_phase(name: str, args, train_samples, val_samples, epochs: tuple[int, int] | None) -> dict:
+    from mltu_ext.data import load_dataset
+    from mltu_ext.synth.dataset import build_synthetic_dataset
+    from mltu_ext.training import train
+
+    out = Path(args.out) / name
+    texts = pretraining_texts(train_samples)
+    synth_dir = build_synthetic_dataset(
+        out / "synthetic", args.synthetic, seed=11, val_fraction=0.02, height=64, texts=texts
+    )
+    synthetic = load_dataset(str(synth_dir / "labels.csv")).samples
+    synth_train = [s for s in synthetic if s.split == "train"]
+    pre_epochs, fine_epochs = epochs or (args.pretrain_epochs, args.finetune_epochs)
+    timings = {}
+
+    cfg = best_config()
+    cfg.model_dir = str(out / "pretrain")
+    cfg.epochs = pre_epochs
+    cfg.max_minutes = args.minutes
+    # the vocabulary covers the real labels too, so fine-tuning needs no new outputs
+    from mltu_ext.vocabulary import Vocabulary
+
+    cfg.model.vocabulary = Vocabulary.from_texts(
+        [s.text for s in synthetic] + [s.text for s in train_samples] + [s.text for s in val_samples]
+    ).chars
+    start = time.time()
+    pre = train(cfg, synth_train, val_samples, export=False, verbose=2)
+    timings["pretrain_s"] = time.time() - start
+
+    cfg = best_config()
+    cfg.model_dir = str(out / "finetune")
+    cfg.epochs = fine_epochs
+    cfg.max_minutes = args.minutes
+    cfg.learning_rate = 5e-4
+    if epochs is not None:
+        cfg.early_stopping_patience = fine_epochs  # fixed length: no held-out writers to stop on
+    start = time.time()
+    fine = train(cfg, train_samples, val_samples, init_from=out / "pretrain", export=False, verbose=2)
+    timings["finetune_s"] = time.time() - start
+    result = {
+        "phase": name,
+        "train_samples": len(train_samples),
+        "synthetic_samples": len(synth_train),
+        "pretrain_epochs": pre.epochs,
+        "finetune_epochs": fine.epochs,
+        **timings,
+        "pretrain_best_val_cer": pre.best_val_cer,
+        "finetune_best_val_cer": fine.best_val_cer,
+        "best_epoch": int(min(range(len(fine.history["val_CER"])), key=fine.history["val_CER"].__getitem__))
+        + 1,
+        "pretrain_best_epoch": int(
+            min(range(len(pre.history["val_CER"])), key=pre.history["val_CER"].__getitem__)
+        )
+        + 1,
+        "eval_best": evaluate_folder(out / "finetune", val_samples, "best.keras"),
+        "eval_last": evaluate_folder(out / "finetune", val_samples, "last.keras"),
+    }
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2), flush=True)
+    return result
+
+
+def export_folder(model_dir: Path) -> Path:
+    """Export ``last.keras`` (the fixed-length final model) to ``model.onnx``."""
+    import shutil
+
+    from mltu_ext.config import TrainConfig
+    from mltu_ext.training import export_best
+
+    shutil.copy(model_dir / "last.keras", model_dir / "best.keras")
+    return export_best(TrainConfig.load(model_dir / "config.json"), model_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    args = get_args(argv)
+    if args.export:
+        print(export_folder(Path(args.export)))
+        return 0
+    import keras
+
+    from mltu_ext.data import load_dataset, split_by_writer_ids
+
+    keras.utils.set_random_seed(7)
+    dataset = load_dataset(args.data)
+    parts = split_by_writer_ids(dataset.samples, VAL_WRITERS)
+    if args.limit:
+        parts.train, parts.val = parts.train[: args.limit], parts.val[: args.limit]
+    print(
+        f"backend {keras.backend.backend()}: {len(parts.train)} training, {len(parts.val)} held-out samples"
+    )
+    results = {}
+    if args.phase in ("select", "both"):
+        results["select"] = run_phase("select", args, parts.train, parts.val, None)
+    if args.phase in ("final", "both"):
+        chosen = results.get("select")
+        epochs = (chosen["pretrain_epochs"], chosen["best_epoch"]) if chosen else None
+        # writers 28-30 join the training data; they are still logged, no longer a test
+        run_phase("final", args, parts.train + parts.val, parts.val, epochs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
