@@ -30,6 +30,12 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
+    parser.add_argument(
+        "--lr-schedule",
+        choices=["plateau", "time_cosine"],
+        help="plateau: halve on a validation-CER plateau; time_cosine: cosine decay "
+        "over --max-minutes (the default when --max-minutes is given)",
+    )
     parser.add_argument("--max-width", type=int, help="training image width in pixels (padded)")
     parser.add_argument("--height", type=int, help="model input height in pixels")
     parser.add_argument("--synthetic-samples", type=int, help="size of the rendered default dataset")
@@ -74,6 +80,10 @@ def config_from_args(args: argparse.Namespace):
     for name, value in simple.items():
         if value is not None:
             setattr(cfg, name, value)
+    if args.lr_schedule:
+        cfg.lr_schedule = args.lr_schedule
+    elif args.max_minutes:
+        cfg.lr_schedule = "time_cosine"
     if args.height is not None:
         cfg.model.height = args.height
     if args.jit is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,36 @@ class TimeLimit(keras.callbacks.Callback):
         if time.monotonic() - self.start > self.seconds:
             self.model.stop_training = True
             self.stopped_early = True
+
+
+class TimeCosineDecay(keras.callbacks.Callback):
+    """Learning rate on a cosine over a wall-clock budget, after a short linear warm-up.
+
+    With a time limit, training may see only a few epochs; annealing by elapsed
+    time (rather than by epoch or plateau) still ends at a small learning rate.
+    """
+
+    def __init__(self, base_lr: float, minutes: float, warmup: float = 0.03, floor: float = 0.02):
+        super().__init__()
+        self.base_lr = base_lr
+        self.seconds = minutes * 60.0
+        self.warmup = warmup
+        self.floor = floor
+        self.start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def rate(self, elapsed: float) -> float:
+        """The learning rate after ``elapsed`` seconds."""
+        progress = min(max(elapsed / self.seconds, 0.0), 1.0)
+        if progress < self.warmup:
+            return self.base_lr * max(progress / self.warmup, 0.05)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * (progress - self.warmup) / (1.0 - self.warmup)))
+        return self.base_lr * (self.floor + (1.0 - self.floor) * cosine)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = self.rate(time.monotonic() - self.start)
 
 
 class LearningRateLogger(keras.callbacks.Callback):

@@ -124,6 +124,8 @@ class TrainConfig:
     lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
     max_minutes: float | None = None  # stop training after this wall time
+    # "plateau": halve on a validation-CER plateau; "time_cosine": cosine over max_minutes
+    lr_schedule: str = "plateau"
     val_fraction: float = 0.1
     seed: int = 42
     model_dir: str = ""
@@ -150,6 +152,10 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be in (0, 1)")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction}: must be in (0, 1)")
+        if self.lr_schedule not in ("plateau", "time_cosine"):
+            raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau' or 'time_cosine'")
+        if self.lr_schedule == "time_cosine" and not self.max_minutes:
+            raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
         if self.mixed_precision not in (None, "bfloat16", "float16"):
             raise ConfigError(
                 f"mixed_precision={self.mixed_precision!r}: use bfloat16, float16 or leave it unset"

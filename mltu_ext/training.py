@@ -24,6 +24,7 @@ from mltu_ext.callbacks import (
     ExportOnTrainEnd,
     LearningRateLogger,
     ResumeState,
+    TimeCosineDecay,
     TimeLimit,
     read_resume_state,
 )
@@ -232,16 +233,21 @@ def _callbacks(
         keras.callbacks.EarlyStopping(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_CER",
-            mode="min",
-            factor=cfg.lr_factor,
-            patience=cfg.lr_patience,
-            min_lr=cfg.min_learning_rate,
-            verbose=1,
-        ),
         keras.callbacks.CSVLogger(str(model_dir / "log.csv"), append=resume),
     ]
+    if cfg.lr_schedule == "time_cosine":
+        callbacks.append(TimeCosineDecay(cfg.learning_rate, cfg.max_minutes))
+    else:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_CER",
+                mode="min",
+                factor=cfg.lr_factor,
+                patience=cfg.lr_patience,
+                min_lr=cfg.min_learning_rate,
+                verbose=1,
+            )
+        )
     if cfg.max_minutes:
         callbacks.append(TimeLimit(cfg.max_minutes))
     if cfg.tensorboard:
