@@ -119,6 +119,8 @@ class TrainConfig:
     batch_size: int = 32
     epochs: int = 100
     learning_rate: float = 1e-3
+    optimizer: str = "adam"  # "adam" or "adamw" (decoupled weight decay)
+    weight_decay: float = 0.0  # for adamw
     early_stopping_patience: int = 8
     lr_patience: int = 3
     lr_factor: float = 0.5
@@ -152,6 +154,10 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be in (0, 1)")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction}: must be in (0, 1)")
+        if self.optimizer not in ("adam", "adamw"):
+            raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay={self.weight_decay}: must not be negative")
         if self.lr_schedule not in ("plateau", "time_cosine"):
             raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau' or 'time_cosine'")
         if self.lr_schedule == "time_cosine" and not self.max_minutes:

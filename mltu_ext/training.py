@@ -60,6 +60,13 @@ def choose_vocabulary(cfg: TrainConfig, texts: Sequence[str], base: Vocabulary |
     return Vocabulary.from_texts(texts)
 
 
+def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
+    """Adam or AdamW with the config's learning rate; gradients clipped to norm 5."""
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay, clipnorm=5.0)
+    return keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0)
+
+
 def compile_model(model: keras.Model, cfg: TrainConfig, vocabulary: Vocabulary) -> None:
     """Adam + CTC loss + CER/WER metrics (their state Keras tracks and resets)."""
     space = vocabulary.chars.index(" ") if " " in vocabulary.chars else None
@@ -68,7 +75,7 @@ def compile_model(model: keras.Model, cfg: TrainConfig, vocabulary: Vocabulary) 
         # XLA made CPU training slower with TensorFlow here; it pays off with JAX
         jit = keras.backend.backend() == "jax"
     model.compile(
-        optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
+        optimizer=make_optimizer(cfg),
         loss=CTCLoss(vocabulary.blank_index),
         metrics=[
             CharacterErrorRate(vocabulary.blank_index),
