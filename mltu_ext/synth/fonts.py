@@ -1,10 +1,18 @@
-"""Find handwriting-style fonts installed on this machine."""
+"""Find handwriting-style fonts installed on this machine (else OpenCV's Hershey script).
+
+Fonts are found by file name, not through fontconfig, and listed sorted, so
+every process (and every machine with the same Debian packages) agrees on the
+list and on what a seed renders.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
 FONT_DIRS_ENV = "MLTU_EXT_FONT_DIRS"  # extra font folders, separated by ':'
@@ -16,82 +24,156 @@ def font_dirs() -> tuple[str, ...]:
     return extra + FONT_DIRS
 
 
-# file-name stems of the handwriting fonts from the Debian packages that
-# scripts/install.sh installs; capitals-only fonts (Humor Sans, bwht) are left out
-HANDWRITING_PATTERNS = (
-    "DancingScript",
-    "KaushanScript",
-    "Breip",
-    "ComicNeue",
-    "dkg-handwriting",
-    "Kristi",
-    "EcolierCourt",
-    "ecolier",
-    "sjfonts",
-    "Stephen",
-    "Rufscript",
-    "FemkeKlaver",
-    "Lobster",
-    "LeckerliOne",
-)
+# Start of the file name (lower case, letters and digits only) of each font in
+# the Debian packages that scripts/install.sh installs, with its package.
+# Capitals-only fonts (fonts-humor-sans, fonts-bwht) are not listed.
+HANDWRITING_PATTERNS = {
+    "dancingscript": "fonts-dancingscript",  # DancingScript-Regular.otf, -Bold
+    "kaushanscript": "fonts-kaushanscript",
+    "breip": "fonts-breip",  # Breip.ttf and breipfont.ttf: one font, kept once
+    "comicneue": "fonts-comic-neue",
+    "dkg": "fonts-dkg-handwriting",  # dkg.ttf, dkgBd.ttf, dkgIt.ttf, dkgBI.ttf
+    "kristi": "fonts-kristi",
+    "ecolier": "fonts-ecolier-court",
+    "delphine": "fonts-sjfonts",
+    "stevehand": "fonts-sjfonts",
+    "rufscript": "fonts-rufscript",
+    "femkeklaver": "fonts-femkeklaver",
+    "lobster": "fonts-lobster",
+    "leckerli": "fonts-leckerli-one",
+}
 
 # every font must draw these, or it is skipped
-REQUIRED_GLYPHS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,-'"
+REQUIRED_GLYPHS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,-"
 
-HERSHEY = "hershey"  # name of the OpenCV fallback
+HERSHEY = "hershey"  # the OpenCV fallback; either of its two script faces
+HERSHEY_FONTS = ("hershey-script-complex", "hershey-script-simplex")
+
+_MISSING_PROBE = "\uffff"  # a non-character: what a font draws for it is its missing glyph
+
+
+def is_hershey(font: str) -> bool:
+    """True for ``"hershey"`` and the names in ``HERSHEY_FONTS``."""
+    return font == HERSHEY or font in HERSHEY_FONTS
+
+
+def _stem_key(path: Path) -> str:
+    return "".join(c for c in path.stem.lower() if c.isalnum())
 
 
 def _matches(path: Path) -> bool:
-    name = path.name.lower()
-    return any(pattern.lower() in name for pattern in HANDWRITING_PATTERNS)
+    key = _stem_key(path)
+    return any(key.startswith(pattern) for pattern in HANDWRITING_PATTERNS)
 
 
-def _draws_all(path: Path, glyphs: str) -> bool:
-    """True when Pillow can load the font and every glyph has its own, non-empty shape."""
+def missing_glyphs(path: str | Path, glyphs: str = REQUIRED_GLYPHS) -> str:
+    """The characters of ``glyphs`` that the font file cannot draw ('' when it draws all).
+
+    A character is missing when it draws nothing, draws the font's
+    missing-glyph box, or (a letter) draws the same as its other case, which
+    is how capitals-only fonts fill their lower-case slots.
+    Raises OSError when Pillow cannot open the file.
+    """
     from PIL import ImageFont
 
-    try:
-        font = ImageFont.truetype(str(path), 32)
-    except OSError:
-        return False
-    missing = font.getmask("\uffff").getbbox()  # what the font draws for a missing glyph
-    fallback = bytes(font.getmask("\uffff")) if missing else None
-    for char in glyphs:
+    font = ImageFont.truetype(str(path), 32)
+
+    @functools.cache
+    def drawn(char: str) -> tuple[tuple[int, int], bytes]:
         mask = font.getmask(char)
-        if mask.getbbox() is None:
-            return False
-        if fallback is not None and bytes(mask) == fallback:
-            return False
-    return True
+        return mask.size, bytes(mask)
+
+    notdef = drawn(_MISSING_PROBE)
+    missing = []
+    for char in glyphs:
+        if char.isspace():
+            continue
+        size, pixels = drawn(char)
+        empty = 0 in size or not any(pixels)
+        other = char.swapcase()
+        same_case = other != char and len(other) == 1 and drawn(other) == (size, pixels)
+        if empty or (size, pixels) == notdef or same_case:
+            missing.append(char)
+    return "".join(missing)
 
 
-def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """Handwriting fonts (TTF/OTF paths) that draw every character of ``glyphs``, sorted."""
-    return _find_fonts(glyphs, font_dirs() if dirs is None else tuple(dirs))
+def scan_fonts(
+    glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(usable font paths, (path, why skipped) pairs) for the handwriting fonts in ``dirs``.
+
+    Usable fonts are sorted by file name; a font whose family and style repeat
+    an earlier one (the same font under two names) is skipped.
+    """
+    return _scan(glyphs, font_dirs() if dirs is None else tuple(dirs))
 
 
 @functools.lru_cache(maxsize=8)
-def _find_fonts(glyphs: str, dirs: tuple[str, ...]) -> tuple[str, ...]:
-    found: list[str] = []
+def _scan(glyphs: str, dirs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    from PIL import ImageFont
+
+    candidates: list[Path] = []
     for folder in dirs:
-        root = Path(folder)
-        if not root.is_dir():
+        root = Path(folder).expanduser()
+        if root.is_dir():
+            candidates += [p for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf") and _matches(p)]
+    # sorted by name (then folder), so the same font in two folders is kept once, the same way
+    candidates.sort(key=lambda p: (p.name.lower(), str(p)))
+    usable: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    seen: dict[tuple[str | None, str | None], str] = {}
+    for path in candidates:
+        try:
+            family_style = ImageFont.truetype(str(path), 16).getname()
+            missing = missing_glyphs(path, glyphs)
+        except OSError as error:
+            skipped.append((str(path), f"cannot be opened ({error})"))
             continue
-        for path in root.rglob("*"):
-            if path.suffix.lower() in (".ttf", ".otf") and _matches(path) and _draws_all(path, glyphs):
-                found.append(str(path))
-    return tuple(sorted(set(found)))
+        if family_style in seen:
+            skipped.append((str(path), f"same font as {seen[family_style]}"))
+        elif missing:
+            skipped.append((str(path), f"cannot draw {missing!r}"))
+        else:
+            seen[family_style] = str(path)
+            usable.append(str(path))
+    for path, why in skipped:
+        logger.info("font %s skipped: %s", path, why)
+    return tuple(usable), tuple(skipped)
+
+
+def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Handwriting fonts (TTF/OTF paths) that draw every character of ``glyphs``, sorted by name.
+
+    >>> find_fonts(dirs=("/nonexistent",))
+    ()
+    """
+    return scan_fonts(glyphs, dirs)[0]
+
+
+@functools.cache
+def warn_hershey_fallback() -> None:
+    """Say once per process that OpenCV's Hershey fonts stand in for missing font files."""
+    logger.warning(
+        "no handwriting fonts found in %s (scripts/install.sh installs them from Debian "
+        "packages); rendering with OpenCV's Hershey script fonts instead",
+        ", ".join(font_dirs()),
+    )
 
 
 def font_name(path: str) -> str:
-    """A short writer-like name for a font file (``hershey`` for the fallback)."""
-    return HERSHEY if path == HERSHEY else Path(path).stem
+    """A short writer-like name for a font: the file's stem, or the Hershey face's name."""
+    return path if is_hershey(path) else Path(path).stem
 
 
+@functools.lru_cache(maxsize=256)
 def font_family(path: str) -> str:
-    """The family a font file belongs to: its name up to the first '-' or digit, lower case."""
-    stem = Path(path).stem.lower()
-    for i, char in enumerate(stem):
-        if char == "-" or char.isdigit():
-            return stem[:i] or stem
-    return stem.removesuffix("font")
+    """The family a font belongs to (its internal family name), so weights can be grouped."""
+    if is_hershey(path):
+        return HERSHEY
+    from PIL import ImageFont
+
+    try:
+        family = ImageFont.truetype(path, 16).getname()[0]
+    except OSError:
+        family = None
+    return (family or Path(path).stem).lower()

@@ -1,28 +1,110 @@
-"""Render one line of text as handwriting-like pixels: dark ink on white paper."""
+"""Render a word as handwriting-like pixels: dark ink on white paper, a fixed height.
+
+A word is drawn letter by letter (baseline wobble, spacing jitter) into an ink
+mask whose vertical scale comes from the font's metrics, not from the word's
+own ink, so "so" and "SO" keep their different heights as on a real line.
+``distort`` then slants, bends and thickens the strokes and puts the ink on
+paper. The image is cropped tightly left and right, with a small margin.
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from mltu_ext.synth.fonts import HERSHEY, find_fonts, font_family
+from mltu_ext.synth.distort import (
+    add_paper,
+    adjust_stroke,
+    crop_columns,
+    stroke_width,
+    warp,
+)
+from mltu_ext.synth.fonts import (
+    HERSHEY,
+    HERSHEY_FONTS,
+    find_fonts,
+    font_family,
+    is_hershey,
+    warn_hershey_fallback,
+)
+
+HERSHEY_FACES = {
+    "hershey-script-complex": cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
+    "hershey-script-simplex": cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+}
+
+# letters whose tops and bottoms set a font's line height (the median is used,
+# so one long swash does not shrink the whole font)
+_ASCENDERS = "bdhklABDEHKLT"
+_DESCENDERS = "gjpqy"
+_X_LETTERS = "xzvwunm"
+_REFERENCE_SIZE = 100
+MAX_SPAN = 0.97  # ascender top to descender bottom may fill at most this share of the height
 
 
-@functools.lru_cache(maxsize=64)
-def _font(path: str, size: int):
-    from PIL import ImageFont
+@dataclass(frozen=True)
+class FontMetrics:
+    """Ink extents of a font at size 1, relative to the baseline (y grows downwards)."""
 
-    return ImageFont.truetype(path, size)
+    top: float  # ascender top, negative
+    bottom: float  # descender bottom, positive
+    x_height: float  # height of lower-case letters without ascenders
+    stroke: float  # pen width of lower-case letters
+
+    @property
+    def span(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class Style:
+    """The random choices that make one "writer's" version of a word."""
+
+    font: str  # TTF/OTF path or a Hershey face name
+    x_height: float  # wanted x-height, as a share of the height
+    top_share: float  # where the free space goes: 0 all below, 1 all above
+    shear: float  # slant: x moves by shear * (rows above the baseline)
+    stretch: float  # horizontal scale
+    pen: float  # wanted pen width in pixels
+    tracking: float  # extra gap between letters, share of the font size
+    jitter: float  # random part of the gap, share of the font size
+    wobble: float  # per-letter baseline wobble, share of the height
+    bend: float  # smooth baseline curve along the word, share of the height
+    elastic: float  # elastic displacement, pixels
+
+    @classmethod
+    def sample(cls, rng: np.random.Generator, font: str, height: int) -> Style:
+        """A random style that keeps the word readable."""
+        if font == HERSHEY:
+            font = HERSHEY_FONTS[int(rng.integers(len(HERSHEY_FONTS)))]
+        return cls(
+            font=font,
+            x_height=rng.uniform(0.24, 0.36),
+            top_share=rng.uniform(0.2, 0.8),
+            shear=float(np.clip(rng.normal(0.0, 0.15), -0.35, 0.35)),
+            stretch=rng.uniform(0.85, 1.15),
+            pen=height * rng.uniform(0.03, 0.075),
+            tracking=rng.uniform(-0.03, 0.07),
+            jitter=rng.uniform(0.0, 0.03),
+            wobble=rng.uniform(0.0, 0.025),
+            bend=rng.uniform(0.0, 0.025),
+            elastic=rng.uniform(0.0, 0.02) * height,
+        )
 
 
 def pick_font(rng: np.random.Generator, fonts: tuple[str, ...] | None = None) -> str:
-    """A random installed handwriting font, or ``"hershey"`` when there is none."""
-    fonts = find_fonts() if fonts is None else fonts
+    """A random installed handwriting font, or a Hershey face when there is none.
+
+    The family is chosen first, so a family with six weights (Comic Neue) is
+    not six times as likely as a family with one.
+    """
+    fonts = find_fonts() if fonts is None else tuple(fonts)
     if not fonts:
-        return HERSHEY
-    # choose the family first, so a family with six weights is not six times as likely
+        warn_hershey_fallback()
+        return HERSHEY_FONTS[int(rng.integers(len(HERSHEY_FONTS)))]
     families: dict[str, list[str]] = {}
     for path in fonts:
         families.setdefault(font_family(path), []).append(path)
@@ -31,108 +113,179 @@ def pick_font(rng: np.random.Generator, fonts: tuple[str, ...] | None = None) ->
     return members[int(rng.integers(len(members)))]
 
 
-def _draw_ttf(text: str, font_path: str, rng: np.random.Generator) -> np.ndarray:
-    """Ink coverage (H, W) float32 in 0..1, drawn letter by letter with jitter."""
+@functools.lru_cache(maxsize=512)
+def _truetype(path: str, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(path, size)
+
+
+@functools.lru_cache(maxsize=64)
+def font_metrics(font: str) -> FontMetrics:
+    """Line extents and pen width of ``font`` per pixel of font size (cached per process)."""
+    if is_hershey(font):
+        return _hershey_metrics(HERSHEY_FACES.get(font, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX))
+    ttf = _truetype(font, _REFERENCE_SIZE)
+    tops = [ttf.getbbox(c, anchor="ls")[1] for c in _ASCENDERS]
+    bottoms = [ttf.getbbox(c, anchor="ls")[3] for c in _DESCENDERS]
+    x_tops = [ttf.getbbox(c, anchor="ls")[1] for c in _X_LETTERS]
+    probe = ttf.getmask("nouvelle")
+    mask = np.frombuffer(bytes(probe), np.uint8).reshape(probe.size[1], probe.size[0])
+    return FontMetrics(
+        top=float(np.median(tops)) / _REFERENCE_SIZE,
+        bottom=float(np.median(bottoms)) / _REFERENCE_SIZE,
+        x_height=-float(np.median(x_tops)) / _REFERENCE_SIZE,
+        stroke=stroke_width(mask) / _REFERENCE_SIZE,
+    )
+
+
+def _hershey_metrics(face: int) -> FontMetrics:
+    # fontScale 1 is the unit "size"; draw each probe letter and find its ink rows
+    def extent(char: str) -> tuple[int, int]:
+        canvas = np.zeros((120, 80), np.uint8)
+        cv2.putText(canvas, char, (10, 70), face, 1.0, 255, 1, cv2.LINE_8)
+        rows = np.flatnonzero(canvas.max(axis=1))
+        return int(rows[0]) - 70, int(rows[-1]) + 1 - 70
+
+    tops = [extent(c)[0] for c in _ASCENDERS]
+    bottoms = [extent(c)[1] for c in _DESCENDERS]
+    x_tops = [extent(c)[0] for c in _X_LETTERS]
+    return FontMetrics(
+        top=float(np.median(tops)),
+        bottom=float(np.median(bottoms)),
+        x_height=-float(np.median(x_tops)),
+        stroke=1.0,
+    )
+
+
+def _letter_offsets(
+    text: str, rng: np.random.Generator, style: Style, size: float, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extra x (spacing) and y (baseline wobble) of each letter, in pixels."""
+    n = len(text)
+    gaps = (style.tracking + style.jitter * rng.standard_normal(n)) * size
+    gaps[0] = 0.0
+    dx = np.cumsum(gaps)
+    # a slow random walk plus a little independent jump per letter
+    walk = np.cumsum(rng.standard_normal(n)) * 0.5 + rng.standard_normal(n) * 0.5
+    dy = style.wobble * height * (walk - walk.mean())
+    return dx, dy
+
+
+def _draw_ttf(text: str, rng: np.random.Generator, style: Style, height: int) -> tuple[np.ndarray, int]:
+    """Ink mask (height, W) float32 0..1 and the baseline row."""
     from PIL import Image, ImageDraw
 
-    size = int(rng.integers(40, 56))
-    font = _font(font_path, size)
-    spacing = rng.uniform(-0.06, 0.12) * size  # extra gap between letters
-    wobble_amp = rng.uniform(0.0, 0.08) * size
-    wobble_freq = rng.uniform(0.5, 2.0) * np.pi / max(len(text), 1)
-    stroke = int(rng.random() < 0.25)
-    width = int(font.getlength(text) + len(text) * (abs(spacing) + 2) + size * 2)
-    canvas = Image.new("L", (width, size * 2), 0)
+    metrics = font_metrics(style.font)
+    size = ink_size(style, height)
+    font = _truetype(style.font, size)
+    baseline = _baseline(metrics, size, style, height)
+    dx, dy = _letter_offsets(text, rng, style, size, height)
+    # kerning-aware pen positions of each letter, then the jitter on top
+    starts = np.array([font.getlength(text[:i]) for i in range(len(text))]) + dx
+    pad = size  # room for swashes that reach left of the pen or past the advance
+    width = int(font.getlength(text) + max(dx[-1], 0) + 2 * pad)
+    canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
-    x = size * 0.5
-    phase = rng.uniform(0, 2 * np.pi)
-    for i, char in enumerate(text):
-        y = size * 0.4 + wobble_amp * np.sin(phase + i * wobble_freq) + rng.normal(0, 0.02 * size)
-        draw.text((x, y), char, fill=255, font=font, stroke_width=stroke, stroke_fill=255)
-        x += font.getlength(char) + spacing + rng.normal(0, 0.03 * size)
-    return np.asarray(canvas, dtype=np.float32) / 255.0
+    for char, x, y in zip(text, starts, dy, strict=True):
+        draw.text((pad + x, baseline + y), char, fill=255, font=font, anchor="ls")
+    return np.asarray(canvas, np.float32) / 255.0, round(baseline)
 
 
-def _draw_hershey(text: str, rng: np.random.Generator) -> np.ndarray:
-    face = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX if rng.random() < 0.5 else cv2.FONT_HERSHEY_SCRIPT_COMPLEX
-    scale = rng.uniform(1.3, 1.7)
-    thickness = int(rng.integers(2, 4))
-    (w, h), base = cv2.getTextSize(text, face, scale, thickness)
-    canvas = np.zeros((h + base + 30, w + 30), np.uint8)
-    cv2.putText(canvas, text, (15, h + 15), face, scale, 255, thickness, cv2.LINE_AA)
-    return canvas.astype(np.float32) / 255.0
+def _draw_hershey(text: str, rng: np.random.Generator, style: Style, height: int) -> tuple[np.ndarray, int]:
+    face = HERSHEY_FACES[style.font]
+    metrics = font_metrics(style.font)
+    scale = font_scale(style, height)
+    thickness = max(1, round(pen_width(style, scale)))
+    baseline = _baseline(metrics, scale, style, height)
+    # fontScale s draws a letter about 30*s pixels tall: a "size" for the spacing jitter
+    dx, dy = _letter_offsets(text, rng, style, 30 * scale, height)
+    advances = [cv2.getTextSize(c, face, scale, thickness)[0][0] for c in text]
+    starts = np.concatenate([[0.0], np.cumsum(advances)[:-1]]) + dx
+    pad = round(30 * scale)
+    width = int(sum(advances) + max(dx[-1], 0) + 2 * pad)
+    canvas = np.zeros((height, width), np.uint8)
+    for char, x, y in zip(text, starts, dy, strict=True):
+        origin = (round(pad + x), round(baseline + y))
+        cv2.putText(canvas, char, origin, face, scale, 255, thickness, cv2.LINE_AA)
+    return canvas.astype(np.float32) / 255.0, round(baseline)
 
 
-def _slant(ink: np.ndarray, shear: float) -> np.ndarray:
-    h, w = ink.shape
-    pad = int(abs(shear) * h) + 2
-    matrix = np.float32([[1, -shear, pad + (shear * h if shear > 0 else 0)], [0, 1, 0]])
-    return cv2.warpAffine(ink, matrix, (w + 2 * pad, h), flags=cv2.INTER_LINEAR, borderValue=0)
+def render_ink(text: str, rng: np.random.Generator, style: Style, height: int = 64) -> np.ndarray:
+    """Ink coverage of ``text`` (height, W) float32 in 0..1, cropped to the ink's columns."""
+    if not text.strip():
+        raise ValueError("cannot render an empty text")
+    if is_hershey(style.font):
+        ink, baseline = _draw_hershey(text, rng, style, height)
+    else:
+        ink, baseline = _draw_ttf(text, rng, style, height)
+        size = ink_size(style, height)
+        ink = adjust_stroke(ink, font_metrics(style.font).stroke * size, pen_width(style, size))
+    ink = warp(ink, rng, baseline, style.shear, style.stretch, style.bend * height, style.elastic)
+    return crop_columns(ink, margin=0)
 
 
-def _elastic(ink: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Smooth random displacement: strokes bend a little, as a hand's would."""
-    h, w = ink.shape
-    sigma = max(h, 8) * 0.12
-    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
-    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
-    scale = strength * h / max(np.abs(dx).max(), np.abs(dy).max(), 1e-6)
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(ink, xs + dx * scale, ys + dy * scale, cv2.INTER_LINEAR, borderValue=0)
+def font_scale(style: Style, height: int) -> float:
+    """Font size in pixels (TTF) or OpenCV fontScale (Hershey) that ``style`` draws at ``height``.
+
+    The x-height follows the style, but fonts with long ascenders and
+    descenders (Ecolier, dkg) are made smaller so that they fit the height.
+    """
+    metrics = font_metrics(style.font)
+    return min(style.x_height * height / metrics.x_height, MAX_SPAN * height / metrics.span)
 
 
-def _crop(ink: np.ndarray, margin: int) -> np.ndarray:
-    rows = np.flatnonzero(ink.max(axis=1) > 0.1)
-    cols = np.flatnonzero(ink.max(axis=0) > 0.1)
-    if rows.size == 0 or cols.size == 0:
-        return ink
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, ink.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, ink.shape[1])
-    return ink[top:bottom, left:right]
+def ink_size(style: Style, height: int) -> int:
+    """The TrueType font size (pixels) that ``style`` draws at ``height``."""
+    return max(6, round(font_scale(style, height)))
+
+
+def pen_width(style: Style, scale: float) -> float:
+    """The style's pen width, at most a fifth of the x-height so small letters keep their holes."""
+    return min(style.pen, 0.2 * font_metrics(style.font).x_height * scale)
+
+
+def _baseline(metrics: FontMetrics, scale: float, style: Style, height: int) -> float:
+    """Row of the baseline: the line's free space split above and below as the style says."""
+    free = max(height - metrics.span * scale, 0.0)
+    return free * style.top_share - metrics.top * scale
 
 
 def render_text(text: str, rng: np.random.Generator, font: str | None = None, height: int = 64) -> np.ndarray:
     """``text`` as uint8 grayscale (height, W), dark ink on white, cropped with a small margin.
 
-    ``font`` is a TTF/OTF path, ``"hershey"`` for OpenCV's script fonts, or
-    None for a random installed handwriting font.
+    ``font`` is a TTF/OTF path, ``"hershey"`` (or a name from
+    ``HERSHEY_FONTS``) for OpenCV's script fonts, or None for a random installed
+    handwriting font. The same ``rng`` state gives the same pixels.
+
+    >>> image = render_text("hello", np.random.default_rng(0), font="hershey")
+    >>> image.dtype, image.shape[0]
+    (dtype('uint8'), 64)
     """
-    if not text:
-        raise ValueError("render_text needs a non-empty text")
+    if not text or any(c.isspace() for c in text):
+        raise ValueError(f"render_text draws one word without spaces, got {text!r} (see render_line)")
     font = pick_font(rng) if font is None else font
-    ink = _draw_hershey(text, rng) if font == HERSHEY else _draw_ttf(text, font, rng)
-    ink = _slant(ink, rng.uniform(-0.35, 0.35))
-    if rng.random() < 0.7:
-        ink = _elastic(ink, rng, rng.uniform(0.01, 0.03))
-    # stroke thickness: thin or thicken now and then
-    roll = rng.random()
-    kernel = np.ones((2, 2), np.uint8)
-    if roll < 0.2:
-        ink = cv2.erode(ink, kernel)
-    elif roll < 0.45:
-        ink = cv2.dilate(ink, kernel)
-    ink = _crop(ink, margin=int(rng.integers(2, 8)))
-    h, w = ink.shape
-    new_w = max(1, round(w * height / h * rng.uniform(0.85, 1.15)))  # a little narrower or wider
-    ink = cv2.resize(ink, (new_w, height), interpolation=cv2.INTER_AREA)
-    paper = rng.uniform(215, 255)
-    darkness = rng.uniform(0.65, 1.0) * paper  # how far the ink is from the paper
-    image = paper - darkness * np.clip(ink, 0, 1)
-    image += rng.normal(0, rng.uniform(0, 6), image.shape)
-    if rng.random() < 0.3:
-        image = cv2.GaussianBlur(image, (3, 3), 0)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    style = Style.sample(rng, font, height)
+    ink = render_ink(text, rng, style, height)
+    return add_paper(_margins(ink, rng, height), rng)
 
 
 def render_line(text: str, rng: np.random.Generator, font: str | None = None, height: int = 64) -> np.ndarray:
-    """Several words, each rendered on its own and joined with word-sized gaps."""
+    """Several words in one style and on one sheet of paper, joined with word-sized gaps."""
     words = text.split()
     if not words:
         raise ValueError("render_line needs some text")
     font = pick_font(rng) if font is None else font
-    parts = [render_text(word, rng, font, height) for word in words]
-    gap = np.full((height, max(4, height // 3)), 255, np.uint8)
-    joined: list[np.ndarray] = []
-    for part in parts:
-        joined.extend([part, gap])
-    return np.concatenate(joined[:-1], axis=1)
+    style = Style.sample(rng, font, height)
+    parts: list[np.ndarray] = []
+    for word in words:
+        if parts:
+            gap = round(height * rng.uniform(0.25, 0.45))
+            parts.append(np.zeros((height, gap), np.float32))
+        parts.append(render_ink(word, rng, style, height))
+    return add_paper(_margins(np.concatenate(parts, axis=1), rng, height), rng)
+
+
+def _margins(ink: np.ndarray, rng: np.random.Generator, height: int) -> np.ndarray:
+    left, right = (round(height * m) for m in rng.uniform(0.03, 0.12, 2))
+    return np.pad(ink, ((0, 0), (left, right)))

@@ -12,8 +12,8 @@ import numpy as np
 WORD_LISTS = ("/usr/share/dict/american-english", "/usr/share/dict/words")
 WORD_LIST_ENV = "MLTU_EXT_WORD_LIST"  # a word list file to use instead
 
-# the characters the generated labels use
-CHARSET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,-'"
+# the characters the generated labels use (sorted, as a Vocabulary orders them)
+CHARSET = "".join(sorted("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,-"))
 
 MAX_LENGTH = 16
 
@@ -45,48 +45,84 @@ winter with without woman wonder wood word work world would write wrong year yel
 """
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def load_words(min_length: int = 2, max_length: int = 12) -> tuple[str, ...]:
-    """Plain ASCII-letter words (no possessives) from the installed list, else the fallback."""
-    pattern = re.compile(r"^[A-Za-z]+$")
+    """Plain ASCII-letter words from the installed list, else the built-in fallback.
+
+    ``$MLTU_EXT_WORD_LIST`` names a list to use instead. Words with apostrophes
+    (possessives such as "dog's"), accents or digits are left out; the result
+    keeps the file's case and is sorted and de-duplicated.
+    """
+    pattern = re.compile(r"[A-Za-z]+")
     override = os.environ.get(WORD_LIST_ENV)
     for name in (override, *WORD_LISTS) if override else WORD_LISTS:
         path = Path(name)
-        if path.is_file():
-            words = {
-                w.strip()
-                for w in path.read_text(encoding="utf-8", errors="ignore").splitlines()
-                if pattern.match(w.strip()) and min_length <= len(w.strip()) <= max_length
-            }
-            if len(words) > 1000:
-                return tuple(sorted(words))
-    return tuple(sorted(set(FALLBACK_WORDS.split())))
+        if not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8", errors="ignore").splitlines()
+        words = {w for w in map(str.strip, lines) if pattern.fullmatch(w)}
+        words = {w for w in words if min_length <= len(w) <= max_length}
+        if words:
+            return tuple(sorted(words))
+    words = {w for w in FALLBACK_WORDS.split() if min_length <= len(w) <= max_length}
+    if not words:
+        raise ValueError(f"no fallback word has {min_length} to {max_length} letters")
+    return tuple(sorted(words))
+
+
+# how often a label is a number, a hyphenated pair, Capitalised, UPPER, or ends in '.' / ','
+NUMBER_SHARE = 0.08
+HYPHEN_SHARE = 0.05
+CAPITAL_SHARE = 0.22
+UPPER_SHARE = 0.06
+PERIOD_SHARE = 0.04
+COMMA_SHARE = 0.04
+
+
+def make_number(rng: np.random.Generator) -> str:
+    """1 to 4 digits; longer numbers rarely start with 0, as people write them."""
+    digits = int(rng.integers(1, 5))
+    text = "".join(str(d) for d in rng.integers(0, 10, digits))
+    if digits > 1 and text[0] == "0" and rng.random() < 0.8:
+        text = str(int(rng.integers(1, 10))) + text[1:]
+    return text
 
 
 def make_label(rng: np.random.Generator, words: tuple[str, ...]) -> str:
-    """One label: mostly lower case, some Capitalised or UPPER, some numbers and punctuation.
+    """One label of 1..MAX_LENGTH characters from CHARSET, no spaces.
+
+    Mostly lower-case words, some Capitalised, a few UPPER, some numbers,
+    now and then a hyphenated pair or a trailing '.' or ','.
 
     >>> label = make_label(np.random.default_rng(1), ("cat", "dog"))
     >>> 1 <= len(label) <= MAX_LENGTH and set(label) <= set(CHARSET)
     True
     """
     roll = rng.random()
-    if roll < 0.08:
-        return str(int(rng.integers(0, 10 ** int(rng.integers(1, 5)))))
-    word = words[int(rng.integers(len(words)))].lower()
-    if roll < 0.13:
-        other = words[int(rng.integers(len(words)))].lower()
-        word = f"{word}-{other}"
-    style = rng.random()
-    if style < 0.25:
-        word = word.capitalize()
-    elif style < 0.30:
-        word = word.upper()
+    if roll < NUMBER_SHARE:
+        text = make_number(rng)
+    else:
+        text = _pick(rng, words, MAX_LENGTH - 1)
+        if roll < NUMBER_SHARE + HYPHEN_SHARE and len(text) <= MAX_LENGTH - 3:
+            # a second word that fits: the pair plus a possible '.' stays within MAX_LENGTH
+            text = f"{text}-{_pick(rng, words, MAX_LENGTH - 2 - len(text))}"
+        style = rng.random()
+        if style < CAPITAL_SHARE:
+            text = text.capitalize()
+        elif style < CAPITAL_SHARE + UPPER_SHARE:
+            text = text.upper()
     tail = rng.random()
-    if tail < 0.05:
-        word += "."
-    elif tail < 0.08:
-        word += ","
-    elif tail < 0.10:
-        word += "'s"
-    return word[:MAX_LENGTH]
+    if tail < PERIOD_SHARE:
+        text += "."
+    elif tail < PERIOD_SHARE + COMMA_SHARE:
+        text += ","
+    return text
+
+
+def _pick(rng: np.random.Generator, words: tuple[str, ...], max_length: int) -> str:
+    """A random lower-case word of at most ``max_length`` letters (cut when none fits)."""
+    for _ in range(20):
+        word = words[int(rng.integers(len(words)))].lower()
+        if len(word) <= max_length:
+            return word
+    return word[:max_length]
