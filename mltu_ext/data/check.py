@@ -64,15 +64,16 @@ def inspect_image(sample: Sample) -> ImageInfo:
     return ImageInfo(height=int(image.shape[0]), width=int(image.shape[1]), digest=digest)
 
 
-def inspect_images(samples: Sequence[Sample], workers: int | None = None,
-                   progress: bool = True) -> list[ImageInfo]:
+def inspect_images(
+    samples: Sequence[Sample], workers: int | None = None, progress: bool = True
+) -> list[ImageInfo]:
     """:func:`inspect_image` for every sample, in parallel threads (OpenCV releases the GIL)."""
     workers = workers or min(8, os.cpu_count() or 1)
     bar = tqdm(total=len(samples), desc="checking images", unit="img", disable=not progress)
     infos: list[ImageInfo] = []
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(samples), CHUNK):
-            for info in pool.map(inspect_image, samples[start:start + CHUNK]):
+            for info in pool.map(inspect_image, samples[start : start + CHUNK]):
                 infos.append(info)
                 bar.update()
     return infos
@@ -156,8 +157,9 @@ def _examples(names: Sequence[str]) -> str:
     return shown + (", ..." if len(names) > EXAMPLES else "")
 
 
-def _steps_available(info: ImageInfo | None, max_steps: int | None,
-                     time_scale: float | None, height: int | None) -> int | None:
+def _steps_available(
+    info: ImageInfo | None, max_steps: int | None, time_scale: float | None, height: int | None
+) -> int | None:
     """CTC time steps the model has for one image (None when nothing limits it)."""
     limits = [] if max_steps is None else [max_steps]
     if time_scale is not None and info is not None and not info.error:
@@ -199,9 +201,16 @@ def check_samples(
         num_writers=len(writers) or None,
         split_counts=dict(sorted(Counter(s.split for s in samples if s.split).items())),
         char_counts=dict(sorted(char_counts.items())),
-        label_length=(None if not lengths else
-                      {"min": min(lengths), "mean": round(statistics.fmean(lengths), 2),
-                       "median": statistics.median(lengths), "max": max(lengths)}),
+        label_length=(
+            None
+            if not lengths
+            else {
+                "min": min(lengths),
+                "mean": round(statistics.fmean(lengths), 2),
+                "median": statistics.median(lengths),
+                "max": max(lengths),
+            }
+        ),
     )
     if not samples:
         report.errors.append("no samples")
@@ -213,11 +222,15 @@ def check_samples(
         good = [i for i in infos if not i.error]
         report.image_width = _spread([i.width for i in good])
         report.image_height = _spread([i.height for i in good])
-        report.unreadable = [{"name": s.name, "source": s.source, "reason": i.error}
-                             for s, i in zip(samples, infos, strict=True) if i.error]
+        report.unreadable = [
+            {"name": s.name, "source": s.source, "reason": i.error}
+            for s, i in zip(samples, infos, strict=True)
+            if i.error
+        ]
     elif time_scale is not None:
-        report.warnings.append("time_scale needs decoded images; label lengths were checked "
-                               "against max_steps only")
+        report.warnings.append(
+            "time_scale needs decoded images; label lengths were checked against max_steps only"
+        )
 
     _check_labels(report, samples, infos, vocabulary_chars, max_steps, time_scale, height)
     _check_duplicates(report, samples, infos)
@@ -225,9 +238,15 @@ def check_samples(
     return report
 
 
-def _check_labels(report: CheckReport, samples: Sequence[Sample],
-                  infos: Sequence[ImageInfo | None], vocabulary_chars: str | None,
-                  max_steps: int | None, time_scale: float | None, height: int | None) -> None:
+def _check_labels(
+    report: CheckReport,
+    samples: Sequence[Sample],
+    infos: Sequence[ImageInfo | None],
+    vocabulary_chars: str | None,
+    max_steps: int | None,
+    time_scale: float | None,
+    height: int | None,
+) -> None:
     known = set(vocabulary_chars) if vocabulary_chars is not None else None
     oov: dict[str, dict] = {}
     for sample, info in zip(samples, infos, strict=True):
@@ -243,20 +262,28 @@ def _check_labels(report: CheckReport, samples: Sequence[Sample],
         available = _steps_available(info, max_steps, time_scale, height)
         needed = ctc_steps_needed(sample.text)
         if available is not None and needed > available:
-            report.too_long.append({"name": sample.name, "source": sample.source,
-                                    "text": sample.text, "steps_needed": needed,
-                                    "steps_available": available})
+            report.too_long.append(
+                {
+                    "name": sample.name,
+                    "source": sample.source,
+                    "text": sample.text,
+                    "steps_needed": needed,
+                    "steps_available": available,
+                }
+            )
     report.out_of_vocabulary = dict(sorted(oov.items()))
 
 
-def _check_duplicates(report: CheckReport, samples: Sequence[Sample],
-                      infos: Sequence[ImageInfo | None]) -> None:
+def _check_duplicates(
+    report: CheckReport, samples: Sequence[Sample], infos: Sequence[ImageInfo | None]
+) -> None:
     by_path: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         if sample.path is not None:
             by_path[os.path.normpath(sample.path)].append(sample)
-    report.duplicate_paths = [{"path": p, "sources": [s.source for s in group]}
-                              for p, group in by_path.items() if len(group) > 1]
+    report.duplicate_paths = [
+        {"path": p, "sources": [s.source for s in group]} for p, group in by_path.items() if len(group) > 1
+    ]
     by_digest: dict[str, list[Sample]] = defaultdict(list)
     for sample, info in zip(samples, infos, strict=True):
         if info is not None and info.digest:
@@ -265,8 +292,9 @@ def _check_duplicates(report: CheckReport, samples: Sequence[Sample],
         if len(group) < 2:
             continue
         if len({s.text for s in group}) > 1:
-            report.conflicting_duplicates.append({"names": [s.name for s in group],
-                                                  "labels": sorted({s.text for s in group})})
+            report.conflicting_duplicates.append(
+                {"names": [s.name for s in group], "labels": sorted({s.text for s in group})}
+            )
         else:
             report.identical_duplicates += len(group) - 1
 
@@ -278,38 +306,35 @@ def _summarise(report: CheckReport, samples: Sequence[Sample], decode_images: bo
         names = [f"{u['name']} ({u['reason']})" for u in report.unreadable]
         errors.append(f"{len(names)} unreadable images: {_examples(names)}")
     if report.empty_labels:
-        errors.append(f"{len(report.empty_labels)} empty labels: "
-                      f"{_examples(report.empty_labels)}")
+        errors.append(f"{len(report.empty_labels)} empty labels: {_examples(report.empty_labels)}")
     for char, entry in report.out_of_vocabulary.items():
-        errors.append(f"character {char!r} is not in the vocabulary: {entry['count']} times, "
-                      f"e.g. in {_examples(entry['examples'])}")
+        errors.append(
+            f"character {char!r} is not in the vocabulary: {entry['count']} times, "
+            f"e.g. in {_examples(entry['examples'])}"
+        )
     if report.too_long:
-        names = [f"{t['name']} ({t['steps_needed']} > {t['steps_available']} steps)"
-                 for t in report.too_long]
+        names = [f"{t['name']} ({t['steps_needed']} > {t['steps_available']} steps)" for t in report.too_long]
         errors.append(f"{len(names)} labels too long for the CTC time steps: {_examples(names)}")
     if report.duplicate_paths:
         paths = [d["path"] for d in report.duplicate_paths]
         warnings.append(f"{len(paths)} image paths appear more than once: {_examples(paths)}")
     if report.conflicting_duplicates:
-        names = [" = ".join(d["names"][:2]) + f" {d['labels']}"
-                 for d in report.conflicting_duplicates]
-        warnings.append(f"{len(names)} identical images carry different labels: "
-                        f"{_examples(names)}")
+        names = [" = ".join(d["names"][:2]) + f" {d['labels']}" for d in report.conflicting_duplicates]
+        warnings.append(f"{len(names)} identical images carry different labels: {_examples(names)}")
     if report.identical_duplicates:
-        warnings.append(f"{report.identical_duplicates} images are byte-identical copies "
-                        "of another with the same label")
-    spaced = [s.source or s.name for s in samples
-              if s.text.strip() and (s.text != s.text.strip() or "  " in s.text)]
+        warnings.append(
+            f"{report.identical_duplicates} images are byte-identical copies of another with the same label"
+        )
+    spaced = [
+        s.source or s.name for s in samples if s.text.strip() and (s.text != s.text.strip() or "  " in s.text)
+    ]
     if spaced:
-        warnings.append(f"{len(spaced)} labels have leading, trailing or double spaces: "
-                        f"{_examples(spaced)}")
+        warnings.append(f"{len(spaced)} labels have leading, trailing or double spaces: {_examples(spaced)}")
     if report.num_samples >= RARE_MIN_SAMPLES:
         rare = [c for c, n in report.char_counts.items() if n < RARE_BELOW]
         if rare:
-            warnings.append(f"{len(rare)} characters occur fewer than {RARE_BELOW} times: "
-                            f"{''.join(rare)!r}")
+            warnings.append(f"{len(rare)} characters occur fewer than {RARE_BELOW} times: {''.join(rare)!r}")
     if report.num_writers is None:
         warnings.append("writers unknown: a validation split cannot keep writers apart")
     if not decode_images:
         warnings.append("images not decoded: unreadable files and sizes were not checked")
-

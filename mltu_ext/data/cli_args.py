@@ -13,19 +13,38 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     """Add ``--dataset``, ``--format``, ``--keep-err``, ``--val-fraction``,
     ``--val-writers`` and ``--split-seed`` to ``parser``."""
     group = parser.add_argument_group("dataset")
-    group.add_argument("--dataset", required=required, metavar="PATH",
-                       help="dataset folder or labels file (words.txt, labels.csv, ...)")
-    group.add_argument("--format", choices=sorted(FORMATS), default=None,
-                       help="dataset format (default: detected from the files)")
-    group.add_argument("--keep-err", action="store_true",
-                       help="IAM: keep rows whose segmentation is marked 'err'")
-    group.add_argument("--val-fraction", type=float, default=0.1,
-                       help="share of samples for validation when the dataset has no split "
-                            "(whole writers when known; default 0.1)")
-    group.add_argument("--val-writers", type=_writer_list, default=None, metavar="IDS",
-                       help="comma-separated writer ids for validation, e.g. 28,29,30")
-    group.add_argument("--split-seed", type=int, default=0,
-                       help="seed of the train/validation split (default 0)")
+    group.add_argument(
+        "--dataset",
+        required=required,
+        metavar="PATH",
+        help="dataset folder or labels file (words.txt, labels.csv, ...)",
+    )
+    group.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default=None,
+        help="dataset format (default: detected from the files)",
+    )
+    group.add_argument(
+        "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"
+    )
+    group.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of samples for validation when the dataset has no split "
+        "(whole writers when known; default 0.1)",
+    )
+    group.add_argument(
+        "--val-writers",
+        type=_writer_list,
+        default=None,
+        metavar="IDS",
+        help="comma-separated writer ids for validation, e.g. 28,29,30",
+    )
+    group.add_argument(
+        "--split-seed", type=int, default=0, help="seed of the train/validation split (default 0)"
+    )
 
 
 def _writer_list(text: str) -> list[str]:

@@ -89,9 +89,7 @@ def require_images(samples: list[Sample], label_file: Path | str) -> None:
     first = [s for s in samples if s.path in missing][:SHOW_NAMES]
     shown = ", ".join(f"{s.path} ({s.source})" for s in first)
     more = ", ..." if len(missing) > len(first) else ""
-    raise DatasetError(
-        f"{label_file}: {len(missing)} of {len(paths)} image files are missing: {shown}{more}"
-    )
+    raise DatasetError(f"{label_file}: {len(missing)} of {len(paths)} image files are missing: {shown}{more}")
 
 
 def require_samples(samples: list[Sample], where: Path | str, log: ReadLog | None) -> None:
@@ -111,8 +109,7 @@ def split_name(text: str) -> str | None:
     ('val', 'train', None)
     """
     lower = text.lower()
-    for key, name in (("train", "train"), ("valid", "val"), ("val", "val"), ("dev", "val"),
-                      ("test", "test")):
+    for key, name in (("train", "train"), ("valid", "val"), ("val", "val"), ("dev", "val"), ("test", "test")):
         if key in lower:
             return name
     return None

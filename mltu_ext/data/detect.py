@@ -35,28 +35,41 @@ class Format:
     reader: Callable[..., list[Sample]]
 
 
-FORMATS = {f.name: f for f in (
-    Format("iam_words", "IAM words.txt + words/a01/a01-000u/*.png", read_iam_words),
-    Format("iam_lines", "IAM lines.txt + lines/a01/a01-000u/*.png", read_iam_lines),
-    Format("iam_sentences", "IAM sentences.txt + sentences/...", read_iam_sentences),
-    Format("iam_parquet", "IAM-line parquet: data/{train,validation,test}-*.parquet "
-           "(image bytes + text)", read_iam_parquet),
-    Format("kaggle", "Kaggle handwriting recognition: written_name_*_v2.csv + "
-           "{train,validation,test}_v2/", read_kaggle),
-    Format("emnist", "EMNIST CSV: emnist-<variant>-{train,test}.csv + "
-           "emnist-<variant>-mapping.txt", read_emnist),
-    Format("generic_csv", "CSV/TSV with a header: image path + text (+ writer, split)",
-           read_generic_csv),
-    Format("image_txt_folder", "folder of images, each with a same-named .txt label",
-           read_image_txt_folder),
-)}
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("iam_words", "IAM words.txt + words/a01/a01-000u/*.png", read_iam_words),
+        Format("iam_lines", "IAM lines.txt + lines/a01/a01-000u/*.png", read_iam_lines),
+        Format("iam_sentences", "IAM sentences.txt + sentences/...", read_iam_sentences),
+        Format(
+            "iam_parquet",
+            "IAM-line parquet: data/{train,validation,test}-*.parquet (image bytes + text)",
+            read_iam_parquet,
+        ),
+        Format(
+            "kaggle",
+            "Kaggle handwriting recognition: written_name_*_v2.csv + {train,validation,test}_v2/",
+            read_kaggle,
+        ),
+        Format(
+            "emnist",
+            "EMNIST CSV: emnist-<variant>-{train,test}.csv + emnist-<variant>-mapping.txt",
+            read_emnist,
+        ),
+        Format("generic_csv", "CSV/TSV with a header: image path + text (+ writer, split)", read_generic_csv),
+        Format(
+            "image_txt_folder", "folder of images, each with a same-named .txt label", read_image_txt_folder
+        ),
+    )
+}
 
-IAM_LABEL_FILES = {"words.txt": "iam_words", "lines.txt": "iam_lines",
-                   "sentences.txt": "iam_sentences"}
+IAM_LABEL_FILES = {"words.txt": "iam_words", "lines.txt": "iam_lines", "sentences.txt": "iam_sentences"}
 # What detect_format looks for, for its error message.
-LOOKED_FOR = ("words.txt, lines.txt or sentences.txt (also in ascii/), *.parquet (also in "
-              "data/), written_name_*_v2.csv, emnist-*-mapping.txt, one .csv/.tsv labels "
-              "file, or images with same-named .txt files")
+LOOKED_FOR = (
+    "words.txt, lines.txt or sentences.txt (also in ascii/), *.parquet (also in "
+    "data/), written_name_*_v2.csv, emnist-*-mapping.txt, one .csv/.tsv labels "
+    "file, or images with same-named .txt files"
+)
 
 
 def _detect_file(path: Path) -> str | None:
@@ -153,5 +166,6 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
             log.note(f"option {key}={value!r} does not apply to {fmt}; ignored")
     samples = reader(_label_path(path, fmt), log=log, **used)
     root = path if path.is_dir() else path.parent
-    return LoadedDataset(samples=samples, format=fmt, root=str(root),
-                         skipped=dict(log.skipped), notes=list(log.notes))
+    return LoadedDataset(
+        samples=samples, format=fmt, root=str(root), skipped=dict(log.skipped), notes=list(log.notes)
+    )

@@ -49,12 +49,14 @@ def find_files(path: Path, variant: str | None) -> tuple[Path, list[Path]]:
         data = [path] if path.suffix == ".csv" else None
     else:
         folder = path
-        variants = sorted(m.group(1) for p in path.glob("emnist-*-mapping.txt")
-                          if (m := MAPPING_FILE.search(p.name)))
+        variants = sorted(
+            m.group(1) for p in path.glob("emnist-*-mapping.txt") if (m := MAPPING_FILE.search(p.name))
+        )
         if variant is None:
             if len(variants) != 1:
-                raise DatasetError(f"{path}: found EMNIST variants {variants or 'none'}; "
-                                   "pass variant=... or one CSV file")
+                raise DatasetError(
+                    f"{path}: found EMNIST variants {variants or 'none'}; pass variant=... or one CSV file"
+                )
             variant = variants[0]
         data = None
     mapping = folder / f"emnist-{variant}-mapping.txt"
@@ -80,13 +82,18 @@ def read_pixels(path: Path) -> np.ndarray:
         for chunk in pd.read_csv(path, header=None, dtype=np.float32, chunksize=10_000):
             values = chunk.to_numpy()
             if values.shape[1] != width:
-                raise DatasetError(f"{path}:{first_line}: malformed line, expected {width} "
-                                   f"fields (label + 28x28 pixels), found {values.shape[1]}")
-            bad = np.flatnonzero(np.isnan(values).any(axis=1) | (values < 0).any(axis=1)
-                                 | (values > 255).any(axis=1))
+                raise DatasetError(
+                    f"{path}:{first_line}: malformed line, expected {width} "
+                    f"fields (label + 28x28 pixels), found {values.shape[1]}"
+                )
+            bad = np.flatnonzero(
+                np.isnan(values).any(axis=1) | (values < 0).any(axis=1) | (values > 255).any(axis=1)
+            )
             if bad.size:
-                raise DatasetError(f"{path}:{first_line + bad[0]}: malformed line, expected "
-                                   f"{width} numbers with pixels in 0..255")
+                raise DatasetError(
+                    f"{path}:{first_line + bad[0]}: malformed line, expected "
+                    f"{width} numbers with pixels in 0..255"
+                )
             parts.append(values.astype(np.uint8))
             first_line += len(values)
     except pd.errors.EmptyDataError:
@@ -104,8 +111,7 @@ def to_image(pixels: np.ndarray) -> np.ndarray:
     return (255 - pixels.reshape(SIDE, SIDE).T).astype(np.uint8)
 
 
-def read_emnist(path: Path | str, variant: str | None = None,
-                log: ReadLog | None = None) -> list[Sample]:
+def read_emnist(path: Path | str, variant: str | None = None, log: ReadLog | None = None) -> list[Sample]:
     """Samples of EMNIST CSVs at PATH with the image in ``Sample.image`` (28, 28) uint8."""
     path = Path(path)
     log = log if log is not None else ReadLog()
@@ -120,8 +126,7 @@ def read_emnist(path: Path | str, variant: str | None = None,
             label = int(line[0])
             if label not in mapping:
                 raise DatasetError(f"{where}: label {label} is not in {mapping_file.name}")
-            samples.append(Sample(text=mapping[label], image=to_image(line[1:]), source=where,
-                                  split=split))
+            samples.append(Sample(text=mapping[label], image=to_image(line[1:]), source=where, split=split))
     log.note("EMNIST CSVs carry no writer ids")
     require_samples(samples, path, log)
     return samples

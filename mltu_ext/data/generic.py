@@ -35,8 +35,15 @@ COLUMNS = {
     "writer": ("writer", "writer_id", "author"),
     "split": ("split", "subset", "set"),
 }
-SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val",
-                "validation": "val", "dev": "val", "test": "test"}
+SPLIT_VALUES = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 TABLE_SUFFIXES = (".csv", ".tsv")
 
 
@@ -100,16 +107,19 @@ def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sampl
         roles = find_columns(header)
         for role in ("image", "text"):
             if role not in roles:
-                raise DatasetError(f"{table}:1: no {role} column in the header {header}; "
-                                   f"expected one of {', '.join(COLUMNS[role])}")
+                raise DatasetError(
+                    f"{table}:1: no {role} column in the header {header}; "
+                    f"expected one of {', '.join(COLUMNS[role])}"
+                )
         needed = max(roles.values()) + 1
         for row in rows:
             if not any(cell.strip() for cell in row):
                 continue
             where = f"{table}:{rows.line_num}"
             if len(row) < needed:
-                raise DatasetError(f"{where}: malformed line, expected {len(header)} fields, "
-                                   f"found {len(row)}")
+                raise DatasetError(
+                    f"{where}: malformed line, expected {len(header)} fields, found {len(row)}"
+                )
             name = row[roles["image"]].strip()
             if not name:
                 raise DatasetError(f"{where}: malformed line, empty image path")
@@ -120,16 +130,19 @@ def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sampl
             if "split" in roles and row[roles["split"]].strip():
                 value = row[roles["split"]].strip().lower()
                 if value not in SPLIT_VALUES:
-                    raise DatasetError(f"{where}: unknown split {value!r}; expected one of "
-                                       f"{', '.join(SPLIT_VALUES)}")
+                    raise DatasetError(
+                        f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_VALUES)}"
+                    )
                 split = SPLIT_VALUES[value]
-            samples.append(Sample(
-                text=check_label(row[roles["text"]], where),
-                path=os.path.join(folder, name),
-                writer=writer,
-                source=where,
-                split=split,
-            ))
+            samples.append(
+                Sample(
+                    text=check_label(row[roles["text"]], where),
+                    path=os.path.join(folder, name),
+                    writer=writer,
+                    source=where,
+                    split=split,
+                )
+            )
     if "writer" not in roles:
         log.note(f"{table.name} has no writer column")
     require_samples(samples, table, log)
@@ -160,8 +173,9 @@ def read_image_txt_folder(path: Path | str, log: ReadLog | None = None) -> list[
                 text = handle.read().strip("\r\n")
             if "\n" in text:
                 raise DatasetError(f"{where}: malformed label file, expected one line")
-            samples.append(Sample(text=check_label(text, where),
-                                  path=os.path.join(folder, name), source=where))
+            samples.append(
+                Sample(text=check_label(text, where), path=os.path.join(folder, name), source=where)
+            )
     log.note("image + txt folders carry no writer ids")
     require_samples(samples, root, log)
     return samples

@@ -106,13 +106,14 @@ def read_split_files(paths: Iterable[Path | str]) -> dict[str, str]:
     for path in map(Path, paths):
         split = split_from_name(path.stem)
         if split is None:
-            raise DatasetError(f"{path}: cannot tell the split from the file name "
-                               "(expected train, val(idation) or test in it)")
+            raise DatasetError(
+                f"{path}: cannot tell the split from the file name "
+                "(expected train, val(idation) or test in it)"
+            )
         for number, line in data_lines(path):
             key = line.split()[0]
             if assignment.get(key, split) != split:
-                raise DatasetError(f"{path}:{number}: id {key} is already in the "
-                                   f"{assignment[key]} list")
+                raise DatasetError(f"{path}:{number}: id {key} is already in the {assignment[key]} list")
             assignment[key] = split
     return assignment
 
@@ -165,18 +166,20 @@ def read_iam(
         where = f"{label_file}:{number}"
         fields = line.split()
         if len(fields) < layout.fields:
-            raise DatasetError(f"{where}: malformed line, expected at least {layout.fields} "
-                               f"fields, found {len(fields)}")
+            raise DatasetError(
+                f"{where}: malformed line, expected at least {layout.fields} fields, found {len(fields)}"
+            )
         status = fields[layout.status]
         if status not in ("ok", "err", "er"):
-            raise DatasetError(f"{where}: malformed line, expected ok or err in column "
-                               f"{layout.status + 1}, found {status!r}")
+            raise DatasetError(
+                f"{where}: malformed line, expected ok or err in column {layout.status + 1}, found {status!r}"
+            )
         if status != "ok" and not keep_err:
             log.skip("err rows (segmentation flagged bad; keep_err=True keeps them)")
             continue
         sample_id = fields[0]
         # A transcription with a space in it arrives as several fields.
-        text = " ".join(fields[layout.text:])
+        text = " ".join(fields[layout.text :])
         if kind != "words":
             text = text.replace("|", " ")
         form = form_id(sample_id)
@@ -184,16 +187,20 @@ def read_iam(
         if writer is None:
             unknown_forms += bool(writers)
             writer = form
-        samples.append(Sample(
-            text=check_label(text, where),
-            path=str(image_path(image_dir, sample_id)),
-            writer=writer,
-            source=where,
-            split=lookup_split(sample_id, assignment) if assignment else None,
-        ))
+        samples.append(
+            Sample(
+                text=check_label(text, where),
+                path=str(image_path(image_dir, sample_id)),
+                writer=writer,
+                source=where,
+                split=lookup_split(sample_id, assignment) if assignment else None,
+            )
+        )
     if unknown_forms:
-        log.note(f"{unknown_forms} samples come from forms missing in forms.txt: "
-                 "their form id stands in for the writer")
+        log.note(
+            f"{unknown_forms} samples come from forms missing in forms.txt: "
+            "their form id stands in for the writer"
+        )
     if assignment:
         unlisted = sum(s.split is None for s in samples)
         if unlisted:
@@ -203,22 +210,31 @@ def read_iam(
     return samples
 
 
-def read_iam_words(label_file: Path | str, keep_err: bool = False,
-                   split_files: Iterable[Path | str] | None = None,
-                   log: ReadLog | None = None) -> list[Sample]:
+def read_iam_words(
+    label_file: Path | str,
+    keep_err: bool = False,
+    split_files: Iterable[Path | str] | None = None,
+    log: ReadLog | None = None,
+) -> list[Sample]:
     """IAM ``words.txt``; see :func:`read_iam`."""
     return read_iam(label_file, "words", keep_err, split_files, log)
 
 
-def read_iam_lines(label_file: Path | str, keep_err: bool = False,
-                   split_files: Iterable[Path | str] | None = None,
-                   log: ReadLog | None = None) -> list[Sample]:
+def read_iam_lines(
+    label_file: Path | str,
+    keep_err: bool = False,
+    split_files: Iterable[Path | str] | None = None,
+    log: ReadLog | None = None,
+) -> list[Sample]:
     """IAM ``lines.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
     return read_iam(label_file, "lines", keep_err, split_files, log)
 
 
-def read_iam_sentences(label_file: Path | str, keep_err: bool = False,
-                       split_files: Iterable[Path | str] | None = None,
-                       log: ReadLog | None = None) -> list[Sample]:
+def read_iam_sentences(
+    label_file: Path | str,
+    keep_err: bool = False,
+    split_files: Iterable[Path | str] | None = None,
+    log: ReadLog | None = None,
+) -> list[Sample]:
     """IAM ``sentences.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
     return read_iam(label_file, "sentences", keep_err, split_files, log)

@@ -60,8 +60,7 @@ def read_parquet_file(path: Path, log: ReadLog) -> list[Sample]:
     names = table_file.schema_arrow.names
     missing = [c for c in ("image", "text") if c not in names]
     if missing:
-        raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; "
-                           f"found {', '.join(names)}")
+        raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(names)}")
     split = split_name(path.stem)
     if split is None:
         log.note(f"{path.name}: split unknown (no train/validation/test in the name)")
@@ -73,12 +72,14 @@ def read_parquet_file(path: Path, log: ReadLog) -> list[Sample]:
         for image, text in zip(images, texts, strict=True):
             row += 1
             where = f"{path}:{row}"
-            samples.append(Sample(
-                text=check_label(text or "", where),
-                data=_image_bytes(image, where, path.parent),
-                source=where,
-                split=split,
-            ))
+            samples.append(
+                Sample(
+                    text=check_label(text or "", where),
+                    data=_image_bytes(image, where, path.parent),
+                    source=where,
+                    split=split,
+                )
+            )
     return samples
 
 

@@ -34,8 +34,7 @@ def label_files(path: Path | str) -> list[Path]:
 
 def image_folder(root: Path, split_word: str) -> Path:
     """``train_v2/train`` if it exists, else ``train_v2``, else ``train``."""
-    candidates = [root / f"{split_word}_v2" / split_word, root / f"{split_word}_v2",
-                  root / split_word]
+    candidates = [root / f"{split_word}_v2" / split_word, root / f"{split_word}_v2", root / split_word]
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
@@ -52,8 +51,7 @@ def read_kaggle_file(label_file: Path, log: ReadLog) -> list[Sample]:
         rows = csv.reader(handle)
         header = next(rows, None)
         if header is None or [h.strip().upper() for h in header[:2]] != ["FILENAME", "IDENTITY"]:
-            raise DatasetError(f"{label_file}:1: expected the header FILENAME,IDENTITY, "
-                               f"found {header}")
+            raise DatasetError(f"{label_file}:1: expected the header FILENAME,IDENTITY, found {header}")
         for row in rows:
             where = f"{label_file}:{rows.line_num}"
             if not row:

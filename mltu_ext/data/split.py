@@ -18,8 +18,15 @@ from mltu_ext.samples import Sample
 
 SIDES = ("train", "val", "test")
 # Split names a dataset may use, mapped onto SIDES.
-SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",
-                 "validation": "val", "dev": "val", "test": "test"}
+SPLIT_ALIASES = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 
 
 @dataclass
@@ -37,8 +44,7 @@ def _writers_of(samples: Iterable[Sample]) -> list[str]:
 
 
 def _info(method: str, seed: int | None, result: dict[str, list[Sample]], **extra) -> dict:
-    info = {"method": method, "seed": seed,
-            "counts": {side: len(result[side]) for side in SIDES}}
+    info = {"method": method, "seed": seed, "counts": {side: len(result[side]) for side in SIDES}}
     if all(s.writer is not None for side in SIDES for s in result[side]):
         info["writers"] = {side: _writers_of(result[side]) for side in SIDES}
     info.update(extra)
@@ -61,8 +67,9 @@ def _pick_writers(sizes: dict[str, int], order: list[str], target: float) -> lis
     return chosen
 
 
-def split_by_writer(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
-                    seed: int) -> SplitResult:
+def split_by_writer(
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+) -> SplitResult:
     """Whole writers per side, chosen in a seeded order, aiming at the sample fractions."""
     sizes = Counter(s.writer for s in samples)
     if None in sizes:
@@ -88,8 +95,9 @@ def split_by_writer(samples: Sequence[Sample], val_fraction: float, test_fractio
     return SplitResult(**result, info=info)
 
 
-def split_random(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
-                 seed: int) -> SplitResult:
+def split_random(
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+) -> SplitResult:
     """A seeded random split of single samples (for datasets without writers)."""
     order = list(range(len(samples)))
     random.Random(seed).shuffle(order)
@@ -101,7 +109,7 @@ def split_random(samples: Sequence[Sample], val_fraction: float, test_fraction: 
     n_test = count(test_fraction)
     n_val = min(count(val_fraction), max(0, len(samples) - n_test - 1))
     side_of = dict.fromkeys(order[:n_test], "test")
-    side_of.update(dict.fromkeys(order[n_test:n_test + n_val], "val"))
+    side_of.update(dict.fromkeys(order[n_test : n_test + n_val], "val"))
     result = {side: [] for side in SIDES}
     for index, sample in enumerate(samples):
         result[side_of.get(index, "train")].append(sample)
@@ -109,8 +117,9 @@ def split_random(samples: Sequence[Sample], val_fraction: float, test_fraction: 
     return SplitResult(**result, info=info)
 
 
-def _split_fresh(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
-                 seed: int) -> SplitResult:
+def _split_fresh(
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+) -> SplitResult:
     """By writer when every sample has one (and there are enough writers), else random."""
     known = sum(s.writer is not None for s in samples)
     sides_wanted = 1 + (val_fraction > 0) + (test_fraction > 0)
@@ -119,16 +128,18 @@ def _split_fresh(samples: Sequence[Sample], val_fraction: float, test_fraction: 
         return split_by_writer(samples, val_fraction, test_fraction, seed)
     result = split_random(samples, val_fraction, test_fraction, seed)
     if known == len(samples) and samples:
-        result.info["note"] = (f"only {writers} writer(s) for {sides_wanted} sides; split at "
-                               "random, so writers appear on both sides")
+        result.info["note"] = (
+            f"only {writers} writer(s) for {sides_wanted} sides; split at "
+            "random, so writers appear on both sides"
+        )
     elif known:
-        result.info["note"] = (f"writers known for only {known} of {len(samples)} samples; "
-                               "split at random")
+        result.info["note"] = f"writers known for only {known} of {len(samples)} samples; split at random"
     return result
 
 
-def split_given(samples: Sequence[Sample], val_fraction: float, test_fraction: float,
-                seed: int) -> SplitResult:
+def split_given(
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+) -> SplitResult:
     """Use ``Sample.split``; a missing val (or asked-for test) side is cut from train."""
     result = {side: [] for side in SIDES}
     unassigned = 0
@@ -138,8 +149,9 @@ def split_given(samples: Sequence[Sample], val_fraction: float, test_fraction: f
             continue
         side = SPLIT_ALIASES.get(sample.split.lower())
         if side is None:
-            raise DatasetError(f"{sample.source or sample.name}: unknown split "
-                               f"{sample.split!r}; expected train, val or test")
+            raise DatasetError(
+                f"{sample.source or sample.name}: unknown split {sample.split!r}; expected train, val or test"
+            )
         result[side].append(sample)
     extra: dict = {"given_splits": sorted({s.split for s in samples if s.split})}
     if unassigned:
@@ -150,19 +162,18 @@ def split_given(samples: Sequence[Sample], val_fraction: float, test_fraction: f
     if (cut_val > 0 or cut_test > 0) and result["train"]:
         # fractions are of the whole dataset; the cut comes from train only
         scale = len(samples) / len(result["train"])
-        cut = _split_fresh(result["train"], min(cut_val * scale, 0.9),
-                           min(cut_test * scale, 0.9), seed)
+        cut = _split_fresh(result["train"], min(cut_val * scale, 0.9), min(cut_test * scale, 0.9), seed)
         result["train"] = cut.train
         result["val"] += cut.val
         result["test"] += cut.test
-        extra["cut_from_train"] = {"method": cut.info["method"], "val": len(cut.val),
-                                   "test": len(cut.test)}
+        extra["cut_from_train"] = {"method": cut.info["method"], "val": len(cut.val), "test": len(cut.test)}
     info = _info("given", seed, result, **extra)
     return SplitResult(**result, info=info)
 
 
-def split_samples(samples: Sequence[Sample], val_fraction: float = 0.1, seed: int = 0,
-                  test_fraction: float = 0.0) -> SplitResult:
+def split_samples(
+    samples: Sequence[Sample], val_fraction: float = 0.1, seed: int = 0, test_fraction: float = 0.0
+) -> SplitResult:
     """Split ``samples`` into train / val / test.
 
     Uses the dataset's own split when samples carry one; else whole writers per
@@ -174,15 +185,17 @@ def split_samples(samples: Sequence[Sample], val_fraction: float = 0.1, seed: in
     ('writer', 10, 1)
     """
     if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
-        raise ValueError(f"fractions must be in [0, 1) with a sum below 1, got val "
-                         f"{val_fraction}, test {test_fraction}")
+        raise ValueError(
+            f"fractions must be in [0, 1) with a sum below 1, got val {val_fraction}, test {test_fraction}"
+        )
     if any(s.split is not None for s in samples):
         return split_given(samples, val_fraction, test_fraction, seed)
     return _split_fresh(samples, val_fraction, test_fraction, seed)
 
 
-def split_by_writer_ids(samples: Sequence[Sample], val_writers: Iterable[str | int],
-                        test_writers: Iterable[str | int] = ()) -> SplitResult:
+def split_by_writer_ids(
+    samples: Sequence[Sample], val_writers: Iterable[str | int], test_writers: Iterable[str | int] = ()
+) -> SplitResult:
     """Put the listed writers in val (and test), everyone else in train.
 
     Writer ids are compared as strings, so ``[28, 29, 30]`` matches ``"28"``.
@@ -197,8 +210,10 @@ def split_by_writer_ids(samples: Sequence[Sample], val_writers: Iterable[str | i
         raise DatasetError("some samples have no writer; cannot split by writer ids")
     unknown = sorted((val | test) - present)
     if unknown:
-        raise DatasetError(f"writer(s) {', '.join(unknown)} not in the dataset "
-                           f"({len(present)} writers: {', '.join(sorted(present)[:10])}...)")
+        raise DatasetError(
+            f"writer(s) {', '.join(unknown)} not in the dataset "
+            f"({len(present)} writers: {', '.join(sorted(present)[:10])}...)"
+        )
     result = {side: [] for side in SIDES}
     for sample in samples:
         side = "val" if sample.writer in val else "test" if sample.writer in test else "train"
