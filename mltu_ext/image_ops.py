@@ -82,4 +82,3 @@ def pad_right(image: np.ndarray, width: int, pad_value: int = PAD_VALUE) -> np.n
 def prepare(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize to ``height`` (at most ``width`` wide) and pad to (height, width)."""
     return pad_right(resize_to_height(image, height, width), width)
-

@@ -35,18 +35,19 @@ def add_evaluation_arguments(
             pass  # the caller added --dataset (and friends) itself
     group = parser.add_argument_group("evaluation")
     group.add_argument(
-        "--split", choices=SPLITS, default="all",
+        "--split",
+        choices=SPLITS,
+        default="all",
         help="part of the dataset to evaluate (default: all). 'val'/'test' repeat the split "
         "train.py made: pass the same --val-fraction/--val-writers/--split-seed",
     )
     group.add_argument("--limit", type=int, metavar="N", help="only the first N samples")
     group.add_argument(
-        "--report", metavar="OUT", help="write metrics.json, predictions.csv, PNGs and "
-        "report.html/report.md into the folder OUT",
+        "--report",
+        metavar="OUT",
+        help="write metrics.json, predictions.csv, PNGs and report.html/report.md into the folder OUT",
     )
-    group.add_argument(
-        "--index", type=int, metavar="N", help="print truth, prediction and CER of sample N"
-    )
+    group.add_argument("--index", type=int, metavar="N", help="print truth, prediction and CER of sample N")
     group.add_argument(
         "--save-image", metavar="PNG", help="with --index: also save the image with both texts"
     )
@@ -57,15 +58,11 @@ def add_evaluation_arguments(
     group.add_argument(
         "--training-log", metavar="CSV", help="CSVLogger file to draw training_curves.png from"
     )
-    group.add_argument(
-        "--embed-images", action="store_true", help="put the PNGs inside report.html (base64)"
-    )
+    group.add_argument("--embed-images", action="store_true", help="put the PNGs inside report.html (base64)")
     return group
 
 
-def run_evaluation(
-    args: argparse.Namespace, recognizer: Recognizer, training_log: str | None = None
-) -> str:
+def run_evaluation(args: argparse.Namespace, recognizer: Recognizer, training_log: str | None = None) -> str:
     """Load ``args.dataset`` and run --report and/or --index; prints and returns the text.
 
     ``training_log`` is the fallback when --training-log is not given (e.g. the

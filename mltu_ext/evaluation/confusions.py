@@ -91,9 +91,7 @@ def confusion_matrix(
     alignment steps, matches included (the diagonal). Returns
     (row labels, column labels, int64 matrix of shape (top+2, top+2)).
     """
-    frequency: Counter[str] = Counter(
-        step.ref for steps in alignments for step in steps if step.ref
-    )
+    frequency: Counter[str] = Counter(step.ref for steps in alignments for step in steps if step.ref)
     chars = [c for c, _ in sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[:top]]
     chars.sort()
     index = {c: i for i, c in enumerate(chars)}

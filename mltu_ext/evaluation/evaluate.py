@@ -104,9 +104,7 @@ def evaluate(
     results = sample_results(names, run.predictions, truths, alignments, run.indices)
 
     _write_predictions(os.path.join(out_dir, PREDICTIONS_FILE), results, samples)
-    pictures = _draw_pictures(
-        out_dir, samples, results, alignments, run.sizes, log_columns, grid_size
-    )
+    pictures = _draw_pictures(out_dir, samples, results, alignments, run.sizes, log_columns, grid_size)
     metrics["files"] = [METRICS_FILE, PREDICTIONS_FILE, *pictures, REPORT_HTML, REPORT_MD]
     with open(os.path.join(out_dir, METRICS_FILE), "w", encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=2, ensure_ascii=False)
@@ -180,9 +178,7 @@ class _Run:
     total_seconds: float = 0.0
 
 
-def _predict_all(
-    recognizer: Recognizer, samples: Sequence[Sample], batch_size: int, progress: bool
-) -> _Run:
+def _predict_all(recognizer: Recognizer, samples: Sequence[Sample], batch_size: int, progress: bool) -> _Run:
     run = _Run()
     start = time.perf_counter()
     with tqdm(total=len(samples), desc="evaluating", unit="img", disable=not progress) as bar:
@@ -222,18 +218,23 @@ def _check_predictions(predictions: list[str], expected: int, first_name: str) -
             raise TypeError(f"recogniser returned {type(text).__name__}, expected str")
 
 
-def _write_predictions(
-    path: str, results: Sequence[SampleResult], samples: Sequence[Sample]
-) -> None:
+def _write_predictions(path: str, results: Sequence[SampleResult], samples: Sequence[Sample]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["index", "path", "source", "truth", "prediction", "edits", "cer"])
         for r in results:
             sample = samples[r.index]
-            writer.writerow([
-                r.index, sample.path or "", sample.source, r.truth, r.prediction, r.edits,
-                f"{r.cer:.4f}",
-            ])
+            writer.writerow(
+                [
+                    r.index,
+                    sample.path or "",
+                    sample.source,
+                    r.truth,
+                    r.prediction,
+                    r.edits,
+                    f"{r.cer:.4f}",
+                ]
+            )
 
 
 def _draw_pictures(
@@ -254,9 +255,7 @@ def _draw_pictures(
     rows, cols, matrix = confusion_matrix(alignments)
     plots.plot_confusion(rows, cols, matrix, os.path.join(out_dir, "confusion.png"))
     written.append("confusion.png")
-    if log_columns and plots.plot_training_curves(
-        log_columns, os.path.join(out_dir, "training_curves.png")
-    ):
+    if log_columns and plots.plot_training_curves(log_columns, os.path.join(out_dir, "training_curves.png")):
         written.append("training_curves.png")
     plots.plot_dataset([r.truth for r in results], sizes, os.path.join(out_dir, "dataset.png"))
     written.append("dataset.png")

@@ -44,9 +44,7 @@ def pick_for_grid(results: Sequence[SampleResult], count: int = 16) -> list[Samp
     return wrong[:n_wrong] + spread
 
 
-def plot_samples(
-    items: Sequence[tuple[np.ndarray, str, str]], path: str, columns: int | None = None
-) -> None:
+def plot_samples(items: Sequence[tuple[np.ndarray, str, str]], path: str, columns: int | None = None) -> None:
     """Grid of (image, truth, prediction); wrong ones get a red title with differences marked.
 
     The prediction line writes each error as ``[truth→prediction]``.
@@ -99,9 +97,7 @@ def plot_confusion(
         _save(figure, path)
         return
     masked = np.ma.masked_equal(matrix, 0)
-    image = axes.imshow(
-        masked, cmap="viridis", norm=PowerNorm(0.4, vmin=0, vmax=max(1, int(matrix.max())))
-    )
+    image = axes.imshow(masked, cmap="viridis", norm=PowerNorm(0.4, vmin=0, vmax=max(1, int(matrix.max()))))
     axes.set_xticks(range(n_cols), [_safe(label) for label in col_labels], fontsize=7, rotation=90)
     axes.set_yticks(range(n_rows), [_safe(label) for label in row_labels], fontsize=7)
     axes.set_xlabel("prediction")
@@ -109,8 +105,9 @@ def plot_confusion(
     axes.set_title("character confusions (count)", fontsize=9)
     for i, j in zip(*np.nonzero(matrix), strict=True):
         if row_labels[i] != col_labels[j]:  # the diagonal is matches; label only errors
-            axes.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=6, color="red",
-                      fontweight="bold")
+            axes.text(
+                j, i, str(matrix[i, j]), ha="center", va="center", fontsize=6, color="red", fontweight="bold"
+            )
     figure.colorbar(image, ax=axes, fraction=0.04)
     figure.tight_layout()
     _save(figure, path)
@@ -172,9 +169,7 @@ def plot_dataset(
         labels = [_safe(c.replace(" ", "␣")) for c, _ in common]
         axes.bar(range(len(common)), [n for _, n in common], color="darkorange")
         axes.set_xticks(range(len(common)), labels, fontsize=6)
-    axes.set_title(
-        f"character frequency ({len(common)} most frequent of {len(frequency)})", fontsize=9
-    )
+    axes.set_title(f"character frequency ({len(common)} most frequent of {len(frequency)})", fontsize=9)
     figure.tight_layout()
     _save(figure, path)
 

@@ -45,25 +45,30 @@ def build_tables(metrics: dict, worst: Sequence[SampleResult]) -> list[Table]:
         ["CER", _pct(metrics["cer"])],
         ["WER", _pct(metrics["wer"])],
         ["exact match", f"{_pct(metrics['exact_match'])} ({counts['exact_matches']})"],
-        ["char precision / recall / F1", " / ".join(
-            _pct(metrics[k]) for k in ("char_precision", "char_recall", "char_f1")
-        )],
-        ["reference chars / predicted chars", (
-            f"{counts['reference_chars']} / {counts['predicted_chars']}"
-        )],
-        ["char edits (sub / del / ins)", (
-            f"{counts['edits']} ({counts['substitutions']} / {counts['deletions']} / "
-            f"{counts['insertions']})"
-        )],
+        [
+            "char precision / recall / F1",
+            " / ".join(_pct(metrics[k]) for k in ("char_precision", "char_recall", "char_f1")),
+        ],
+        ["reference chars / predicted chars", (f"{counts['reference_chars']} / {counts['predicted_chars']}")],
+        [
+            "char edits (sub / del / ins)",
+            (
+                f"{counts['edits']} ({counts['substitutions']} / {counts['deletions']} / "
+                f"{counts['insertions']})"
+            ),
+        ],
         ["word edits / reference words", f"{counts['word_edits']} / {counts['reference_words']}"],
     ]
     speed = metrics.get("throughput")
     if speed:
-        summary.rows.append([
-            "throughput", f"{speed['images_per_s']:.1f} img/s in predict "
-            f"({speed['images_per_s_with_loading']:.1f} img/s with image loading, "
-            f"batch {speed['batch_size']})",
-        ])
+        summary.rows.append(
+            [
+                "throughput",
+                f"{speed['images_per_s']:.1f} img/s in predict "
+                f"({speed['images_per_s_with_loading']:.1f} img/s with image loading, "
+                f"batch {speed['batch_size']})",
+            ]
+        )
     skipped = metrics.get("skipped", {})
     if skipped.get("count"):
         summary.rows.append(["skipped (unreadable images)", str(skipped["count"])])
@@ -77,9 +82,7 @@ def build_tables(metrics: dict, worst: Sequence[SampleResult]) -> list[Table]:
                 table.rows.append([key, _number(value)])
         tables.append(table)
 
-    classes = Table(
-        "Accuracy by character class", ["class", "reference chars", "correct", "accuracy"]
-    )
+    classes = Table("Accuracy by character class", ["class", "reference chars", "correct", "accuracy"])
     for name, row in metrics["class_accuracy"].items():
         accuracy = "-" if row["accuracy"] is None else _pct(row["accuracy"])
         classes.rows.append([name, str(row["count"]), str(row["correct"]), accuracy])
@@ -103,10 +106,17 @@ def build_tables(metrics: dict, worst: Sequence[SampleResult]) -> list[Table]:
         ["#", "sample", "truth", "prediction", "differences", "edits", "CER"],
     )
     for r in worst:
-        worst_table.rows.append([
-            str(r.index), r.name, r.truth or EMPTY, r.prediction or EMPTY,
-            mark_differences(r.truth, r.prediction), str(r.edits), _pct(r.cer),
-        ])
+        worst_table.rows.append(
+            [
+                str(r.index),
+                r.name,
+                r.truth or EMPTY,
+                r.prediction or EMPTY,
+                mark_differences(r.truth, r.prediction),
+                str(r.edits),
+                _pct(r.cer),
+            ]
+        )
     tables.append(worst_table)
     return tables
 
@@ -170,8 +180,7 @@ def write_markdown(
 def _html_table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in table.rows
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows
     )
     return f"<h2>{html.escape(table.title)}</h2>\n<table><tr>{head}</tr>\n{body}\n</table>"
 
