@@ -39,11 +39,21 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-width", type=int, help="training image width in pixels (padded)")
     parser.add_argument("--height", type=int, help="model input height in pixels")
     parser.add_argument("--synthetic-samples", type=int, help="size of the rendered default dataset")
+    parser.add_argument(
+        "--synthetic-text",
+        choices=["lower_words", "mixed"],
+        help="labels of the rendered data: lower-case words (default) or mixed text",
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--no-augment", action="store_true", help="train without random augmentation")
     parser.add_argument("--mixed-precision", choices=["bfloat16", "float16"])
     parser.add_argument("--jit", choices=["auto", "on", "off"], default=None, help="XLA compilation")
     parser.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
+    parser.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="split each batch over all local GPUs (--batch-size is per GPU)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
     parser.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
     parser.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
@@ -73,6 +83,7 @@ def config_from_args(args: argparse.Namespace):
         "max_width": args.max_width,
         "seed": args.seed,
         "synthetic_samples": args.synthetic_samples,
+        "synthetic_text": args.synthetic_text,
         "mixed_precision": args.mixed_precision,
         "dataset": args.dataset,
         "dataset_format": args.format,
@@ -90,6 +101,7 @@ def config_from_args(args: argparse.Namespace):
         cfg.jit_compile = {"auto": "auto", "on": True, "off": False}[args.jit]
     cfg.augment.enabled = cfg.augment.enabled and not args.no_augment
     cfg.tensorboard = cfg.tensorboard or args.tensorboard
+    cfg.data_parallel = cfg.data_parallel or args.data_parallel
     cfg.val_fraction = args.val_fraction
     name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
     cfg.model_dir = args.model_dir or str(Path("Models") / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
@@ -104,9 +116,17 @@ def load_data(cfg, args: argparse.Namespace):
     if cfg.dataset:
         return load_from_args(args)
     from mltu_ext.synth.dataset import build_synthetic_dataset
+    from mltu_ext.synth.words import load_words
 
+    texts = sorted({w.lower() for w in load_words(3, 10)}) if cfg.synthetic_text == "lower_words" else None
+    # the rendered words are distorted already; a second random warp only slows learning
+    cfg.augment.enabled = False
     folder = build_synthetic_dataset(
-        SYNTHETIC_DIR, cfg.synthetic_samples, seed=cfg.synthetic_seed, val_fraction=cfg.val_fraction
+        SYNTHETIC_DIR,
+        cfg.synthetic_samples,
+        seed=cfg.synthetic_seed,
+        val_fraction=cfg.val_fraction,
+        texts=texts,
     )
     labels = Path(folder) / "labels.csv" if Path(folder).is_dir() else Path(folder)
     return load_dataset(str(labels), fmt="generic_csv")

@@ -115,6 +115,9 @@ class TrainConfig:
     dataset_format: str | None = None
     synthetic_samples: int = 24000
     synthetic_seed: int = 0
+    # labels of the rendered default data: "lower_words" (English words of 3-10
+    # lower-case letters) or "mixed" (cases, numbers, hyphens, punctuation)
+    synthetic_text: str = "lower_words"
     max_width: int = 256  # training images are padded (or squeezed) to this width
     batch_size: int = 32
     epochs: int = 100
@@ -134,6 +137,7 @@ class TrainConfig:
     tensorboard: bool = False
     jit_compile: bool | str = "auto"
     mixed_precision: str | None = None  # None, "bfloat16" or "float16"
+    data_parallel: bool = False  # split each batch over all local GPUs (batch_size is per device)
     split: dict[str, Any] = field(default_factory=dict)  # how the data was split
 
     def validate(self) -> None:
@@ -154,6 +158,8 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be in (0, 1)")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction}: must be in (0, 1)")
+        if self.synthetic_text not in ("lower_words", "mixed"):
+            raise ConfigError(f"synthetic_text={self.synthetic_text!r}: use 'lower_words' or 'mixed'")
         if self.optimizer not in ("adam", "adamw"):
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
         if self.weight_decay < 0:

@@ -50,7 +50,9 @@ def build_recognizer(
     x = keras.layers.Permute((2, 1, 3), name="columns_first")(x)
     x = keras.layers.Reshape((-1, height * cfg.filters[-1]), name="columns")(x)
     for i, units in enumerate(cfg.lstm_units):
-        x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name=f"blstm{i}")(x)
+        # float32 even under mixed precision: cuDNN's LSTM in JAX takes float32 only
+        lstm = keras.layers.LSTM(units, return_sequences=True, dtype="float32")
+        x = keras.layers.Bidirectional(lstm, name=f"blstm{i}", dtype="float32")(x)
         x = keras.layers.Dropout(cfg.dropout, name=f"blstm{i}_drop")(x)
     # the softmax stays float32 under mixed precision so the CTC loss is stable
     outputs = keras.layers.Dense(

@@ -11,6 +11,7 @@ runs; the model folder it writes holds:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from mltu_ext.callbacks import (
 )
 from mltu_ext.config import TrainConfig
 from mltu_ext.ctc_loss import CTCLoss
+from mltu_ext.distribute import data_parallel_scope, replica_count
 from mltu_ext.export import export_onnx, model_metadata
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
@@ -185,30 +187,33 @@ def train(
 
     train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, cache_dir)
     keras.utils.set_random_seed(cfg.seed)
-    if resume:
-        model = keras.saving.load_model(model_dir / "last.keras")
-    else:
-        model = build_recognizer(cfg.model, cfg.augment, seed=cfg.seed)
-        if source_model is not None:
-            transfer_weights(source_model, model, old_vocab, vocabulary.chars)
-        if freeze_cnn:
-            for layer in model.layers:
-                if layer.name.startswith("res"):
-                    layer.trainable = False
-        compile_model(model, cfg, vocabulary)
+    scope = data_parallel_scope() if cfg.data_parallel else contextlib.nullcontext()
+    batch_size = cfg.batch_size * (replica_count() if cfg.data_parallel else 1)
+    with scope:  # model, compile and fit all inside the data-parallel scope
+        if resume:
+            model = keras.saving.load_model(model_dir / "last.keras")
+        else:
+            model = build_recognizer(cfg.model, cfg.augment, seed=cfg.seed)
+            if source_model is not None:
+                transfer_weights(source_model, model, old_vocab, vocabulary.chars)
+            if freeze_cnn:
+                for layer in model.layers:
+                    if layer.name.startswith("res"):
+                        layer.trainable = False
+            compile_model(model, cfg, vocabulary)
 
-    callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
-    train_data = make_batches(train_cache, cfg.batch_size, True, cfg.seed, cfg.model.channels)
-    val_data = make_batches(val_cache, cfg.batch_size, False, cfg.seed, cfg.model.channels)
-    history = model.fit(
-        train_data,
-        validation_data=val_data,
-        epochs=cfg.epochs,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # the batches are shuffled already
-    )
+        callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
+        train_data = make_batches(train_cache, batch_size, True, cfg.seed, cfg.model.channels)
+        val_data = make_batches(val_cache, batch_size, False, cfg.seed, cfg.model.channels)
+        history = model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=cfg.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # the batches are shuffled already
+        )
     logs = history.history
     best = min(logs["val_CER"]) if logs.get("val_CER") else None
     exporter = next((c for c in callbacks if isinstance(c, ExportOnTrainEnd)), None)
