@@ -15,22 +15,28 @@ from mltu_ext.image_cache import ImageCache
 
 
 def tf_dataset(cache: ImageCache, batch_size: int, training: bool, seed: int = 0, channels: int = 1):
-    """A shuffled (when training), batched, prefetched ``tf.data.Dataset``."""
+    """A shuffled (when training), batched, prefetched ``tf.data.Dataset``.
+
+    Only the row indices are shuffled; each batch is gathered from the cache
+    in one step, so an epoch starts at once however large the cache is.
+    """
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((cache.images, cache.labels))
+    images = tf.constant(cache.images)  # N,H,W uint8
+    labels = tf.constant(cache.labels)  # N,L int32
+    data = tf.data.Dataset.range(len(cache))
     if training:
         data = data.shuffle(len(cache), seed=seed, reshuffle_each_iteration=True)
     # training drops the last partial batch so every step has the same shape
     data = data.batch(batch_size, drop_remainder=training and len(cache) >= batch_size)
 
-    def to_float(images, labels):
-        images = tf.cast(images, tf.float32)[..., None]  # B,H,W -> B,H,W,1
+    def gather(rows):
+        batch = tf.cast(tf.gather(images, rows), tf.float32)[..., None]  # B,H,W -> B,H,W,1
         if channels == 3:
-            images = tf.repeat(images, 3, axis=-1)
-        return images, labels
+            batch = tf.repeat(batch, 3, axis=-1)
+        return batch, tf.gather(labels, rows)
 
-    data = data.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    data = data.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = not training
     return data.with_options(options).prefetch(tf.data.AUTOTUNE)
