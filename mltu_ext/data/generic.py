@@ -27,6 +27,7 @@ from mltu_ext.data.common import (
     require_samples,
 )
 from mltu_ext.data.errors import DatasetError, ReadLog
+from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.samples import Sample
 
 COLUMNS = {
@@ -34,15 +35,6 @@ COLUMNS = {
     "text": ("text", "label", "transcription", "identity", "ground_truth", "gt"),
     "writer": ("writer", "writer_id", "author"),
     "split": ("split", "subset", "set"),
-}
-SPLIT_VALUES = {
-    "train": "train",
-    "training": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "dev": "val",
-    "test": "test",
 }
 TABLE_SUFFIXES = (".csv", ".tsv")
 
@@ -129,11 +121,11 @@ def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sampl
             split = None
             if "split" in roles and row[roles["split"]].strip():
                 value = row[roles["split"]].strip().lower()
-                if value not in SPLIT_VALUES:
+                if value not in SPLIT_ALIASES:
                     raise DatasetError(
-                        f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_VALUES)}"
+                        f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_ALIASES)}"
                     )
-                split = SPLIT_VALUES[value]
+                split = SPLIT_ALIASES[value]
             samples.append(
                 Sample(
                     text=check_label(row[roles["text"]], where),
