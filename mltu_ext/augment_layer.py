@@ -48,6 +48,21 @@ class HandwritingAugment(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
+    @classmethod
+    def from_settings(cls, settings, seed: int | None = None, **kwargs) -> HandwritingAugment:
+        """The layer for an ``AugmentConfig`` (its fields are this layer's arguments)."""
+        return cls(
+            shear=settings.shear,
+            rotation_deg=settings.rotation_deg,
+            scale=settings.scale,
+            translate=settings.translate,
+            brightness=settings.brightness,
+            contrast=settings.contrast,
+            thickness_prob=settings.thickness_prob,
+            seed=seed,
+            **kwargs,
+        )
+
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform((batch,), low, high, seed=self.seed_generator)
 

@@ -29,17 +29,7 @@ def build_recognizer(
     inputs = keras.Input((cfg.height, None, cfg.channels), name="image")
     x = inputs
     if augment is not None and augment.enabled:
-        x = HandwritingAugment(
-            shear=augment.shear,
-            rotation_deg=augment.rotation_deg,
-            scale=augment.scale,
-            translate=augment.translate,
-            brightness=augment.brightness,
-            contrast=augment.contrast,
-            thickness_prob=augment.thickness_prob,
-            seed=seed,
-            name="augment",
-        )(x)
+        x = HandwritingAugment.from_settings(augment, seed=seed, name="augment")(x)
     # ink becomes 1 and paper (and the white padding) 0, so zero padding in
     # the convolutions matches the paper
     x = keras.layers.Rescaling(-1.0 / 255.0, offset=1.0, name="normalize")(x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -64,8 +65,12 @@ class Vocabulary:
             raise LabelError(
                 f"{at}label {text!r} has characters outside the vocabulary: {''.join(missing)!r}"
             )
-        lookup = {c: i for i, c in enumerate(self.chars)}
-        return [lookup[c] for c in text]
+        return [self._lookup[c] for c in text]
+
+    @functools.cached_property
+    def _lookup(self) -> dict[str, int]:
+        # built once per vocabulary, not once per label
+        return {c: i for i, c in enumerate(self.chars)}
 
     def decode(self, indices: Sequence[int]) -> str:
         """Characters for ``indices``; the blank and out-of-range indices are skipped."""
