@@ -32,12 +32,19 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
     parser.add_argument(
         "--lr-schedule",
-        choices=["plateau", "time_cosine"],
+        choices=["plateau", "time_cosine", "cosine"],
         help="plateau: halve on a validation-CER plateau; time_cosine: cosine decay "
-        "over --max-minutes (the default when --max-minutes is given)",
+        "over --max-minutes (the default when --max-minutes is given); cosine: cosine "
+        "decay over --epochs",
     )
     parser.add_argument("--max-width", type=int, help="training image width in pixels (padded)")
     parser.add_argument("--height", type=int, help="model input height in pixels")
+    parser.add_argument(
+        "--bucket-width",
+        type=int,
+        help="group words of similar width and crop each batch to a multiple of this many "
+        "columns (0: pad every batch to --max-width)",
+    )
     parser.add_argument("--synthetic-samples", type=int, help="size of the rendered default dataset")
     parser.add_argument(
         "--synthetic-text",
@@ -81,6 +88,7 @@ def config_from_args(args: argparse.Namespace):
         "learning_rate": args.learning_rate,
         "max_minutes": args.max_minutes,
         "max_width": args.max_width,
+        "bucket_width": args.bucket_width,
         "seed": args.seed,
         "synthetic_samples": args.synthetic_samples,
         "synthetic_text": args.synthetic_text,

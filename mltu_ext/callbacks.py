@@ -29,6 +29,19 @@ class TimeLimit(keras.callbacks.Callback):
             self.stopped_early = True
 
 
+def cosine_rate(progress: float, base_lr: float, warmup: float = 0.03, floor: float = 0.02) -> float:
+    """Learning rate at ``progress`` (0..1) of a schedule: linear warm-up, then cosine to ``floor * base_lr``.
+
+    >>> cosine_rate(1.0, 0.1) == 0.1 * 0.02
+    True
+    """
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup:
+        return base_lr * max(progress / warmup, 0.05)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * (progress - warmup) / (1.0 - warmup)))
+    return base_lr * (floor + (1.0 - floor) * cosine)
+
+
 class TimeCosineDecay(keras.callbacks.Callback):
     """Learning rate on a cosine over a wall-clock budget, after a short linear warm-up.
 
@@ -49,14 +62,30 @@ class TimeCosineDecay(keras.callbacks.Callback):
 
     def rate(self, elapsed: float) -> float:
         """The learning rate after ``elapsed`` seconds."""
-        progress = min(max(elapsed / self.seconds, 0.0), 1.0)
-        if progress < self.warmup:
-            return self.base_lr * max(progress / self.warmup, 0.05)
-        cosine = 0.5 * (1.0 + math.cos(math.pi * (progress - self.warmup) / (1.0 - self.warmup)))
-        return self.base_lr * (self.floor + (1.0 - self.floor) * cosine)
+        return cosine_rate(elapsed / self.seconds, self.base_lr, self.warmup, self.floor)
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.optimizer.learning_rate = self.rate(time.monotonic() - self.start)
+
+
+class EpochCosineDecay(keras.callbacks.Callback):
+    """The same cosine schedule over a fixed number of epochs, updated every batch."""
+
+    def __init__(self, base_lr: float, epochs: int, warmup: float = 0.03, floor: float = 0.02):
+        super().__init__()
+        self.base_lr = base_lr
+        self.epochs = epochs
+        self.warmup = warmup
+        self.floor = floor
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        steps = (self.params or {}).get("steps") or 1
+        progress = (self.epoch + batch / steps) / self.epochs
+        self.model.optimizer.learning_rate = cosine_rate(progress, self.base_lr, self.warmup, self.floor)
 
 
 class LearningRateLogger(keras.callbacks.Callback):

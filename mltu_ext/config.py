@@ -119,6 +119,10 @@ class TrainConfig:
     # lower-case letters) or "mixed" (cases, numbers, hyphens, punctuation)
     synthetic_text: str = "lower_words"
     max_width: int = 256  # training images are padded (or squeezed) to this width
+    # batches of similar-width words, cropped to a multiple of this many columns
+    # (0: every batch is max_width wide; None: 16 under TensorFlow, else 0 because
+    # JAX compiles the step once per width); a multiple of the time scale
+    bucket_width: int | None = None
     batch_size: int = 32
     epochs: int = 100
     learning_rate: float = 1e-3
@@ -129,7 +133,8 @@ class TrainConfig:
     lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
     max_minutes: float | None = None  # stop training after this wall time
-    # "plateau": halve on a validation-CER plateau; "time_cosine": cosine over max_minutes
+    # "plateau": halve on a validation-CER plateau; "time_cosine": cosine over
+    # max_minutes; "cosine": cosine over the epochs
     lr_schedule: str = "plateau"
     val_fraction: float = 0.1
     seed: int = 42
@@ -151,6 +156,12 @@ class TrainConfig:
                 f"max_width={self.max_width} must be divisible by the width strides' product "
                 f"{self.model.time_scale}"
             )
+        bucket = self.bucket_width or 0
+        if bucket < 0 or bucket % self.model.time_scale:
+            raise ConfigError(
+                f"bucket_width={self.bucket_width}: use 0 or a multiple of the width strides' "
+                f"product {self.model.time_scale}"
+            )
         for name in ("batch_size", "epochs", "synthetic_samples"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be positive")
@@ -164,14 +175,20 @@ class TrainConfig:
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay={self.weight_decay}: must not be negative")
-        if self.lr_schedule not in ("plateau", "time_cosine"):
-            raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau' or 'time_cosine'")
+        if self.lr_schedule not in ("plateau", "time_cosine", "cosine"):
+            raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau', 'time_cosine' or 'cosine'")
         if self.lr_schedule == "time_cosine" and not self.max_minutes:
             raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
         if self.mixed_precision not in (None, "bfloat16", "float16"):
             raise ConfigError(
                 f"mixed_precision={self.mixed_precision!r}: use bfloat16, float16 or leave it unset"
             )
+
+    def batch_bucket(self, backend: str) -> int:
+        """The bucket width to use under ``backend`` (resolves None)."""
+        if self.bucket_width is not None:
+            return self.bucket_width
+        return 16 if backend == "tensorflow" and 16 % self.model.time_scale == 0 else 0
 
     @property
     def time_steps(self) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mltu_ext.image_ops import ImageReadError, decode_gray, prepare, read_gray, to_gray
+from mltu_ext.image_ops import PAD_VALUE, ImageReadError, decode_gray, prepare, read_gray, to_gray
 from mltu_ext.samples import Sample
 from mltu_ext.vocabulary import LabelError, Vocabulary, ctc_steps_needed
 
@@ -39,6 +39,33 @@ class ImageCache:
     @property
     def nbytes(self) -> int:
         return int(self.images.nbytes + self.labels.nbytes)
+
+    def min_widths(self, time_scale: int, margin: int = 8) -> np.ndarray:
+        """(N,) int: the narrowest width each row can be cropped to without losing anything.
+
+        That is the ink (every column up to the last one that is not all
+        padding) plus ``margin`` columns, and at least the columns that the
+        label's CTC steps need (``time_scale`` columns per step), capped at
+        the cache's width.
+        """
+        width = self.images.shape[2]
+        return np.minimum(
+            np.maximum(ink_widths(self.images) + margin, label_steps(self.labels) * time_scale), width
+        )
+
+
+def ink_widths(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) uint8 -> (N,) columns up to and including the last one that is not all padding."""
+    used = (images != PAD_VALUE).any(axis=1)  # N,W
+    last = used.shape[1] - np.argmax(used[:, ::-1], axis=1)  # 1 + index of the last used column
+    return np.where(used.any(axis=1), last, 0)
+
+
+def label_steps(labels: np.ndarray) -> np.ndarray:
+    """(N, L) int32 padded with -1 -> (N,) CTC steps each label needs (a doubled letter costs two)."""
+    real = labels != LABEL_PAD
+    repeats = (labels[:, 1:] == labels[:, :-1]) & real[:, 1:]
+    return real.sum(axis=1) + repeats.sum(axis=1)
 
 
 def sample_pixels(sample: Sample) -> np.ndarray:

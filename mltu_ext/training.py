@@ -22,6 +22,7 @@ import numpy as np
 
 from mltu_ext.batching import make_batches
 from mltu_ext.callbacks import (
+    EpochCosineDecay,
     ExportOnTrainEnd,
     LearningRateLogger,
     ResumeState,
@@ -203,8 +204,13 @@ def train(
             compile_model(model, cfg, vocabulary)
 
         callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
-        train_data = make_batches(train_cache, batch_size, True, cfg.seed, cfg.model.channels)
-        val_data = make_batches(val_cache, batch_size, False, cfg.seed, cfg.model.channels)
+        shape = {
+            "channels": cfg.model.channels,
+            "bucket": cfg.batch_bucket(keras.backend.backend()),
+            "time_scale": cfg.model.time_scale,
+        }
+        train_data = make_batches(train_cache, batch_size, True, cfg.seed, **shape)
+        val_data = make_batches(val_cache, batch_size, False, cfg.seed, **shape)
         history = model.fit(
             train_data,
             validation_data=val_data,
@@ -249,6 +255,8 @@ def _callbacks(
     ]
     if cfg.lr_schedule == "time_cosine":
         callbacks.append(TimeCosineDecay(cfg.learning_rate, cfg.max_minutes))
+    elif cfg.lr_schedule == "cosine":
+        callbacks.append(EpochCosineDecay(cfg.learning_rate, cfg.epochs))
     else:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(

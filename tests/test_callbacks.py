@@ -2,9 +2,11 @@
 
 import itertools
 
+import keras
+import numpy as np
 import pytest
 
-from mltu_ext.callbacks import TimeCosineDecay, read_resume_state
+from mltu_ext.callbacks import EpochCosineDecay, TimeCosineDecay, cosine_rate, read_resume_state
 from mltu_ext.config import ConfigError, TrainConfig
 
 
@@ -27,6 +29,33 @@ def test_time_cosine_needs_a_time_budget():
         cfg.validate()
     cfg.max_minutes = 5
     cfg.validate()
+
+
+def test_epoch_cosine_follows_the_batches_of_a_real_fit():
+    """4 epochs of 5 batches: the rate seen by each batch is the schedule at its progress."""
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1.0), loss="mse")
+    x = np.zeros((20, 3), "float32")
+    # Record comes after the schedule, so it sees the rate this batch trains with
+    model.fit(
+        x,
+        x[:, :1],
+        batch_size=4,
+        epochs=4,
+        verbose=0,
+        callbacks=[EpochCosineDecay(1e-2, epochs=4, warmup=0.1), Record()],
+    )
+    assert len(seen) == 20
+    expected = [cosine_rate(i / 20, 1e-2, warmup=0.1) for i in range(20)]
+    assert seen == pytest.approx(expected, rel=1e-5)
+    assert max(seen) == pytest.approx(cosine_rate(0.1, 1e-2, warmup=0.1), rel=1e-5)
+    assert seen[-1] < 0.05 * max(seen)
 
 
 def test_resume_state_of_an_empty_folder_is_zero(tmp_path):

@@ -31,8 +31,7 @@ def test_clean_dataset_statistics(tmp_path):
     write_png(tmp_path / "a.png", 40, 10)
     write_png(tmp_path / "b.png", 60, 20, column=2)
     write_png(tmp_path / "c.png", 80, 30, column=3)
-    make_csv_dataset(tmp_path, [("a.png", "ab", "1"), ("b.png", "abc", "1"),
-                                ("c.png", "hello", "2")])
+    make_csv_dataset(tmp_path, [("a.png", "ab", "1"), ("b.png", "abc", "1"), ("c.png", "hello", "2")])
     samples = load_dataset(tmp_path).samples
     report = check_samples(samples, vocabulary_chars="abcehlo", max_steps=10, progress=False)
     assert report.ok, report.errors
@@ -63,10 +62,12 @@ def test_unreadable_image_found_by_check_not_by_reader(tmp_path):
 
 def test_vocabulary_length_and_empty_label_errors():
     image = np.full((10, 40), 255, np.uint8)
-    samples = [Sample("hello", image=image, source="x:1"),
-               Sample("Ärger", image=image, source="x:2"),
-               Sample("aaaa", image=image, source="x:3"),
-               Sample(" ", image=image, source="x:4")]
+    samples = [
+        Sample("hello", image=image, source="x:1"),
+        Sample("Ärger", image=image, source="x:2"),
+        Sample("aaaa", image=image, source="x:3"),
+        Sample(" ", image=image, source="x:4"),
+    ]
     report = check_samples(samples, vocabulary_chars="aeghlor", max_steps=6, progress=False)
     assert set(report.out_of_vocabulary) == {"Ä"}
     assert report.out_of_vocabulary["Ä"]["count"] == 1
@@ -82,8 +83,10 @@ def test_time_scale_uses_each_image_width_after_resizing(tmp_path):
     # 10 px high, 40 px wide -> 32 px high, 128 px wide -> 128 / 8 = 16 steps
     wide = np.full((10, 40), 255, np.uint8)
     narrow = np.full((10, 10), 255, np.uint8)  # -> 32 wide -> 4 steps
-    samples = [Sample("abcdefghij", image=wide, source="w:1"),
-               Sample("abcdefghij", image=narrow, source="w:2")]
+    samples = [
+        Sample("abcdefghij", image=wide, source="w:1"),
+        Sample("abcdefghij", image=narrow, source="w:2"),
+    ]
     report = check_samples(samples, time_scale=8, height=32, progress=False)
     assert [(t["source"], t["steps_available"]) for t in report.too_long] == [("w:2", 4)]
     capped = check_samples(samples, time_scale=8, height=32, max_steps=9, progress=False)
@@ -94,10 +97,12 @@ def test_duplicates(tmp_path):
     write_png(tmp_path / "a.png", 30, 10)
     (tmp_path / "copy.png").write_bytes((tmp_path / "a.png").read_bytes())
     write_png(tmp_path / "b.png", 30, 10, column=5)
-    samples = [Sample("one", path=str(tmp_path / "a.png"), source="l:1"),
-               Sample("two", path=str(tmp_path / "copy.png"), source="l:2"),
-               Sample("bee", path=str(tmp_path / "b.png"), source="l:3"),
-               Sample("bee", path=str(tmp_path / "b.png"), source="l:4")]
+    samples = [
+        Sample("one", path=str(tmp_path / "a.png"), source="l:1"),
+        Sample("two", path=str(tmp_path / "copy.png"), source="l:2"),
+        Sample("bee", path=str(tmp_path / "b.png"), source="l:3"),
+        Sample("bee", path=str(tmp_path / "b.png"), source="l:4"),
+    ]
     report = check_samples(samples, progress=False)
     assert report.ok  # duplicates warn, they do not block
     assert [d["sources"] for d in report.duplicate_paths] == [["l:3", "l:4"]]

@@ -68,7 +68,8 @@ def test_iam_words_writer_from_forms_txt(tmp_path):
     make_iam_words(tmp_path)
     (tmp_path / "ascii").mkdir()
     (tmp_path / "ascii" / "forms.txt").write_text(
-        "# forms\na01-000u 000 2 prt 7 5 52 36\na02-000 017 2 prt 7 5 52 36\n")
+        "# forms\na01-000u 000 2 prt 7 5 52 36\na02-000 017 2 prt 7 5 52 36\n"
+    )
     samples = load_dataset(tmp_path / "words.txt").samples
     assert [s.writer for s in samples] == ["000", "000", "017"]
 
@@ -105,7 +106,10 @@ def test_iam_lines_pipes_become_spaces(tmp_path):
     dataset = load_dataset(tmp_path)
     assert dataset.format == "iam_lines"
     assert [s.text for s in dataset.samples] == [
-        "A MOVE to stop Mr. Gaitskell", "nominating any more", "Labour M Ps"]
+        "A MOVE to stop Mr. Gaitskell",
+        "nominating any more",
+        "Labour M Ps",
+    ]
     assert all(s.split is None for s in dataset.samples)
 
 
@@ -137,8 +141,7 @@ def test_parquet_image_bytes_and_split_from_file_name(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     expected = {}
-    for split_word, texts in (("train", ["one", "two"]), ("validation", ["three"]),
-                              ("test", ["four"])):
+    for split_word, texts in (("train", ["one", "two"]), ("validation", ["three"]), ("test", ["four"])):
         rows = []
         for i, text in enumerate(texts):
             png = write_png(tmp_path / f"{text}.png", width=10 + 5 * i)
@@ -150,18 +153,23 @@ def test_parquet_image_bytes_and_split_from_file_name(tmp_path):
     assert dataset.format == "iam_parquet"
     by_text = {s.text: s for s in dataset.samples}
     assert {t: s.split for t, s in by_text.items()} == {
-        "one": "train", "two": "train", "three": "val", "four": "test"}
+        "one": "train",
+        "two": "train",
+        "three": "val",
+        "four": "test",
+    }
     assert all(s.data == expected[s.text] and s.path is None for s in dataset.samples)
     assert decode_gray(by_text["two"].data).shape == (10, 15)
     assert by_text["two"].source.endswith("train-00000-of-00001.parquet:2")
 
 
 def make_kaggle(root: Path, doubled: bool = True) -> None:
-    rows = {"train": "FILENAME,IDENTITY\nTRAIN_00001.jpg,BALTHAZAR\nTRAIN_00002.jpg,UNREADABLE\n"
-                     "TRAIN_00003.jpg,\nTRAIN_00004.jpg,SIMON\n",
-            "validation": "FILENAME,IDENTITY\nVALIDATION_0001.jpg,LUCIE\n"
-                          "VALIDATION_0002.jpg,UNREADABLE\n",
-            "test": "FILENAME,IDENTITY\nTEST_0001.jpg,EMILE\n"}
+    rows = {
+        "train": "FILENAME,IDENTITY\nTRAIN_00001.jpg,BALTHAZAR\nTRAIN_00002.jpg,UNREADABLE\n"
+        "TRAIN_00003.jpg,\nTRAIN_00004.jpg,SIMON\n",
+        "validation": "FILENAME,IDENTITY\nVALIDATION_0001.jpg,LUCIE\nVALIDATION_0002.jpg,UNREADABLE\n",
+        "test": "FILENAME,IDENTITY\nTEST_0001.jpg,EMILE\n",
+    }
     for split, text in rows.items():
         (root / f"written_name_{split}_v2.csv").write_text(text)
         folder = root / f"{split}_v2" / split if doubled else root / f"{split}_v2"
@@ -176,7 +184,11 @@ def test_kaggle_counts_unreadable_and_empty(tmp_path, doubled):
     dataset = load_dataset(tmp_path)
     assert dataset.format == "kaggle"
     assert sorted((s.text, s.split) for s in dataset.samples) == [
-        ("BALTHAZAR", "train"), ("EMILE", "test"), ("LUCIE", "val"), ("SIMON", "train")]
+        ("BALTHAZAR", "train"),
+        ("EMILE", "test"),
+        ("LUCIE", "val"),
+        ("SIMON", "train"),
+    ]
     assert dataset.skipped == {"UNREADABLE label": 2, "empty label": 1}
     assert all(Path(s.path).is_file() for s in dataset.samples)
     one_file = load_dataset(tmp_path / "written_name_test_v2.csv")
@@ -201,12 +213,12 @@ def test_emnist_orientation_and_inversion(tmp_path):
     glyph = asymmetric_glyph()
     (tmp_path / "emnist-balanced-mapping.txt").write_text("0 48\n1 49\n10 65\n")
     (tmp_path / "emnist-balanced-train.csv").write_text(
-        emnist_row(10, glyph) + "\n" + emnist_row(1, 255 - glyph) + "\n")
+        emnist_row(10, glyph) + "\n" + emnist_row(1, 255 - glyph) + "\n"
+    )
     (tmp_path / "emnist-balanced-test.csv").write_text(emnist_row(0, glyph) + "\n")
     dataset = load_dataset(tmp_path)
     assert dataset.format == "emnist"
-    assert [(s.text, s.split) for s in dataset.samples] == [
-        ("A", "train"), ("1", "train"), ("0", "test")]
+    assert [(s.text, s.split) for s in dataset.samples] == [("A", "train"), ("1", "train"), ("0", "test")]
     image = dataset.samples[0].image
     assert image.dtype == np.uint8 and image.shape == (28, 28)
     np.testing.assert_array_equal(image, glyph)
@@ -218,28 +230,37 @@ def test_emnist_orientation_and_inversion(tmp_path):
 def test_emnist_unknown_label_names_line(tmp_path):
     (tmp_path / "emnist-digits-mapping.txt").write_text("0 48\n")
     (tmp_path / "emnist-digits-train.csv").write_text(
-        emnist_row(0, asymmetric_glyph()) + "\n" + emnist_row(7, asymmetric_glyph()) + "\n")
+        emnist_row(0, asymmetric_glyph()) + "\n" + emnist_row(7, asymmetric_glyph()) + "\n"
+    )
     with pytest.raises(DatasetError, match=r"emnist-digits-train\.csv:2: label 7"):
         load_dataset(tmp_path)
 
 
-@pytest.mark.parametrize(("name", "sep", "columns"), [
-    ("labels.csv", ",", ("file_name", "text", "writer_id", "split")),
-    ("gt.tsv", "\t", ("Image", "Transcription", "Writer", "Split")),
-    ("labels.csv", ";", ("path", "label", "author", "subset")),
-])
+@pytest.mark.parametrize(
+    ("name", "sep", "columns"),
+    [
+        ("labels.csv", ",", ("file_name", "text", "writer_id", "split")),
+        ("gt.tsv", "\t", ("Image", "Transcription", "Writer", "Split")),
+        ("labels.csv", ";", ("path", "label", "author", "subset")),
+    ],
+)
 def test_generic_table_relative_paths(tmp_path, name, sep, columns):
     write_png(tmp_path / "img" / "a.png")
     write_png(tmp_path / "img" / "b.png", shade=3)
-    rows = [sep.join(columns), sep.join(["img/a.png", "Straße 1", "7", "train"]),
-            sep.join(["img/b.png", "b, c", "8", "validation"])]
+    rows = [
+        sep.join(columns),
+        sep.join(["img/a.png", "Straße 1", "7", "train"]),
+        sep.join(["img/b.png", "b, c", "8", "validation"]),
+    ]
     if sep == ",":
         rows[2] = 'img/b.png,"b, c",8,validation'
     (tmp_path / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
     dataset = load_dataset(tmp_path)
     assert dataset.format == "generic_csv"
     assert [(s.text, s.writer, s.split) for s in dataset.samples] == [
-        ("Straße 1", "7", "train"), ("b, c", "8", "val")]
+        ("Straße 1", "7", "train"),
+        ("b, c", "8", "val"),
+    ]
     assert Path(dataset.samples[1].path) == tmp_path / "img" / "b.png"
     assert dataset.samples[1].source == f"{tmp_path / name}:3"
 
@@ -265,17 +286,23 @@ def test_image_txt_folder(tmp_path):
 
 
 def test_detect_format_on_label_files(tmp_path):
-    for name, fmt in [("words.txt", "iam_words"), ("lines.txt", "iam_lines"),
-                      ("sentences.txt", "iam_sentences"), ("train-0.parquet", "iam_parquet"),
-                      ("written_name_train_v2.csv", "kaggle"),
-                      ("emnist-letters-mapping.txt", "emnist"),
-                      ("emnist-letters-test.csv", "emnist"), ("my_labels.csv", "generic_csv"),
-                      ("gt.tsv", "generic_csv")]:
+    for name, fmt in [
+        ("words.txt", "iam_words"),
+        ("lines.txt", "iam_lines"),
+        ("sentences.txt", "iam_sentences"),
+        ("train-0.parquet", "iam_parquet"),
+        ("written_name_train_v2.csv", "kaggle"),
+        ("emnist-letters-mapping.txt", "emnist"),
+        ("emnist-letters-test.csv", "emnist"),
+        ("my_labels.csv", "generic_csv"),
+        ("gt.tsv", "generic_csv"),
+    ]:
         (tmp_path / name).write_text("")
         assert detect_format(tmp_path / name) == fmt, name
 
 
 # ---- broken inputs: one-line errors naming the file (and line) ----
+
 
 def assert_one_line(error: pytest.ExceptionInfo, *parts: str) -> None:
     message = str(error.value)
@@ -291,8 +318,9 @@ def test_missing_images_counted_and_named(tmp_path):
         path.unlink()
     with pytest.raises(DatasetError) as error:
         load_dataset(tmp_path)
-    assert_one_line(error, str(label_file), "2 of 3 image files are missing",
-                    "a01-000u-00-00.png", f"{label_file}:4")
+    assert_one_line(
+        error, str(label_file), "2 of 3 image files are missing", "a01-000u-00-00.png", f"{label_file}:4"
+    )
 
 
 def test_malformed_line_names_file_and_line(tmp_path):

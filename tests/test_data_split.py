@@ -17,8 +17,7 @@ DHSD = Path("/work/shared/data/dhsd")
 
 
 def writer_samples(sizes: dict[str, int]) -> list[Sample]:
-    return [Sample(f"{w}-{i}", writer=w, source=f"l:{w}{i}")
-            for w, n in sizes.items() for i in range(n)]
+    return [Sample(f"{w}-{i}", writer=w, source=f"l:{w}{i}") for w, n in sizes.items() for i in range(n)]
 
 
 def writers_of(samples: list[Sample]) -> set[str]:
@@ -45,8 +44,7 @@ def test_writer_split_is_seeded():
     samples = writer_samples({f"w{i}": 10 for i in range(30)})
     first = split_samples(samples, val_fraction=0.1, seed=5)
     again = split_samples(samples, val_fraction=0.1, seed=5)
-    other = [split_samples(samples, val_fraction=0.1, seed=s).info["writers"]["val"]
-             for s in range(6, 12)]
+    other = [split_samples(samples, val_fraction=0.1, seed=s).info["writers"]["val"] for s in range(6, 12)]
     assert first.info == again.info
     assert any(o != first.info["writers"]["val"] for o in other)
 
@@ -56,14 +54,17 @@ def test_random_split_without_writers():
     result = split_samples(samples, val_fraction=0.15, seed=3)
     assert result.info["method"] == "random"
     assert (len(result.train), len(result.val), len(result.test)) == (85, 15, 0)
-    assert {s.text for s in result.train} | {s.text for s in result.val} == {
-        str(i) for i in range(100)}
+    assert {s.text for s in result.train} | {s.text for s in result.val} == {str(i) for i in range(100)}
     assert split_samples(samples, val_fraction=0.15, seed=4).val != result.val
 
 
 def test_given_split_is_used_and_missing_val_is_cut_by_writer():
-    samples = [Sample("a", writer="1", split="train"), Sample("b", writer="2", split="validation"),
-               Sample("c", writer="3", split="test"), Sample("d", writer="4")]
+    samples = [
+        Sample("a", writer="1", split="train"),
+        Sample("b", writer="2", split="validation"),
+        Sample("c", writer="3", split="test"),
+        Sample("d", writer="4"),
+    ]
     result = split_samples(samples)
     assert [s.text for s in result.train] == ["a"]
     assert [s.text for s in result.val] == ["b"]
@@ -93,8 +94,7 @@ def test_bad_fractions():
         split_samples([Sample("a")], val_fraction=0.6, test_fraction=0.5)
 
 
-@pytest.mark.skipif(not (DHSD / "labels.csv").is_file(),
-                    reason=f"real dataset not present at {DHSD}")
+@pytest.mark.skipif(not (DHSD / "labels.csv").is_file(), reason=f"real dataset not present at {DHSD}")
 def test_dhsd_loads_as_generic_csv_and_splits_by_writer():
     dataset = load_dataset(DHSD)
     assert dataset.format == "generic_csv"

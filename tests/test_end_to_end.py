@@ -164,8 +164,15 @@ def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_pat
     extra = [Sample(text="zebra", path=str(new_word))]
     cfg = tiny_config(tmp_path / "tuned", epochs=1)
     cfg.learning_rate = 1e-9  # barely move, so the copied weights stay recognisable
-    tuned = train(cfg, train_samples[:16] + extra, val_samples[:8], init_from=result.model_dir,
-                  freeze_cnn=True, verbose=0, export=False)
+    tuned = train(
+        cfg,
+        train_samples[:16] + extra,
+        val_samples[:8],
+        init_from=result.model_dir,
+        freeze_cnn=True,
+        verbose=0,
+        export=False,
+    )
     new_cfg = TrainConfig.load(tuned.model_dir / "config.json")
     assert new_cfg.model.vocabulary.startswith(old_cfg.model.vocabulary)
     assert "z" in new_cfg.model.vocabulary and "z" not in old_cfg.model.vocabulary
@@ -177,5 +184,6 @@ def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_pat
     np.testing.assert_allclose(new_k[:, :n_old], old_k[:, :n_old], atol=1e-5)
     np.testing.assert_allclose(new_k[:, -1], old_k[:, -1], atol=1e-5)  # blank
     # frozen CNN: convolution weights are exactly the old ones
-    np.testing.assert_array_equal(new.get_layer("res0_conv1").get_weights()[0],
-                                  old.get_layer("res0_conv1").get_weights()[0])
+    np.testing.assert_array_equal(
+        new.get_layer("res0_conv1").get_weights()[0], old.get_layer("res0_conv1").get_weights()[0]
+    )

@@ -108,7 +108,13 @@ def test_corpus_scores_sum_counts_before_dividing():
 
 def test_char_classes():
     assert [char_class(c) for c in "aZ9 .€ä"] == [
-        "lower", "upper", "digit", "space", "punctuation", "punctuation", "lower",
+        "lower",
+        "upper",
+        "digit",
+        "space",
+        "punctuation",
+        "punctuation",
+        "lower",
     ]
     assert char_class("\u0301") == "other"  # combining accent
 
@@ -149,8 +155,9 @@ def test_confusion_matrix_counts_steps():
 
 def test_worst_orders_by_sample_cer():
     predictions, references = ["a", "abcx", "ab", "xyz"], ["a", "abcd", "ba", "abc"]
-    results = sample_results(["s0", "s1", "s2", "s3"], predictions, references,
-                             align_all(predictions, references))
+    results = sample_results(
+        ["s0", "s1", "s2", "s3"], predictions, references, align_all(predictions, references)
+    )
     # s2 and s3 both have CER 1.0; s3 has more edits (3 against 2) so it comes first
     assert [r.index for r in worst(results)] == [3, 2, 1]
     assert results[1].cer == pytest.approx(0.25)

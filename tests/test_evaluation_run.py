@@ -59,9 +59,14 @@ def write_log(path: Path, header: str, rows: int = 4) -> Path:
     names = header.split(",")
     lines = [header]
     for epoch in range(rows):
-        values = {"epoch": epoch, "loss": 9 / (epoch + 1), "val_loss": 10 / (epoch + 1),
-                  "val_CER": 0.8 / (epoch + 1), "val_WER": 0.9 / (epoch + 1),
-                  "learning_rate": 1e-3 / 2**epoch}
+        values = {
+            "epoch": epoch,
+            "loss": 9 / (epoch + 1),
+            "val_loss": 10 / (epoch + 1),
+            "val_CER": 0.8 / (epoch + 1),
+            "val_WER": 0.9 / (epoch + 1),
+            "learning_rate": 1e-3 / 2**epoch,
+        }
         lines.append(",".join(str(values[name]) for name in names))
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -82,8 +87,15 @@ def test_evaluate_writes_everything_and_agrees_with_plain_functions(tmp_path):
     out = tmp_path / "report"
     recognizer = FakeRecognizer(texts)
 
-    metrics = evaluate(recognizer, samples, str(out), batch_size=4, training_log=str(log),
-                       dataset_name="tiny", progress=False)
+    metrics = evaluate(
+        recognizer,
+        samples,
+        str(out),
+        batch_size=4,
+        training_log=str(log),
+        dataset_name="tiny",
+        progress=False,
+    )
 
     for name in ("metrics.json", "predictions.csv", "report.html", "report.md", *PICTURES):
         assert (out / name).is_file(), name
@@ -113,8 +125,9 @@ def test_evaluate_writes_everything_and_agrees_with_plain_functions(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [r["truth"] for r in rows] == truths
     assert [r["prediction"] for r in rows] == predictions
-    assert [int(r["edits"]) for r in rows] == [edit_distance(p, t) for p, t in
-                                               zip(predictions, truths, strict=True)]
+    assert [int(r["edits"]) for r in rows] == [
+        edit_distance(p, t) for p, t in zip(predictions, truths, strict=True)
+    ]
     assert rows[0]["path"].endswith("w0.png") and rows[0]["source"] == "labels.csv:2"
 
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -129,8 +142,14 @@ def test_evaluate_writes_everything_and_agrees_with_plain_functions(tmp_path):
 def test_evaluate_without_log_and_with_embedded_pictures(tmp_path):
     samples = write_samples(tmp_path, TEXTS[:3])
     out = tmp_path / "out"
-    evaluate(FakeRecognizer(TEXTS), samples, str(out), training_log=str(tmp_path / "none.csv"),
-             embed_images=True, progress=False)
+    evaluate(
+        FakeRecognizer(TEXTS),
+        samples,
+        str(out),
+        training_log=str(tmp_path / "none.csv"),
+        embed_images=True,
+        progress=False,
+    )
     assert not (out / "training_curves.png").exists()
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3
@@ -150,8 +169,7 @@ def test_evaluate_rejects_a_recogniser_that_loses_images(tmp_path):
 
 
 def test_pick_for_grid_puts_errors_first():
-    results = [SampleResult(i, str(i), "ab", "ab" if i % 4 else "b", 0 if i % 4 else 1)
-               for i in range(20)]
+    results = [SampleResult(i, str(i), "ab", "ab" if i % 4 else "b", 0 if i % 4 else 1) for i in range(20)]
     chosen = pick_for_grid(results, count=8)
     assert [r.index for r in chosen[:5]] == [0, 4, 8, 12, 16]  # all five errors
     assert all(r.edits == 0 for r in chosen[5:]) and len(chosen) == 8
@@ -180,8 +198,18 @@ def test_cli_helpers_run_report_and_index(tmp_path, capsys):
     parser.add_argument("--batch-size", type=int, default=2)  # inferenceModel.py may have it
     add_evaluation_arguments(parser)
     out = tmp_path / "out"
-    args = parser.parse_args(["--dataset", str(folder), "--report", str(out), "--index", "1",
-                              "--save-image", str(tmp_path / "one.png")])
+    args = parser.parse_args(
+        [
+            "--dataset",
+            str(folder),
+            "--report",
+            str(out),
+            "--index",
+            "1",
+            "--save-image",
+            str(tmp_path / "one.png"),
+        ]
+    )
 
     text = run_evaluation(args, FakeRecognizer(TEXTS))
 
