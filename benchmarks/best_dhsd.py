@@ -163,6 +163,7 @@ def run_phase(name: str, args, train_samples, val_samples, epochs: tuple[int, in
     cfg.model_dir = str(out / "pretrain")
     cfg.epochs = pre_epochs
     cfg.max_minutes = args.pretrain_minutes
+    cfg.lr_schedule = "time_cosine"
     # the vocabulary covers the real labels too, so fine-tuning needs no new outputs
     from mltu_ext.vocabulary import Vocabulary
 
