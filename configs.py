@@ -32,7 +32,10 @@ def default_config() -> TrainConfig:
         max_width=160,
         batch_size=32,
         learning_rate=1e-3,
-        synthetic_samples=20000,
+        # 40,000 rendered words seen 4-5 times beat 20,000 seen 8-9 times in the
+        # same training time (3.9 % vs 4.7 % held-out CER; rendering them takes
+        # about 25 s on two cores)
+        synthetic_samples=40000,
     )
 
 
