@@ -42,7 +42,10 @@ def make_config(job: RecipeJob) -> TrainConfig:
     cfg = dhsd_config()
     cfg.model_dir = str(job.out_dir / "model")
     cfg.seed = job.seed
-    cfg.max_minutes = None  # BudgetLog stops at the shared deadline instead
+    # what `train.py --max-minutes N` does: cosine learning rate over the budget
+    # (BudgetLog still stops at the shared deadline, which also counts decoding)
+    cfg.max_minutes = job.minutes
+    cfg.lr_schedule = "time_cosine"
     cfg.split = {"train_writers": "1-27", "val_writers": "28-30"}
     return cfg
 
