@@ -316,7 +316,7 @@ def _make_u8_batches_class():
             self._to_float = _u8_to_float()
 
         def __getitem__(self, index: int):
-            rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+            rows, _ = self._plan[index]  # sorted rows; full width (no buckets here)
             images = jax.device_put(self.cache.images[rows], self.sharding)
             labels = jax.device_put(self.cache.labels[rows], self.sharding)
             return self._to_float(images), labels
@@ -331,7 +331,7 @@ def _make_u8_numpy_class():
         """ArrayBatches without the float32 conversion: (B, H, W, 1) uint8."""
 
         def __getitem__(self, index: int):
-            rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+            rows, _ = self._plan[index]  # sorted rows; full width (no buckets here)
             return self.cache.images[rows][..., None], self.cache.labels[rows]
 
     return U8NumpyBatches
