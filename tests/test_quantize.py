@@ -1,0 +1,57 @@
+"""Int8 export: smaller file, same metadata, nearly the same output as the float model."""
+
+import json
+
+import numpy as np
+import onnx
+
+from mltu_ext.image_ops import read_gray
+from mltu_ext.inference import OnnxRecognizer
+from mltu_ext.quantize import compare_readings, main, quantize_onnx
+
+
+def test_int8_model_keeps_metadata_and_stays_close(trained_model, word_dataset, tmp_path):
+    result, _, val = trained_model
+    src = result.model_dir / "model.onnx"
+    dst = quantize_onnx(result.model_dir, tmp_path / "small.onnx")
+    float_model, int8_model = onnx.load(src), onnx.load(dst)
+    ops = {node.op_type for node in int8_model.graph.node}
+    # int8 LSTM weights; the convolutions stay float32
+    assert "DynamicQuantizeLSTM" in ops and "Conv" in ops and "ConvInteger" not in ops
+    meta = {p.key: p.value for p in float_model.metadata_props}
+    assert {p.key: p.value for p in int8_model.metadata_props}["mltu_ext"] == meta["mltu_ext"]
+    assert dst.stat().st_size < src.stat().st_size
+    images = [read_gray(s.path) for s in val[:8]]
+    before = OnnxRecognizer(src).probabilities(images)
+    after = OnnxRecognizer(dst).probabilities(images)
+    assert before.shape == after.shape
+    assert np.abs(before - after).max() < 0.1
+    assert compare_readings(src, dst, images) <= 0.25
+    assert json.loads(meta["mltu_ext"])["vocabulary"]
+
+
+def test_cli_writes_beside_the_model_and_checks_readings(trained_model, word_dataset, tmp_path, capsys):
+    result, _, _ = trained_model
+    out = tmp_path / "m.int8.onnx"
+    images = word_dataset.parent / "img"
+    argv = [str(result.model_dir), "-o", str(out), "--check-dir", str(images), "--max-changed", "1"]
+    assert main(argv) == 0
+    assert out.is_file() and "check images read differently" in capsys.readouterr().out
+
+
+def test_cli_removes_a_model_that_reads_differently(
+    trained_model, word_dataset, tmp_path, monkeypatch, capsys
+):
+    import mltu_ext.quantize as quantize
+
+    result, _, _ = trained_model
+    out = tmp_path / "bad.int8.onnx"
+    monkeypatch.setattr(quantize, "compare_readings", lambda *args: 0.5)
+    code = main([str(result.model_dir), "-o", str(out), "--check-dir", str(word_dataset.parent / "img")])
+    assert code == 2 and not out.exists()
+    assert "50.0% of the images" in capsys.readouterr().err
+
+
+def test_missing_model_is_one_line(tmp_path, capsys):
+    assert main([str(tmp_path / "nothing")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
