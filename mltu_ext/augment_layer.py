@@ -14,6 +14,10 @@ from keras import ops
 
 from mltu_ext.image_ops import PAD_VALUE
 
+# the layer's random-change sizes: its constructor arguments, its saved config
+# and the fields of AugmentConfig that it is built from
+SETTINGS = ("shear", "rotation_deg", "scale", "translate", "brightness", "contrast", "thickness_prob")
+
 
 @keras.saving.register_keras_serializable(package="mltu_ext")
 class HandwritingAugment(keras.layers.Layer):
@@ -51,17 +55,7 @@ class HandwritingAugment(keras.layers.Layer):
     @classmethod
     def from_settings(cls, settings, seed: int | None = None, **kwargs) -> HandwritingAugment:
         """The layer for an ``AugmentConfig`` (its fields are this layer's arguments)."""
-        return cls(
-            shear=settings.shear,
-            rotation_deg=settings.rotation_deg,
-            scale=settings.scale,
-            translate=settings.translate,
-            brightness=settings.brightness,
-            contrast=settings.contrast,
-            thickness_prob=settings.thickness_prob,
-            seed=seed,
-            **kwargs,
-        )
+        return cls(**{name: getattr(settings, name) for name in SETTINGS}, seed=seed, **kwargs)
 
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform((batch,), low, high, seed=self.seed_generator)
@@ -127,14 +121,5 @@ class HandwritingAugment(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            shear=self.shear,
-            rotation_deg=self.rotation_deg,
-            scale=self.scale,
-            translate=self.translate,
-            brightness=self.brightness,
-            contrast=self.contrast,
-            thickness_prob=self.thickness_prob,
-            seed=self.seed,
-        )
+        config.update({name: getattr(self, name) for name in SETTINGS}, seed=self.seed)
         return config

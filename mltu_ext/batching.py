@@ -101,8 +101,8 @@ def tf_dataset(
     images = tf.constant(cache.images)  # N,H,W uint8
     labels = tf.constant(cache.labels)  # N,L int32
     count, full_width = len(cache), cache.images.shape[2]
-    min_widths = cache.min_widths(time_scale) if bucket else np.full(count, full_width)
-    widths = tf.constant(min_widths, tf.int32)  # N
+    min_widths = cache.min_widths(time_scale) if bucket else None
+    widths = tf.constant(min_widths, tf.int32) if bucket else None  # N
     full = training and count >= batch_size
     if training:
         # training drops the last partial batch so every step has a full batch
@@ -162,9 +162,14 @@ class ArrayBatches(keras.utils.PyDataset):
         self.channels = channels
         self.bucket = bucket
         self._rng = np.random.default_rng(seed)
-        width = cache.images.shape[2]
-        self._min_widths = cache.min_widths(time_scale) if bucket else np.full(len(cache), width)
-        self._plan = plan_batches(self._min_widths, batch_size, training, self._rng, bucket, width)
+        self._width = cache.images.shape[2]
+        self._min_widths = cache.min_widths(time_scale) if bucket else np.full(len(cache), self._width)
+        self._plan = self._next_plan()
+
+    def _next_plan(self) -> list[tuple[np.ndarray, int]]:
+        return plan_batches(
+            self._min_widths, self.batch_size, self.training, self._rng, self.bucket, self._width
+        )
 
     def __len__(self) -> int:
         return len(self._plan)
@@ -178,8 +183,7 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         if self.training:
-            width = self.cache.images.shape[2]
-            self._plan = plan_batches(self._min_widths, self.batch_size, True, self._rng, self.bucket, width)
+            self._plan = self._next_plan()
 
 
 def make_batches(
