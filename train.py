@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 SYNTHETIC_DIR = Path("Datasets") / "synthetic_words"
+PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for --dataset runs
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -24,6 +25,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_dataset_arguments(parser, required=False)
+    parser.add_argument(
+        "--recipe",
+        choices=["default", "dhsd", "rendered_base"],
+        default="default",
+        help="recipe from configs.py: default (rendered words, or any dataset); dhsd (small "
+        "real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
+        "rendered name-like words, for a GPU)",
+    )
     parser.add_argument("--config", metavar="JSON", help="start from this config.json instead of configs.py")
     parser.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
     parser.add_argument("--epochs", type=int)
@@ -48,8 +57,17 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--synthetic-samples", type=int, help="size of the rendered default dataset")
     parser.add_argument(
         "--synthetic-text",
-        choices=["lower_words", "mixed"],
-        help="labels of the rendered data: lower-case words (default) or mixed text",
+        choices=["lower_words", "mixed", "names"],
+        help="labels of the rendered data: lower-case words (default), mixed text, or "
+        "name-like words with capitals, umlauts, ß and hyphens",
+    )
+    parser.add_argument(
+        "--pretrain-samples",
+        type=int,
+        help="with --dataset: first train on this many rendered words in the dataset's characters",
+    )
+    parser.add_argument(
+        "--pretrain-minutes", type=float, help="minutes of --max-minutes spent on the rendered words"
     )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--no-augment", action="store_true", help="train without random augmentation")
@@ -76,10 +94,10 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def config_from_args(args: argparse.Namespace):
     """The TrainConfig: configs.py's default (or --config) with the options applied."""
-    from configs import default_config
+    from configs import RECIPES
     from mltu_ext.config import TrainConfig
 
-    cfg = TrainConfig.load(args.config) if args.config else default_config()
+    cfg = TrainConfig.load(args.config) if args.config else RECIPES[args.recipe]()
     if args.config:
         cfg.model.vocabulary = ""  # chosen again from this run's labels
     simple = {
@@ -95,13 +113,15 @@ def config_from_args(args: argparse.Namespace):
         "mixed_precision": args.mixed_precision,
         "dataset": args.dataset,
         "dataset_format": args.format,
+        "pretrain_samples": args.pretrain_samples,
+        "pretrain_minutes": args.pretrain_minutes,
     }
     for name, value in simple.items():
         if value is not None:
             setattr(cfg, name, value)
     if args.lr_schedule:
         cfg.lr_schedule = args.lr_schedule
-    elif args.max_minutes:
+    elif cfg.max_minutes:
         cfg.lr_schedule = "time_cosine"
     if args.height is not None:
         cfg.model.height = args.height
@@ -111,6 +131,10 @@ def config_from_args(args: argparse.Namespace):
     cfg.tensorboard = cfg.tensorboard or args.tensorboard
     cfg.data_parallel = cfg.data_parallel or args.data_parallel
     cfg.val_fraction = args.val_fraction
+    if cfg.pretrain_samples and not cfg.dataset:
+        from mltu_ext.config import ConfigError
+
+        raise ConfigError("a rendered warm-up (--pretrain-samples, --recipe dhsd) needs --dataset")
     name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
     cfg.model_dir = args.model_dir or str(Path("Models") / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
     return cfg
@@ -124,11 +148,16 @@ def load_data(cfg, args: argparse.Namespace):
     if cfg.dataset:
         return load_from_args(args)
     from mltu_ext.synth.dataset import build_synthetic_dataset
-    from mltu_ext.synth.words import load_words
+    from mltu_ext.synth.words import load_words, name_like_words
 
-    texts = sorted({w.lower() for w in load_words(3, 10)}) if cfg.synthetic_text == "lower_words" else None
-    # the rendered words are distorted already; a second random warp only slows learning
-    cfg.augment.enabled = False
+    texts = None  # "mixed": synth's own label maker
+    if cfg.synthetic_text == "lower_words":
+        texts = sorted({w.lower() for w in load_words(3, 10)})
+    elif cfg.synthetic_text == "names":
+        texts = name_like_words(cfg.synthetic_samples // 3, seed=cfg.synthetic_seed)
+    # the rendered words are distorted already; a second random warp only slows
+    # learning, except for a base model that is to read real handwriting next
+    cfg.augment.enabled = cfg.augment.enabled and cfg.synthetic_text == "names"
     folder = build_synthetic_dataset(
         SYNTHETIC_DIR,
         cfg.synthetic_samples,
@@ -140,10 +169,19 @@ def load_data(cfg, args: argparse.Namespace):
     return load_dataset(str(labels), fmt="generic_csv")
 
 
+def base_model_dir(path: str | None) -> Path | None:
+    """``cfg.base_model`` as a folder: as given, else relative to this file's folder."""
+    if not path:
+        return None
+    here = Path(__file__).resolve().parent / path
+    return Path(path) if Path(path).is_dir() or not here.is_dir() else here
+
+
 def run(cfg, args: argparse.Namespace):
     """Load, split, check and train; returns the TrainResult."""
     from mltu_ext.data import check_samples
     from mltu_ext.data.cli_args import split_from_args
+    from mltu_ext.pretraining import pretrain_then_train
     from mltu_ext.training import train
 
     dataset = load_data(cfg, args)
@@ -158,16 +196,20 @@ def run(cfg, args: argparse.Namespace):
         report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
         print(report.to_text())
         return None
-    result = train(
-        cfg,
-        parts.train,
-        parts.val,
-        resume=args.resume,
-        init_from=args.init_from,
-        freeze_cnn=args.freeze_cnn,
-        cache_dir=args.cache_dir or None,
-        verbose=2 if args.quiet else "auto",
-    )
+    options = {"cache_dir": args.cache_dir or None, "verbose": 2 if args.quiet else "auto"}
+    init_from = args.init_from or (None if args.resume else base_model_dir(cfg.base_model))
+    if cfg.pretrain_samples and not (args.resume or init_from):
+        result = pretrain_then_train(cfg, parts.train, parts.val, render_dir=PRETRAIN_DIR, **options)
+    else:
+        result = train(
+            cfg,
+            parts.train,
+            parts.val,
+            resume=args.resume,
+            init_from=init_from,
+            freeze_cnn=args.freeze_cnn,
+            **options,
+        )
     print(f"model folder: {result.model_dir}")
     if result.best_val_cer is not None:
         print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")

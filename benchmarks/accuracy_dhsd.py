@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dhsd"
 BENCH = ROOT / "benchmarks"
 LABELS = {
-    "package_default": "package (dhsd_config)",
+    "package_default": "package (dhsd recipe)",
     "mltu_tutorial": "mltu IAM-words tutorial",
     "iam_line_crnn": "IAM-line CNN-BiLSTM (h=128)",
 }
@@ -263,11 +263,14 @@ def _first(results: dict, key: str):
 RECIPE_NOTES = [
     "## The recipes",
     "",
-    "- **package (dhsd_config)**: `configs.dhsd_config()` through `mltu_ext.training.train` unchanged "
-    "(image cache, tf.data, in-step augmentation, residual CNN with width stride 2 in total, "
-    "BiLSTM 128+64, Adam 1e-3, batch 32, ReduceLROnPlateau 0.5/5, early stopping patience 40). "
-    "A benchmark callback (epoch log + deadline) is added by wrapping `training._callbacks`, "
-    "since `train()` takes no extra callbacks.",
+    "- **package (dhsd recipe)**: `configs.dhsd_config()` through `mltu_ext.training.train` unchanged, "
+    "as `train.py --recipe dhsd` runs it: it starts from the recipe's base model `Models/rendered_base` "
+    "(the same network trained once on rendered name-like words only, no DHSD; see its model card for "
+    "its training cost, which is not part of this budget), then image cache, tf.data with width buckets, "
+    "in-step augmentation (shear, rotation, scale, shift, thickness, tone), residual CNN 16-64 filters at "
+    "height 40 (4 columns per CTC step), BiLSTM 128, dropout 0.2, Adam 1e-3 with a cosine over the "
+    "budget, batch 32. A benchmark callback (epoch log + deadline) is added by wrapping "
+    "`training._callbacks`, since `train()` takes no extra callbacks.",
     "- **mltu IAM-words tutorial**: mltu 1.2.5's `DataProvider` + `ImageReader(CVImage)`, "
     "`ImageResizer(128, 32, keep_aspect_ratio=False)`, `LabelIndexer`, `LabelPadding`, augmentors "
     "`RandomBrightness, RandomErodeDilate, RandomSharpen, RandomRotate(angle=10)`, the tutorial's nine "
@@ -313,7 +316,7 @@ def speed_report(args: argparse.Namespace, command: str, curves: dict, results: 
     ours_best = min(r["val_CER"] for r in ours if r["val_CER"] is not None)
     res_m, res_o = results.get("mltu_tutorial", {}), results.get("package_default", {})
     lines += [
-        "| | mltu IAM-words tutorial | package (dhsd_config) |",
+        "| | mltu IAM-words tutorial | package (dhsd recipe) |",
         "|---|---|---|",
         f"| best val CER in the budget | {best['val_CER']:.4f} (epoch {int(best['epoch'])}, "
         f"at {best['elapsed_s'] / 60:.1f} min) | {ours_best:.4f} |",

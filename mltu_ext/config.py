@@ -94,9 +94,10 @@ class AugmentConfig:
     brightness: float = 0.15  # share of the full range
     contrast: float = 0.3  # contrast factor in [1 - c, 1 + c]
     thickness_prob: float = 0.5  # chance of thinning or thickening the strokes
+    elastic: float = 0.0  # smooth random bending, up to this share of the height
 
     def validate(self) -> None:
-        for name in ("shear", "rotation_deg", "scale", "translate", "brightness", "contrast"):
+        for name in ("shear", "rotation_deg", "scale", "translate", "brightness", "contrast", "elastic"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")
         if not 0.0 <= self.thickness_prob <= 1.0:
@@ -116,8 +117,20 @@ class TrainConfig:
     synthetic_samples: int = 24000
     synthetic_seed: int = 0
     # labels of the rendered default data: "lower_words" (English words of 3-10
-    # lower-case letters) or "mixed" (cases, numbers, hyphens, punctuation)
+    # lower-case letters), "mixed" (cases, numbers, hyphens, punctuation) or
+    # "names" (capitalised words with umlauts, ß and hyphens, as German place names)
     synthetic_text: str = "lower_words"
+    # start from this trained model folder (its sizes, weights and vocabulary, grown
+    # by new characters), as --init-from does; None: from random weights
+    base_model: str | None = None
+    # warm-up on rendered words before a real dataset (mltu_ext.pretraining):
+    # how many to render in the dataset's characters (0: no warm-up) and how many
+    # of max_minutes to spend on them
+    pretrain_samples: int = 0
+    pretrain_minutes: float = 0.0
+    # of those rendered words, how many stay in the training set next to the real
+    # words after the warm-up (a regulariser against the few real writers)
+    mix_rendered: int = 0
     max_width: int = 256  # training images are padded (or squeezed) to this width
     # batches of similar-width words, cropped to a multiple of this many columns
     # (0: every batch is max_width wide; None: 16 under TensorFlow, else 0 because
@@ -169,14 +182,22 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be in (0, 1)")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction}: must be in (0, 1)")
-        if self.synthetic_text not in ("lower_words", "mixed"):
-            raise ConfigError(f"synthetic_text={self.synthetic_text!r}: use 'lower_words' or 'mixed'")
+        if self.synthetic_text not in ("lower_words", "mixed", "names"):
+            raise ConfigError(
+                f"synthetic_text={self.synthetic_text!r}: use 'lower_words', 'mixed' or 'names'"
+            )
         if self.optimizer not in ("adam", "adamw"):
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay={self.weight_decay}: must not be negative")
         if self.lr_schedule not in ("plateau", "time_cosine", "cosine"):
             raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau', 'time_cosine' or 'cosine'")
+        if min(self.pretrain_samples, self.pretrain_minutes, self.mix_rendered) < 0:
+            raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
+        if self.mix_rendered > self.pretrain_samples:
+            raise ConfigError(
+                f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered words"
+            )
         if self.lr_schedule == "time_cosine" and not self.max_minutes:
             raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
         if self.mixed_precision not in (None, "bfloat16", "float16"):

@@ -1,9 +1,14 @@
-"""The package's own recipe: ``configs.dhsd_config()`` trained by ``mltu_ext.training.train``."""
+"""The package's own recipe: ``configs.dhsd_config()`` trained by ``mltu_ext.training.train``.
+
+As ``train.py --recipe dhsd`` does, training starts from the recipe's base
+model (``Models/rendered_base``: rendered name-like words only, no DHSD).
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -50,13 +55,21 @@ def make_config(job: RecipeJob) -> TrainConfig:
     return cfg
 
 
+def base_dir(cfg: TrainConfig) -> Path | None:
+    """The recipe's base model folder (relative paths are relative to the repository)."""
+    if not cfg.base_model:
+        return None
+    path = Path(cfg.base_model)
+    return path if path.is_absolute() else Path(__file__).resolve().parents[2] / path
+
+
 def run(job: RecipeJob) -> dict:
     """Train within the deadline, then score ``best.keras`` on the validation writers."""
     cfg = make_config(job)
     train_images = (len(job.train) // cfg.batch_size) * cfg.batch_size  # last partial batch dropped
     log = BudgetLog(job, cfg.batch_size, train_images)
     with extra_callback(log):
-        result = training.train(cfg, job.train, job.val, verbose=2, export=True)
+        result = training.train(cfg, job.train, job.val, init_from=base_dir(cfg), verbose=2, export=True)
     vocabulary = Vocabulary(cfg.model.vocabulary)
     cache = build_cache(
         job.val, vocabulary, cfg.model.height, cfg.max_width, cfg.time_steps, desc="scoring images"
@@ -74,5 +87,6 @@ def run(job: RecipeJob) -> dict:
         input_shape=[cfg.model.height, cfg.max_width, 1],
         batch_size=cfg.batch_size,
         onnx=str(result.onnx_path) if result.onnx_path else None,
+        base_model=cfg.base_model,
         examples=list(zip(cache.texts[:10], predictions[:10], strict=True)),
     )

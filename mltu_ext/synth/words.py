@@ -126,3 +126,40 @@ def _pick(rng: np.random.Generator, words: tuple[str, ...], max_length: int) -> 
         if len(word) <= max_length:
             return word
     return word[:max_length]
+
+
+UMLAUTS = {"a": "ä", "o": "ö", "u": "ü"}
+
+
+def name_like_words(count: int, seed: int = 0) -> list[str]:
+    """``count`` distinct English words written as German names are (for a warm-up on rendered text).
+
+    Most are Capitalised; about a quarter get an umlaut (a/o/u -> ä/ö/ü), some
+    an ß for "ss", and about one in ten is a hyphenated pair ("Neu-Ulm"
+    style), so a model that learns them knows every letter a German place
+    name uses.
+
+    >>> words = name_like_words(50, seed=1)
+    >>> len(words) == len(set(words)) == 50
+    True
+    """
+    rng = np.random.default_rng([seed, 11])
+    words = load_words(3, 12)
+    out: set[str] = set()
+    for _ in range(count * 20):
+        if len(out) >= count:
+            break
+        word = words[int(rng.integers(len(words)))].lower()
+        if rng.random() < 0.25:
+            spots = [i for i, c in enumerate(word) if c in UMLAUTS]
+            if spots:
+                i = spots[int(rng.integers(len(spots)))]
+                word = word[:i] + UMLAUTS[word[i]] + word[i + 1 :]
+        if "ss" in word and rng.random() < 0.5:
+            word = word.replace("ss", "ß", 1)
+        if rng.random() < 0.1:
+            word = f"{word}-{words[int(rng.integers(len(words)))].lower()}"
+        if rng.random() < 0.7:
+            word = "-".join(part.capitalize() for part in word.split("-"))
+        out.add(word)
+    return sorted(out)
