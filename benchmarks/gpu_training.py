@@ -8,7 +8,7 @@ network in plain PyTorch for comparison.
 
 Input modes (how batches reach the step):
 
-- ``host_f32``: the package's ``ArrayBatches`` unchanged (float32 batches
+- ``host_f32``: ``ArrayBatches`` with its cache in host memory (float32 batches
   built with numpy on the host, copied to the GPU by Keras).
 - ``host_u8``: the same rows, but the uint8 pixels are copied and turned
   into float32 on the GPU (a quarter of the bytes over PCIe) by a separate
@@ -18,6 +18,8 @@ Input modes (how batches reach the step):
   one-line change to ``batching.py`` proposed in GPU_NOTES.md).
 - ``device``: a few batches made once on the GPU and cycled: no input work
   at all, so this is the step's own speed.
+- ``package``: ``ArrayBatches`` as training uses it now: on a GPU the uint8
+  cache lives on the device(s) and each batch is gathered there.
 
 Run on a GPU machine (JAX with CUDA, Keras, OpenCV; repository root on the path)::
 
@@ -193,6 +195,9 @@ class Variant:
     metrics: bool = True  # CER/WER computed in the training step, as compile_model does
     cudnn: bool = True  # cuDNN LSTM (jax.experimental.rnn); False: lax.scan LSTM
     steps_per_execution: int = 1  # batches per train_function call (fewer callback rounds)
+    # several GPUs: mltu_ext.per_device_step (shard_map, per-device BatchNorm and LSTMs)
+    # instead of Keras' GSPMD step; with one GPU it is the plain variant
+    per_device: bool = False
 
 
 VARIANTS = {
@@ -206,6 +211,8 @@ VARIANTS = {
         Variant("bf16-scan", precision="bf16", cudnn=False),
         Variant("fp32-spe8", steps_per_execution=8),
         Variant("bf16-spe8", precision="bf16", steps_per_execution=8),
+        Variant("fp32-perdev", per_device=True),
+        Variant("bf16-perdev", precision="bf16", per_device=True),
     )
 }
 
@@ -280,11 +287,13 @@ def _float32_lstm(layer):
 
 
 def make_input(mode: str, cache: ImageCache, batch: int, sharding=None):
-    """A keras.utils.PyDataset for ``mode`` (host_f32, host_u8 or device)."""
+    """A keras.utils.PyDataset for ``mode`` (package, host_f32, host_u8, host_u8_fit or device)."""
     from mltu_ext.batching import ArrayBatches
 
+    if mode == "package":
+        return ArrayBatches(cache, batch, training=True, seed=0)  # on a GPU: cache on the devices
     if mode == "host_f32":
-        return ArrayBatches(cache, batch, training=True, seed=0)
+        return ArrayBatches(cache, batch, training=True, seed=0, on_device=False)
     if mode == "host_u8":
         return _U8Batches(cache, batch, sharding)
     if mode == "host_u8_fit":
@@ -443,6 +452,10 @@ def run_variant(
     scope = data_parallel_scope(devices=devices) if gpus > 1 else contextlib.nullcontext()
     with scope as distribution:
         model = build_model(recipe, vocab, variant)
+        if variant.per_device:
+            from mltu_ext.per_device_step import use_per_device_step
+
+            use_per_device_step(model, distribution)
         params = int(model.count_params())
         sharding = data_sharding(distribution)
         for i, mode in enumerate(modes):
@@ -504,7 +517,7 @@ def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
     lines = []
     by_key = {(r["framework"], r["model"], r["variant"], r["mode"], r["gpus"]): r for r in results}
     torch_runs = [r for r in results if r["framework"] == "pytorch"]
-    keras_mode = {"host": ("host_u8", "host_f32"), "device": ("device",)}
+    keras_mode = {"host": ("package", "host_u8", "host_f32"), "device": ("device",)}
     for t in torch_runs:
         precision = t["variant"]
         for mode in keras_mode.get(t["mode"], ()):
@@ -517,7 +530,9 @@ def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
                     )
     for r in results:
         if r["framework"] == "keras-jax" and r["gpus"] > 1:
-            one = by_key.get(("keras-jax", r["model"], r["variant"], r["mode"], 1))
+            # a per-device variant on one GPU is the plain variant
+            single = r["variant"].replace("-perdev", "")
+            one = by_key.get(("keras-jax", r["model"], single, r["mode"], 1))
             if one:
                 lines.append(
                     f"{r['gpus']}-GPU/1-GPU {r['model']} {r['variant']} {r['mode']}: "
@@ -575,6 +590,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         (*parse_variant(spec), int(gpus))
         for spec in args.variants.split(",")
         for gpus in args.parallel.split(",")
+        if not (parse_variant(spec)[1].per_device and int(gpus) == 1)
     ]
     caches: dict[str, ImageCache] = {}
     for kind, variant, gpus in tqdm(plan, desc="variants", unit="build"):

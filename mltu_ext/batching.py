@@ -138,11 +138,21 @@ def tf_dataset(
     return data.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
+# largest cache (bytes of uint8 pixels) that ArrayBatches keeps on a GPU by default
+DEVICE_CACHE_BYTES = 2 << 30
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """The same batches without TensorFlow (for the JAX and PyTorch backends).
 
     Under JAX each distinct batch width is compiled once, so a ``bucket`` of
     32 (five widths for 160 columns) costs a few compilations per run.
+
+    ``on_device`` (JAX only; default: when the cache fits in
+    ``DEVICE_CACHE_BYTES`` and JAX runs on a GPU or TPU of one host) keeps the
+    uint8 cache on the accelerators, one copy per data-parallel device: each
+    batch is then a gather on the devices, and only its row numbers cross
+    from the host, so the input path costs nothing next to the step.
     """
 
     def __init__(
@@ -154,6 +164,7 @@ class ArrayBatches(keras.utils.PyDataset):
         channels: int = 1,
         bucket: int = 0,
         time_scale: int = 1,
+        on_device: bool | None = None,
     ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.cache = cache
@@ -165,6 +176,7 @@ class ArrayBatches(keras.utils.PyDataset):
         self._width = cache.images.shape[2]
         self._min_widths = cache.min_widths(time_scale) if bucket else np.full(len(cache), self._width)
         self._plan = self._next_plan()
+        self._device = DeviceRows(cache, channels) if _use_device(on_device, cache) else None
 
     def _next_plan(self) -> list[tuple[np.ndarray, int]]:
         return plan_batches(
@@ -176,6 +188,8 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         rows, width = self._plan[index]
+        if self._device is not None and self._device.can_take(len(rows)):
+            return self._device.take(rows, width)
         images = self.cache.images[rows, :, :width].astype(np.float32)[..., None]  # B,H,W',1
         if self.channels == 3:
             images = np.repeat(images, 3, axis=-1)
@@ -184,6 +198,64 @@ class ArrayBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         if self.training:
             self._plan = self._next_plan()
+
+
+def _use_device(on_device: bool | None, cache: ImageCache) -> bool:
+    if keras.backend.backend() != "jax":
+        if on_device:
+            raise ValueError("on_device=True needs the JAX backend")
+        return False
+    if on_device is not None:
+        return on_device
+    import jax
+
+    single_host = jax.process_count() == 1
+    return single_host and jax.default_backend() != "cpu" and cache.images.nbytes <= DEVICE_CACHE_BYTES
+
+
+class DeviceRows:
+    """An ImageCache's pixels and labels on the JAX devices; batches are gathered there.
+
+    Under a ``keras.distribution`` data-parallel scope the cache is
+    replicated on every device and each batch comes out split along its first
+    axis, as fit() would split it.
+    """
+
+    def __init__(self, cache: ImageCache, channels: int = 1):
+        import jax
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        distribution = keras.distribution.distribution()
+        replicated = split = None
+        self.replicas = 1
+        if distribution is not None:
+            mesh = distribution.device_mesh.backend_mesh
+            replicated = NamedSharding(mesh, PartitionSpec())
+            split = NamedSharding(mesh, PartitionSpec(distribution.batch_dim_name))
+            self.replicas = mesh.devices.size
+        self.rows_sharding = split
+        self.images = jax.device_put(cache.images, replicated)  # N,H,W uint8
+        self.labels = jax.device_put(cache.labels, replicated)  # N,L int32
+        outputs = None if split is None else (split, split)
+
+        def gather(images, labels, rows, width):
+            batch = images[rows, :, :width].astype("float32")[..., None]  # B,H,W',1
+            if channels == 3:
+                batch = batch.repeat(3, axis=-1)
+            return batch, labels[rows]
+
+        self._gather = jax.jit(gather, static_argnums=3, out_shardings=outputs)
+
+    def can_take(self, count: int) -> bool:
+        """Whether a batch of ``count`` rows splits evenly over the devices."""
+        return count % self.replicas == 0
+
+    def take(self, rows: np.ndarray, width: int):
+        """(images float32 B,H,W',C, labels) for cache ``rows``, on the device(s)."""
+        import jax
+
+        rows = jax.device_put(np.asarray(rows, np.int32), self.rows_sharding)
+        return self._gather(self.images, self.labels, rows, int(width))
 
 
 def make_batches(

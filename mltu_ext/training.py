@@ -36,6 +36,7 @@ from mltu_ext.distribute import data_parallel_scope, replica_count
 from mltu_ext.export import export_onnx, model_metadata
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
+from mltu_ext.per_device_step import use_per_device_step
 from mltu_ext.recognizer import build_recognizer
 from mltu_ext.samples import Sample
 from mltu_ext.vocabulary import Vocabulary
@@ -190,7 +191,7 @@ def train(
     keras.utils.set_random_seed(cfg.seed)
     scope = data_parallel_scope() if cfg.data_parallel else contextlib.nullcontext()
     batch_size = cfg.batch_size * (replica_count() if cfg.data_parallel else 1)
-    with scope:  # model, compile and fit all inside the data-parallel scope
+    with scope as plan:  # model, compile and fit all inside the data-parallel scope
         if resume:
             model = keras.saving.load_model(model_dir / "last.keras")
         else:
@@ -202,6 +203,10 @@ def train(
                     if layer.name.startswith("res"):
                         layer.trainable = False
             compile_model(model, cfg, vocabulary)
+        if cfg.data_parallel:
+            # JAX: each device runs its slice as one GPU would (per-device BatchNorm,
+            # unsplit cuDNN LSTMs); only gradients and statistics cross devices
+            use_per_device_step(model, plan)
 
         callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
         shape = {

@@ -1,0 +1,110 @@
+"""Data-parallel training step for JAX in which each device runs its own share like one GPU does.
+
+Under ``keras.distribution.DataParallel`` Keras compiles one global step and
+lets XLA (GSPMD) split it. For this recogniser that costs scaling: every
+BatchNorm's batch statistics become an all-reduce on the critical path
+(dozens per step), and the cuDNN LSTM, which has no partitioning rule, is
+gathered and run on the whole batch on every device
+(``benchmarks/GPU_NOTES.md``). ``use_per_device_step(model, distribution)``
+replaces the model's train step with one wrapped in ``jax.shard_map``: each
+device runs the forward and backward pass on its slice exactly as a single
+GPU would (BatchNorm statistics per device, as
+``tf.distribute.MirroredStrategy`` keeps them), and only the gradients, the
+BatchNorm moving averages and the metric sums cross devices, once per step.
+
+The random augmentation and dropout draw from seeds offset by the device
+index, so the two halves of a batch get different random changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+SEED_STRIDE = 1_000_003  # offset of the seed state per device (a prime, far from step counts)
+
+
+def use_per_device_step(model: keras.Model, distribution: Any) -> bool:
+    """Give ``model`` the per-device train step when ``distribution`` splits batches over devices.
+
+    Call after ``model.compile`` and before ``fit``, inside the distribution's
+    scope. Returns False (and changes nothing) unless the backend is JAX and
+    ``distribution`` is a ``keras.distribution.DataParallel`` over two or more
+    devices.
+    """
+    if keras.backend.backend() != "jax" or not isinstance(distribution, keras.distribution.DataParallel):
+        return False
+    mesh = distribution.device_mesh
+    if mesh.devices.size < 2:
+        return False
+    step = make_per_device_step(model, mesh.backend_mesh, distribution.batch_dim_name)
+    # fit() builds its jitted step from the instance attribute
+    model.train_step = step
+    model.train_function = None
+    return True
+
+
+def make_per_device_step(model: keras.Model, mesh, axis: str):
+    """The ``train_step(state, data) -> (logs, state)`` of Keras' JAX trainer, one copy per device."""
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import PartitionSpec
+    from keras.src.backend import StatelessScope
+    from keras.src.trainers.data_adapters import data_adapter_utils
+
+    def local_step(state, data):
+        trainable, non_trainable, optimizer_vars, metrics = state
+        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
+        index = jax.lax.axis_index(axis)
+        non_trainable = [_offset_seed(v, index, jnp) for v in non_trainable]
+        grad_fn = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
+        (_, aux), grads = grad_fn(
+            trainable,
+            non_trainable,
+            metrics,
+            x,
+            y,
+            sample_weight,
+            training=True,
+            optimizer_variables=optimizer_vars,
+        )
+        unscaled_loss, y_pred, new_non_trainable, new_metrics = aux
+        # the one exchange of the step: mean gradient over the devices' slices
+        grads = jax.lax.pmean(grads, axis)
+        trainable, optimizer_vars = model.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+        new_non_trainable = [
+            _offset_seed(v, -index, jnp) if _is_seed(v, jnp) else jax.lax.pmean(v, axis)
+            for v in new_non_trainable
+        ]
+        _, local_metrics = model._update_metrics_variables(
+            new_metrics, unscaled_loss, x, y, y_pred, sample_weight
+        )
+        # metric states are sums (totals and counts): add every device's increment
+        metrics = [
+            old + jax.lax.psum(new - old, axis) for old, new in zip(metrics, local_metrics, strict=True)
+        ]
+        with StatelessScope(state_mapping=list(zip(model.metrics_variables, metrics, strict=True))):
+            logs = model.get_metrics_result()
+        return logs, (trainable, new_non_trainable, optimizer_vars, metrics)
+
+    replicated, split = PartitionSpec(), PartitionSpec(axis)
+    sharded = jax.shard_map(
+        local_step, mesh=mesh, in_specs=(replicated, split), out_specs=replicated, check_vma=False
+    )
+
+    def train_step(state, data):
+        return sharded(state, data)
+
+    return train_step
+
+
+def _is_seed(value, jnp) -> bool:
+    return jnp.issubdtype(value.dtype, jnp.integer)
+
+
+def _offset_seed(value, index, jnp):
+    # SeedGenerator states are the integer non-trainable variables
+    if not _is_seed(value, jnp):
+        return value
+    return value + (index * SEED_STRIDE).astype(value.dtype)
