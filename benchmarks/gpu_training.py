@@ -213,6 +213,7 @@ VARIANTS = {
         Variant("bf16-spe8", precision="bf16", steps_per_execution=8),
         Variant("fp32-perdev", per_device=True),
         Variant("bf16-perdev", precision="bf16", per_device=True),
+        Variant("fp32-perdev-spe8", per_device=True, steps_per_execution=8),
     )
 }
 
@@ -532,6 +533,8 @@ def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
         if r["framework"] == "keras-jax" and r["gpus"] > 1:
             # a per-device variant on one GPU is the plain variant
             single = r["variant"].replace("-perdev", "")
+            if single not in {x["variant"] for x in results if x["gpus"] == 1}:
+                single = single.split("-")[0]
             one = by_key.get(("keras-jax", r["model"], single, r["mode"], 1))
             if one:
                 lines.append(
