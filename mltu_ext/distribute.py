@@ -13,7 +13,9 @@ every device holds a copy of the weights, each step's batch is split along
 its first axis, and the gradients are summed across devices:
 
 - JAX: ``keras.distribution.DataParallel`` over ``keras.distribution.list_devices()``
-  (GSPMD inside ``jax.jit``; fit() shards each batch as it arrives).
+  (fit() shards each batch as it arrives; GSPMD splits the step inside
+  ``jax.jit`` unless ``mltu_ext.per_device_step.use_per_device_step`` gives the
+  model a per-device step, as ``training.train`` does).
 - TensorFlow: ``tf.distribute.MirroredStrategy`` over the local GPUs.
 
 The batch size given to fit() is the global batch: keep the per-device
