@@ -51,13 +51,13 @@ def pretrain_then_train(
 ) -> TrainResult:
     """Warm up on rendered words, then fine-tune on ``train_samples``; returns the second phase's result.
 
-    ``cfg.mix_rendered`` of the rendered words stay in the second phase's
-    training set, next to the real ones.
     The warm-up model is written to ``<model_dir>/pretrain`` and validated on
     ``val_samples`` too, so its log shows how far rendered text alone gets.
     Its vocabulary covers the rendered and the real labels, so the second
     phase starts with every output trained. ``cfg.max_minutes`` (when set)
-    bounds both phases together, rendering included.
+    bounds both phases together, rendering included; ``cfg.mix_rendered`` of
+    the rendered words stay in the second phase's training set, next to the
+    real ones.
     """
     start = time.monotonic()
     if cfg.pretrain_samples <= 0 or cfg.pretrain_minutes <= 0:
