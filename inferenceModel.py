@@ -4,6 +4,7 @@ python inferenceModel.py --image word.png
 python inferenceModel.py --image scans/ more.png --model Models/my_model
 python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
 python inferenceModel.py --dataset labels.csv --index 12
+python inferenceModel.py --image word.png --lm-text train_labels.txt   # beam search + character LM
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--cpu", action="store_true", help="use the CPU even when a GPU is available")
+    parser.add_argument(
+        "--lm-text",
+        metavar="FILE",
+        help="decode with a beam search and a character n-gram model of this text file "
+        "(one word or line per line, e.g. the training labels)",
+    )
+    parser.add_argument("--lm-order", type=int, default=6, help="characters of context of the n-gram model")
+    parser.add_argument("--lm-weight", type=float, default=0.6, help="weight of the language model")
+    parser.add_argument("--beam", type=int, default=8, help="beam width with --lm-text")
     from mltu_ext.evaluation.cli import add_evaluation_arguments
 
     add_evaluation_arguments(parser)
@@ -55,7 +65,13 @@ def run(args: argparse.Namespace) -> list[str]:
     from mltu_ext.inference import OnnxRecognizer, newest_model
 
     model = args.model or newest_model(args.models_root)
-    recognizer = OnnxRecognizer(model, providers=["CPUExecutionProvider"] if args.cpu else None)
+    decoder = None
+    if args.lm_text:
+        from mltu_ext.lm_decode import BeamDecoder, lm_from_file
+
+        decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
+    providers = ["CPUExecutionProvider"] if args.cpu else None
+    recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder)
     if getattr(args, "dataset", None):
         from mltu_ext.evaluation.cli import run_evaluation
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,9 +60,17 @@ class OnnxRecognizer:
     ['hello']
     """
 
-    def __init__(self, model_path: str | Path, providers: Sequence[str] | None = None):
+    def __init__(
+        self,
+        model_path: str | Path,
+        providers: Sequence[str] | None = None,
+        decoder: Callable[[np.ndarray, str, int], list[str]] | None = None,
+    ):
+        """``decoder(probs, vocabulary, blank_index)`` replaces greedy decoding
+        (for example ``mltu_ext.lm_decode.BeamDecoder`` with a language model)."""
         import onnxruntime as ort
 
+        self.decoder = decoder or greedy_decode
         self.path = find_model_file(model_path)
         available = ort.get_available_providers()
         if providers is None:
@@ -109,7 +117,7 @@ class OnnxRecognizer:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             probs = self.probabilities([images[i] for i in chunk])
-            for i, text in zip(chunk, greedy_decode(probs, self.vocabulary, self.blank_index), strict=True):
+            for i, text in zip(chunk, self.decoder(probs, self.vocabulary, self.blank_index), strict=True):
                 texts[i] = text
         return texts
 
