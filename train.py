@@ -19,6 +19,7 @@ PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from configs import RECIPES
     from mltu_ext.data.cli_args import add_dataset_arguments
 
     parser = argparse.ArgumentParser(
@@ -27,7 +28,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_dataset_arguments(parser, required=False)
     parser.add_argument(
         "--recipe",
-        choices=["default", "dhsd", "rendered_base"],
+        choices=sorted(RECIPES),
         default="default",
         help="recipe from configs.py: default (rendered words, or any dataset); dhsd (small "
         "real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
