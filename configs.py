@@ -55,6 +55,13 @@ def dhsd_net() -> ModelConfig:
     )
 
 
+def strong_warp() -> AugmentConfig:
+    """The random warp for real handwriting: more slant, rotation and scale than the default."""
+    return AugmentConfig(
+        shear=0.45, rotation_deg=5.0, scale=0.2, translate=0.06, contrast=0.4, thickness_prob=0.6
+    )
+
+
 def rendered_base_config() -> TrainConfig:
     """The base model that ``dhsd_config()`` starts from: rendered name-like words only.
 
@@ -66,9 +73,7 @@ def rendered_base_config() -> TrainConfig:
     """
     return TrainConfig(
         model=dhsd_net(),
-        augment=AugmentConfig(
-            shear=0.45, rotation_deg=5.0, scale=0.2, translate=0.06, contrast=0.4, thickness_prob=0.6
-        ),
+        augment=strong_warp(),
         synthetic_text="names",
         synthetic_samples=150000,
         max_width=320,
@@ -91,9 +96,7 @@ def dhsd_config() -> TrainConfig:
     """
     return TrainConfig(
         model=dhsd_net(),
-        augment=AugmentConfig(
-            shear=0.45, rotation_deg=5.0, scale=0.2, translate=0.06, contrast=0.4, thickness_prob=0.6
-        ),
+        augment=strong_warp(),
         base_model="Models/rendered_base",
         max_width=160,
         batch_size=32,

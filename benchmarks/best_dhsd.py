@@ -31,7 +31,8 @@ VAL_WRITERS = ["28", "29", "30"]
 
 def best_config():
     """Height 64 (DHSD's own), one CTC step per 4 columns: 64 steps for 37-letter names."""
-    from mltu_ext.config import AugmentConfig, ModelConfig, TrainConfig
+    from configs import strong_warp
+    from mltu_ext.config import ModelConfig, TrainConfig
 
     return TrainConfig(
         model=ModelConfig(
@@ -41,9 +42,7 @@ def best_config():
             lstm_units=(160, 96),
             dropout=0.3,
         ),
-        augment=AugmentConfig(
-            shear=0.45, rotation_deg=5.0, scale=0.2, translate=0.06, contrast=0.4, thickness_prob=0.6
-        ),
+        augment=strong_warp(),
         max_width=256,
         batch_size=64,
         learning_rate=1e-3,
