@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -19,6 +18,7 @@ from mltu_ext.config import TrainConfig
 from mltu_ext.ctc_decode import greedy_decode
 from mltu_ext.image_cache import build_cache
 from mltu_ext.vocabulary import Vocabulary
+from train import base_model_dir
 
 
 @contextlib.contextmanager
@@ -55,21 +55,15 @@ def make_config(job: RecipeJob) -> TrainConfig:
     return cfg
 
 
-def base_dir(cfg: TrainConfig) -> Path | None:
-    """The recipe's base model folder (relative paths are relative to the repository)."""
-    if not cfg.base_model:
-        return None
-    path = Path(cfg.base_model)
-    return path if path.is_absolute() else Path(__file__).resolve().parents[2] / path
-
-
 def run(job: RecipeJob) -> dict:
     """Train within the deadline, then score ``best.keras`` on the validation writers."""
     cfg = make_config(job)
     train_images = (len(job.train) // cfg.batch_size) * cfg.batch_size  # last partial batch dropped
     log = BudgetLog(job, cfg.batch_size, train_images)
     with extra_callback(log):
-        result = training.train(cfg, job.train, job.val, init_from=base_dir(cfg), verbose=2, export=True)
+        result = training.train(
+            cfg, job.train, job.val, init_from=base_model_dir(cfg.base_model), verbose=2, export=True
+        )
     vocabulary = Vocabulary(cfg.model.vocabulary)
     cache = build_cache(
         job.val, vocabulary, cfg.model.height, cfg.max_width, cfg.time_steps, desc="scoring images"
