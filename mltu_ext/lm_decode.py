@@ -99,12 +99,12 @@ def beam_decode(
         candidates = [c for c in np.argsort(row)[::-1][: beam + 1] if row[c] > -12.0]
         nxt: dict[str, list[float]] = defaultdict(lambda: [-math.inf, -math.inf])
         for prefix, (p_blank, p_char) in beams.items():
-            total = np.logaddexp(p_blank, p_char)
+            total = _logaddexp(p_blank, p_char)
             for c in candidates:
                 lp = float(row[c])
                 if c == blank:
                     entry = nxt[prefix]
-                    entry[0] = np.logaddexp(entry[0], total + lp)
+                    entry[0] = _logaddexp(entry[0], total + lp)
                     continue
                 char = vocabulary[c if c < blank else c - 1]  # the blank takes no character
                 extended = prefix + char
@@ -115,19 +115,29 @@ def beam_decode(
                 entry = nxt[extended]
                 if prefix and prefix[-1] == char:
                     # a repeat needs a blank between; without one it stays the same prefix
-                    entry[1] = np.logaddexp(entry[1], p_blank + lp)
+                    entry[1] = _logaddexp(entry[1], p_blank + lp)
                     same = nxt[prefix]
-                    same[1] = np.logaddexp(same[1], p_char + lp)
+                    same[1] = _logaddexp(same[1], p_char + lp)
                 else:
-                    entry[1] = np.logaddexp(entry[1], total + lp)
-        ranked = sorted(nxt.items(), key=lambda kv: np.logaddexp(*kv[1]) + lm_score[kv[0]], reverse=True)
+                    entry[1] = _logaddexp(entry[1], total + lp)
+        ranked = sorted(nxt.items(), key=lambda kv: _logaddexp(*kv[1]) + lm_score[kv[0]], reverse=True)
         beams = {prefix: (scores[0], scores[1]) for prefix, scores in ranked[:beam]}
 
     def final(prefix: str) -> float:
         end = alpha * lm.logprob(prefix, END) if lm is not None else 0.0
-        return float(np.logaddexp(*beams[prefix])) + lm_score[prefix] + end
+        return _logaddexp(*beams[prefix]) + lm_score[prefix] + end
 
     return max(beams, key=final)
+
+
+def _logaddexp(a: float, b: float) -> float:
+    # on Python floats: numpy's ufunc costs more than the arithmetic in this inner loop
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    high, low = (a, b) if a > b else (b, a)
+    return high + math.log1p(math.exp(low - high))
 
 
 def beam_decode_batch(
