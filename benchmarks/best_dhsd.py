@@ -99,13 +99,20 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pretrain-minutes", type=float, default=1.5, help="time limit of pretraining")
     parser.add_argument("--minutes", type=float, default=4.5, help="time limit of fine-tuning")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="base", help="recipe variant")
+    parser.add_argument("--seed", type=int, default=7, help="seed of weights, batches and augmentation")
     parser.add_argument("--limit", type=int, help="use only this many samples per side (smoke tests)")
     parser.add_argument("--export", metavar="MODEL_DIR", help="only export MODEL_DIR's last.keras to ONNX")
     return parser.parse_args(argv)
 
 
-def evaluate_folder(model_dir: Path, samples, checkpoint: str = "best.keras") -> dict:
-    """Corpus CER, WER and exact match of a checkpoint on ``samples`` (numpy decoding)."""
+def evaluate_folder(
+    model_dir: Path, samples, checkpoint: str = "best.keras", probs_out: dict | None = None
+) -> dict:
+    """Corpus CER, WER and exact match of a checkpoint on ``samples`` (numpy decoding).
+
+    With ``probs_out``, the checkpoint's output probabilities (N, T, C) are stored
+    there under its name, for decoding with a language model or ensembling later.
+    """
     import keras
     import numpy as np
 
@@ -126,10 +133,14 @@ def evaluate_folder(model_dir: Path, samples, checkpoint: str = "best.keras") ->
         desc="evaluation images",
     )
     predictions: list[str] = []
+    chunks = []
     for start in range(0, len(cache), 256):
         batch = cache.images[start : start + 256].astype(np.float32)[..., None]
         probs = np.asarray(model(batch, training=False))
         predictions += greedy_decode(probs, cfg.model.vocabulary)
+        chunks.append(probs.astype(np.float16))  # halves the file; decoding is unaffected
+    if probs_out is not None:
+        probs_out[checkpoint.split(".")[0]] = np.concatenate(chunks)
     return {
         "samples": len(samples),
         "cer": cer(predictions, cache.texts),
@@ -154,6 +165,7 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
     cfg.max_minutes = args.pretrain_minutes + args.minutes
     cfg.epochs = args.finetune_epochs
     cfg.lr_schedule = "time_cosine"  # warm-up, then cosine down over the time budget
+    cfg.seed = args.seed
     start = time.time()
     fine = pretrain_then_train(
         cfg, train_samples, val_samples, render_dir=out / "synthetic", export=False, verbose=2
@@ -175,12 +187,35 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
         "finetune_best_val_cer": fine.best_val_cer,
         "best_epoch": int(min(range(len(fine.history["val_CER"])), key=fine.history["val_CER"].__getitem__))
         + 1,
-        "eval_best": evaluate_folder(out / "finetune", val_samples, "best.keras"),
-        "eval_last": evaluate_folder(out / "finetune", val_samples, "last.keras"),
+        "seed": args.seed,
     }
+    probs: dict = {}
+    result["eval_best"] = evaluate_folder(out / "finetune", val_samples, "best.keras", probs)
+    result["eval_last"] = evaluate_folder(out / "finetune", val_samples, "last.keras", probs)
+    _save_probabilities(out / "val_probs.npz", probs, val_samples, _vocabulary(out / "finetune"))
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2), flush=True)
     return result
+
+
+def _vocabulary(model_dir: Path) -> str:
+    """The vocabulary a trained model folder's config names."""
+    from mltu_ext.config import TrainConfig
+
+    return TrainConfig.load(model_dir / "config.json").model.vocabulary
+
+
+def _save_probabilities(path: Path, probs: dict, samples, vocabulary: str) -> None:
+    """Output probabilities per checkpoint with the texts and files they belong to (blank last)."""
+    import numpy as np
+
+    np.savez_compressed(
+        path,
+        vocabulary=np.array(vocabulary),
+        texts=np.array([s.text for s in samples]),
+        files=np.array([str(s.path) for s in samples]),
+        **probs,
+    )
 
 
 def _read_log(path: Path) -> list[float]:
@@ -211,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mltu_ext.data import load_dataset, split_by_writer_ids
 
-    keras.utils.set_random_seed(7)
+    keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.data)
     parts = split_by_writer_ids(dataset.samples, VAL_WRITERS)
     if args.limit:

@@ -92,6 +92,7 @@ def child(args: argparse.Namespace) -> dict:
     points["trained"] = memory_mb()
     return {
         "copies": args.child,
+        "image_shape": [cfg.model.height, cfg.max_width],
         "train_images": len(train),
         "cache_mb": cache_bytes["train"] / 1e6,
         "val_cache_mb": cache_bytes["val"] / 1e6,
@@ -137,18 +138,21 @@ def report(results: list[dict], command: str, steps: int) -> str:
     from benchmarks.accuracy_dhsd import machine
 
     base = results[0]
+    height, width = base["image_shape"]
     lines = [
         "# Peak memory of a short training run vs dataset size (package recipe, CPU)",
         "",
         f"Command: `{command}`",
         "",
         f"Machine: {machine()}. Each row is a fresh process: DHSD writers 1-27 repeated k times in memory "
-        "(the same files decoded again), `configs.dhsd_config()` (32x128 images, batch 32), "
+        f"(the same files decoded again), `configs.dhsd_config()` ({height}x{width} images, batch 32, "
+        "starting from `Models/rendered_base`), "
         f"{steps} training "
         "steps then one validation pass on writers 28-30, no ONNX export. Memory from `/proc/self/status` "
         "(VmRSS, and VmHWM = peak RSS of the process).",
         "",
-        "| copies | training images | image cache (N x 32 x 128 B) | RSS after imports | RSS after cache "
+        f"| copies | training images | image cache (N x {height} x {width} B) "
+        "| RSS after imports | RSS after cache "
         "| peak RSS (whole run) | peak - imports | (peak - imports) / cache |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -165,16 +169,17 @@ def report(results: list[dict], command: str, steps: int) -> str:
     if len(results) > 1:
         extra_images = last["train_images"] - base["train_images"]
         extra_peak = last["points"]["trained"]["peak_mb"] - base["points"]["trained"]["peak_mb"]
+        per_byte = extra_peak * 1e6 / extra_images / (height * width)
         lines += [
             "",
             f"From x{base['copies']} to x{last['copies']}: {extra_images:,} more images cost "
             f"{extra_peak:.0f} MB more peak RSS, {extra_peak * 1e6 / extra_images / 1024:.1f} KB per image, "
-            f"against {32 * 128 / 1024:.1f} KB per image in the uint8 cache: "
-            f"{extra_peak * 1e6 / extra_images / (32 * 128):.1f} bytes of peak memory per cached byte. "
-            "Peak memory grows linearly with the data at about two copies of the cache: the cache itself "
-            "and the copy that tf.data holds (`from_tensor_slices` turns the array into a tensor; the "
-            "shuffle buffer spans the whole set). The rest of the peak over the imports does not grow with "
-            "the data (model, optimiser state, graph tracing, validation).",
+            f"against {height * width / 1024:.1f} KB per image in the uint8 cache. "
+            f"Peak memory grows linearly with the data, at about {per_byte:.1f} bytes per cached byte: the "
+            "uint8 cache itself (1), the tensor copy of it that `mltu_ext.batching.tf_dataset` gathers "
+            f"batches from (1), and {per_byte - 2:.1f} more in TensorFlow's buffers while training. The "
+            "rest of the peak over the imports does not grow with the data (model, optimiser state, graph "
+            "tracing, validation).",
         ]
     lines += [""]
     return "\n".join(lines)
