@@ -62,4 +62,26 @@ def test_shipped_dhsd_corrections_fit_the_dataset():
         Path(__file__).resolve().parents[1] / "benchmarks" / "dhsd_label_corrections.csv"
     )
     out = apply_corrections(load_dataset(str(data)).samples, fixes, data)
-    assert sum(s.source.endswith("(corrected)") for s in out) == len(fixes) == 17
+    assert fixes and sum(s.source.endswith("(corrected)") for s in out) == len(fixes)
+
+
+def test_corrections_option_of_the_dataset_arguments(tmp_path):
+    import argparse
+
+    import cv2
+    import numpy as np
+
+    from mltu_ext.data.cli_args import add_dataset_arguments, load_from_args
+
+    data = tmp_path / "data"
+    (data / "img").mkdir(parents=True)
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(data / "img" / name), np.full((20, 60), 255, np.uint8))
+    labels = "file_name,text\nimg/a.png,Görlitz\nimg/b.png,Leipzig\n"
+    (data / "labels.csv").write_text(labels, encoding="utf-8")
+    fixes = _write(tmp_path / "fix.csv", "img/b.png,Leipzig,Dölzig\n")
+    parser = argparse.ArgumentParser()
+    add_dataset_arguments(parser)
+    dataset = load_from_args(parser.parse_args(["--dataset", str(data), "--corrections", str(fixes)]))
+    assert sorted(s.text for s in dataset.samples) == ["Dölzig", "Görlitz"]
+    assert any("1 labels corrected" in note for note in dataset.notes)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 
 from mltu_ext.data.common import LoadedDataset
+from mltu_ext.data.corrections import apply_corrections, load_corrections
 from mltu_ext.data.detect import FORMATS, load_dataset
 from mltu_ext.data.split import SplitResult, split_by_writer_ids, split_samples
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Add ``--dataset``, ``--format``, ``--keep-err``, ``--val-fraction``,
-    ``--val-writers`` and ``--split-seed`` to ``parser``."""
+    """Add ``--dataset``, ``--format``, ``--keep-err``, ``--corrections``,
+    ``--val-fraction``, ``--val-writers`` and ``--split-seed`` to ``parser``."""
     group = parser.add_argument_group("dataset")
     group.add_argument(
         "--dataset",
@@ -27,6 +28,12 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     )
     group.add_argument(
         "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"
+    )
+    group.add_argument(
+        "--corrections",
+        metavar="CSV",
+        help="checked label corrections: columns file_name,published,corrected, file names "
+        "relative to the dataset folder (e.g. benchmarks/dhsd_label_corrections.csv for DHSD)",
     )
     group.add_argument(
         "--val-fraction",
@@ -55,8 +62,15 @@ def _writer_list(text: str) -> list[str]:
 
 
 def load_from_args(args: argparse.Namespace) -> LoadedDataset:
-    """Load the dataset named by the arguments of :func:`add_dataset_arguments`."""
-    return load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err)
+    """Load the dataset named by the arguments of :func:`add_dataset_arguments`, corrections applied."""
+    dataset = load_dataset(
+        args.dataset, fmt=getattr(args, "format", None), keep_err=getattr(args, "keep_err", False)
+    )
+    if getattr(args, "corrections", None):
+        fixes = load_corrections(args.corrections)
+        dataset.samples = apply_corrections(dataset.samples, fixes, dataset.root)
+        dataset.notes.append(f"{len(fixes)} labels corrected as {args.corrections} says")
+    return dataset
 
 
 def split_from_args(args: argparse.Namespace, dataset: LoadedDataset) -> SplitResult:

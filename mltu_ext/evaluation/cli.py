@@ -101,11 +101,10 @@ def run_evaluation(args: argparse.Namespace, recognizer: Recognizer, training_lo
 def load_samples(args: argparse.Namespace) -> tuple[list, list[str]]:
     """The samples that --dataset, --split and --limit select, and notes on how they were read."""
     # imported here: the data readers are only needed when evaluating
-    from mltu_ext.data import load_dataset, split_by_writer_ids, split_samples
+    from mltu_ext.data import split_by_writer_ids, split_samples
+    from mltu_ext.data.cli_args import load_from_args
 
-    dataset = load_dataset(
-        args.dataset, getattr(args, "format", None), keep_err=getattr(args, "keep_err", False)
-    )
+    dataset = load_from_args(args)
     notes = [dataset.summary(), *dataset.notes]
     samples = dataset.samples
     if args.split != "all":
