@@ -99,6 +99,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pretrain-minutes", type=float, default=1.5, help="time limit of pretraining")
     parser.add_argument("--minutes", type=float, default=4.5, help="time limit of fine-tuning")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="base", help="recipe variant")
+    parser.add_argument(
+        "--corrections",
+        help="checked label corrections (CSV) for training and scoring, e.g. "
+        "benchmarks/dhsd_label_corrections.csv",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of weights, batches and augmentation")
     parser.add_argument("--limit", type=int, help="use only this many samples per side (smoke tests)")
     parser.add_argument("--export", metavar="MODEL_DIR", help="only export MODEL_DIR's last.keras to ONNX")
@@ -188,6 +193,7 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
         "best_epoch": int(min(range(len(fine.history["val_CER"])), key=fine.history["val_CER"].__getitem__))
         + 1,
         "seed": args.seed,
+        "corrections": args.corrections,
     }
     probs: dict = {}
     result["eval_best"] = evaluate_folder(out / "finetune", val_samples, "best.keras", probs)
@@ -248,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     dataset = load_dataset(args.data)
+    if args.corrections:
+        from mltu_ext.data.corrections import apply_corrections, load_corrections
+
+        dataset.samples = apply_corrections(dataset.samples, load_corrections(args.corrections), dataset.root)
     parts = split_by_writer_ids(dataset.samples, VAL_WRITERS)
     if args.limit:
         parts.train, parts.val = parts.train[: args.limit], parts.val[: args.limit]
