@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     from mltu_ext.lm_decode import beam_decode_batch, lm_from_labels
 
     train, val = load_split(args.data)
-    corrected = apply_corrections(val, load_corrections(args.corrections), args.data)
+    # the corrections cover all writers: apply them to the whole set, keep writers 28-30
+    corrected = apply_corrections(train + val, load_corrections(args.corrections), args.data)[len(train) :]
     published = [s.text for s in val]
     fixed = [s.text for s in corrected]
     files = [np.load(path) for path in args.probs]
