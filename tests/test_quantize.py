@@ -55,3 +55,47 @@ def test_cli_removes_a_model_that_reads_differently(
 def test_missing_model_is_one_line(tmp_path, capsys):
     assert main([str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_calibrated_model_has_int8_convolutions_and_stays_close(trained_model, tmp_path):
+    result, train, val = trained_model
+    src = result.model_dir / "model.onnx"
+    calibration = [read_gray(s.path) for s in train[:32]]
+    dst = quantize_onnx(src, tmp_path / "static.onnx", calibration)
+    model = onnx.load(dst)
+    ops = [node.op_type for node in model.graph.node]
+    # every convolution reads quantised input and int8 weights (QDQ pairs around it)
+    assert ops.count("QuantizeLinear") >= ops.count("Conv") > 0
+    weights = {init.name: init for init in model.graph.initializer}
+    conv_weights = [node.input[1] for node in model.graph.node if node.op_type == "Conv"]
+    dequantized = {
+        node.output[0]: node.input[0] for node in model.graph.node if node.op_type == "DequantizeLinear"
+    }
+    int8_weights = [dequantized[n] for n in conv_weights if dequantized.get(n) in weights]
+    assert len(int8_weights) == len(conv_weights)
+    assert all(weights[w].data_type == onnx.TensorProto.INT8 for w in int8_weights)
+    assert "DynamicQuantizeLSTM" in ops
+    images = [read_gray(s.path) for s in val[:8]]
+    before = OnnxRecognizer(src).probabilities(images)
+    after = OnnxRecognizer(dst).probabilities(images)
+    assert before.shape == after.shape and np.abs(before - after).max() < 0.25
+    assert compare_readings(src, dst, images) <= 0.25
+
+
+def test_empty_calibration_set_is_an_error(trained_model, tmp_path):
+    import pytest
+
+    result, _, _ = trained_model
+    with pytest.raises(ValueError, match="no calibration images"):
+        quantize_onnx(result.model_dir, tmp_path / "x.onnx", [])
+
+
+def test_cli_calibrates_on_a_folder(trained_model, word_dataset, tmp_path, capsys):
+    result, _, _ = trained_model
+    out = tmp_path / "cal.onnx"
+    images = str(word_dataset.parent / "img")
+    argv = [str(result.model_dir), "-o", str(out), "--calibration-dir", images, "--calibration-count", "16"]
+    assert main(argv) == 0
+    assert any(node.op_type == "QuantizeLinear" for node in onnx.load(out).graph.node)
+    assert main([str(result.model_dir), "-o", str(out), "--calibration-dir", str(tmp_path / "none")]) == 2
+    assert "no images to calibrate on" in capsys.readouterr().err
