@@ -57,6 +57,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder with the tutorial run's best.weights.h5 and result.json (vocab); "
         "random weights when missing",
     )
+    parser.add_argument(
+        "--ours-about",
+        default="written by `mltu_ext.training.train`",
+        help="what our model is, for the results file (how it was trained, quantised)",
+    )
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="DHSD folder (labels.csv)")
     parser.add_argument("--images", type=int, default=256, help="how many validation images to use")
     parser.add_argument("--repeats", type=int, default=5)
@@ -178,6 +183,8 @@ def run(args: argparse.Namespace) -> dict:
         "mltu_cer": cer(mltu_texts, texts),
         "mltu_trained_weights": trained,
         "ours_model": str(ours.path),
+        "ours_about": args.ours_about,
+        "raw_file": Path(args.out).with_suffix(".json").name,
         "ours_model_mb": ours.path.stat().st_size / 1e6,
         "mltu_model_mb": mltu_path.stat().st_size / 1e6,
         "rounds": rounds,
@@ -221,9 +228,8 @@ def report(r: dict, command: str) -> str:
             f"Target ours >= 2x mltu's throughput: batch 1 {'met' if b1 >= 2 else 'not met'} ({b1:.2f}x), "
             f"batch 64 {'met' if b64 >= 2 else 'not met'} ({b64:.2f}x).",
             "",
-            "Models: ours is `model.onnx` written by `mltu_ext.training.train` in the DHSD accuracy run "
-            f"(`{r['ours_model']}`); mltu's is the tutorial network (9 residual blocks, BiLSTM 128, "
-            "32x128x3 input) "
+            f"Models: ours is `{r['ours_model']}`, {r['ours_about']}; mltu's is the tutorial network "
+            "(9 residual blocks, BiLSTM 128, 32x128x3 input) "
             + ("with the weights from the same run" if r["mltu_trained_weights"] else "with random weights")
             + ", exported with `tf2onnx.convert.from_keras` (opset 17) and the metadata key `vocab` "
             "set to the "
@@ -231,7 +237,7 @@ def report(r: dict, command: str) -> str:
             "The tutorial's `ImageToWordModel.predict` handles one image; `predict_batch` applies the same "
             "resize to each image of a batch, stacks them and decodes with mltu's `ctc_decoder`.",
             "",
-            "Raw numbers: `inference_cpu_results.json`.",
+            f"Raw numbers: `{r['raw_file']}`.",
             "",
         ]
     )

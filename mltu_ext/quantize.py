@@ -8,8 +8,7 @@ Without calibration images only the LSTMs and matrix products get int8
 weights (ONNX Runtime's dynamic quantisation): dynamic int8 convolutions
 (ConvInteger) ran these networks at half the float speed on a CPU. With
 calibration images (a few hundred word images like the ones the model will
-read) the convolutions, residual additions and activations are quantised
-statically as well: their activation ranges are measured on those images once
+read) the convolutions and activations are quantised statically as well: their activation ranges are measured on those images once
 and the int8 kernels run without rescaling at every layer. The metadata
 (vocabulary, height, ...) is kept, so ``OnnxRecognizer`` reads the result as
 it reads the original.
@@ -25,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
-# quantised with measured activation ranges when calibration images are given: a
-# residual block stays int8 from one convolution through its addition and activation
-STATIC_OPS = ("Conv", "Add", "LeakyRelu", "Relu")
+# quantised with measured activation ranges when calibration images are given; the
+# residual additions stay float: ONNX Runtime's int8 addition (QLinearAdd) took a
+# quarter of the time of the whole network on two CPU cores
+STATIC_OPS = ("Conv", "LeakyRelu", "Relu")
 CALIBRATION_BATCH = 16
 
 
@@ -43,9 +43,9 @@ def quantize_onnx(
     """Write ``src`` with int8 weights to ``dst`` (default ``<stem>.int8.onnx``).
 
     LSTM and MatMul weights always become int8. With ``calibration_images``
-    (grayscale uint8 word images) the convolutions, additions and activations
-    are quantised statically too (QDQ format, per-channel int8 weights, uint8
-    activations whose ranges are the minimum and maximum seen on the images).
+    (grayscale uint8 word images) the convolutions and activations are
+    quantised statically too (QDQ format, per-channel int8 weights, uint8
+    activations whose ranges are percentiles of what the images produce).
     """
     import logging
     import tempfile
@@ -81,21 +81,32 @@ def quantize_onnx(
 
 def _quantize_static(src: Path, dst: Path, images: Sequence[np.ndarray], work: Path) -> None:
     """Static QDQ quantisation of STATIC_OPS, activation ranges measured on ``images``."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from mltu_ext.inference import OnnxRecognizer
 
     recognizer = OnnxRecognizer(src, providers=["CPUExecutionProvider"])
-    # batches of similar width, each prepared exactly as inference prepares it
-    order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / max(images[i].shape[0], 1))
+    # each batch prepared exactly as inference prepares it, then all padded to one width:
+    # the percentile calibration stacks every batch's activations into one histogram
+    batches = [
+        recognizer.prepare_batch(images[k : k + CALIBRATION_BATCH])
+        for k in range(0, len(images), CALIBRATION_BATCH)
+    ]
+    width = max(b.shape[2] for b in batches)
     batches = [
         {
-            recognizer.input_name: recognizer.prepare_batch(
-                [images[i] for i in order[k : k + CALIBRATION_BATCH]]
+            recognizer.input_name: np.pad(
+                b, ((0, 0), (0, 0), (0, width - b.shape[2]), (0, 0)), constant_values=recognizer.pad_value
             )
         }
-        for k in range(0, len(order), CALIBRATION_BATCH)
+        for b in batches
     ]
 
     class Batches(CalibrationDataReader):
@@ -117,6 +128,9 @@ def _quantize_static(src: Path, dst: Path, images: Sequence[np.ndarray], work: P
         per_channel=True,
         weight_type=QuantType.QInt8,
         activation_type=QuantType.QUInt8,
+        # ranges from the 99.999th percentile, not the extremes: on the main job's model
+        # 3.49 % held-out CER against 3.45 % in float32 (3.58 % with min/max ranges)
+        calibrate_method=CalibrationMethod.Percentile,
     )
 
 
