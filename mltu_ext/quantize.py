@@ -8,8 +8,9 @@ Without calibration images only the LSTMs and matrix products get int8
 weights (ONNX Runtime's dynamic quantisation): dynamic int8 convolutions
 (ConvInteger) ran these networks at half the float speed on a CPU. With
 calibration images (a few hundred word images like the ones the model will
-read) the convolutions and activations are quantised statically as well: their activation ranges are measured on those images once
-and the int8 kernels run without rescaling at every layer. The metadata
+read) the convolutions and activations are quantised statically as well:
+their activation ranges are measured on those images once, so the int8
+kernels run without measuring them at every call. The metadata
 (vocabulary, height, ...) is kept, so ``OnnxRecognizer`` reads the result as
 it reads the original.
 """

@@ -220,3 +220,37 @@ def test_cli_helpers_run_report_and_index(tmp_path, capsys):
     assert text in capsys.readouterr().out
     with pytest.raises(ValueError, match="--report OUT"):
         run_evaluation(parser.parse_args(["--dataset", str(folder)]), FakeRecognizer(TEXTS))
+
+
+class ShiftedRecognizer:
+    """Reads image k as ``readings[k]`` (the number in its top-left pixel)."""
+
+    def __init__(self, readings: list[str]) -> None:
+        self.readings = readings
+
+    def predict(self, images: list[np.ndarray]) -> list[str]:
+        return [self.readings[int(image[0, 0])] for image in images]
+
+
+def test_report_lists_labels_of_another_image_of_the_writer(tmp_path):
+    labels = ["Dresden", "Leipzig", "Görlitz", "Bautzen"]
+    samples = write_samples(tmp_path, labels)
+    for sample in samples:
+        sample.writer = "7"
+    # image 1 shows "Görlitz" but is labelled "Leipzig"
+    readings = ["Dresden", "Görlitz", "Görlitz", "Bautzen"]
+    metrics = evaluate(ShiftedRecognizer(readings), samples, str(tmp_path / "out"), progress=False)
+    assert [(r["index"], r["label"], r["other_label"]) for r in metrics["suspect_labels"]] == [
+        (1, "Leipzig", "Görlitz")
+    ]
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "may belong to another image of the same writer" in report and "w1.png" in report
+
+
+def test_no_suspect_labels_without_writers(tmp_path):
+    samples = write_samples(tmp_path, ["Dresden", "Leipzig"])
+    metrics = evaluate(
+        ShiftedRecognizer(["Leipzig", "Leipzig"]), samples, str(tmp_path / "o"), progress=False
+    )
+    assert metrics["suspect_labels"] == []
+    assert "same writer" not in (tmp_path / "o" / "report.md").read_text(encoding="utf-8")

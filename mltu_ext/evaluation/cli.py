@@ -143,5 +143,10 @@ def summary_text(metrics: dict, out_dir: str) -> str:
     ]
     if metrics["skipped"]["count"]:
         lines.append(f"skipped {metrics['skipped']['count']} unreadable images")
+    if metrics.get("suspect_labels"):
+        lines.append(
+            f"{len(metrics['suspect_labels'])} labels may belong to another image of the same writer "
+            "(listed in the report)"
+        )
     lines.append(f"report: {os.path.join(out_dir, 'report.html')}")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from mltu_ext.evaluation import plots
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.evaluation.char_stats import align_all
 from mltu_ext.evaluation.confusions import confusion_matrix
+from mltu_ext.evaluation.label_audit import find_suspect_labels
 from mltu_ext.evaluation.report_page import write_html, write_markdown
 from mltu_ext.evaluation.summary import SampleResult, sample_results, summarize, worst
 from mltu_ext.evaluation.training_log import (
@@ -100,6 +101,7 @@ def evaluate(
         "images_per_s_with_loading": _rate(len(run.indices), run.total_seconds),
     }
     metrics["skipped"] = {"count": len(run.skipped), "unreadable": run.skipped}
+    metrics["suspect_labels"] = suspect_labels(samples, run.indices, run.predictions)
     metrics["training"] = summarize_training_log(log_columns) if log_columns else None
     results = sample_results(names, run.predictions, truths, alignments, run.indices)
 
@@ -164,6 +166,25 @@ def show_sample(
         plots.plot_single(image, sample.text, prediction, save_path)
         lines.append(f"saved:       {save_path}")
     return "\n".join(lines)
+
+
+def suspect_labels(samples: Sequence[Sample], indices: list[int], predictions: list[str]) -> list[dict]:
+    """Samples read as another label of the same writer (``label_audit``); [] when writers are unknown."""
+    if not any(samples[i].writer for i in indices):
+        return []
+    found = find_suspect_labels(
+        predictions, [samples[i].text for i in indices], [samples[i].writer or "" for i in indices]
+    )
+    return [
+        {
+            "index": indices[s.index],
+            "sample": samples[indices[s.index]].name,
+            "label": s.label,
+            "prediction": s.prediction,
+            "other_label": s.other_label,
+        }
+        for s in found
+    ]
 
 
 @dataclass

@@ -118,6 +118,18 @@ def build_tables(metrics: dict, worst: Sequence[SampleResult]) -> list[Table]:
             ]
         )
     tables.append(worst_table)
+
+    suspects = metrics.get("suspect_labels") or []
+    if suspects:
+        table = Table(
+            "Labels that may belong to another image of the same writer (look at these images)",
+            ["#", "sample", "label", "prediction", "closest other label of the writer"],
+        )
+        for row in suspects:
+            table.rows.append(
+                [str(row["index"]), row["sample"], row["label"], row["prediction"], row["other_label"]]
+            )
+        tables.append(table)
     return tables
 
 
