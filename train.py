@@ -76,6 +76,12 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jit", choices=["auto", "on", "off"], default=None, help="XLA compilation")
     parser.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
     parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write model.int8.onnx: int8 convolutions calibrated on 256 training images "
+        "(smaller, about 1.5x faster on a CPU, a little less accurate)",
+    )
+    parser.add_argument(
         "--data-parallel",
         action="store_true",
         help="split each batch over all local GPUs (--batch-size is per GPU)",
@@ -130,6 +136,7 @@ def config_from_args(args: argparse.Namespace):
         cfg.jit_compile = {"auto": "auto", "on": True, "off": False}[args.jit]
     cfg.augment.enabled = cfg.augment.enabled and not args.no_augment
     cfg.tensorboard = cfg.tensorboard or args.tensorboard
+    cfg.int8_export = cfg.int8_export or args.int8
     cfg.data_parallel = cfg.data_parallel or args.data_parallel
     cfg.val_fraction = args.val_fraction
     if cfg.pretrain_samples and not cfg.dataset:

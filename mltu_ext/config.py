@@ -156,6 +156,9 @@ class TrainConfig:
     jit_compile: bool | str = "auto"
     mixed_precision: str | None = None  # None, "bfloat16" or "float16"
     data_parallel: bool = False  # split each batch over all local GPUs (batch_size is per device)
+    # next to model.onnx also write model.int8.onnx: int8 convolutions calibrated on
+    # training images and int8 LSTMs (mltu_ext.quantize), about 1.5x faster on a CPU
+    int8_export: bool = False
     split: dict[str, Any] = field(default_factory=dict)  # how the data was split
 
     def validate(self) -> None:

@@ -94,12 +94,10 @@ def _quantize_static(src: Path, dst: Path, images: Sequence[np.ndarray], work: P
     from mltu_ext.inference import OnnxRecognizer
 
     recognizer = OnnxRecognizer(src, providers=["CPUExecutionProvider"])
-    # each batch prepared exactly as inference prepares it, then all padded to one width:
-    # the percentile calibration stacks every batch's activations into one histogram
-    batches = [
-        recognizer.prepare_batch(images[k : k + CALIBRATION_BATCH])
-        for k in range(0, len(images), CALIBRATION_BATCH)
-    ]
+    # each batch prepared exactly as inference prepares it, then all padded to one width
+    # and of one size: the percentile calibration stacks every batch's activations
+    size = min(CALIBRATION_BATCH, len(images))
+    batches = [recognizer.prepare_batch(images[k : k + size]) for k in range(0, len(images) - size + 1, size)]
     width = max(b.shape[2] for b in batches)
     batches = [
         {

@@ -208,7 +208,7 @@ def train(
             # unsplit cuDNN LSTMs); only gradients and statistics cross devices
             use_per_device_step(model, plan)
 
-        callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export)
+        callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export, train_cache)
         shape = {
             "channels": cfg.model.channels,
             "bucket": cfg.batch_bucket(keras.backend.backend()),
@@ -246,6 +246,7 @@ def _callbacks(
     vocabulary: Vocabulary,
     val_cache: ImageCache,
     export: bool,
+    train_cache: ImageCache | None = None,
 ) -> list[keras.callbacks.Callback]:
     callbacks: list[keras.callbacks.Callback] = [
         LearningRateLogger(),
@@ -287,7 +288,8 @@ def _callbacks(
         check = val_cache.images[:8].astype(np.float32)[..., None]
         if cfg.model.channels == 3:
             check = np.repeat(check, 3, axis=-1)
-        callbacks.append(ExportOnTrainEnd(lambda _model: export_best(cfg, model_dir, check)))
+        calibration = calibration_images(train_cache) if cfg.int8_export and train_cache is not None else None
+        callbacks.append(ExportOnTrainEnd(lambda _model: export_best(cfg, model_dir, check, calibration)))
     return callbacks
 
 
@@ -300,8 +302,22 @@ def can_export() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tf2onnx"))
 
 
-def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
-    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
+def calibration_images(cache: ImageCache, count: int = 256) -> list[np.ndarray]:
+    """An even spread of ``count`` cached training images (uint8 H, W) for int8 calibration."""
+    step = max(1, len(cache) // count)
+    return list(cache.images[::step][:count])
+
+
+def export_best(
+    cfg: TrainConfig,
+    model_dir: str | Path,
+    check_images: np.ndarray | None = None,
+    calibration: list[np.ndarray] | None = None,
+) -> Path:
+    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras).
+
+    With ``calibration`` images also ``model.int8.onnx`` (``mltu_ext.quantize``).
+    """
     model_dir = Path(model_dir)
     model = keras.saving.load_model(model_dir / "best.keras", compile=False)
     metadata = model_metadata(
@@ -312,4 +328,9 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
         train_width=cfg.max_width,
         split=cfg.split,
     )
-    return export_onnx(model, model_dir / "model.onnx", metadata, check_images)
+    path = export_onnx(model, model_dir / "model.onnx", metadata, check_images)
+    if calibration:
+        from mltu_ext.quantize import quantize_onnx
+
+        quantize_onnx(path, model_dir / "model.int8.onnx", calibration)
+    return path

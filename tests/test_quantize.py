@@ -99,3 +99,22 @@ def test_cli_calibrates_on_a_folder(trained_model, word_dataset, tmp_path, capsy
     assert any(node.op_type == "QuantizeLinear" for node in onnx.load(out).graph.node)
     assert main([str(result.model_dir), "-o", str(out), "--calibration-dir", str(tmp_path / "none")]) == 2
     assert "no images to calibrate on" in capsys.readouterr().err
+
+
+def test_training_writes_a_calibrated_int8_model_beside_the_float_one(word_dataset, tmp_path):
+    from mltu_ext.data import load_dataset, split_samples
+    from mltu_ext.training import train
+    from tests.conftest import tiny_config
+
+    parts = split_samples(load_dataset(str(word_dataset)).samples, val_fraction=0.25, seed=0)
+    cfg = tiny_config(tmp_path / "m", epochs=1)
+    cfg.int8_export = True
+    result = train(cfg, parts.train, parts.val, verbose=0)
+    int8 = result.model_dir / "model.int8.onnx"
+    assert result.onnx_path == result.model_dir / "model.onnx" and int8.is_file()
+    assert any(node.op_type == "QuantizeLinear" for node in onnx.load(int8).graph.node)
+    images = [read_gray(s.path) for s in parts.val[:4]]
+    assert (
+        OnnxRecognizer(int8).probabilities(images).shape
+        == OnnxRecognizer(result.onnx_path).probabilities(images).shape
+    )
