@@ -223,6 +223,9 @@ def run(cfg, args: argparse.Namespace):
         print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")
     if result.onnx_path:
         print(f"ONNX model: {result.onnx_path}")
+        int8 = Path(result.onnx_path).with_name("model.int8.onnx")
+        if cfg.int8_export and int8.is_file():
+            print(f"int8 model: {int8}")
     return result
 
 
