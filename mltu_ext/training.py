@@ -288,8 +288,16 @@ def _callbacks(
         check = val_cache.images[:8].astype(np.float32)[..., None]
         if cfg.model.channels == 3:
             check = np.repeat(check, 3, axis=-1)
-        calibration = calibration_images(train_cache) if cfg.int8_export and train_cache is not None else None
-        callbacks.append(ExportOnTrainEnd(lambda _model: export_best(cfg, model_dir, check, calibration)))
+
+        def export_all(_model) -> Path:
+            path = export_best(cfg, model_dir, check)
+            if cfg.int8_export and train_cache is not None:
+                export_int8(
+                    path, spread(train_cache.images), spread(val_cache.images), spread(val_cache.texts)
+                )
+            return path
+
+        callbacks.append(ExportOnTrainEnd(export_all))
     return callbacks
 
 
@@ -302,22 +310,48 @@ def can_export() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tf2onnx"))
 
 
-def calibration_images(cache: ImageCache, count: int = 256) -> list[np.ndarray]:
-    """An even spread of ``count`` cached training images (uint8 H, W) for int8 calibration."""
-    step = max(1, len(cache) // count)
-    return list(cache.images[::step][:count])
+def spread(items: Sequence, count: int = 256) -> list:
+    """An even spread of ``count`` of ``items`` (cached images or their texts)."""
+    step = max(1, len(items) // count)
+    return list(items[::step][:count])
 
 
-def export_best(
-    cfg: TrainConfig,
-    model_dir: str | Path,
-    check_images: np.ndarray | None = None,
-    calibration: list[np.ndarray] | None = None,
-) -> Path:
-    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras).
+def export_int8(
+    onnx_path: Path,
+    calibration: list[np.ndarray],
+    check_images: list[np.ndarray],
+    texts: Sequence[str],
+    tolerance: float = 0.01,
+) -> Path | None:
+    """``model.int8.onnx`` beside ``onnx_path`` (convolutions calibrated on ``calibration``).
 
-    With ``calibration`` images also ``model.int8.onnx`` (``mltu_ext.quantize``).
+    Kept only if its CER on ``check_images`` (validation images with their
+    ``texts``) stays within ``tolerance`` of the float model's: on some
+    networks int8 convolutions cost far more than on others, and nothing
+    should ship that reads much worse without a word.
     """
+    from mltu_ext.inference import OnnxRecognizer
+    from mltu_ext.quantize import quantize_onnx
+    from mltu_ext.text_metrics import cer
+
+    int8_path = quantize_onnx(onnx_path, onnx_path.with_name("model.int8.onnx"), calibration)
+    scores = [
+        cer(OnnxRecognizer(path, providers=["CPUExecutionProvider"]).predict(check_images), list(texts))
+        for path in (onnx_path, int8_path)
+    ]
+    if scores[1] > scores[0] + tolerance:
+        int8_path.unlink()
+        print(
+            f"note: int8 model not kept: validation CER {scores[1]:.2%} against {scores[0]:.2%} "
+            f"in float32 (more than {tolerance:.0%} worse)"
+        )
+        return None
+    print(f"int8 model: {int8_path} (validation CER {scores[1]:.2%}, float32 {scores[0]:.2%})")
+    return int8_path
+
+
+def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
+    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
     model_dir = Path(model_dir)
     model = keras.saving.load_model(model_dir / "best.keras", compile=False)
     metadata = model_metadata(
@@ -328,9 +362,4 @@ def export_best(
         train_width=cfg.max_width,
         split=cfg.split,
     )
-    path = export_onnx(model, model_dir / "model.onnx", metadata, check_images)
-    if calibration:
-        from mltu_ext.quantize import quantize_onnx
-
-        quantize_onnx(path, model_dir / "model.int8.onnx", calibration)
-    return path
+    return export_onnx(model, model_dir / "model.onnx", metadata, check_images)
