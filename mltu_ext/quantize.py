@@ -175,8 +175,7 @@ def run(args: argparse.Namespace) -> Path:
     if args.calibration_dir:
         files = image_files(args.calibration_dir)
         # an even spread over the folder, not just its first files
-        step = max(1, len(files) // max(args.calibration_count, 1))
-        calibration = [read_gray(str(p)) for p in files[::step][: args.calibration_count]]
+        calibration = [read_gray(str(p)) for p in spread(files, args.calibration_count)]
         if not calibration:
             raise ValueError(f"{args.calibration_dir}: no images to calibrate on")
     dst = quantize_onnx(src, args.output, calibration)
@@ -192,6 +191,12 @@ def run(args: argparse.Namespace) -> Path:
                 f"(allowed {args.max_changed:.1%}); the int8 model was removed"
             )
     return dst
+
+
+def spread(items: Sequence, count: int = 256) -> list:
+    """An even spread of at most ``count`` of ``items`` (image files, cached images, texts)."""
+    step = max(1, len(items) // max(count, 1))
+    return list(items[::step][:count])
 
 
 def image_files(folder: str | Path) -> list[Path]:

@@ -289,6 +289,8 @@ def _callbacks(
         if cfg.model.channels == 3:
             check = np.repeat(check, 3, axis=-1)
 
+        from mltu_ext.quantize import spread
+
         def export_all(_model) -> Path:
             path = export_best(cfg, model_dir, check)
             if cfg.int8_export and train_cache is not None:
@@ -308,12 +310,6 @@ def can_export() -> bool:
     if keras.backend.backend() != "tensorflow":
         return False
     return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tf2onnx"))
-
-
-def spread(items: Sequence, count: int = 256) -> list:
-    """An even spread of ``count`` of ``items`` (cached images or their texts)."""
-    step = max(1, len(items) // count)
-    return list(items[::step][:count])
 
 
 def export_int8(
