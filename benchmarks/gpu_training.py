@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -130,6 +131,16 @@ def synthetic_cache(
     return cache
 
 
+def repeat_cache(cache: ImageCache, copies: int) -> ImageCache:
+    """``cache`` with every row ``copies`` times: longer epochs without drawing more words."""
+    return ImageCache(
+        np.tile(cache.images, (copies, 1, 1)),
+        np.tile(cache.labels, (copies, 1)),
+        cache.texts * copies,
+        cache.names * copies,
+    )
+
+
 # ------------------------------------------------------------------ GPU sampling
 
 
@@ -198,7 +209,18 @@ class Variant:
     # several GPUs: mltu_ext.per_device_step (shard_map, per-device BatchNorm and LSTMs)
     # instead of Keras' GSPMD step; with one GPU it is the plain variant
     per_device: bool = False
+    # diagnosis only (wrong training): the per-device step without its gradient
+    # exchange, to see what the exchange itself costs
+    no_exchange: bool = False
 
+
+def _exchange():
+    from mltu_ext.per_device_step import _psum_flat
+
+    return _psum_flat
+
+
+EXCHANGE = None  # set in run(): mltu_ext.per_device_step's own gradient exchange
 
 VARIANTS = {
     v.name: v
@@ -214,6 +236,7 @@ VARIANTS = {
         Variant("fp32-perdev", per_device=True),
         Variant("bf16-perdev", precision="bf16", per_device=True),
         Variant("fp32-perdev-spe8", per_device=True, steps_per_execution=8),
+        Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
     )
 }
 
@@ -234,6 +257,9 @@ class Result:
     params: int = 0
     hlo: dict[str, int] = field(default_factory=dict)
     note: str = ""
+    timing: str = "epochs"
+    images: int = 0
+    processes: int = 1  # training processes (one per GPU with --processes)
 
 
 def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
@@ -289,7 +315,12 @@ def _float32_lstm(layer):
 
 def make_input(mode: str, cache: ImageCache, batch: int, sharding=None):
     """A keras.utils.PyDataset for ``mode`` (package, host_f32, host_u8, host_u8_fit or device)."""
+    import jax
+
     from mltu_ext.batching import ArrayBatches
+
+    if jax.process_count() > 1 and mode not in ("package", "host_f32"):
+        raise ValueError(f"input mode {mode!r} is one-process only; with --processes use package or host_f32")
 
     if mode == "package":
         return ArrayBatches(cache, batch, training=True, seed=0)  # on a GPU: cache on the devices
@@ -380,22 +411,58 @@ def _DeviceBatches(cache: ImageCache, batch: int, sharding=None, count: int = 8)
 # ---------------------------------------------------------------------- timing
 
 
-def time_fit(model, data, epochs: int, warmup_steps: int) -> tuple[list[float], float, dict[str, float]]:
+def time_fit(
+    model, data, epochs: int, warmup_steps: int, timing: str = "epochs"
+) -> tuple[list[float], float, dict[str, float]]:
     """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation).
 
-    The warm-up fit compiles the step on first use; each timed epoch is one
-    fit() call, which returns only after its logs are read back (a sync).
+    ``timing="epochs"`` (as train.py trains): one ``fit`` over a warm-up epoch
+    (which compiles the step) and ``epochs`` timed ones; each epoch is timed
+    from the end of the one before to its own end, where Keras has already
+    waited for the devices (``jax_state_sync``), so the figure includes the
+    per-epoch work of fit but not the set-up of a ``fit`` call.
+    ``timing="fit"``: a 5-step warm-up fit, then one ``fit`` call per timed
+    epoch (its set-up and the final sync included), as runs 1-5 measured.
     """
+    import keras
+
+    images = len(data) * data.batch_size
+    if timing == "fit":
+        start = time.perf_counter()
+        model.fit(data, epochs=1, steps_per_epoch=min(warmup_steps, len(data)), verbose=0, shuffle=False)
+        warmup = time.perf_counter() - start
+        rates = []
+        with GpuSampler() as sampler:
+            for _ in range(epochs):
+                start = time.perf_counter()
+                model.fit(data, epochs=1, verbose=0, shuffle=False)
+                rates.append(images / (time.perf_counter() - start))
+        return rates, warmup, sampler.summary()
+    if timing != "epochs":
+        raise ValueError(f"timing {timing!r}: use epochs or fit")
+
+    class EpochEnds(keras.callbacks.Callback):
+        # only on_epoch_end: Keras keeps dispatching batch callbacks asynchronously
+        def __init__(self, sampler: GpuSampler):
+            super().__init__()
+            self.sampler = sampler
+            self.ends: list[float] = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.ends.append(time.perf_counter())
+            if epoch == 0:
+                self.sampler.__enter__()  # sample utilisation over the timed epochs only
+
+    sampler = GpuSampler()
+    timer = EpochEnds(sampler)
     start = time.perf_counter()
-    model.fit(data, epochs=1, steps_per_epoch=min(warmup_steps, len(data)), verbose=0, shuffle=False)
-    warmup = time.perf_counter() - start
-    rates = []
-    with GpuSampler() as sampler:
-        for _ in range(epochs):
-            start = time.perf_counter()
-            model.fit(data, epochs=1, verbose=0, shuffle=False)
-            rates.append(len(data) * data.batch_size / (time.perf_counter() - start))
-    return rates, warmup, sampler.summary()
+    try:
+        model.fit(data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
+    finally:
+        sampler.__exit__()
+    stamps = [start, *timer.ends]
+    seconds = [b - a for a, b in itertools.pairwise(stamps)]
+    return [images / s for s in seconds[1:]], seconds[0], sampler.summary()
 
 
 def hlo_counts(model, data) -> dict[str, int]:
@@ -438,8 +505,10 @@ def run_variant(
     modes: Sequence[str],
     epochs: int,
     hlo: bool = False,
+    timing: str = "epochs",
 ) -> Iterator[Result]:
     """Build and compile one model, then time it under every input mode."""
+    import jax
     import keras
 
     from mltu_ext.distribute import data_parallel_scope, local_devices
@@ -454,14 +523,16 @@ def run_variant(
     with scope as distribution:
         model = build_model(recipe, vocab, variant)
         if variant.per_device:
-            from mltu_ext.per_device_step import use_per_device_step
+            from mltu_ext import per_device_step
 
-            use_per_device_step(model, distribution)
+            if variant.no_exchange:  # undone at the end of this function
+                per_device_step._psum_flat = lambda tree, axis: tree
+            per_device_step.use_per_device_step(model, distribution)
         params = int(model.count_params())
         sharding = data_sharding(distribution)
         for i, mode in enumerate(modes):
             data = make_input(mode, cache, batch, sharding)
-            rates, warmup, util = time_fit(model, data, epochs, warmup_steps=5)
+            rates, warmup, util = time_fit(model, data, epochs, warmup_steps=5, timing=timing)
             median = statistics.median(rates)
             counts = hlo_counts(model, data) if hlo and mode == "device" else {}
             yield Result(
@@ -478,8 +549,14 @@ def run_variant(
                 compile_s=round(warmup, 1) if i == 0 else 0.0,
                 params=params,
                 hlo=counts,
+                timing=timing,
+                images=len(cache),
+                processes=jax.process_count(),
             )
     del model
+    from mltu_ext import per_device_step
+
+    per_device_step._psum_flat = EXCHANGE
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy("float32")
 
@@ -507,10 +584,15 @@ def table(results: Sequence[dict[str, Any]]) -> str:
         util = ", ".join(f"{v:.0f}" for v in r.get("gpu_util", {}).values()) or "-"
         runs = ", ".join(f"{x:,.0f}" for x in r.get("runs", []))
         lines.append(
-            f"| {r['framework']} | {r['model']} | {r['variant']} | {r['mode']} | {r['gpus']} | "
+            f"| {r['framework']} | {r['model']} | {r['variant']} | {r['mode']} | {_gpus(r)} | "
             f"{r['batch']} | {r['img_per_s']:,.0f} | {runs} | {r['step_ms']:.2f} | {util} |"
         )
     return "\n".join(lines)
+
+
+def _gpus(result: dict[str, Any]) -> str:
+    processes = result.get("processes", 1)
+    return f"{result['gpus']} ({processes} processes)" if processes > 1 else str(result["gpus"])
 
 
 def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
@@ -538,7 +620,7 @@ def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
             one = by_key.get(("keras-jax", r["model"], single, r["mode"], 1))
             if one:
                 lines.append(
-                    f"{r['gpus']}-GPU/1-GPU {r['model']} {r['variant']} {r['mode']}: "
+                    f"{_gpus(r)}-GPU/1-GPU {r['model']} {r['variant']} {r['mode']}: "
                     f"{r['img_per_s'] / one['img_per_s']:.3f}"
                 )
     return lines
@@ -561,6 +643,25 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--modes", default="host_f32,host_u8,device", help="comma list of input modes")
     parser.add_argument("--parallel", default="1", help="comma list of GPU counts, e.g. 1,2")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="repeat the drawn images this many times (longer epochs)"
+    )
+    parser.add_argument(
+        "--timing",
+        choices=("epochs", "fit"),
+        default="epochs",
+        help="epochs: one fit, each epoch timed (as train.py trains); fit: one fit() call per timed epoch",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="train in this many processes, one GPU each (mltu_ext.multi_process, as train.py "
+        "--processes); --parallel must then be the same number",
+    )
+    parser.add_argument(
+        "--one-gpu-json", default=None, help="results of a one-GPU run to compute the scaling against"
+    )
     parser.add_argument("--hlo", action="store_true", help="count collectives in the compiled step")
     parser.add_argument("--time-budget", type=float, default=0, help="skip what starts after this many s")
     parser.add_argument("--cache-file", default=None, help="npz to store/reuse the synthetic images")
@@ -571,6 +672,13 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    from mltu_ext.multi_process import initialize_worker, is_main_process, worker_info
+
+    worker = worker_info()
+    if worker is not None:
+        initialize_worker(worker)  # before JAX does anything
+    global EXCHANGE
+    EXCHANGE = _exchange()
     import jax
     import keras
 
@@ -606,6 +714,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             caches[kind] = synthetic_cache(
                 args.images, recipe.model.height, recipe.max_width, recipe.time_steps, cache_file=cache_file
             )
+            if args.copies > 1:
+                caches[kind] = repeat_cache(caches[kind], args.copies)
         try:
             for result in run_variant(
                 variant,
@@ -617,14 +727,18 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 args.modes.split(","),
                 args.epochs,
                 hlo=args.hlo,
+                timing=args.timing,
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)
         except Exception as error:  # one failing variant must not lose the others' numbers
             traceback.print_exc()
             errors.append(f"{kind}/{variant.name}/{gpus} GPU: {type(error).__name__}: {error}"[:500])
-    if args.torch_json and os.path.isfile(args.torch_json):
-        results = json.loads(Path(args.torch_json).read_text())["results"] + results
+    if not is_main_process():
+        return results
+    for extra in (args.torch_json, args.one_gpu_json):
+        if extra and os.path.isfile(extra):
+            results = json.loads(Path(extra).read_text())["results"] + results
     report = {"header": header, "results": results, "errors": errors, "ratios": ratios(results)}
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
@@ -636,8 +750,29 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     return results
 
 
+def launch_processes(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Draw the words once, then run this script as ``args.processes`` workers, one GPU each."""
+    from mltu_ext.multi_process import launch
+
+    if args.parallel != str(args.processes):
+        raise SystemExit(f"--processes {args.processes} needs --parallel {args.processes}")
+    if not args.cache_file:
+        raise SystemExit("--processes needs --cache-file (the workers read the words drawn here)")
+    if any(parse_variant(spec)[0] == "default" for spec in args.variants.split(",")):
+        recipe = model_recipe("default")
+        size = (recipe.model.height, recipe.max_width, recipe.time_steps)
+        synthetic_cache(args.images, *size, cache_file=args.cache_file)
+    command = [sys.executable, str(Path(__file__).resolve()), *argv]
+    return launch(command, args.processes, Path(args.cache_file).parent / "gpu_training_workers")
+
+
 def main() -> None:
-    run(get_args())
+    from mltu_ext.multi_process import worker_info
+
+    args = get_args()
+    if args.processes > 1 and worker_info() is None:
+        sys.exit(launch_processes(args, sys.argv[1:]))
+    run(args)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ otherwise convolve and run its LSTMs over.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -148,9 +149,20 @@ class ArrayBatches(keras.utils.PyDataset):
     Under JAX each distinct batch width is compiled once, so a ``bucket`` of
     32 (five widths for 160 columns) costs a few compilations per run.
 
+    Under a JAX data-parallel scope over D devices, a batch that does not
+    split into D equal parts (the last validation batch, or a training set
+    smaller than one batch) is filled up to ``batch_size`` rows with copies of
+    its first row, and a third element, the sample weights (1 for real rows,
+    0 for the copies), keeps the copies out of the loss and the CER/WER;
+    then every batch of the epoch carries weights, as Keras expects one
+    structure.
+    With several processes (``train.py --processes``) ``batch_size`` is the
+    global batch: every process plans the same batches from the same seed and
+    yields only its own contiguous share of each.
+
     ``on_device`` (JAX only; default: when the cache fits in
-    ``DEVICE_CACHE_BYTES`` and JAX runs on a GPU or TPU of one host) keeps the
-    uint8 cache on the accelerators, one copy per data-parallel device: each
+    ``DEVICE_CACHE_BYTES`` and JAX runs on a GPU or TPU) keeps the uint8 cache
+    on this process's accelerators, one copy per data-parallel device: each
     batch is then a gather on the devices, and only its row numbers cross
     from the host, so the input path costs nothing next to the step.
     """
@@ -176,6 +188,15 @@ class ArrayBatches(keras.utils.PyDataset):
         self._width = cache.images.shape[2]
         self._min_widths = cache.min_widths(time_scale) if bucket else np.full(len(cache), self._width)
         self._plan = self._next_plan()
+        self.layout = data_layout()
+        if batch_size % self.layout.devices:
+            raise ValueError(
+                f"batch size {batch_size} does not split over {self.layout.devices} devices; "
+                "use a multiple of the device count"
+            )
+        # Keras lays out every batch like the first one, so either all batches carry
+        # weights or none: all do when any batch of the plan has to be filled
+        self._weighted = any(len(rows) % self.layout.devices for rows, _ in self._plan)
         self._device = DeviceRows(cache, channels) if _use_device(on_device, cache) else None
 
     def _next_plan(self) -> list[tuple[np.ndarray, int]]:
@@ -188,16 +209,65 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         rows, width = self._plan[index]
-        if self._device is not None and self._device.can_take(len(rows)):
-            return self._device.take(rows, width)
-        images = self.cache.images[rows, :, :width].astype(np.float32)[..., None]  # B,H,W',1
-        if self.channels == 3:
-            images = np.repeat(images, 3, axis=-1)
-        return images, self.cache.labels[rows]
+        rows, weights = self.layout.fill(rows, self.batch_size)
+        rows = self.layout.share(rows)
+        if self._device is not None:
+            images, labels = self._device.take(rows, width)
+        else:
+            images = self.cache.images[rows, :, :width].astype(np.float32)[..., None]  # B,H,W',1
+            if self.channels == 3:
+                images = np.repeat(images, 3, axis=-1)
+            labels = self.cache.labels[rows]
+        if not self._weighted:
+            return images, labels
+        if weights is None:
+            weights = np.ones(len(rows) * self.layout.processes, np.float32)
+        return images, labels, self.layout.share(weights)
 
     def on_epoch_end(self) -> None:
         if self.training:
             self._plan = self._next_plan()
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """How fit() splits a batch: over ``devices`` devices in ``processes`` processes."""
+
+    devices: int = 1
+    processes: int = 1
+    process: int = 0  # this process's index
+
+    def fill(self, rows: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(rows, None) when ``rows`` split evenly over the devices; else rows filled up with
+        copies of the first to ``batch_size`` (or the next multiple of the device count) and
+        the weights (B,) float32: 1 for the real rows, 0 for the copies."""
+        count = len(rows)
+        if count % self.devices == 0:
+            return rows, None
+        size = batch_size if count < batch_size else math.ceil(count / self.devices) * self.devices
+        filled = np.concatenate([rows, np.full(size - count, rows[0], rows.dtype)])
+        weights = np.zeros(size, np.float32)
+        weights[:count] = 1.0
+        return filled, weights
+
+    def share(self, values: np.ndarray) -> np.ndarray:
+        """This process's contiguous part of a whole batch's ``values`` (all of it in one process)."""
+        if self.processes == 1:
+            return values
+        part = len(values) // self.processes
+        return values[self.process * part : (self.process + 1) * part]
+
+
+def data_layout() -> DataLayout:
+    """The DataLayout of the active ``keras.distribution`` (one device when there is none)."""
+    if keras.backend.backend() != "jax":
+        return DataLayout()
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return DataLayout()
+    import jax
+
+    return DataLayout(distribution.device_mesh.devices.size, jax.process_count(), jax.process_index())
 
 
 def _use_device(on_device: bool | None, cache: ImageCache) -> bool:
@@ -209,30 +279,32 @@ def _use_device(on_device: bool | None, cache: ImageCache) -> bool:
         return on_device
     import jax
 
-    single_host = jax.process_count() == 1
-    return single_host and jax.default_backend() != "cpu" and cache.images.nbytes <= DEVICE_CACHE_BYTES
+    return jax.default_backend() != "cpu" and cache.images.nbytes <= DEVICE_CACHE_BYTES
 
 
 class DeviceRows:
-    """An ImageCache's pixels and labels on the JAX devices; batches are gathered there.
+    """An ImageCache's pixels and labels on this process's JAX devices; batches are gathered there.
 
     Under a ``keras.distribution`` data-parallel scope the cache is
-    replicated on every device and each batch comes out split along its first
-    axis, as fit() would split it.
+    replicated on every local device of its mesh and each batch comes out
+    split along its first axis over those devices, as fit() splits this
+    process's share of a batch.
     """
 
     def __init__(self, cache: ImageCache, channels: int = 1):
         import jax
-        from jax.sharding import NamedSharding, PartitionSpec
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         distribution = keras.distribution.distribution()
         replicated = split = None
         self.replicas = 1
         if distribution is not None:
             mesh = distribution.device_mesh.backend_mesh
+            local = [d for d in mesh.devices.flat if d.process_index == jax.process_index()]
+            mesh = Mesh(np.array(local), (distribution.batch_dim_name,))
             replicated = NamedSharding(mesh, PartitionSpec())
             split = NamedSharding(mesh, PartitionSpec(distribution.batch_dim_name))
-            self.replicas = mesh.devices.size
+            self.replicas = len(local)
         self.rows_sharding = split
         self.images = jax.device_put(cache.images, replicated)  # N,H,W uint8
         self.labels = jax.device_put(cache.labels, replicated)  # N,L int32
@@ -246,12 +318,11 @@ class DeviceRows:
 
         self._gather = jax.jit(gather, static_argnums=3, out_shardings=outputs)
 
-    def can_take(self, count: int) -> bool:
-        """Whether a batch of ``count`` rows splits evenly over the devices."""
-        return count % self.replicas == 0
-
     def take(self, rows: np.ndarray, width: int):
-        """(images float32 B,H,W',C, labels) for cache ``rows``, on the device(s)."""
+        """(images float32 B,H,W',C, labels) for cache ``rows``, on the device(s).
+
+        ``len(rows)`` must split evenly over this process's devices.
+        """
         import jax
 
         rows = jax.device_put(np.asarray(rows, np.int32), self.rows_sharding)

@@ -10,23 +10,38 @@ from pathlib import Path
 
 import keras
 
+from mltu_ext.multi_process import main_values, process_count
+
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stop training once ``minutes`` of wall time have passed (checked each epoch and batch)."""
+    """Stop training once ``minutes`` of wall time have passed.
+
+    Checked after every batch; with several training processes only at the
+    end of each epoch, on worker 0's clock, so that all stop at the same step.
+    """
 
     def __init__(self, minutes: float):
         super().__init__()
         self.seconds = minutes * 60.0
         self.start = 0.0
         self.stopped_early = False
+        self.shared = False
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
+        self.shared = process_count() > 1
+
+    def _stop(self) -> None:
+        self.model.stop_training = True
+        self.stopped_early = True
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.monotonic() - self.start > self.seconds:
-            self.model.stop_training = True
-            self.stopped_early = True
+        if not self.shared and time.monotonic() - self.start > self.seconds:
+            self._stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.shared and main_values(time.monotonic() - self.start)[0] > self.seconds:
+            self._stop()
 
 
 def cosine_rate(progress: float, base_lr: float, warmup: float = 0.03, floor: float = 0.02) -> float:
@@ -47,7 +62,13 @@ class TimeCosineDecay(keras.callbacks.Callback):
 
     With a time limit, training may see only a few epochs; annealing by elapsed
     time (rather than by epoch or plateau) still ends at a small learning rate.
+    With several training processes every one must use the same rate: each
+    epoch starts from worker 0's elapsed time and seconds per batch (of the
+    epoch before; in the first epoch, of its first SYNC_BATCH batches), and
+    the rate of batch i follows from those alone.
     """
+
+    SYNC_BATCH = 8
 
     def __init__(self, base_lr: float, minutes: float, warmup: float = 0.03, floor: float = 0.02):
         super().__init__()
@@ -56,16 +77,38 @@ class TimeCosineDecay(keras.callbacks.Callback):
         self.warmup = warmup
         self.floor = floor
         self.start = 0.0
+        self.shared = False
+        self._epoch = (0.0, 0.0, 0.0)  # shared mode: (elapsed at epoch start, s/batch, local start)
+        self._latest = (0, 0.0)  # shared mode: (batch, local time) of the latest batch begun
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
+        self.shared = process_count() > 1
 
     def rate(self, elapsed: float) -> float:
         """The learning rate after ``elapsed`` seconds."""
         return cosine_rate(elapsed / self.seconds, self.base_lr, self.warmup, self.floor)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.shared:
+            self._epoch = (*main_values(time.monotonic() - self.start, self._epoch[1]), time.monotonic())
+
+    def on_epoch_end(self, epoch, logs=None):
+        batch, now = self._latest
+        if self.shared and batch:
+            # training batches only: validation ran after the latest batch began
+            self._epoch = (self._epoch[0], (now - self._epoch[2]) / batch, self._epoch[2])
+
     def on_train_batch_begin(self, batch, logs=None):
-        self.model.optimizer.learning_rate = self.rate(time.monotonic() - self.start)
+        self._latest = (batch, time.monotonic())
+        if self.shared and batch == self.SYNC_BATCH and not self._epoch[1]:
+            pace = (time.monotonic() - self._epoch[2]) / batch
+            self._epoch = (self._epoch[0], main_values(pace)[0], self._epoch[2])
+        if self.shared:
+            elapsed = self._epoch[0] + batch * self._epoch[1]
+        else:
+            elapsed = time.monotonic() - self.start
+        self.model.optimizer.learning_rate = self.rate(elapsed)
 
 
 class EpochCosineDecay(keras.callbacks.Callback):

@@ -156,6 +156,9 @@ class TrainConfig:
     jit_compile: bool | str = "auto"
     mixed_precision: str | None = None  # None, "bfloat16" or "float16"
     data_parallel: bool = False  # split each batch over all local GPUs (batch_size is per device)
+    # JAX: train in this many processes, one GPU each (train.py --processes;
+    # mltu_ext.multi_process), with the batch split over all of them
+    processes: int = 1
     # next to model.onnx also write model.int8.onnx: int8 convolutions calibrated on
     # training images and int8 LSTMs (mltu_ext.quantize), about 1.5x faster on a CPU
     int8_export: bool = False
@@ -197,6 +200,14 @@ class TrainConfig:
             raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau', 'time_cosine' or 'cosine'")
         if min(self.pretrain_samples, self.pretrain_minutes, self.mix_rendered) < 0:
             raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
+        if self.processes < 1:
+            raise ConfigError(f"processes={self.processes}: need at least 1")
+        if self.processes > 1 and self.pretrain_samples:
+            raise ConfigError(
+                f"processes={self.processes} with a rendered warm-up (pretrain_samples="
+                f"{self.pretrain_samples}): every process would render the same words; train the "
+                "warm-up in one process, then --init-from its folder"
+            )
         if self.mix_rendered > self.pretrain_samples:
             raise ConfigError(
                 f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered words"

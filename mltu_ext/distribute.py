@@ -31,9 +31,14 @@ and ``KERAS_DISTRIBUTION_PROCESS_ID`` and calls ``initialize()``; for JAX
 only the coordinator's ``host:port`` is needed in the addresses).
 ``list_devices()`` then returns the devices of all hosts and this scope
 spans them. Each process must feed only its own part of the global batch:
-a ``tf.data`` dataset is sharded by Keras, an ``ArrayBatches`` must be built
-on that process's share of the cache (for example ``cache`` rows
-``process_id::num_processes``) with batch ``global_batch // num_processes``.
+a ``tf.data`` dataset is sharded by Keras; an ``ArrayBatches`` is built with
+the global batch and yields only its own process's share of each batch
+(``mltu_ext.batching``), and this scope tells Keras not to shard it again.
+On one host, ``train.py --processes N`` does all of this, one process per
+GPU (``mltu_ext.multi_process``); on several hosts run ``train.py`` on each
+with the three ``MLTU_EXT_*`` variables that ``mltu_ext.multi_process``
+reads (coordinator ``host:port``, process count, this process's index), the
+same ``--model-dir`` on a shared disk and the same data.
 
 TensorFlow: use ``tf.distribute.MultiWorkerMirroredStrategy()`` instead of
 this scope, with the ``TF_CONFIG`` environment variable on every worker
@@ -100,6 +105,10 @@ def data_parallel_scope(backend: str | None = None, devices: Sequence[str] | Non
         return
     if backend == "jax":
         distribution = keras.distribution.DataParallel(devices=devices)
+        if _process_count() > 1:
+            # several processes (train.py --processes): each ArrayBatches already
+            # yields only its own process's share of every batch
+            distribution.auto_shard_dataset = False
         # the scope sets the global distribution and restores the old one on exit
         with distribution.scope():
             yield distribution
@@ -109,6 +118,12 @@ def data_parallel_scope(backend: str | None = None, devices: Sequence[str] | Non
     strategy = tf.distribute.MirroredStrategy(devices)
     with strategy.scope():
         yield strategy
+
+
+def _process_count() -> int:
+    import jax
+
+    return jax.process_count()
 
 
 def _check_backend(backend: str | None) -> str:

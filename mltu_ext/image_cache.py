@@ -153,7 +153,8 @@ def build_cache(
         raise ImageReadError(_summarise(sorted(failures), "unreadable image"))
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
+        # one temporary name per process: training processes (--processes) may write at once
+        tmp = cache_file.with_suffix(f".tmp{os.getpid()}.npz")
         np.savez(tmp, images=images)
         tmp.replace(cache_file)
     return ImageCache(images, labels, texts, names)

@@ -36,6 +36,7 @@ from mltu_ext.distribute import data_parallel_scope, replica_count
 from mltu_ext.export import export_onnx, model_metadata
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
+from mltu_ext.multi_process import barrier, is_main_process, process_index
 from mltu_ext.per_device_step import use_per_device_step
 from mltu_ext.recognizer import build_recognizer
 from mltu_ext.samples import Sample
@@ -185,12 +186,14 @@ def train(
             "mixed_bfloat16" if cfg.mixed_precision == "bfloat16" else "mixed_float16"
         )
     cfg.validate()
-    cfg.save(model_dir / "config.json")
+    if is_main_process():  # the other training processes (--processes) write nothing
+        cfg.save(model_dir / "config.json")
 
     train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, cache_dir)
     keras.utils.set_random_seed(cfg.seed)
-    scope = data_parallel_scope() if cfg.data_parallel else contextlib.nullcontext()
-    batch_size = cfg.batch_size * (replica_count() if cfg.data_parallel else 1)
+    parallel = cfg.data_parallel or cfg.processes > 1
+    scope = data_parallel_scope() if parallel else contextlib.nullcontext()
+    batch_size = cfg.batch_size * (replica_count() if parallel else 1)
     with scope as plan:  # model, compile and fit all inside the data-parallel scope
         if resume:
             model = keras.saving.load_model(model_dir / "last.keras")
@@ -203,7 +206,7 @@ def train(
                     if layer.name.startswith("res"):
                         layer.trainable = False
             compile_model(model, cfg, vocabulary)
-        if cfg.data_parallel:
+        if parallel:
             # JAX: each device runs its slice as one GPU would (per-device BatchNorm,
             # unsplit cuDNN LSTMs); only gradients and statistics cross devices
             use_per_device_step(model, plan)
@@ -225,6 +228,8 @@ def train(
             verbose=verbose,
             shuffle=False,  # the batches are shuffled already
         )
+    # the other processes may read what worker 0 saved (pretraining's best.keras)
+    barrier("training done")
     logs = history.history
     best = min(logs["val_CER"]) if logs.get("val_CER") else None
     exporter = next((c for c in callbacks if isinstance(c, ExportOnTrainEnd)), None)
@@ -235,7 +240,8 @@ def train(
         "train_samples": len(train_samples),
         "val_samples": len(val_samples),
     }
-    (model_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if is_main_process():
+        (model_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return TrainResult(model_dir, onnx_path, best, summary["epochs"], logs)
 
 
@@ -248,16 +254,23 @@ def _callbacks(
     export: bool,
     train_cache: ImageCache | None = None,
 ) -> list[keras.callbacks.Callback]:
+    # with several processes (--processes) every one runs the same callbacks
+    # (saving a model creates variables, which must happen in all of them), but
+    # only worker 0 writes into the model folder; the others write their copies
+    # into workers/rank<i>
+    main = is_main_process()
+    out_dir = model_dir if main else model_dir / "workers" / f"rank{process_index()}"
+    out_dir.mkdir(parents=True, exist_ok=True)
     callbacks: list[keras.callbacks.Callback] = [
         LearningRateLogger(),
         keras.callbacks.ModelCheckpoint(
-            model_dir / "best.keras", monitor="val_CER", mode="min", save_best_only=True
+            out_dir / "best.keras", monitor="val_CER", mode="min", save_best_only=True
         ),
-        ResumeState(model_dir),
+        ResumeState(out_dir),
         keras.callbacks.EarlyStopping(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
-        keras.callbacks.CSVLogger(str(model_dir / "log.csv"), append=resume),
+        keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=resume),
     ]
     if cfg.lr_schedule == "time_cosine":
         callbacks.append(TimeCosineDecay(cfg.learning_rate, cfg.max_minutes))
@@ -277,7 +290,9 @@ def _callbacks(
     if cfg.max_minutes:
         callbacks.append(TimeLimit(cfg.max_minutes))
     if cfg.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(model_dir / "tensorboard")))
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+    if not main:
+        return callbacks
     if export and not can_export():
         print(
             "note: TensorFlow or tf2onnx is not installed: no ONNX export now; run "

@@ -124,6 +124,59 @@ def recognizer_case() -> dict:
     }
 
 
+def uneven_validation_case() -> dict:
+    """7 validation words on 2 devices (batch 4: 4 + 3): fit validates, and the CER of the
+    filled batches equals one device's CER on the same weights and words."""
+    import keras
+
+    from mltu_ext.batching import ArrayBatches
+    from mltu_ext.config import ModelConfig, TrainConfig
+    from mltu_ext.distribute import data_parallel_scope
+    from mltu_ext.image_cache import ImageCache
+    from mltu_ext.per_device_step import use_per_device_step
+    from mltu_ext.recognizer import build_recognizer
+    from mltu_ext.training import compile_model
+    from mltu_ext.vocabulary import Vocabulary
+
+    cfg = TrainConfig(
+        model=ModelConfig(
+            height=16, filters=(4, 8), strides=((2, 2), (2, 1)), lstm_units=(8,), vocabulary="ab"
+        ),
+        max_width=32,
+    )
+    rng = np.random.default_rng(5)
+
+    def cache(count: int) -> ImageCache:
+        x = rng.integers(0, 256, size=(count, 16, 32), dtype=np.uint8)
+        y = np.full((count, 4), -1, "int32")
+        y[:, :3] = rng.integers(0, 2, size=(count, 3))
+        return ImageCache(x, y, ["t"] * count, ["n"] * count)
+
+    train, val = cache(16), cache(7)
+    with data_parallel_scope(devices=keras.distribution.list_devices()[:2]) as plan:
+        model = build_recognizer(cfg.model, cfg.augment, seed=0)
+        compile_model(model, cfg, Vocabulary("ab"))
+        use_per_device_step(model, plan)
+        history = model.fit(
+            ArrayBatches(train, 8, True), validation_data=ArrayBatches(val, 4, False), epochs=1, verbose=0
+        ).history
+        batches = ArrayBatches(val, 4, False)
+        last = batches[len(batches) - 1]
+        split = model.evaluate(batches, verbose=0, return_dict=True)
+        weights = model.get_weights()
+    single = build_recognizer(cfg.model, cfg.augment, seed=0)
+    compile_model(single, cfg, Vocabulary("ab"))
+    single.set_weights(weights)
+    alone = single.evaluate(ArrayBatches(val, 7, False), verbose=0, return_dict=True)
+    return {
+        "val_CER": float(history["val_CER"][0]),
+        "split_CER": float(split["CER"]),
+        "single_CER": float(alone["CER"]),
+        "last_batch_rows": int(np.asarray(last[0]).shape[0]),
+        "last_batch_weights": np.asarray(last[2]).tolist(),
+    }
+
+
 if __name__ == "__main__":
     print(
         json.dumps(
@@ -131,6 +184,7 @@ if __name__ == "__main__":
                 "batchnorm_max_diff": batchnorm_case(),
                 "device_rows": device_rows_case(),
                 "recognizer": recognizer_case(),
+                "uneven_validation": uneven_validation_case(),
             }
         )
     )

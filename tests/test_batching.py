@@ -111,3 +111,28 @@ def test_tf_dataset_reshuffles_each_epoch():
     assert epochs[0] != epochs[1]
     rows = [sorted(str(label) for batch in epoch for label in batch) for epoch in epochs]
     assert rows[0] == rows[1]
+
+
+def test_layout_fills_uneven_batches_with_zero_weight_copies():
+    from mltu_ext.batching import DataLayout
+
+    two = DataLayout(devices=2)
+    rows = np.array([4, 9, 13])
+    even, none = two.fill(np.array([4, 9]), 8)  # splits evenly: left as it is
+    assert even.tolist() == [4, 9] and none is None
+    filled, weights = two.fill(rows, 8)  # the last, short batch: filled up to the batch size
+    assert filled.tolist() == [4, 9, 13, 4, 4, 4, 4, 4]
+    assert weights.tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
+    filled, weights = two.fill(np.arange(11), 8)  # a larger uneven batch: to the next multiple
+    assert len(filled) == 12 and weights.sum() == 11 and weights[-1] == 0
+    same, none = DataLayout().fill(rows, 8)  # one device: nothing to fill
+    assert same is rows and none is None
+
+
+def test_layout_gives_each_process_its_contiguous_share():
+    from mltu_ext.batching import DataLayout
+
+    values = np.arange(8)
+    assert DataLayout(devices=2, processes=2, process=0).share(values).tolist() == [0, 1, 2, 3]
+    assert DataLayout(devices=2, processes=2, process=1).share(values).tolist() == [4, 5, 6, 7]
+    assert DataLayout(devices=4, processes=1).share(values) is values

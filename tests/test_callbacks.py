@@ -60,3 +60,81 @@ def test_epoch_cosine_follows_the_batches_of_a_real_fit():
 
 def test_resume_state_of_an_empty_folder_is_zero(tmp_path):
     assert read_resume_state(tmp_path) == 0
+
+
+class _FakeOptimizer:
+    learning_rate = 0.0
+
+
+class _FakeModel:
+    def __init__(self):
+        self.optimizer = _FakeOptimizer()
+        self.stop_training = False
+
+
+@pytest.fixture
+def two_workers(monkeypatch):
+    """The callbacks as worker 1 of 2 sees them: main_values returns worker 0's values."""
+    from mltu_ext import callbacks
+
+    sent = []
+    worker0 = {"values": None}
+
+    def main_values(*values):
+        sent.append(values)
+        return worker0["values"] or values
+
+    monkeypatch.setattr(callbacks, "process_count", lambda: 2)
+    monkeypatch.setattr(callbacks, "main_values", main_values)
+    return sent, worker0
+
+
+def test_time_cosine_with_several_processes_follows_worker_0s_clock(two_workers, monkeypatch):
+    from mltu_ext import callbacks
+
+    sent, worker0 = two_workers
+    clock = {"now": 100.0}
+    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
+    decay = TimeCosineDecay(base_lr=1e-3, minutes=10, warmup=0.1)
+    decay.set_model(_FakeModel())
+    decay.on_train_begin()
+    worker0["values"] = (0.0, 0.0)  # worker 0: no time passed yet, pace unknown
+    decay.on_epoch_begin(0)
+    rates = []
+    for batch in range(12):
+        clock["now"] += 5.0  # this worker's own clock: 5 s a batch
+        if batch == TimeCosineDecay.SYNC_BATCH:
+            worker0["values"] = (2.0,)  # worker 0 measured 2 s a batch
+        decay.on_train_batch_begin(batch)
+        rates.append(decay.model.optimizer.learning_rate)
+    # before the sync batch the pace is unknown (rate of t=0); from then on
+    # batch i trains at worker 0's pace, whatever this worker's clock says
+    assert rates[:8] == [decay.rate(0.0)] * 8
+    assert rates[8:] == pytest.approx([decay.rate(2.0 * i) for i in range(8, 12)])
+    assert [len(v) for v in sent] == [2, 1]  # one exchange at the epoch start, one at the sync batch
+    worker0["values"] = (70.0, 3.0)
+    decay.on_epoch_end(0)
+    decay.on_epoch_begin(1)
+    decay.on_train_batch_begin(4)
+    assert decay.model.optimizer.learning_rate == pytest.approx(decay.rate(70.0 + 4 * 3.0))
+
+
+def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_workers, monkeypatch):
+    from mltu_ext import callbacks
+    from mltu_ext.callbacks import TimeLimit
+
+    _, worker0 = two_workers
+    clock = {"now": 0.0}
+    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
+    limit = TimeLimit(minutes=1)
+    limit.set_model(_FakeModel())
+    limit.on_train_begin()
+    clock["now"] = 120.0  # this worker is past the limit ...
+    limit.on_train_batch_end(0)
+    assert not limit.model.stop_training  # ... but never stops alone in mid-epoch
+    worker0["values"] = (30.0,)  # worker 0 is not past it
+    limit.on_epoch_end(0)
+    assert not limit.model.stop_training
+    worker0["values"] = (61.0,)
+    limit.on_epoch_end(1)
+    assert limit.model.stop_training and limit.stopped_early

@@ -53,3 +53,12 @@ def test_device_resident_batches_match_the_host_batches(check):
     assert rows["same"]
     # split over the two devices as fit() splits a batch: 4 rows each of 8
     assert rows["shards"] == 2 and rows["shard_rows"] == 4
+
+
+def test_uneven_validation_batches_are_filled_and_weighted_out(check):
+    # a last batch of 3 words cannot split over 2 devices: it is filled to 4 rows
+    # with a copy that weighs 0, so the CER is the one device's CER on the 7 words
+    result = check["uneven_validation"]
+    assert result["last_batch_rows"] == 4 and result["last_batch_weights"] == [1, 1, 1, 0]
+    assert math.isfinite(result["val_CER"])
+    assert result["split_CER"] == pytest.approx(result["single_CER"], abs=1e-6)
