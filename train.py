@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from_args(args)
         if worker is not None:
             cfg.processes = worker.count
-        elif cfg.processes > 1:
+        elif cfg.processes > 1 and not args.check:
             return launch_workers(cfg, args, sys.argv[1:] if argv is None else argv)
         run(cfg, args)
     except user_errors(training=True) as error:

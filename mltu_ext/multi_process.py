@@ -1,12 +1,14 @@
 """One training process per GPU on one host (JAX), through Keras' multi-process distribution.
 
-One Python process that drives two GPUs launches every kernel of both from
-one host thread; for this recogniser's small, many-kernel step that thread is
-the limit (two H200s: 1.3-1.7x one GPU). Two independent processes, one per
-GPU, each train as fast as one GPU alone (``benchmarks/gpu_training_results.md``,
-run 6). So ``train.py --processes N`` starts N copies of itself, one GPU each,
+One Python process that drives two GPUs trains this small, many-kernel
+network at 1.3-1.7x one GPU, while two independent processes, one per GPU,
+each train as fast as one GPU alone (``benchmarks/gpu_training_results.md``,
+run 7).
+``train.py --processes N`` therefore starts N copies of itself, one GPU each,
 joined by ``keras.distribution.initialize`` (``jax.distributed``): the same
-engine and code path as training on several hosts.
+engine and code path as training on several hosts. Coupled by the gradient
+exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
+1.32-1.50x for one process driving both.
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
