@@ -61,21 +61,26 @@ def device_rows_case() -> dict:
     from mltu_ext.image_cache import ImageCache
 
     rng = np.random.default_rng(3)
-    images = rng.integers(0, 256, size=(40, 8, 24), dtype=np.uint8)
-    labels = rng.integers(-1, 5, size=(40, 3)).astype(np.int32)
-    cache = ImageCache(images, labels, [f"t{i}" for i in range(40)], [f"n{i}" for i in range(40)])
-    host = ArrayBatches(cache, 8, training=False, on_device=False)
+    # 37 rows: the last batch of 5 is filled to 8 rows (3 copies weighted 0)
+    images = rng.integers(0, 256, size=(37, 8, 24), dtype=np.uint8)
+    labels = rng.integers(-1, 5, size=(37, 3)).astype(np.int32)
+    cache = ImageCache(images, labels, [f"t{i}" for i in range(37)], [f"n{i}" for i in range(37)])
     with data_parallel_scope(devices=keras.distribution.list_devices()[:2]):
+        host = ArrayBatches(cache, 8, training=False, on_device=False)
         device = ArrayBatches(cache, 8, training=False, on_device=True)
         pairs = [(host[i], device[i]) for i in range(len(host))]
     same = all(
-        np.array_equal(h[0], np.asarray(d[0])) and np.array_equal(h[1], np.asarray(d[1])) for h, d in pairs
+        len(h) == len(d) == 3 and all(np.array_equal(a, np.asarray(b)) for a, b in zip(h, d, strict=True))
+        for h, d in pairs
     )
     shards = len(pairs[0][1][0].addressable_shards)
     return {
         "same": bool(same),
         "shards": shards,
         "shard_rows": pairs[0][1][0].addressable_shards[0].data.shape[0],
+        "last_weights": np.asarray(pairs[-1][1][2]).tolist(),
+        "last_rows": [int(v) for v in np.asarray(pairs[-1][1][1])[:, 0]]
+        == cache.labels[[32, 33, 34, 35, 36, 32, 32, 32], 0].tolist(),
     }
 
 

@@ -53,6 +53,8 @@ def test_device_resident_batches_match_the_host_batches(check):
     assert rows["same"]
     # split over the two devices as fit() splits a batch: 4 rows each of 8
     assert rows["shards"] == 2 and rows["shard_rows"] == 4
+    # the last batch (rows 32-36) is filled with copies of its first row, weighted 0
+    assert rows["last_weights"] == [1, 1, 1, 1, 1, 0, 0, 0] and rows["last_rows"]
 
 
 def test_uneven_validation_batches_are_filled_and_weighted_out(check):
