@@ -93,6 +93,12 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="JAX: train in this many processes on this host, one GPU each, with each batch split "
         "over all of them (--batch-size is per GPU); faster than --data-parallel in one process",
     )
+    parser.add_argument(
+        "--steps-per-call",
+        type=int,
+        help="training steps per compiled call (default 1); 8 trained 14-24 %% faster on H200 GPUs "
+        "under JAX; callbacks then run once per group of steps",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
     parser.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
     parser.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
@@ -147,6 +153,8 @@ def config_from_args(args: argparse.Namespace):
     cfg.data_parallel = cfg.data_parallel or args.data_parallel
     if args.processes is not None:
         cfg.processes = args.processes
+    if args.steps_per_call is not None:
+        cfg.steps_per_call = args.steps_per_call
     cfg.val_fraction = args.val_fraction
     if cfg.pretrain_samples and not cfg.dataset:
         from mltu_ext.config import ConfigError

@@ -212,8 +212,8 @@ class Variant:
     # diagnosis only (wrong training): the per-device step without its gradient
     # exchange, to see what the exchange itself costs
     no_exchange: bool = False
-    # experiment: this many training steps in one compiled call (a lax.scan over
-    # the batches fit() hands over), so the host launches one program per group
+    # this many training steps in one compiled call (mltu_ext.grouped_steps,
+    # train.py --steps-per-call)
     fused: int = 0
 
 
@@ -301,49 +301,6 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
     # compile_model has no such argument; fit() reads the attribute when it builds the step
     model.steps_per_execution = variant.steps_per_execution
     return model
-
-
-def use_fused_steps(model, steps: int) -> None:
-    """Let fit() hand ``steps`` batches to one compiled call that scans the train step over them.
-
-    Keras' JAX trainer with ``steps_per_execution`` calls its jitted step once
-    per batch from Python; here the group is one program. A short last group
-    (an epoch that is not a multiple of ``steps``) runs step by step.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    step = model.train_step  # the per-device step when use_per_device_step ran first
-
-    def group(state, batches):
-        stacked = jax.tree.map(lambda *parts: jnp.stack(parts), *batches)  # K,B,...
-
-        def body(carry, data):
-            logs, carry = step(carry, data)
-            return carry, logs
-
-        state, logs = jax.lax.scan(body, state, stacked)
-        return jax.tree.map(lambda v: v[-1], logs), state
-
-    grouped = jax.jit(group, donate_argnums=0)
-    single = jax.jit(step, donate_argnums=0)
-
-    def train_function(state, iterator):
-        batches = []
-        for _ in range(steps):
-            try:
-                batches.append(next(iterator))
-            except StopIteration:
-                break
-        if len(batches) == steps:
-            return grouped(state, tuple(batches))
-        logs = {}
-        for data in batches:
-            logs, state = single(state, data)
-        return logs, state
-
-    model.steps_per_execution = steps
-    model.train_function = train_function  # fit() keeps a train_function it finds
 
 
 def _float32_lstm(layer):
@@ -577,7 +534,9 @@ def run_variant(
                 per_device_step._psum_flat = lambda tree, axis: tree
             per_device_step.use_per_device_step(model, distribution)
         if variant.fused:
-            use_fused_steps(model, variant.fused)
+            from mltu_ext.grouped_steps import use_grouped_steps
+
+            use_grouped_steps(model, variant.fused)
         params = int(model.count_params())
         sharding = data_sharding(distribution)
         for i, mode in enumerate(modes):

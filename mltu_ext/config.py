@@ -159,6 +159,9 @@ class TrainConfig:
     # JAX: train in this many processes, one GPU each (train.py --processes;
     # mltu_ext.multi_process), with the batch split over all of them
     processes: int = 1
+    # training steps per compiled call (mltu_ext.grouped_steps): fewer, larger
+    # calls keep a GPU busy; callbacks then run once per group
+    steps_per_call: int = 1
     # next to model.onnx also write model.int8.onnx: int8 convolutions calibrated on
     # training images and int8 LSTMs (mltu_ext.quantize), about 1.5x faster on a CPU
     int8_export: bool = False
@@ -202,6 +205,8 @@ class TrainConfig:
             raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
         if self.processes < 1:
             raise ConfigError(f"processes={self.processes}: need at least 1")
+        if self.steps_per_call < 1:
+            raise ConfigError(f"steps_per_call={self.steps_per_call}: need at least 1")
         if self.processes > 1 and self.pretrain_samples:
             raise ConfigError(
                 f"processes={self.processes} with a rendered warm-up (pretrain_samples="

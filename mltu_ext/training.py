@@ -34,6 +34,7 @@ from mltu_ext.config import TrainConfig
 from mltu_ext.ctc_loss import CTCLoss
 from mltu_ext.distribute import data_parallel_scope, replica_count
 from mltu_ext.export import export_onnx, model_metadata
+from mltu_ext.grouped_steps import use_grouped_steps
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
 from mltu_ext.multi_process import barrier, is_main_process, process_index
@@ -210,6 +211,7 @@ def train(
             # JAX: each device runs its slice as one GPU would (per-device BatchNorm,
             # unsplit cuDNN LSTMs); only gradients and statistics cross devices
             use_per_device_step(model, plan)
+        use_grouped_steps(model, cfg.steps_per_call)  # after the per-device step: it groups that one
 
         callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export, train_cache)
         shape = {
