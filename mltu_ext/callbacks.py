@@ -64,7 +64,7 @@ class TimeCosineDecay(keras.callbacks.Callback):
     time (rather than by epoch or plateau) still ends at a small learning rate.
     With several training processes every one must use the same rate: each
     epoch starts from worker 0's elapsed time and seconds per batch (of the
-    epoch before; in the first epoch, of its first SYNC_BATCH batches), and
+    epoch before; in the first epoch, of its first SYNC_BATCH or so batches), and
     the rate of batch i follows from those alone.
     """
 
@@ -101,7 +101,8 @@ class TimeCosineDecay(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self._latest = (batch, time.monotonic())
-        if self.shared and batch == self.SYNC_BATCH and not self._epoch[1]:
+        # the first batch at or past SYNC_BATCH (with --steps-per-call batches come in groups)
+        if self.shared and batch >= self.SYNC_BATCH and not self._epoch[1]:
             pace = (time.monotonic() - self._epoch[2]) / batch
             self._epoch = (self._epoch[0], main_values(pace)[0], self._epoch[2])
         if self.shared:

@@ -138,3 +138,23 @@ def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_wo
     worker0["values"] = (61.0,)
     limit.on_epoch_end(1)
     assert limit.model.stop_training and limit.stopped_early
+
+
+def test_time_cosine_with_several_processes_syncs_once_when_batches_come_in_groups(two_workers, monkeypatch):
+    from mltu_ext import callbacks
+
+    sent, worker0 = two_workers
+    clock = {"now": 0.0}
+    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
+    decay = TimeCosineDecay(base_lr=1e-3, minutes=10, warmup=0.1)
+    decay.set_model(_FakeModel())
+    decay.on_train_begin()
+    worker0["values"] = (0.0, 0.0)
+    decay.on_epoch_begin(0)
+    for batch in range(0, 30, 3):  # groups of 3: batch 8 never begins a group
+        clock["now"] += 3.0
+        if batch >= TimeCosineDecay.SYNC_BATCH:
+            worker0["values"] = (1.5,)
+        decay.on_train_batch_begin(batch)
+    assert [len(v) for v in sent] == [2, 1]  # the pace was exchanged once, at batch 9
+    assert decay.model.optimizer.learning_rate == pytest.approx(decay.rate(27 * 1.5))
