@@ -91,7 +91,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--processes",
         type=int,
         help="JAX: train in this many processes on this host, one GPU each, with each batch split "
-        "over all of them (--batch-size is per GPU); faster than --data-parallel in one process",
+        "over all of them (--batch-size is per GPU); on two H200s as fast as or up to 13 %% faster "
+        "than --data-parallel in one process",
     )
     parser.add_argument(
         "--steps-per-call",

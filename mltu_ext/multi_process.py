@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mltu_ext.config import ConfigError
+
 ENV_COORDINATOR = "MLTU_EXT_COORDINATOR"
 ENV_PROCESSES = "MLTU_EXT_NUM_PROCESSES"
 ENV_INDEX = "MLTU_EXT_PROCESS_ID"
@@ -52,14 +54,14 @@ def worker_info(environ: Mapping[str, str] | None = None) -> WorkerInfo | None:
         index, count = int(environ[ENV_INDEX]), int(environ[ENV_PROCESSES])
         coordinator = environ[ENV_COORDINATOR]
     except (KeyError, ValueError) as error:
-        raise ValueError(
+        raise ConfigError(
             f"{ENV_INDEX}, {ENV_PROCESSES} and {ENV_COORDINATOR} must all be set (two integers and "
             f"host:port): {error}"
         ) from None
     if not 0 <= index < count:
-        raise ValueError(f"{ENV_INDEX}={index} is not in 0..{count - 1} ({ENV_PROCESSES}={count})")
+        raise ConfigError(f"{ENV_INDEX}={index} is not in 0..{count - 1} ({ENV_PROCESSES}={count})")
     if ":" not in coordinator:
-        raise ValueError(f"{ENV_COORDINATOR}={coordinator!r}: expected host:port")
+        raise ConfigError(f"{ENV_COORDINATOR}={coordinator!r}: expected host:port")
     return WorkerInfo(index, count, coordinator)
 
 
@@ -68,7 +70,7 @@ def initialize_worker(info: WorkerInfo) -> None:
     import keras
 
     if keras.backend.backend() != "jax":
-        raise ValueError(
+        raise ConfigError(
             f"--processes needs KERAS_BACKEND=jax (Keras runs on {keras.backend.backend()!r}); under "
             "TensorFlow use --data-parallel (MirroredStrategy) on one process"
         )
@@ -154,7 +156,7 @@ def local_gpu_count() -> int:
 def worker_environments(count: int, port: int, gpus: int, base: Mapping[str, str]) -> list[dict[str, str]]:
     """The environment of each of ``count`` workers (one GPU each when there are ``count`` GPUs)."""
     if gpus and gpus < count:
-        raise ValueError(f"--processes {count}: only {gpus} GPU(s) here; start at most one process per GPU")
+        raise ConfigError(f"--processes {count}: only {gpus} GPU(s) here; start at most one process per GPU")
     visible = [p.strip() for p in base.get("CUDA_VISIBLE_DEVICES", "").split(",") if p.strip()]
     environments = []
     for index in range(count):
