@@ -217,14 +217,6 @@ class Variant:
     fused: int = 0
 
 
-def _exchange():
-    from mltu_ext.per_device_step import _psum_flat
-
-    return _psum_flat
-
-
-EXCHANGE = None  # set in run(): mltu_ext.per_device_step's own gradient exchange
-
 VARIANTS = {
     v.name: v
     for v in (
@@ -493,6 +485,15 @@ def hlo_counts(model, data) -> dict[str, int]:
     return counts
 
 
+@contextlib.contextmanager
+def _restore(module, name: str, value):
+    """Set ``module.name`` back to ``value`` on the way out, however the block ends."""
+    try:
+        yield
+    finally:
+        setattr(module, name, value)
+
+
 def data_sharding(distribution):
     """The jax sharding fit() gives a batch under ``distribution`` (None: one device)."""
     if distribution is None:
@@ -525,12 +526,13 @@ def run_variant(
     recipe.model.vocabulary = vocab.chars
     batch = per_gpu_batch * gpus
     scope = data_parallel_scope(devices=devices) if gpus > 1 else contextlib.nullcontext()
-    with scope as distribution:
+    from mltu_ext import per_device_step
+
+    exchange = per_device_step._psum_flat  # put back below (no_exchange replaces it)
+    with scope as distribution, _restore(per_device_step, "_psum_flat", exchange):
         model = build_model(recipe, vocab, variant)
         if variant.per_device:
-            from mltu_ext import per_device_step
-
-            if variant.no_exchange:  # undone at the end of this function
+            if variant.no_exchange:  # traced inside fit(), so it stays replaced until the end
                 per_device_step._psum_flat = lambda tree, axis: tree
             per_device_step.use_per_device_step(model, distribution)
         if variant.fused:
@@ -563,9 +565,6 @@ def run_variant(
                 processes=jax.process_count(),
             )
     del model
-    from mltu_ext import per_device_step
-
-    per_device_step._psum_flat = EXCHANGE
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy("float32")
 
@@ -686,8 +685,6 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     worker = worker_info()
     if worker is not None:
         initialize_worker(worker)  # before JAX does anything
-    global EXCHANGE
-    EXCHANGE = _exchange()
     import jax
     import keras
 
