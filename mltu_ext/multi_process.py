@@ -83,26 +83,25 @@ def initialize_worker(info: WorkerInfo) -> None:
     )
 
 
-def process_index() -> int:
-    """This process's index among the JAX processes (0 without several processes)."""
+def _jax_processes() -> tuple[int, int]:
+    """(this process's index, process count) under JAX; (0, 1) under any other backend."""
     import keras
 
     if keras.backend.backend() != "jax":
-        return 0
+        return 0, 1
     import jax
 
-    return jax.process_index()
+    return jax.process_index(), jax.process_count()
+
+
+def process_index() -> int:
+    """This process's index among the JAX processes (0 without several processes)."""
+    return _jax_processes()[0]
 
 
 def process_count() -> int:
     """How many JAX processes train together (1 unless launched with several)."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        return 1
-    import jax
-
-    return jax.process_count()
+    return _jax_processes()[1]
 
 
 def is_main_process() -> bool:

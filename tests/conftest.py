@@ -41,6 +41,32 @@ def write_word_dataset(folder: Path, count: int = 96, writers: int = 4) -> Path:
     return labels
 
 
+def run_two_device_check(script: str, timeout: int = 900) -> dict:
+    """Run ``tests/<script>`` under JAX with two emulated CPU devices; the JSON of its last line."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "PYTHONPATH": str(root),
+    }
+    out = subprocess.run(
+        [sys.executable, str(root / "tests" / script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def tiny_config(model_dir: Path, epochs: int = 3):
     """A model small enough to train in seconds on two cores."""
     from mltu_ext.config import ModelConfig, TrainConfig

@@ -13,32 +13,16 @@ def train(group: int, devices: int) -> tuple[list[np.ndarray], list[float]]:
     import keras
 
     from mltu_ext.batching import ArrayBatches
-    from mltu_ext.config import ModelConfig, TrainConfig
     from mltu_ext.distribute import data_parallel_scope
     from mltu_ext.grouped_steps import use_grouped_steps
-    from mltu_ext.image_cache import ImageCache
     from mltu_ext.per_device_step import use_per_device_step
-    from mltu_ext.recognizer import build_recognizer
-    from mltu_ext.training import compile_model
-    from mltu_ext.vocabulary import Vocabulary
+    from tests.per_device_check import random_cache, tiny_recognizer
 
-    cfg = TrainConfig(
-        model=ModelConfig(
-            height=16, filters=(4, 8), strides=((2, 2), (2, 1)), lstm_units=(8,), vocabulary="ab"
-        ),
-        max_width=32,
-        learning_rate=1e-2,
-    )
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, size=(20, 16, 32), dtype=np.uint8)
-    y = np.full((20, 4), -1, "int32")
-    y[:, :2] = rng.integers(0, 2, size=(20, 2))
-    cache = ImageCache(x, y, ["t"] * 20, ["n"] * 20)
+    cache = random_cache(np.random.default_rng(0), 20, 2)
     keras.utils.set_random_seed(0)
     scope_devices = keras.distribution.list_devices()[:devices]
     with data_parallel_scope(devices=scope_devices) as plan:
-        model = build_recognizer(cfg.model, cfg.augment, seed=0)  # augmentation on: seeds advance per step
-        compile_model(model, cfg, Vocabulary("ab"))
+        model = tiny_recognizer(learning_rate=1e-2)  # augmentation on: seeds advance per step
         if plan is not None:
             assert use_per_device_step(model, plan)
         assert use_grouped_steps(model, group) == (group > 1)

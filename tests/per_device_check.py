@@ -84,37 +84,47 @@ def device_rows_case() -> dict:
     }
 
 
-def recognizer_case() -> dict:
-    """A tiny recogniser trained a few steps with the per-device step: finite, replicated, learning."""
-    import keras
-
+def tiny_recognizer(learning_rate: float | None = None):
+    """A compiled two-block recogniser of 16x32 images over the letters a and b (weights from seed 0)."""
     from mltu_ext.config import ModelConfig, TrainConfig
-    from mltu_ext.distribute import data_parallel_scope
     from mltu_ext.recognizer import build_recognizer
     from mltu_ext.training import compile_model
     from mltu_ext.vocabulary import Vocabulary
 
-    vocabulary = Vocabulary("ab")
     cfg = TrainConfig(
         model=ModelConfig(
             height=16, filters=(4, 8), strides=((2, 2), (2, 1)), lstm_units=(8,), vocabulary="ab"
         ),
         max_width=32,
-        learning_rate=1e-2,
     )
-    rng = np.random.default_rng(0)
-    from mltu_ext.batching import ArrayBatches
+    if learning_rate is not None:
+        cfg.learning_rate = learning_rate
+    model = build_recognizer(cfg.model, cfg.augment, seed=0)
+    compile_model(model, cfg, Vocabulary("ab"))
+    return model
+
+
+def random_cache(rng: np.random.Generator, count: int, label_length: int):
+    """``count`` random 16x32 images with random labels of ``label_length`` letters a/b."""
     from mltu_ext.image_cache import ImageCache
 
-    x = rng.integers(0, 256, size=(16, 16, 32), dtype=np.uint8)
-    y = np.full((16, 4), -1, "int32")
-    y[:, :2] = rng.integers(0, 2, size=(16, 2))
-    cache = ImageCache(x, y, ["t"] * 16, ["n"] * 16)
-    with data_parallel_scope(devices=keras.distribution.list_devices()[:2]) as plan:
-        model = build_recognizer(cfg.model, cfg.augment, seed=0)
-        compile_model(model, cfg, vocabulary)
-        from mltu_ext.per_device_step import use_per_device_step
+    x = rng.integers(0, 256, size=(count, 16, 32), dtype=np.uint8)
+    y = np.full((count, 4), -1, "int32")
+    y[:, :label_length] = rng.integers(0, 2, size=(count, label_length))
+    return ImageCache(x, y, ["t"] * count, ["n"] * count)
 
+
+def recognizer_case() -> dict:
+    """A tiny recogniser trained a few steps with the per-device step: finite, replicated, learning."""
+    import keras
+
+    from mltu_ext.batching import ArrayBatches
+    from mltu_ext.distribute import data_parallel_scope
+    from mltu_ext.per_device_step import use_per_device_step
+
+    cache = random_cache(np.random.default_rng(0), 16, 2)
+    with data_parallel_scope(devices=keras.distribution.list_devices()[:2]) as plan:
+        model = tiny_recognizer(learning_rate=1e-2)
         assert use_per_device_step(model, plan)
         # the GPU input path: cache on the devices, batches gathered there
         batches = ArrayBatches(cache, 8, training=True, seed=0, on_device=True)
@@ -135,32 +145,13 @@ def uneven_validation_case() -> dict:
     import keras
 
     from mltu_ext.batching import ArrayBatches
-    from mltu_ext.config import ModelConfig, TrainConfig
     from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.image_cache import ImageCache
     from mltu_ext.per_device_step import use_per_device_step
-    from mltu_ext.recognizer import build_recognizer
-    from mltu_ext.training import compile_model
-    from mltu_ext.vocabulary import Vocabulary
 
-    cfg = TrainConfig(
-        model=ModelConfig(
-            height=16, filters=(4, 8), strides=((2, 2), (2, 1)), lstm_units=(8,), vocabulary="ab"
-        ),
-        max_width=32,
-    )
     rng = np.random.default_rng(5)
-
-    def cache(count: int) -> ImageCache:
-        x = rng.integers(0, 256, size=(count, 16, 32), dtype=np.uint8)
-        y = np.full((count, 4), -1, "int32")
-        y[:, :3] = rng.integers(0, 2, size=(count, 3))
-        return ImageCache(x, y, ["t"] * count, ["n"] * count)
-
-    train, val = cache(16), cache(7)
+    train, val = random_cache(rng, 16, 3), random_cache(rng, 7, 3)
     with data_parallel_scope(devices=keras.distribution.list_devices()[:2]) as plan:
-        model = build_recognizer(cfg.model, cfg.augment, seed=0)
-        compile_model(model, cfg, Vocabulary("ab"))
+        model = tiny_recognizer()
         use_per_device_step(model, plan)
         history = model.fit(
             ArrayBatches(train, 8, True), validation_data=ArrayBatches(val, 4, False), epochs=1, verbose=0
@@ -169,8 +160,7 @@ def uneven_validation_case() -> dict:
         last = batches[len(batches) - 1]
         split = model.evaluate(batches, verbose=0, return_dict=True)
         weights = model.get_weights()
-    single = build_recognizer(cfg.model, cfg.augment, seed=0)
-    compile_model(single, cfg, Vocabulary("ab"))
+    single = tiny_recognizer()
     single.set_weights(weights)
     alone = single.evaluate(ArrayBatches(val, 7, False), verbose=0, return_dict=True)
     return {

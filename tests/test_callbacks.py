@@ -74,11 +74,13 @@ class _FakeModel:
 
 @pytest.fixture
 def two_workers(monkeypatch):
-    """The callbacks as worker 1 of 2 sees them: main_values returns worker 0's values."""
+    """The callbacks as worker 1 of 2 sees them: main_values returns worker 0's values, and
+    this worker's clock reads ``clock["now"]``."""
     from mltu_ext import callbacks
 
     sent = []
     worker0 = {"values": None}
+    clock = {"now": 0.0}
 
     def main_values(*values):
         sent.append(values)
@@ -86,20 +88,23 @@ def two_workers(monkeypatch):
 
     monkeypatch.setattr(callbacks, "process_count", lambda: 2)
     monkeypatch.setattr(callbacks, "main_values", main_values)
-    return sent, worker0
-
-
-def test_time_cosine_with_several_processes_follows_worker_0s_clock(two_workers, monkeypatch):
-    from mltu_ext import callbacks
-
-    sent, worker0 = two_workers
-    clock = {"now": 100.0}
     monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
+    return sent, worker0, clock
+
+
+def _first_epoch_decay(worker0: dict) -> TimeCosineDecay:
+    """A time-cosine schedule past the start of its first epoch, worker 0 with no time passed yet."""
     decay = TimeCosineDecay(base_lr=1e-3, minutes=10, warmup=0.1)
     decay.set_model(_FakeModel())
     decay.on_train_begin()
     worker0["values"] = (0.0, 0.0)  # worker 0: no time passed yet, pace unknown
     decay.on_epoch_begin(0)
+    return decay
+
+
+def test_time_cosine_with_several_processes_follows_worker_0s_clock(two_workers):
+    sent, worker0, clock = two_workers
+    decay = _first_epoch_decay(worker0)
     rates = []
     for batch in range(12):
         clock["now"] += 5.0  # this worker's own clock: 5 s a batch
@@ -119,13 +124,10 @@ def test_time_cosine_with_several_processes_follows_worker_0s_clock(two_workers,
     assert decay.model.optimizer.learning_rate == pytest.approx(decay.rate(70.0 + 4 * 3.0))
 
 
-def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_workers, monkeypatch):
-    from mltu_ext import callbacks
+def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_workers):
     from mltu_ext.callbacks import TimeLimit
 
-    _, worker0 = two_workers
-    clock = {"now": 0.0}
-    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
+    _, worker0, clock = two_workers
     limit = TimeLimit(minutes=1)
     limit.set_model(_FakeModel())
     limit.on_train_begin()
@@ -140,17 +142,9 @@ def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_wo
     assert limit.model.stop_training and limit.stopped_early
 
 
-def test_time_cosine_with_several_processes_syncs_once_when_batches_come_in_groups(two_workers, monkeypatch):
-    from mltu_ext import callbacks
-
-    sent, worker0 = two_workers
-    clock = {"now": 0.0}
-    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock["now"])
-    decay = TimeCosineDecay(base_lr=1e-3, minutes=10, warmup=0.1)
-    decay.set_model(_FakeModel())
-    decay.on_train_begin()
-    worker0["values"] = (0.0, 0.0)
-    decay.on_epoch_begin(0)
+def test_time_cosine_with_several_processes_syncs_once_when_batches_come_in_groups(two_workers):
+    sent, worker0, clock = two_workers
+    decay = _first_epoch_decay(worker0)
     for batch in range(0, 30, 3):  # groups of 3: batch 8 never begins a group
         clock["now"] += 3.0
         if batch >= TimeCosineDecay.SYNC_BATCH:

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
 from mltu_ext.grouped_steps import use_grouped_steps
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_two_device_check
 
 
 @pytest.fixture(scope="module")
 def jax_check() -> dict:
     pytest.importorskip("jax")
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-        "PYTHONPATH": str(ROOT),
-    }
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "grouped_steps_check.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=900,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_two_device_check("grouped_steps_check.py")
 
 
 @pytest.mark.parametrize("devices", ["1", "2"])
