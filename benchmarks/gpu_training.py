@@ -175,6 +175,7 @@ class GpuSampler:
         self._process.terminate()
         out, _ = self._process.communicate(timeout=10)
         self._lines = out.splitlines()
+        self._process = None  # a second exit keeps these samples
 
     def summary(self) -> dict[str, float]:
         values: dict[str, list[float]] = {}
@@ -232,8 +233,8 @@ VARIANTS = {
         Variant("bf16-perdev", precision="bf16", per_device=True),
         Variant("fp32-perdev-spe8", per_device=True, steps_per_execution=8),
         Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
-        Variant("fp32-fused8", fused=8),
-        Variant("fp32-perdev-fused8", per_device=True, fused=8),
+        *(Variant(f"fp32-fused{k}", fused=k) for k in (8, 16, 32)),
+        *(Variant(f"fp32-perdev-fused{k}", per_device=True, fused=k) for k in (8, 16, 32)),
     )
 }
 
@@ -409,7 +410,7 @@ def _DeviceBatches(cache: ImageCache, batch: int, sharding=None, count: int = 8)
 
 
 def time_fit(
-    model, data, epochs: int, warmup_steps: int, timing: str = "epochs"
+    model, data, epochs: int, warmup_steps: int, timing: str = "epochs", profile: str | None = None
 ) -> tuple[list[float], float, dict[str, float]]:
     """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation).
 
@@ -417,12 +418,16 @@ def time_fit(
     (which compiles the step) and ``epochs`` timed ones; each epoch is timed
     from the end of the one before to its own end, where Keras has already
     waited for the devices (``jax_state_sync``), so the figure includes the
-    per-epoch work of fit but not the set-up of a ``fit`` call.
+    per-epoch work of fit but not the set-up of a ``fit`` call. With
+    ``profile`` (a folder), one more epoch after the timed ones is traced
+    with ``jax.profiler`` (a Perfetto trace; ``profile_summary.py`` reads it).
     ``timing="fit"``: a 5-step warm-up fit, then one ``fit`` call per timed
     epoch (its set-up and the final sync included), as runs 1-5 measured.
     """
     import keras
 
+    if profile and timing != "epochs":
+        raise ValueError("--profile needs --timing epochs")
     images = len(data) * data.batch_size
     if timing == "fit":
         start = time.perf_counter()
@@ -445,20 +450,32 @@ def time_fit(
             self.sampler = sampler
             self.ends: list[float] = []
 
+        def on_epoch_begin(self, epoch, logs=None):
+            if profile and epoch == 1 + epochs:  # the extra, untimed epoch
+                import jax
+
+                self.sampler.__exit__()
+                jax.profiler.start_trace(profile, create_perfetto_trace=True)
+
         def on_epoch_end(self, epoch, logs=None):
             self.ends.append(time.perf_counter())
             if epoch == 0:
                 self.sampler.__enter__()  # sample utilisation over the timed epochs only
+            if profile and epoch == 1 + epochs:
+                import jax
+
+                jax.profiler.stop_trace()
 
     sampler = GpuSampler()
     timer = EpochEnds(sampler)
     start = time.perf_counter()
     try:
-        model.fit(data, epochs=1 + epochs, verbose=0, shuffle=False, callbacks=[timer])
+        total = 1 + epochs + (1 if profile else 0)
+        model.fit(data, epochs=total, verbose=0, shuffle=False, callbacks=[timer])
     finally:
         sampler.__exit__()
     stamps = [start, *timer.ends]
-    seconds = [b - a for a, b in itertools.pairwise(stamps)]
+    seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
     return [images / s for s in seconds[1:]], seconds[0], sampler.summary()
 
 
@@ -512,6 +529,7 @@ def run_variant(
     epochs: int,
     hlo: bool = False,
     timing: str = "epochs",
+    profile: str | None = None,
 ) -> Iterator[Result]:
     """Build and compile one model, then time it under every input mode."""
     import jax
@@ -543,7 +561,10 @@ def run_variant(
         sharding = data_sharding(distribution)
         for i, mode in enumerate(modes):
             data = make_input(mode, cache, batch, sharding)
-            rates, warmup, util = time_fit(model, data, epochs, warmup_steps=5, timing=timing)
+            trace = None
+            if profile:  # one folder per measurement and process
+                trace = str(Path(profile) / f"{variant.name}_{gpus}gpu_{mode}_p{jax.process_index()}")
+            rates, warmup, util = time_fit(model, data, epochs, warmup_steps=5, timing=timing, profile=trace)
             median = statistics.median(rates)
             counts = hlo_counts(model, data) if hlo and mode == "device" else {}
             yield Result(
@@ -671,6 +692,11 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--one-gpu-json", default=None, help="results of a one-GPU run to compute the scaling against"
     )
     parser.add_argument("--hlo", action="store_true", help="count collectives in the compiled step")
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="folder: trace one more (untimed) epoch of each measurement with jax.profiler",
+    )
     parser.add_argument("--time-budget", type=float, default=0, help="skip what starts after this many s")
     parser.add_argument("--cache-file", default=None, help="npz to store/reuse the synthetic images")
     parser.add_argument("--torch-json", default=None, help="torch_reference.py results to compare with")
@@ -734,6 +760,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 args.epochs,
                 hlo=args.hlo,
                 timing=args.timing,
+                profile=args.profile,
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)
