@@ -90,8 +90,7 @@ def batch_edit_distance(a, a_len, b, b_len):
 
     The table d[i][j] (distance between the first i items of the "row"
     sequence and the first j of the "column" sequence) is built one row at a
-    time in a loop that stops at the longest row length of the batch; each row
-    is computed for all columns and all batch items at once:
+    time; each row is computed for all columns and all batch items at once:
 
         x[0] = i,  x[j] = min(d[i-1][j] + 1, d[i-1][j-1] + cost(i, j))
         d[i][j] = min over k <= j of (x[k] + j - k) = j + cummin_k(x[k] - k)
@@ -99,6 +98,13 @@ def batch_edit_distance(a, a_len, b, b_len):
     (the second line folds in the insertions along the row). The running
     minimum takes log2(Nb + 1) shifted minimums. Row ``a_len`` and column
     ``b_len`` give each batch item's answer.
+
+    The loop runs over every row of a static row axis (rows past an item's
+    length leave its answer alone). A trip count known when the step is
+    compiled matters on a GPU: a loop that stops at a length computed on the
+    device makes the host copy the loop condition back and wait for it at
+    every iteration, so it cannot queue work ahead of the GPU. Only an axis
+    whose length is unknown until the graph runs stops at the longest row.
     """
     # The distance is symmetric: put the longer static axis on the columns,
     # which run in parallel, and the shorter one on the sequential rows.
@@ -126,7 +132,8 @@ def batch_edit_distance(a, a_len, b, b_len):
         return row, answer
 
     # Items with a_len == 0 keep the start value: distance = b_len.
-    _, answer = ops.fori_loop(0, ops.max(a_len), next_row, (first_row, b_len))
+    stop = rows_max if isinstance(rows_max, int) else ops.max(a_len)
+    _, answer = ops.fori_loop(0, stop, next_row, (first_row, b_len))
     return answer
 
 
@@ -147,8 +154,9 @@ def words_as_ids(tokens, lengths, space_index: int | None, num_symbols: int):
 
     Returns:
         (word_ids (B, W) int32 with 0 after the words, word_lengths (B,) int32),
-        where W = (N + 1) // 2 when N is static (the most words N characters
-        can hold), else N.
+        where W = 1 without a space (one word at most), else (N + 1) // 2
+        when N is static (the most words N characters can hold), else N.
+        The word-level ``batch_edit_distance`` loops over W.
 
     A word's id is the int32 sum, wrapping modulo 2**32, of table[k, c] over
     its characters c at positions k (k counted from 0 within the word) in a
@@ -184,7 +192,9 @@ def words_as_ids(tokens, lengths, space_index: int | None, num_symbols: int):
     # Differences of wrapped int32 sums are exact modulo 2**32.
     running = ops.cast(ops.cumsum(cells, axis=1), "int32")  # B,N
     at_ends, count = compact(running, ends)  # B,N; first `count` entries valid
-    if isinstance(n, int):
+    if space_index is None:
+        at_ends = at_ends[:, :1]  # B,1
+    elif isinstance(n, int):
         at_ends = at_ends[:, : (n + 1) // 2]  # B,W
     before = ops.pad(at_ends[:, :-1], [[0, 0], [1, 0]], constant_values=0)
     word_slots = ops.arange(_axis_length(at_ends, 1), dtype="int32")[None, :]  # 1,W

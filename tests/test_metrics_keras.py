@@ -199,6 +199,41 @@ def test_words_as_ids_without_space_is_one_word():
     ids, counts = words_as_ids(tokens, [3, 3, 0], None, NUM_CLASSES)
     assert _np(counts).tolist() == [1, 1, 0]
     assert _np(ids)[0, 0] == _np(ids)[1, 0]
+    assert _np(ids).shape == (3, 1)  # one word slot, so the word distance loops once
+
+
+LOOP_CHECK = """
+import jax, numpy as np
+from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
+labels = np.full((8, 12), -1, np.int32); labels[:, :5] = 1
+probs = np.full((8, 64, 5), 0.25, np.float32)
+for metric in (CharacterErrorRate(4), WordErrorRate(4, 0), WordErrorRate(4, None)):
+    text = str(jax.make_jaxpr(metric._edits_and_lengths)(labels, probs))
+    print(metric.name, text.count("while["), text.count("scan["))
+"""
+
+
+def test_metric_loops_have_static_trip_counts_under_jax(tmp_path):
+    """Under jax.jit every edit-distance loop is a scan (fixed trip count), none a while.
+
+    A while loop whose stop is computed on the device makes the host read the
+    condition back at every iteration on a GPU (a wait each time).
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOOP_CHECK], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line.split() for line in done.stdout.splitlines()]
+    assert [name for name, *_ in lines] == ["CER", "WER", "WER"]
+    for name, whiles, scans in lines:
+        assert int(whiles) == 0 and int(scans) >= 1, (name, whiles, scans)
 
 
 # --- metrics against the plain corpus functions ---------------------------------------
