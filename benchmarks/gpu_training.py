@@ -216,10 +216,6 @@ class Variant:
     # this many training steps in one compiled call (mltu_ext.grouped_steps,
     # train.py --steps-per-call)
     fused: int = 0
-    # diagnosis only: the CER/WER edit-distance loops stop at a value computed on
-    # the device (as before they ran a fixed trip count), so on a GPU the host reads
-    # the loop condition back and waits at every iteration
-    sync_loops: bool = False
 
 
 VARIANTS = {
@@ -239,8 +235,6 @@ VARIANTS = {
         Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
         *(Variant(f"fp32-fused{k}", fused=k) for k in (8, 16, 32)),
         *(Variant(f"fp32-perdev-fused{k}", per_device=True, fused=k) for k in (8, 16, 32)),
-        Variant("fp32-fused8-syncloops", fused=8, sync_loops=True),
-        Variant("fp32-perdev-fused8-syncloops", per_device=True, fused=8, sync_loops=True),
     )
 }
 
@@ -508,28 +502,6 @@ def hlo_counts(model, data) -> dict[str, int]:
     return counts
 
 
-class _DeviceStopOps:
-    """``keras.ops`` whose ``fori_loop`` stop depends on the loop's input data.
-
-    The stop stays the same number (min(stop, max(b_len) + stop) with lengths
-    b_len >= 0), but the compiler can no longer see it, so the loop becomes a
-    while loop that checks its condition on the host at every iteration.
-    """
-
-    def __getattr__(self, name: str):
-        import keras
-
-        return getattr(keras.ops, name)
-
-    @staticmethod
-    def fori_loop(lower, upper, body, init):
-        import keras
-
-        lengths = init[1]  # batch_edit_distance's carry: (first_row, b_len)
-        stop = keras.ops.minimum(upper, keras.ops.max(lengths) + upper)
-        return keras.ops.fori_loop(lower, stop, body, init)
-
-
 @contextlib.contextmanager
 def _restore(module, name: str, value):
     """Set ``module.name`` back to ``value`` on the way out, however the block ends."""
@@ -572,16 +544,10 @@ def run_variant(
     recipe.model.vocabulary = vocab.chars
     batch = per_gpu_batch * gpus
     scope = data_parallel_scope(devices=devices) if gpus > 1 else contextlib.nullcontext()
-    from mltu_ext import edit_distance_ops, per_device_step
+    from mltu_ext import per_device_step
 
     exchange = per_device_step._psum_flat  # put back below (no_exchange replaces it)
-    with (
-        scope as distribution,
-        _restore(per_device_step, "_psum_flat", exchange),
-        _restore(edit_distance_ops, "ops", edit_distance_ops.ops),
-    ):
-        if variant.sync_loops:  # traced inside fit(), so it stays replaced until the end
-            edit_distance_ops.ops = _DeviceStopOps()
+    with scope as distribution, _restore(per_device_step, "_psum_flat", exchange):
         model = build_model(recipe, vocab, variant)
         if variant.per_device:
             if variant.no_exchange:  # traced inside fit(), so it stays replaced until the end

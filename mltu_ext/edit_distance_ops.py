@@ -99,12 +99,13 @@ def batch_edit_distance(a, a_len, b, b_len):
     minimum takes log2(Nb + 1) shifted minimums. Row ``a_len`` and column
     ``b_len`` give each batch item's answer.
 
-    The loop runs over every row of a static row axis (rows past an item's
-    length leave its answer alone). A trip count known when the step is
-    compiled matters on a GPU: a loop that stops at a length computed on the
-    device makes the host copy the loop condition back and wait for it at
-    every iteration, so it cannot queue work ahead of the GPU. Only an axis
-    whose length is unknown until the graph runs stops at the longest row.
+    A static row axis is unrolled in Python over all its rows (rows past an
+    item's length leave its answer alone): straight-line code that a GPU
+    runs without the host in the loop. A loop that stops at a length computed
+    on the device would make the host copy the condition back and wait for it
+    at every iteration, and even a fixed-count loop is one launch per row.
+    Only an axis whose length is unknown until the graph runs is a loop that
+    stops at the longest row.
     """
     # The distance is symmetric: put the longer static axis on the columns,
     # which run in parallel, and the shorter one on the sequential rows.
@@ -132,9 +133,13 @@ def batch_edit_distance(a, a_len, b, b_len):
         return row, answer
 
     # Items with a_len == 0 keep the start value: distance = b_len.
-    stop = rows_max if isinstance(rows_max, int) else ops.max(a_len)
-    _, answer = ops.fori_loop(0, stop, next_row, (first_row, b_len))
-    return answer
+    state = (first_row, b_len)
+    if not isinstance(rows_max, int):
+        _, answer = ops.fori_loop(0, ops.max(a_len), next_row, state)
+        return answer
+    for i in range(rows_max):
+        state = next_row(i, state)
+    return state[1]
 
 
 def words_as_ids(tokens, lengths, space_index: int | None, num_symbols: int):
