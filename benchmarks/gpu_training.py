@@ -706,7 +706,7 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    from mltu_ext.multi_process import initialize_worker, is_main_process, worker_info
+    from mltu_ext.multi_process import format_cpu_list, initialize_worker, is_main_process, worker_info
 
     worker = worker_info()
     if worker is not None:
@@ -723,6 +723,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         "nvidia_smi": gpu_names(),
         "python": platform.python_version(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "cpus": format_cpu_list(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else "",
         "argv": sys.argv,
     }
     print(json.dumps(header), flush=True)

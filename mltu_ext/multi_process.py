@@ -12,7 +12,11 @@ exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
-NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each. A worker calls
+NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each and a share of the
+CPU cores next to that GPU (``MLTU_EXT_CPUS``; ``MLTU_EXT_PIN_CPUS=0`` turns
+this off). Each worker's host thread launches every kernel of its step, so
+the pair runs at the pace of the slower host; pinning keeps the two from
+competing for cores or reaching their GPU across sockets. A worker calls
 ``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
 console; the others write ``worker<i>.log`` in the log folder, and when any
 worker fails the others are stopped and its log's end is printed.
@@ -34,6 +38,8 @@ from mltu_ext.config import ConfigError
 ENV_COORDINATOR = "MLTU_EXT_COORDINATOR"
 ENV_PROCESSES = "MLTU_EXT_NUM_PROCESSES"
 ENV_INDEX = "MLTU_EXT_PROCESS_ID"
+ENV_CPUS = "MLTU_EXT_CPUS"  # cores a worker pins itself to, e.g. "0-7,16-23"
+ENV_PIN = "MLTU_EXT_PIN_CPUS"  # "0": launch sets no ENV_CPUS
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,25 @@ def worker_info(environ: Mapping[str, str] | None = None) -> WorkerInfo | None:
     return WorkerInfo(index, count, coordinator)
 
 
+def pin_worker_cpus(environ: Mapping[str, str] | None = None) -> list[int]:
+    """Pin this process to the cores in ``MLTU_EXT_CPUS``; the cores, or [] when it is unset."""
+    text = (os.environ if environ is None else environ).get(ENV_CPUS, "")
+    if not text:
+        return []
+    try:
+        cpus = parse_cpu_list(text)
+        os.sched_setaffinity(0, cpus)
+    except (ValueError, OSError) as error:
+        raise ConfigError(f"{ENV_CPUS}={text!r}: cannot pin this worker to these cores ({error})") from None
+    return cpus
+
+
 def initialize_worker(info: WorkerInfo) -> None:
-    """Join the other workers (``keras.distribution.initialize``); call before JAX does anything."""
+    """Pin to this worker's cores (``MLTU_EXT_CPUS``), then join the others.
+
+    Call before JAX does anything: threads started later inherit the cores.
+    """
+    pin_worker_cpus()
     import keras
 
     if keras.backend.backend() != "jax":
@@ -152,6 +175,79 @@ def local_gpu_count() -> int:
     return sum(line.startswith("GPU ") for line in out.stdout.splitlines()) if out.returncode == 0 else 0
 
 
+def parse_cpu_list(text: str) -> list[int]:
+    """``"0-3,8,10-11"`` (the kernel's cpulist format) -> [0, 1, 2, 3, 8, 10, 11]."""
+    cpus: list[int] = []
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if high < low:
+            raise ValueError(f"bad CPU range {part!r} in {text!r}")
+        cpus += range(low, high + 1)
+    return sorted(set(cpus))
+
+
+def format_cpu_list(cpus: Sequence[int]) -> str:
+    """[0, 1, 2, 3, 8] -> ``"0-3,8"``."""
+    parts, run = [], []
+    for cpu in sorted(set(cpus)):
+        if run and cpu != run[-1] + 1:
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+            run = []
+        run.append(cpu)
+    if run:
+        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ",".join(parts)
+
+
+def cpu_shares(local: Sequence[Sequence[int]], allowed: set[int]) -> list[list[int]]:
+    """Disjoint cores for each worker, from the cores next to its GPU.
+
+    ``local[i]``: the cores of worker i's GPU's NUMA node. Workers whose GPUs
+    share a node split its allowed cores into equal contiguous parts. A
+    worker left with none gets [] (not pinned).
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for worker, cores in enumerate(local):
+        groups.setdefault(tuple(sorted(set(cores) & allowed)), []).append(worker)
+    shares: list[list[int]] = [[] for _ in local]
+    for cores, workers in groups.items():
+        size = len(cores) // len(workers)
+        for slot, worker in enumerate(workers):
+            shares[worker] = list(cores[slot * size : (slot + 1) * size])
+    return shares
+
+
+def gpu_local_cpus(gpu_ids: Sequence[str]) -> list[list[int]] | None:
+    """The cores next to each GPU (``nvidia-smi`` bus ids, sysfs ``local_cpulist``); None if unknown."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=index,pci.bus_id", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    bus = {}
+    for line in out.stdout.splitlines():
+        index, _, bus_id = (part.strip() for part in line.partition(","))
+        domain, _, rest = bus_id.partition(":")
+        bus[index] = f"{domain[-4:]}:{rest}".lower()  # 00000000:19:00.0 -> 0000:19:00.0
+    local = []
+    for gpu in gpu_ids:
+        path = Path("/sys/bus/pci/devices") / bus.get(gpu, "?") / "local_cpulist"
+        try:
+            local.append(parse_cpu_list(path.read_text()))
+        except (OSError, ValueError):
+            return None
+    return local
+
+
 def worker_environments(count: int, port: int, gpus: int, base: Mapping[str, str]) -> list[dict[str, str]]:
     """The environment of each of ``count`` workers (one GPU each when there are ``count`` GPUs)."""
     if gpus and gpus < count:
@@ -183,6 +279,8 @@ def launch(command: Sequence[str], count: int, log_dir: str | Path, poll_seconds
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     environments = worker_environments(count, free_port(), local_gpu_count(), os.environ)
+    if os.environ.get(ENV_PIN, "1") != "0":
+        pin_to_gpu_cores(environments)
     workers: list[subprocess.Popen] = []
     logs = []
     try:
@@ -201,6 +299,19 @@ def launch(command: Sequence[str], count: int, log_dir: str | Path, poll_seconds
                 worker.wait()
         for log in logs:
             log.close()
+
+
+def pin_to_gpu_cores(environments: Sequence[dict[str, str]]) -> None:
+    """Set ``MLTU_EXT_CPUS`` in each GPU worker's environment (cores next to its GPU, not shared)."""
+    gpu_ids = [env.get("CUDA_VISIBLE_DEVICES", "") for env in environments]
+    if not all(gpu_ids) or not hasattr(os, "sched_getaffinity"):
+        return  # CPU workers, or no affinity control on this system
+    local = gpu_local_cpus(gpu_ids)
+    if local is None:
+        return
+    for env, cores in zip(environments, cpu_shares(local, os.sched_getaffinity(0)), strict=True):
+        if cores:
+            env[ENV_CPUS] = format_cpu_list(cores)
 
 
 def _wait(workers: list[subprocess.Popen], log_dir: Path, poll_seconds: float) -> int:
