@@ -12,12 +12,12 @@ exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
-NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each and a share of the
-CPU cores next to that GPU (``MLTU_EXT_CPUS``; ``MLTU_EXT_PIN_CPUS=0`` turns
-this off). Each worker's host thread launches every kernel of its step, so
-the pair runs at the pace of the slower host; pinning keeps the two from
-competing for cores or reaching their GPU across sockets. A worker calls
-``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
+NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each. With
+``MLTU_EXT_PIN_CPUS=1`` each worker also gets a disjoint share of the CPU
+cores next to its GPU (``MLTU_EXT_CPUS``), for hosts with several NUMA
+nodes; on a one-node two-H200 host it brought nothing (1.36x and 1.67x
+against 1.75x and 1.66x unpinned, run 17), so it is off by default. A
+worker calls ``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
 console; the others write ``worker<i>.log`` in the log folder, and when any
 worker fails the others are stopped and its log's end is printed.
 """
@@ -39,7 +39,7 @@ ENV_COORDINATOR = "MLTU_EXT_COORDINATOR"
 ENV_PROCESSES = "MLTU_EXT_NUM_PROCESSES"
 ENV_INDEX = "MLTU_EXT_PROCESS_ID"
 ENV_CPUS = "MLTU_EXT_CPUS"  # cores a worker pins itself to, e.g. "0-7,16-23"
-ENV_PIN = "MLTU_EXT_PIN_CPUS"  # "0": launch sets no ENV_CPUS
+ENV_PIN = "MLTU_EXT_PIN_CPUS"  # "1": launch sets ENV_CPUS for GPU workers
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ def launch(command: Sequence[str], count: int, log_dir: str | Path, poll_seconds
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     environments = worker_environments(count, free_port(), local_gpu_count(), os.environ)
-    if os.environ.get(ENV_PIN, "1") != "0":
+    if os.environ.get(ENV_PIN, "0") == "1":
         pin_to_gpu_cores(environments)
     workers: list[subprocess.Popen] = []
     logs = []
