@@ -8,7 +8,8 @@ run 7).
 joined by ``keras.distribution.initialize`` (``jax.distributed``): the same
 engine and code path as training on several hosts. Coupled by the gradient
 exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
-1.32-1.50x for one process driving both.
+1.32-1.50x for one process driving both; with eight steps per call and the
+unrolled CTC loss, 1.54-1.75x (runs 16-18).
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
