@@ -216,6 +216,8 @@ class Variant:
     # this many training steps in one compiled call (mltu_ext.grouped_steps,
     # train.py --steps-per-call)
     fused: int = 0
+    # LSTMs unrolled over time in straight-line code (no cuDNN call, so no host wait in the step)
+    unroll: bool = False
 
 
 VARIANTS = {
@@ -235,6 +237,8 @@ VARIANTS = {
         Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
         *(Variant(f"fp32-fused{k}", fused=k) for k in (8, 16, 32)),
         *(Variant(f"fp32-perdev-fused{k}", per_device=True, fused=k) for k in (8, 16, 32)),
+        Variant("fp32-unroll-fused8", fused=8, unroll=True),
+        Variant("fp32-perdev-unroll-fused8", per_device=True, fused=8, unroll=True),
     )
 }
 
@@ -280,9 +284,10 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
     if variant.precision == "bf16":
         model = keras.models.clone_model(model, clone_function=_float32_lstm)
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional) and not variant.cudnn:
-            layer.forward_layer.use_cudnn = False
-            layer.backward_layer.use_cudnn = False
+        if isinstance(layer, keras.layers.Bidirectional) and (variant.unroll or not variant.cudnn):
+            for direction in (layer.forward_layer, layer.backward_layer):
+                direction.use_cudnn = False
+                direction.unroll = variant.unroll
     if variant.metrics:
         compile_model(model, recipe, vocab)
     else:
