@@ -52,11 +52,17 @@ def export_onnx(
     dynamic batch and width; ``metadata`` is stored as JSON under the key
     ``mltu_ext``. ``check_images`` (B, H, W, C) are run through both
     models (random pixels when None) and ExportMismatchError is raised when
-    any output differs by more than ``atol``.
+    any output differs by more than ``atol``. The model's LSTMs are set to
+    their loop form first (``recognizer.set_lstm_unroll``), which tf2onnx
+    turns into one ONNX LSTM node.
     """
     import onnx
     import tensorflow as tf
     import tf2onnx
+
+    from mltu_ext.recognizer import set_lstm_unroll
+
+    set_lstm_unroll(model, False)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

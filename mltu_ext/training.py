@@ -39,7 +39,7 @@ from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
 from mltu_ext.multi_process import barrier, is_main_process, process_index
 from mltu_ext.per_device_step import use_per_device_step
-from mltu_ext.recognizer import build_recognizer
+from mltu_ext.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 from mltu_ext.samples import Sample
 from mltu_ext.vocabulary import Vocabulary
 
@@ -212,6 +212,8 @@ def train(
             # unsplit cuDNN LSTMs); only gradients and statistics cross devices
             use_per_device_step(model, plan)
         use_grouped_steps(model, cfg.steps_per_call)  # after the per-device step: it groups that one
+        # explicit either way: a checkpoint saved elsewhere may carry the other form
+        set_lstm_unroll(model, unroll_lstms_here())
 
         callbacks = _callbacks(cfg, model_dir, resume, vocabulary, val_cache, export, train_cache)
         shape = {
