@@ -192,15 +192,13 @@ def parse_cpu_list(text: str) -> list[int]:
 
 def format_cpu_list(cpus: Sequence[int]) -> str:
     """[0, 1, 2, 3, 8] -> ``"0-3,8"``."""
-    parts, run = [], []
+    runs: list[list[int]] = []  # consecutive cores, each [first, last]
     for cpu in sorted(set(cpus)):
-        if run and cpu != run[-1] + 1:
-            parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
-            run = []
-        run.append(cpu)
-    if run:
-        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
-    return ",".join(parts)
+        if runs and cpu == runs[-1][1] + 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
 
 def cpu_shares(local: Sequence[Sequence[int]], allowed: set[int]) -> list[list[int]]:
