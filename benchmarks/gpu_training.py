@@ -275,7 +275,7 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
     import keras
 
     from mltu_ext.ctc_loss import CTCLoss
-    from mltu_ext.recognizer import build_recognizer
+    from mltu_ext.recognizer import build_recognizer, set_lstm_unroll
     from mltu_ext.training import compile_model
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if variant.precision == "bf16" else "float32")
@@ -283,11 +283,12 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
     model = build_recognizer(recipe.model, recipe.augment, seed=0)
     if variant.precision == "bf16":
         model = keras.models.clone_model(model, clone_function=_float32_lstm)
+    if variant.unroll:
+        set_lstm_unroll(model, True)  # as training does under JAX on a GPU
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional) and (variant.unroll or not variant.cudnn):
-            for direction in (layer.forward_layer, layer.backward_layer):
-                direction.use_cudnn = False
-                direction.unroll = variant.unroll
+        if isinstance(layer, keras.layers.Bidirectional) and not variant.cudnn:
+            layer.forward_layer.use_cudnn = False
+            layer.backward_layer.use_cudnn = False
     if variant.metrics:
         compile_model(model, recipe, vocab)
     else:

@@ -209,7 +209,7 @@ def train(
             compile_model(model, cfg, vocabulary)
         if parallel:
             # JAX: each device runs its slice as one GPU would (per-device BatchNorm,
-            # unsplit cuDNN LSTMs); only gradients and statistics cross devices
+            # unsplit LSTMs); only gradients and statistics cross devices
             use_per_device_step(model, plan)
         use_grouped_steps(model, cfg.steps_per_call)  # after the per-device step: it groups that one
         # explicit either way: a checkpoint saved elsewhere may carry the other form

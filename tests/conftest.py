@@ -41,30 +41,32 @@ def write_word_dataset(folder: Path, count: int = 96, writers: int = 4) -> Path:
     return labels
 
 
-def run_two_device_check(script: str, timeout: int = 900) -> dict:
-    """Run ``tests/<script>`` under JAX with two emulated CPU devices; the JSON of its last line."""
-    import json
+def run_jax(args: list[str], devices: int = 1, timeout: int = 900) -> str:
+    """Run ``python args...`` from the repository root under JAX on CPU devices; its stdout.
+
+    The test process runs Keras on TensorFlow, so JAX checks run in a
+    subprocess; ``devices`` > 1 emulates that many CPU devices.
+    """
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-        "PYTHONPATH": str(root),
-    }
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(root)}
+    if devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     out = subprocess.run(
-        [sys.executable, str(root / "tests" / script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=timeout,
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=root, timeout=timeout
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout
+
+
+def run_two_device_check(script: str, timeout: int = 900) -> dict:
+    """Run ``tests/<script>`` under JAX with two emulated CPU devices; the JSON of its last line."""
+    import json
+
+    stdout = run_jax([str(Path(__file__).resolve().parent / script)], devices=2, timeout=timeout)
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def tiny_config(model_dir: Path, epochs: int = 3):

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from mltu_ext.ctc_unrolled import ctc_loss_unrolled
+from tests.conftest import run_jax
 
 BLANK = 4
 
@@ -87,17 +84,8 @@ print(json.dumps({
 def test_ctc_loss_under_jax_is_unrolled_and_agrees_with_keras(tmp_path):
     logits, labels, lengths = _case(1)
     np.savez(tmp_path / "case.npz", logits=logits, labels=labels, lengths=lengths)
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(root)}
-    done = subprocess.run(
-        [sys.executable, "-c", JAX_CHECK, str(tmp_path / "case.npz")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    stdout = run_jax(["-c", JAX_CHECK, str(tmp_path / "case.npz")], timeout=300)
+    result = json.loads(stdout.strip().splitlines()[-1])
     ours, keras_scan = result["loss"]
     assert ours == pytest.approx(keras_scan, rel=1e-4)
     assert result["grad_diff"] < 1e-4

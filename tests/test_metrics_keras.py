@@ -220,18 +220,10 @@ def test_metric_loops_are_straight_line_under_jax(tmp_path):
     condition back at every iteration on a GPU (a wait each time), and a scan
     is still one launch per iteration.
     """
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.conftest import run_jax
 
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root), "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run(
-        [sys.executable, "-c", LOOP_CHECK], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = [line.split() for line in done.stdout.splitlines()]
+    stdout = run_jax(["-c", LOOP_CHECK], timeout=300)
+    lines = [line.split() for line in stdout.splitlines()]
     assert [name for name, *_ in lines] == ["CER", "WER", "WER"]
     for name, whiles, scans in lines:
         assert int(whiles) == 0 and int(scans) == 0, (name, whiles, scans)
