@@ -218,6 +218,10 @@ class Variant:
     fused: int = 0
     # LSTMs unrolled over time in straight-line code (no cuDNN call, so no host wait in the step)
     unroll: bool = False
+    # several processes: the package's device batches go to fit() per process and Keras
+    # assembles the global batch (jax.make_array_from_process_local_data), as before
+    # mltu_ext.batching.GLOBAL_BATCHES
+    keras_input: bool = False
 
 
 VARIANTS = {
@@ -237,8 +241,11 @@ VARIANTS = {
         Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
         *(Variant(f"fp32-fused{k}", fused=k) for k in (8, 16, 32)),
         *(Variant(f"fp32-perdev-fused{k}", per_device=True, fused=k) for k in (8, 16, 32)),
-        Variant("fp32-unroll-fused8", fused=8, unroll=True),
-        Variant("fp32-perdev-unroll-fused8", per_device=True, fused=8, unroll=True),
+        *(Variant(f"fp32-unroll-fused{k}", fused=k, unroll=True) for k in (8, 16)),
+        *(Variant(f"fp32-perdev-unroll-fused{k}", per_device=True, fused=k, unroll=True) for k in (8, 16)),
+        Variant(
+            "fp32-perdev-unroll-fused8-kerasinput", per_device=True, fused=8, unroll=True, keras_input=True
+        ),
     )
 }
 
@@ -550,10 +557,15 @@ def run_variant(
     recipe.model.vocabulary = vocab.chars
     batch = per_gpu_batch * gpus
     scope = data_parallel_scope(devices=devices) if gpus > 1 else contextlib.nullcontext()
-    from mltu_ext import per_device_step
+    from mltu_ext import batching, per_device_step
 
     exchange = per_device_step._psum_flat  # put back below (no_exchange replaces it)
-    with scope as distribution, _restore(per_device_step, "_psum_flat", exchange):
+    with (
+        scope as distribution,
+        _restore(per_device_step, "_psum_flat", exchange),
+        _restore(batching, "GLOBAL_BATCHES", batching.GLOBAL_BATCHES),
+    ):
+        batching.GLOBAL_BATCHES = not variant.keras_input
         model = build_model(recipe, vocab, variant)
         if variant.per_device:
             if variant.no_exchange:  # traced inside fit(), so it stays replaced until the end
@@ -648,8 +660,9 @@ def ratios(results: Sequence[dict[str, Any]]) -> list[str]:
                     )
     for r in results:
         if r["framework"] == "keras-jax" and r["gpus"] > 1:
-            # a per-device variant on one GPU is the plain variant
-            single = r["variant"].replace("-perdev", "")
+            # a per-device variant on one GPU is the plain variant (and the input choice
+            # only exists with several processes)
+            single = r["variant"].replace("-perdev", "").replace("-kerasinput", "")
             if single not in {x["variant"] for x in results if x["gpus"] == 1}:
                 single = single.split("-")[0]
             one = by_key.get(("keras-jax", r["model"], single, r["mode"], 1))

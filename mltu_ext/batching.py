@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from mltu_ext.distribute import accept_global_batches
 from mltu_ext.image_cache import ImageCache
 
 # training batches are sorted by width within pools of this many batches:
@@ -141,6 +142,9 @@ def tf_dataset(
 
 # largest cache (bytes of uint8 pixels) that ArrayBatches keeps on a GPU by default
 DEVICE_CACHE_BYTES = 2 << 30
+# with several processes DeviceRows hands fit() global arrays (False: per-process
+# arrays that Keras assembles, as before; benchmarks/gpu_training.py compares both)
+GLOBAL_BATCHES = True
 
 
 class ArrayBatches(keras.utils.PyDataset):
@@ -298,12 +302,17 @@ class DeviceRows:
         distribution = keras.distribution.distribution()
         replicated = split = None
         self.replicas = 1
+        self.global_sharding = None  # set with several processes: take() returns global arrays
         if distribution is not None:
             mesh = distribution.device_mesh.backend_mesh
             local = [d for d in mesh.devices.flat if d.process_index == jax.process_index()]
+            split_axis = PartitionSpec(distribution.batch_dim_name)
+            if jax.process_count() > 1 and GLOBAL_BATCHES:
+                self.global_sharding = NamedSharding(mesh, split_axis)
+                accept_global_batches()
             mesh = Mesh(np.array(local), (distribution.batch_dim_name,))
             replicated = NamedSharding(mesh, PartitionSpec())
-            split = NamedSharding(mesh, PartitionSpec(distribution.batch_dim_name))
+            split = NamedSharding(mesh, split_axis)
             self.replicas = len(local)
         self.rows_sharding = split
         self.images = jax.device_put(cache.images, replicated)  # N,H,W uint8
@@ -326,7 +335,28 @@ class DeviceRows:
         import jax
 
         rows = jax.device_put(np.asarray(rows, np.int32), self.rows_sharding)
-        return self._gather(self.images, self.labels, rows, int(width))
+        images, labels = self._gather(self.images, self.labels, rows, int(width))
+        if self.global_sharding is None:
+            return images, labels
+        return as_global_batch(images, self.global_sharding), as_global_batch(labels, self.global_sharding)
+
+
+def as_global_batch(local, sharding):
+    """This process's share of a batch (split over its devices) as the global array of ``sharding``.
+
+    No copy and no device work: each local shard becomes the global array's
+    shard on the same device. Keras' multi-process input path
+    (``jax.make_array_from_process_local_data``) slices and places every
+    array again, about 0.5 ms of host time per step on an H200 host against
+    0.2 ms for the whole one-GPU input (``benchmarks/gpu_training_results.md``,
+    run 16), and the host is what limits this step.
+    """
+    import jax
+
+    devices = sharding.mesh.devices.size
+    shards = [shard.data for shard in local.addressable_shards]  # one per local device
+    shape = (local.shape[0] // len(shards) * devices, *local.shape[1:])
+    return jax.make_array_from_single_device_arrays(shape, sharding, shards)
 
 
 def make_batches(

@@ -120,6 +120,41 @@ def data_parallel_scope(backend: str | None = None, devices: Sequence[str] | Non
         yield strategy
 
 
+def accept_global_batches() -> None:
+    """Let fit() under a JAX distribution take a batch that is already a global array as it is.
+
+    Keras' JAX trainer passes every batch through
+    ``distribution_lib.distribute_data_input``, which treats it as this
+    process's share and assembles the global array from it
+    (``jax.make_array_from_process_local_data``). An array that already has
+    the layout's sharding (``batching.DeviceRows`` builds them with several
+    processes) is the global batch: it passes unchanged. Anything else
+    (NumPy arrays, per-process arrays) goes the usual way. Installing it
+    twice changes nothing.
+    """
+    from keras.src.backend.jax import distribution_lib
+
+    keras_path = distribution_lib.distribute_data_input
+    if getattr(keras_path, "passes_global_batches", False):
+        return
+
+    def distribute_data_input(per_process_batch, layout, batch_dim_name):
+        import jax
+
+        sharding = getattr(layout, "backend_layout", layout)  # TensorLayout or jax Sharding
+        if (
+            isinstance(per_process_batch, jax.Array)
+            and isinstance(sharding, jax.sharding.Sharding)
+            and per_process_batch.sharding.is_equivalent_to(sharding, per_process_batch.ndim)
+        ):
+            return per_process_batch
+        return keras_path(per_process_batch, layout, batch_dim_name)
+
+    distribute_data_input.passes_global_batches = True
+    # the trainer looks the function up in this module at every batch
+    distribution_lib.distribute_data_input = distribute_data_input
+
+
 def _process_count() -> int:
     import jax
 

@@ -164,3 +164,22 @@ def test_train_py_with_two_processes_on_cpus(tmp_path):
     assert (model_dir / "workers" / "worker1.log").is_file()
     assert (model_dir / "best.keras").is_file()
     assert not (model_dir / "workers" / "rank1" / "summary.json").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="gloo collectives between CPU processes")
+def test_device_batches_reach_fit_as_global_arrays(tmp_path, monkeypatch):
+    """With the cache on the devices, each process's share becomes the global batch without
+    Keras re-assembling it, holds the rows the plan chose, and trains the same in both."""
+    pytest.importorskip("jax")
+    for name, value in {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}.items():
+        monkeypatch.setenv(name, value)
+    command = [sys.executable, str(ROOT / "tests" / "global_batches_check.py"), str(tmp_path)]
+    assert launch(command, 2, tmp_path / "logs") == 0
+    reports = [json.loads((tmp_path / f"p{i}.json").read_text()) for i in range(2)]
+    for index, report in enumerate(reports):
+        assert report["process"] == index and report["distribution"] == "DataParallel"
+        assert report["global_in"] and report["unchanged"], report
+        assert report["global_shape"] == [8, 4, 8, 1]
+        assert report["batch_matches_plan"]
+    assert reports[0]["loss"] == reports[1]["loss"] and len(reports[0]["loss"]) == 2
+    assert reports[0]["kernel"] == reports[1]["kernel"]
