@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -423,7 +424,13 @@ def _DeviceBatches(cache: ImageCache, batch: int, sharding=None, count: int = 8)
 
 
 def time_fit(
-    model, data, epochs: int, warmup_steps: int, timing: str = "epochs", profile: str | None = None
+    model,
+    data,
+    epochs: int,
+    warmup_steps: int,
+    timing: str = "epochs",
+    profile: str | None = None,
+    collector: str = "on",
 ) -> tuple[list[float], float, dict[str, float]]:
     """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation).
 
@@ -436,6 +443,9 @@ def time_fit(
     with ``jax.profiler`` (a Perfetto trace; ``profile_summary.py`` reads it).
     ``timing="fit"``: a 5-step warm-up fit, then one ``fit`` call per timed
     epoch (its set-up and the final sync included), as runs 1-5 measured.
+    ``collector`` (epochs timing): "on", Python's garbage collector as it is;
+    "off", disabled for the fit; "freeze", what exists after the warm-up
+    epoch moved out of its reach (``gc.freeze``).
     """
     import keras
 
@@ -473,6 +483,9 @@ def time_fit(
         def on_epoch_end(self, epoch, logs=None):
             self.ends.append(time.perf_counter())
             if epoch == 0:
+                if collector == "freeze":
+                    gc.collect()
+                    gc.freeze()
                 self.sampler.__enter__()  # sample utilisation over the timed epochs only
             if profile and epoch == 1 + epochs:
                 import jax
@@ -481,12 +494,17 @@ def time_fit(
 
     sampler = GpuSampler()
     timer = EpochEnds(sampler)
+    if collector == "off":
+        gc.collect()
+        gc.disable()
     start = time.perf_counter()
     try:
         total = 1 + epochs + (1 if profile else 0)
         model.fit(data, epochs=total, verbose=0, shuffle=False, callbacks=[timer])
     finally:
         sampler.__exit__()
+        gc.enable()
+        gc.unfreeze()
     stamps = [start, *timer.ends]
     seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
     return [images / s for s in seconds[1:]], seconds[0], sampler.summary()
@@ -543,6 +561,7 @@ def run_variant(
     hlo: bool = False,
     timing: str = "epochs",
     profile: str | None = None,
+    collector: str = "on",
 ) -> Iterator[Result]:
     """Build and compile one model, then time it under every input mode."""
     import jax
@@ -582,7 +601,9 @@ def run_variant(
             trace = None
             if profile:  # one folder per measurement and process
                 trace = str(Path(profile) / f"{variant.name}_{gpus}gpu_{mode}_p{jax.process_index()}")
-            rates, warmup, util = time_fit(model, data, epochs, warmup_steps=5, timing=timing, profile=trace)
+            rates, warmup, util = time_fit(
+                model, data, epochs, warmup_steps=5, timing=timing, profile=trace, collector=collector
+            )
             median = statistics.median(rates)
             counts = hlo_counts(model, data) if hlo and mode == "device" else {}
             yield Result(
@@ -716,6 +737,12 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="folder: trace one more (untimed) epoch of each measurement with jax.profiler",
     )
+    parser.add_argument(
+        "--gc",
+        choices=("on", "off", "freeze"),
+        default="on",
+        help="Python's garbage collector during fit: as it is, disabled, or frozen after the warm-up",
+    )
     parser.add_argument("--time-budget", type=float, default=0, help="skip what starts after this many s")
     parser.add_argument("--cache-file", default=None, help="npz to store/reuse the synthetic images")
     parser.add_argument("--torch-json", default=None, help="torch_reference.py results to compare with")
@@ -781,6 +808,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 hlo=args.hlo,
                 timing=args.timing,
                 profile=args.profile,
+                collector=args.gc,
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)

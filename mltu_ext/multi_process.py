@@ -201,22 +201,52 @@ def format_cpu_list(cpus: Sequence[int]) -> str:
     return ",".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
 
-def cpu_shares(local: Sequence[Sequence[int]], allowed: set[int]) -> list[list[int]]:
+def cpu_shares(
+    local: Sequence[Sequence[int]], allowed: set[int], siblings: Mapping[int, Sequence[int]] | None = None
+) -> list[list[int]]:
     """Disjoint cores for each worker, from the cores next to its GPU.
 
     ``local[i]``: the cores of worker i's GPU's NUMA node. Workers whose GPUs
-    share a node split its allowed cores into equal contiguous parts. A
-    worker left with none gets [] (not pinned).
+    share a node split its allowed physical cores into equal parts, each
+    physical core with all its hardware threads (``siblings[c]``: the
+    logical CPUs of c's physical core; default: each CPU its own core), so
+    that no two workers share a core's execution units. A worker left with
+    none gets [] (not pinned).
     """
     groups: dict[tuple[int, ...], list[int]] = {}
     for worker, cores in enumerate(local):
         groups.setdefault(tuple(sorted(set(cores) & allowed)), []).append(worker)
     shares: list[list[int]] = [[] for _ in local]
     for cores, workers in groups.items():
-        size = len(cores) // len(workers)
+        physical = physical_cores(cores, siblings)
+        size = len(physical) // len(workers)
         for slot, worker in enumerate(workers):
-            shares[worker] = list(cores[slot * size : (slot + 1) * size])
+            shares[worker] = sorted(cpu for core in physical[slot * size : (slot + 1) * size] for cpu in core)
     return shares
+
+
+def physical_cores(
+    cpus: Sequence[int], siblings: Mapping[int, Sequence[int]] | None = None
+) -> list[list[int]]:
+    """``cpus`` grouped by physical core (hardware threads of one core together), by lowest CPU."""
+    chosen = set(cpus)
+    cores: dict[int, list[int]] = {}
+    for cpu in sorted(chosen):
+        threads = sorted(set(siblings.get(cpu, (cpu,)) if siblings else (cpu,)) & chosen | {cpu})
+        cores.setdefault(threads[0], threads)
+    return [cores[first] for first in sorted(cores)]
+
+
+def core_siblings(cpus: Sequence[int]) -> dict[int, list[int]]:
+    """Each CPU's hardware-thread siblings (sysfs ``thread_siblings_list``); itself where unknown."""
+    siblings = {}
+    for cpu in cpus:
+        path = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
+        try:
+            siblings[cpu] = parse_cpu_list(path.read_text())
+        except (OSError, ValueError):
+            siblings[cpu] = [cpu]
+    return siblings
 
 
 def gpu_local_cpus(gpu_ids: Sequence[str]) -> list[list[int]] | None:
@@ -308,7 +338,9 @@ def pin_to_gpu_cores(environments: Sequence[dict[str, str]]) -> None:
     local = gpu_local_cpus(gpu_ids)
     if local is None:
         return
-    for env, cores in zip(environments, cpu_shares(local, os.sched_getaffinity(0)), strict=True):
+    allowed = os.sched_getaffinity(0)
+    shares = cpu_shares(local, allowed, core_siblings(sorted(allowed)))
+    for env, cores in zip(environments, shares, strict=True):
         if cores:
             env[ENV_CPUS] = format_cpu_list(cores)
 

@@ -20,6 +20,7 @@ from mltu_ext.multi_process import (
     format_cpu_list,
     launch,
     parse_cpu_list,
+    physical_cores,
     pin_to_gpu_cores,
     worker_environments,
     worker_info,
@@ -67,6 +68,19 @@ def test_cpu_shares_split_a_shared_node_and_keep_separate_nodes():
     assert cpu_shares([node0, node1], set(range(4, 20))) == [list(range(4, 16)), list(range(16, 20))]
     # no allowed core next to a GPU: that worker is not pinned
     assert cpu_shares([node0, node1], set(range(16))) == [node0, []]
+
+
+def test_cpu_shares_keep_hardware_threads_of_a_core_together():
+    # 8 physical cores with two threads each, numbered c and c + 8 (as Linux numbers them)
+    siblings = {c: [c % 8, c % 8 + 8] for c in range(16)}
+    node = list(range(16))
+    first, second = cpu_shares([node, node], set(node), siblings)
+    assert first == [0, 1, 2, 3, 8, 9, 10, 11] and second == [4, 5, 6, 7, 12, 13, 14, 15]
+    assert not {siblings[c][0] for c in first} & {siblings[c][0] for c in second}  # no core shared
+    # a thread this process may not use stays out; its sibling still counts as the core
+    assert physical_cores([0, 1, 9], siblings) == [[0], [1, 9]]
+    # unknown topology: every CPU its own core, as before
+    assert physical_cores([3, 1, 2]) == [[1], [2], [3]]
 
 
 def test_no_pinning_without_gpus_or_their_topology(monkeypatch):
