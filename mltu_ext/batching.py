@@ -307,9 +307,8 @@ class DeviceRows:
             mesh = distribution.device_mesh.backend_mesh
             local = [d for d in mesh.devices.flat if d.process_index == jax.process_index()]
             split_axis = PartitionSpec(distribution.batch_dim_name)
-            if jax.process_count() > 1 and GLOBAL_BATCHES:
+            if jax.process_count() > 1 and GLOBAL_BATCHES and accept_global_batches():
                 self.global_sharding = NamedSharding(mesh, split_axis)
-                accept_global_batches()
             mesh = Mesh(np.array(local), (distribution.batch_dim_name,))
             replicated = NamedSharding(mesh, PartitionSpec())
             split = NamedSharding(mesh, split_axis)
@@ -345,11 +344,11 @@ def as_global_batch(local, sharding):
     """This process's share of a batch (split over its devices) as the global array of ``sharding``.
 
     No copy and no device work: each local shard becomes the global array's
-    shard on the same device. Keras' multi-process input path
-    (``jax.make_array_from_process_local_data``) slices and places every
-    array again, about 0.5 ms of host time per step on an H200 host against
-    0.2 ms for the whole one-GPU input (``benchmarks/gpu_training_results.md``,
-    run 16), and the host is what limits this step.
+    shard on the same device, where Keras' multi-process input path
+    (``jax.make_array_from_process_local_data``) would slice and place every
+    array again on the host thread that also launches the step. On two H200s
+    the two-process figure moved by less than 1 % with it (runs 22-23 in
+    ``benchmarks/gpu_training_results.md``).
     """
     import jax
 

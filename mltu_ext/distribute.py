@@ -120,23 +120,30 @@ def data_parallel_scope(backend: str | None = None, devices: Sequence[str] | Non
         yield strategy
 
 
-def accept_global_batches() -> None:
+def accept_global_batches() -> bool:
     """Let fit() under a JAX distribution take a batch that is already a global array as it is.
 
-    Keras' JAX trainer passes every batch through
+    Keras' JAX trainer passes every batch through its backend's
     ``distribution_lib.distribute_data_input``, which treats it as this
     process's share and assembles the global array from it
     (``jax.make_array_from_process_local_data``). An array that already has
     the layout's sharding (``batching.DeviceRows`` builds them with several
     processes) is the global batch: it passes unchanged. Anything else
     (NumPy arrays, per-process arrays) goes the usual way. Installing it
-    twice changes nothing.
+    twice changes nothing. Returns False, changing nothing, where this
+    Keras feeds batches some other way (then callers keep per-process
+    arrays, which every Keras accepts).
     """
-    from keras.src.backend.jax import distribution_lib
-
-    keras_path = distribution_lib.distribute_data_input
+    try:
+        from keras.src.backend.jax import trainer
+    except ImportError:
+        return False
+    library = getattr(trainer, "jax_distribution_lib", None)
+    keras_path = getattr(library, "distribute_data_input", None)
+    if keras_path is None:
+        return False
     if getattr(keras_path, "passes_global_batches", False):
-        return
+        return True
 
     def distribute_data_input(per_process_batch, layout, batch_dim_name):
         import jax
@@ -152,7 +159,8 @@ def accept_global_batches() -> None:
 
     distribute_data_input.passes_global_batches = True
     # the trainer looks the function up in this module at every batch
-    distribution_lib.distribute_data_input = distribute_data_input
+    library.distribute_data_input = distribute_data_input
+    return True
 
 
 def _process_count() -> int:
