@@ -9,6 +9,16 @@ where a GPU waits for the other), idle gaps by length, and the kernels that
 take the most time. On the host it counts the compiled-function calls.
 
     python benchmarks/profile_summary.py /tmp/prof --out summary.json
+
+``--compare A B`` instead sets two traces of the same training side by side
+on the host: for every event that the thread launching the work (``python3``)
+records at least ``--min-count`` times in both, the median duration in each
+and their ratio (A over B), and the median of those ratios. Two runs of the
+same compiled step launch the same calls, so a ratio well away from 1 across
+Python, dispatch and CUDA launch events alike says the host itself ran
+slower, not the work.
+
+    python benchmarks/profile_summary.py --compare first.json.gz second.json.gz
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import argparse
 import collections
 import gzip
 import json
+import statistics
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,6 +120,41 @@ def summarise(trace: dict[str, Any], top: int = 8) -> dict[str, Any]:
     return out
 
 
+def host_event_durations(trace: dict[str, Any], thread: str = "python3") -> dict[str, list[float]]:
+    """Durations (us) of each named event on the host threads called ``thread``."""
+    events = trace["traceEvents"]
+    processes, threads = _names(events)
+    durations: dict[str, list[float]] = collections.defaultdict(list)
+    for e in events:
+        if e.get("ph") != "X" or "dur" not in e:
+            continue
+        on_host = processes.get(e["pid"], "").startswith("/host")
+        if on_host and threads.get((e["pid"], e.get("tid"))) == thread:
+            durations[e["name"]].append(float(e["dur"]))
+    return dict(durations)
+
+
+def compare_host(
+    first: dict[str, Any], second: dict[str, Any], min_count: int = 100, thread: str = "python3"
+) -> dict[str, Any]:
+    """Median durations of the host events both traces share (``min_count`` times or more in each).
+
+    Returns ``events`` (name -> [median in first, median in second, ratio],
+    largest ratio first) and ``median_ratio``.
+    """
+    a, b = host_event_durations(first, thread), host_event_durations(second, thread)
+    rows = {}
+    for name in a.keys() & b.keys():
+        if len(a[name]) < min_count or len(b[name]) < min_count:
+            continue
+        median_a, median_b = statistics.median(a[name]), statistics.median(b[name])
+        if median_b > 0:
+            rows[name] = [round(median_a, 3), round(median_b, 3), round(median_a / median_b, 3)]
+    ordered = dict(sorted(rows.items(), key=lambda item: -item[1][2]))
+    ratios = [row[2] for row in rows.values()]
+    return {"events": ordered, "median_ratio": round(statistics.median(ratios), 3) if ratios else None}
+
+
 def find_traces(folders: Sequence[str]) -> list[Path]:
     """Every ``perfetto_trace.json.gz`` under ``folders`` (files are taken as given)."""
     found = []
@@ -126,15 +172,30 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "paths", nargs="+", help="trace files or folders to search for perfetto_trace.json.gz"
     )
     parser.add_argument("--top", type=int, default=8, help="kernels to list per GPU")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="two trace files: host event medians side by side (first over second)",
+    )
+    parser.add_argument(
+        "--min-count", type=int, default=100, help="with --compare: events seen fewer times are left out"
+    )
     parser.add_argument("--out", default=None, help="JSON file for the summaries")
     return parser.parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    traces = find_traces(args.paths)
-    if not traces:
-        raise SystemExit(f"no perfetto_trace.json.gz under {', '.join(args.paths)}")
-    report = {str(path): summarise(load_trace(path), args.top) for path in traces}
+    if args.compare:
+        paths = [Path(p) for p in args.paths]
+        if len(paths) != 2 or not all(p.is_file() for p in paths):
+            raise SystemExit(f"--compare takes two trace files, got {', '.join(args.paths)}")
+        report = compare_host(load_trace(paths[0]), load_trace(paths[1]), args.min_count)
+        report = {"first": str(paths[0]), "second": str(paths[1]), **report}
+    else:
+        traces = find_traces(args.paths)
+        if not traces:
+            raise SystemExit(f"no perfetto_trace.json.gz under {', '.join(args.paths)}")
+        report = {str(path): summarise(load_trace(path), args.top) for path in traces}
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -9,15 +9,18 @@ joined by ``keras.distribution.initialize`` (``jax.distributed``): the same
 engine and code path as training on several hosts. Coupled by the gradient
 exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
 1.32-1.50x for one process driving both; with eight steps per call and the
-unrolled CTC loss, 1.54-1.75x (runs 16-18).
+unrolled CTC loss, 1.54-1.75x (runs 16-18); with the BiLSTM unrolled too,
+1.73-1.76x (runs 22-29).
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
 NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each. With
 ``MLTU_EXT_PIN_CPUS=1`` each worker also gets a disjoint share of the CPU
-cores next to its GPU (``MLTU_EXT_CPUS``), for hosts with several NUMA
-nodes; on a one-node two-H200 host it brought nothing (1.36x and 1.67x
-against 1.75x and 1.66x unpinned, run 17), so it is off by default. A
+cores next to its GPU (``MLTU_EXT_CPUS``; whole physical cores, so that
+two workers never share one core's hardware threads), for hosts with
+several NUMA nodes; on one-node two-H200 hosts it brought nothing (1.36x
+and 1.67x against 1.75x and 1.66x unpinned, run 17; 1.741x against 1.743x,
+run 28), so it is off by default. A
 worker calls ``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
 console; the others write ``worker<i>.log`` in the log folder, and when any
 worker fails the others are stopped and its log's end is printed.

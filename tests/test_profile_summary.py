@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from benchmarks.profile_summary import find_traces, load_trace, merged_busy, summarise
+from benchmarks.profile_summary import compare_host, find_traces, load_trace, merged_busy, summarise
 
 
 def _trace() -> dict:
@@ -47,3 +47,26 @@ def test_summarise_gpu_and_host(tmp_path):
     assert gpu["gap_ms_by_length"] == gaps
     assert gpu["top_ms"]["fusion_1"] == 0.045
     assert report["host"]["/host:CPU"]["calls"] == {"PjitFunction(group)": 2}
+
+
+def _host_trace(scale: float) -> dict:
+    meta = [
+        {"ph": "M", "pid": 2, "name": "process_name", "args": {"name": "/host:CPU"}},
+        {"ph": "M", "pid": 2, "tid": 3, "name": "thread_name", "args": {"name": "python3"}},
+        {"ph": "M", "pid": 2, "tid": 4, "name": "thread_name", "args": {"name": "Host Threads/9"}},
+    ]
+    events = []
+    for i in range(4):
+        events.append({"ph": "X", "pid": 2, "tid": 3, "ts": i, "dur": 10 * scale, "name": "launch"})
+        events.append({"ph": "X", "pid": 2, "tid": 3, "ts": i, "dur": 2.0, "name": "dispatch"})
+        events.append({"ph": "X", "pid": 2, "tid": 4, "ts": i, "dur": 99.0, "name": "launch"})  # other thread
+    events.append({"ph": "X", "pid": 2, "tid": 3, "ts": 9, "dur": 5.0, "name": "rare"})
+    return {"traceEvents": meta + events}
+
+
+def test_compare_host_sets_medians_of_the_launching_thread_side_by_side():
+    report = compare_host(_host_trace(1.5), _host_trace(1.0), min_count=2)
+    assert report["events"] == {"launch": [15.0, 10.0, 1.5], "dispatch": [2.0, 2.0, 1.0]}
+    assert report["median_ratio"] == 1.25
+    too_rare = compare_host(_host_trace(1.0), _host_trace(1.0), min_count=5)
+    assert too_rare == {"events": {}, "median_ratio": None}
