@@ -292,7 +292,9 @@ class DeviceRows:
     Under a ``keras.distribution`` data-parallel scope the cache is
     replicated on every local device of its mesh and each batch comes out
     split along its first axis over those devices, as fit() splits this
-    process's share of a batch.
+    process's share of a batch. With several processes that share comes out
+    as the global batch array (``as_global_batch``), which fit() takes as it
+    is (``distribute.accept_global_batches``).
     """
 
     def __init__(self, cache: ImageCache, channels: int = 1):
