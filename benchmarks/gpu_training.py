@@ -53,6 +53,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from benchmarks.host_cpu import CpuMeter
 from mltu_ext.config import ModelConfig, TrainConfig
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.samples import Sample
@@ -270,6 +271,8 @@ class Result:
     timing: str = "epochs"
     images: int = 0
     processes: int = 1  # training processes (one per GPU with --processes)
+    # this process's CPU use over the timed epochs (benchmarks/host_cpu.CpuMeter)
+    host_cpu: dict[str, Any] = field(default_factory=dict)
 
 
 def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
@@ -431,8 +434,8 @@ def time_fit(
     timing: str = "epochs",
     profile: str | None = None,
     collector: str = "on",
-) -> tuple[list[float], float, dict[str, float]]:
-    """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation).
+) -> tuple[list[float], float, dict[str, float], dict[str, Any]]:
+    """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation, host CPU use).
 
     ``timing="epochs"`` (as train.py trains): one ``fit`` over a warm-up epoch
     (which compiles the step) and ``epochs`` timed ones; each epoch is timed
@@ -445,7 +448,9 @@ def time_fit(
     epoch (its set-up and the final sync included), as runs 1-5 measured.
     ``collector`` (epochs timing): "on", Python's garbage collector as it is;
     "off", disabled for the fit; "freeze", what exists after the warm-up
-    epoch moved out of its reach (``gc.freeze``).
+    epoch moved out of its reach (``gc.freeze``). The host CPU use
+    (``benchmarks/host_cpu.CpuMeter``: CPU seconds per thread name, busy cores
+    of the process and of the machine) covers the timed epochs.
     """
     import keras
 
@@ -462,15 +467,16 @@ def time_fit(
                 start = time.perf_counter()
                 model.fit(data, epochs=1, verbose=0, shuffle=False)
                 rates.append(images / (time.perf_counter() - start))
-        return rates, warmup, sampler.summary()
+        return rates, warmup, sampler.summary(), {}
     if timing != "epochs":
         raise ValueError(f"timing {timing!r}: use epochs or fit")
 
     class EpochEnds(keras.callbacks.Callback):
         # only on_epoch_end: Keras keeps dispatching batch callbacks asynchronously
-        def __init__(self, sampler: GpuSampler):
+        def __init__(self, sampler: GpuSampler, meter: CpuMeter):
             super().__init__()
             self.sampler = sampler
+            self.meter = meter
             self.ends: list[float] = []
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -478,6 +484,7 @@ def time_fit(
                 import jax
 
                 self.sampler.__exit__()
+                self.meter.__exit__()
                 jax.profiler.start_trace(profile, create_perfetto_trace=True)
 
         def on_epoch_end(self, epoch, logs=None):
@@ -487,13 +494,15 @@ def time_fit(
                     gc.collect()
                     gc.freeze()
                 self.sampler.__enter__()  # sample utilisation over the timed epochs only
+                self.meter.__enter__()
             if profile and epoch == 1 + epochs:
                 import jax
 
                 jax.profiler.stop_trace()
 
     sampler = GpuSampler()
-    timer = EpochEnds(sampler)
+    meter = CpuMeter()
+    timer = EpochEnds(sampler, meter)
     if collector == "off":
         gc.collect()
         gc.disable()
@@ -503,11 +512,12 @@ def time_fit(
         model.fit(data, epochs=total, verbose=0, shuffle=False, callbacks=[timer])
     finally:
         sampler.__exit__()
+        meter.__exit__()
         gc.enable()
         gc.unfreeze()
     stamps = [start, *timer.ends]
     seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
-    return [images / s for s in seconds[1:]], seconds[0], sampler.summary()
+    return [images / s for s in seconds[1:]], seconds[0], sampler.summary(), meter.summary()
 
 
 def hlo_counts(model, data) -> dict[str, int]:
@@ -601,7 +611,7 @@ def run_variant(
             trace = None
             if profile:  # one folder per measurement and process
                 trace = str(Path(profile) / f"{variant.name}_{gpus}gpu_{mode}_p{jax.process_index()}")
-            rates, warmup, util = time_fit(
+            rates, warmup, util, host = time_fit(
                 model, data, epochs, warmup_steps=5, timing=timing, profile=trace, collector=collector
             )
             median = statistics.median(rates)
@@ -617,6 +627,7 @@ def run_variant(
                 runs=[round(r, 1) for r in rates],
                 step_ms=round(1000 * batch / median, 3),
                 gpu_util=util,
+                host_cpu=host,
                 compile_s=round(warmup, 1) if i == 0 else 0.0,
                 params=params,
                 hlo=counts,

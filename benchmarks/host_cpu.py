@@ -1,0 +1,114 @@
+"""Where a process's CPU time goes while it trains: per thread, and the machine's busy cores.
+
+A training step launched from Python is bound by the one thread that
+launches the GPU work; other threads that spin (thread pools, pollers) or
+other processes can slow that thread down without showing in a GPU trace.
+``CpuMeter`` reads Linux's ``/proc`` before and after a stretch of training
+and reports the process's CPU seconds per thread name, how many cores the
+process and the whole machine kept busy, and the wall time. On systems
+without ``/proc`` it reports nothing.
+
+    with CpuMeter() as meter:
+        model.fit(...)
+    print(meter.summary())
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+PROC = Path("/proc")
+
+
+def thread_times(proc: Path = PROC, pid: str = "self") -> dict[int, tuple[str, float]]:
+    """{thread id: (thread name, CPU seconds used so far)} of process ``pid``."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    times = {}
+    for task in (proc / pid / "task").glob("*"):
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended while we looked
+        # "tid (name with spaces) state ... utime stime ...": the name sits in parentheses
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+        times[int(task.name)] = (name, (utime + stime) / ticks)
+    return times
+
+
+def process_time(proc: Path = PROC, pid: str = "self") -> float:
+    """CPU seconds process ``pid`` has used so far, ended threads included."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    text = (proc / pid / "stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def machine_ticks(proc: Path = PROC) -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot (``/proc/stat``)."""
+    first = (proc / "stat").read_text().splitlines()[0].split()
+    values = [int(v) for v in first[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU use of this process (per thread name) and of the machine over a ``with`` block."""
+
+    def __init__(self, proc: Path = PROC, top: int = 8):
+        self.proc = proc
+        self.top = top
+        self._start: tuple[float, float, dict[int, tuple[str, float]], tuple[int, int]] | None = None
+        self._result: dict[str, Any] = {}
+
+    def __enter__(self) -> CpuMeter:
+        try:
+            self._start = (
+                time.perf_counter(),
+                process_time(self.proc),
+                thread_times(self.proc),
+                machine_ticks(self.proc),
+            )
+        except (OSError, ValueError, IndexError):
+            self._start = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._start is None:
+            return
+        wall0, used0, threads0, (busy0, total0) = self._start
+        self._start = None  # a second exit keeps the first result
+        try:
+            used, threads = process_time(self.proc), thread_times(self.proc)
+            (busy, total), wall = machine_ticks(self.proc), time.perf_counter()
+        except (OSError, ValueError, IndexError):
+            return
+        seconds = wall - wall0
+        by_name: collections.Counter[str] = collections.Counter()
+        counts: collections.Counter[str] = collections.Counter()
+        for tid, (name, spent) in threads.items():
+            before = threads0.get(tid, (name, 0.0))[1]  # threads started inside the block from 0
+            by_name[name] += spent - before
+            counts[name] += 1
+        cpus = os.cpu_count() or 1
+        self._result = {
+            "wall_s": round(seconds, 3),
+            "process_cores": round((used - used0) / seconds, 3) if seconds else 0.0,
+            "machine_busy_cores": round((busy - busy0) / max(total - total0, 1) * cpus, 3),
+            "threads": {
+                f"{name} x{counts[name]}": round(spent, 3) for name, spent in by_name.most_common(self.top)
+            },
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """wall_s, process_cores, machine_busy_cores and the busiest thread names (CPU s).
+
+        Threads are those alive at the end (one that ended inside the block
+        counts in process_cores only).
+        """
+        return dict(self._result)
