@@ -513,8 +513,10 @@ def time_fit(
     finally:
         sampler.__exit__()
         meter.__exit__()
-        gc.enable()
-        gc.unfreeze()
+        if collector == "off":
+            gc.enable()
+        elif collector == "freeze":
+            gc.unfreeze()
     stamps = [start, *timer.ends]
     seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
     return [images / s for s in seconds[1:]], seconds[0], sampler.summary(), meter.summary()

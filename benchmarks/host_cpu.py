@@ -24,29 +24,29 @@ from typing import Any
 PROC = Path("/proc")
 
 
+def _read_stat(path: Path) -> tuple[str, float]:
+    """(name, CPU seconds) from a ``stat`` file of proc(5): "pid (name) state ... utime stime ..."."""
+    text = path.read_text()
+    name = text[text.index("(") + 1 : text.rindex(")")]  # the name may hold spaces and parentheses
+    fields = text[text.rindex(")") + 2 :].split()
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return name, (int(fields[11]) + int(fields[12])) / ticks  # utime + stime, fields 14 and 15
+
+
 def thread_times(proc: Path = PROC, pid: str = "self") -> dict[int, tuple[str, float]]:
     """{thread id: (thread name, CPU seconds used so far)} of process ``pid``."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     times = {}
     for task in (proc / pid / "task").glob("*"):
         try:
-            text = (task / "stat").read_text()
+            times[int(task.name)] = _read_stat(task / "stat")
         except OSError:
             continue  # the thread ended while we looked
-        # "tid (name with spaces) state ... utime stime ...": the name sits in parentheses
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
-        times[int(task.name)] = (name, (utime + stime) / ticks)
     return times
 
 
 def process_time(proc: Path = PROC, pid: str = "self") -> float:
     """CPU seconds process ``pid`` has used so far, ended threads included."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    text = (proc / pid / "stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return _read_stat(proc / pid / "stat")[1]
 
 
 def machine_ticks(proc: Path = PROC) -> tuple[int, int]:

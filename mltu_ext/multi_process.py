@@ -232,10 +232,10 @@ def physical_cores(
     cpus: Sequence[int], siblings: Mapping[int, Sequence[int]] | None = None
 ) -> list[list[int]]:
     """``cpus`` grouped by physical core (hardware threads of one core together), by lowest CPU."""
-    chosen = set(cpus)
+    chosen, siblings = set(cpus), siblings or {}
     cores: dict[int, list[int]] = {}
     for cpu in sorted(chosen):
-        threads = sorted(set(siblings.get(cpu, (cpu,)) if siblings else (cpu,)) & chosen | {cpu})
+        threads = sorted({cpu, *siblings.get(cpu, ())} & chosen)
         cores.setdefault(threads[0], threads)
     return [cores[first] for first in sorted(cores)]
 
