@@ -53,7 +53,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.host_cpu import CpuMeter
+from benchmarks.host_cpu import CpuMeter, current_cpu
 from mltu_ext.config import ModelConfig, TrainConfig
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.samples import Sample
@@ -243,8 +243,11 @@ VARIANTS = {
         Variant("fp32-perdev-noexchange", per_device=True, no_exchange=True),
         *(Variant(f"fp32-fused{k}", fused=k) for k in (8, 16, 32)),
         *(Variant(f"fp32-perdev-fused{k}", per_device=True, fused=k) for k in (8, 16, 32)),
-        *(Variant(f"fp32-unroll-fused{k}", fused=k, unroll=True) for k in (8, 16)),
-        *(Variant(f"fp32-perdev-unroll-fused{k}", per_device=True, fused=k, unroll=True) for k in (8, 16)),
+        *(Variant(f"fp32-unroll-fused{k}", fused=k, unroll=True) for k in (8, 16, 32)),
+        *(
+            Variant(f"fp32-perdev-unroll-fused{k}", per_device=True, fused=k, unroll=True)
+            for k in (8, 16, 32)
+        ),
         Variant(
             "fp32-perdev-unroll-fused8-kerasinput", per_device=True, fused=8, unroll=True, keras_input=True
         ),
@@ -434,6 +437,7 @@ def time_fit(
     timing: str = "epochs",
     profile: str | None = None,
     collector: str = "on",
+    pin_launcher: Sequence[int] = (),
 ) -> tuple[list[float], float, dict[str, float], dict[str, Any]]:
     """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation, host CPU use).
 
@@ -450,7 +454,11 @@ def time_fit(
     "off", disabled for the fit; "freeze", what exists after the warm-up
     epoch moved out of its reach (``gc.freeze``). The host CPU use
     (``benchmarks/host_cpu.CpuMeter``: CPU seconds per thread name, busy cores
-    of the process and of the machine) covers the timed epochs.
+    of the process and of the machine) covers the timed epochs; it also
+    lists the CPU the launching thread was on at the end of each epoch.
+    ``pin_launcher`` (CPUs, one per process): after the warm-up epoch the
+    launching thread of process i is pinned to entry i (threads made later
+    inherit it; the compile's thread pools exist by then).
     """
     import keras
 
@@ -478,6 +486,7 @@ def time_fit(
             self.sampler = sampler
             self.meter = meter
             self.ends: list[float] = []
+            self.cpus: list[int | None] = []
 
         def on_epoch_begin(self, epoch, logs=None):
             if profile and epoch == 1 + epochs:  # the extra, untimed epoch
@@ -489,7 +498,12 @@ def time_fit(
 
         def on_epoch_end(self, epoch, logs=None):
             self.ends.append(time.perf_counter())
+            self.cpus.append(current_cpu())
             if epoch == 0:
+                if pin_launcher:
+                    import jax
+
+                    os.sched_setaffinity(0, {pin_launcher[jax.process_index() % len(pin_launcher)]})
                 if collector == "freeze":
                     gc.collect()
                     gc.freeze()
@@ -519,7 +533,8 @@ def time_fit(
             gc.unfreeze()
     stamps = [start, *timer.ends]
     seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
-    return [images / s for s in seconds[1:]], seconds[0], sampler.summary(), meter.summary()
+    host = {**meter.summary(), "launcher_cpus": timer.cpus}
+    return [images / s for s in seconds[1:]], seconds[0], sampler.summary(), host
 
 
 def hlo_counts(model, data) -> dict[str, int]:
@@ -574,6 +589,7 @@ def run_variant(
     timing: str = "epochs",
     profile: str | None = None,
     collector: str = "on",
+    pin_launcher: Sequence[int] = (),
 ) -> Iterator[Result]:
     """Build and compile one model, then time it under every input mode."""
     import jax
@@ -614,7 +630,14 @@ def run_variant(
             if profile:  # one folder per measurement and process
                 trace = str(Path(profile) / f"{variant.name}_{gpus}gpu_{mode}_p{jax.process_index()}")
             rates, warmup, util, host = time_fit(
-                model, data, epochs, warmup_steps=5, timing=timing, profile=trace, collector=collector
+                model,
+                data,
+                epochs,
+                warmup_steps=5,
+                timing=timing,
+                profile=trace,
+                collector=collector,
+                pin_launcher=pin_launcher,
             )
             median = statistics.median(rates)
             counts = hlo_counts(model, data) if hlo and mode == "device" else {}
@@ -756,6 +779,12 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="on",
         help="Python's garbage collector during fit: as it is, disabled, or frozen after the warm-up",
     )
+    parser.add_argument(
+        "--pin-launcher",
+        default="",
+        help="CPUs (comma-separated, one per process): pin each process's launching thread "
+        "there after the warm-up epoch",
+    )
     parser.add_argument("--time-budget", type=float, default=0, help="skip what starts after this many s")
     parser.add_argument("--cache-file", default=None, help="npz to store/reuse the synthetic images")
     parser.add_argument("--torch-json", default=None, help="torch_reference.py results to compare with")
@@ -822,6 +851,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 timing=args.timing,
                 profile=args.profile,
                 collector=args.gc,
+                pin_launcher=[int(c) for c in args.pin_launcher.split(",") if c],
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)

@@ -44,6 +44,30 @@ def thread_times(proc: Path = PROC, pid: str = "self") -> dict[int, tuple[str, f
     return times
 
 
+def thread_waits(proc: Path = PROC, pid: str = "self") -> dict[int, float]:
+    """{thread id: seconds spent runnable but waiting for a core} (``schedstat``, field 2).
+
+    Time a thread lost to other threads or processes on its core; threads
+    whose kernel keeps no scheduler statistics are left out.
+    """
+    waits = {}
+    for task in (proc / pid / "task").glob("*"):
+        try:
+            waits[int(task.name)] = int((task / "schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue
+    return waits
+
+
+def current_cpu(proc: Path = PROC) -> int | None:
+    """The CPU the calling thread last ran on (``/proc/thread-self/stat`` field 39), or None."""
+    try:
+        text = (proc / "thread-self" / "stat").read_text()
+        return int(text[text.rindex(")") + 2 :].split()[36])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def process_time(proc: Path = PROC, pid: str = "self") -> float:
     """CPU seconds process ``pid`` has used so far, ended threads included."""
     return _read_stat(proc / pid / "stat")[1]
@@ -63,7 +87,7 @@ class CpuMeter:
     def __init__(self, proc: Path = PROC, top: int = 8):
         self.proc = proc
         self.top = top
-        self._start: tuple[float, float, dict[int, tuple[str, float]], tuple[int, int]] | None = None
+        self._start: tuple[float, float, dict[int, tuple[str, float]], tuple[int, int], dict] | None = None
         self._result: dict[str, Any] = {}
 
     def __enter__(self) -> CpuMeter:
@@ -73,7 +97,9 @@ class CpuMeter:
                 process_time(self.proc),
                 thread_times(self.proc),
                 machine_ticks(self.proc),
+                thread_waits(self.proc),
             )
+            self._unix_start = time.time()
         except (OSError, ValueError, IndexError):
             self._start = None
         return self
@@ -81,20 +107,24 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         if self._start is None:
             return
-        wall0, used0, threads0, (busy0, total0) = self._start
+        wall0, used0, threads0, (busy0, total0), waits0 = self._start
         self._start = None  # a second exit keeps the first result
         try:
             used, threads = process_time(self.proc), thread_times(self.proc)
             (busy, total), wall = machine_ticks(self.proc), time.perf_counter()
+            waits = thread_waits(self.proc)
         except (OSError, ValueError, IndexError):
             return
         seconds = wall - wall0
         by_name: collections.Counter[str] = collections.Counter()
         counts: collections.Counter[str] = collections.Counter()
+        waited: collections.Counter[str] = collections.Counter()
         for tid, (name, spent) in threads.items():
             before = threads0.get(tid, (name, 0.0))[1]  # threads started inside the block from 0
             by_name[name] += spent - before
             counts[name] += 1
+            if tid in waits:
+                waited[name] += waits[tid] - waits0.get(tid, 0.0)
         cpus = os.cpu_count() or 1
         self._result = {
             "wall_s": round(seconds, 3),
@@ -103,10 +133,19 @@ class CpuMeter:
             "threads": {
                 f"{name} x{counts[name]}": round(spent, 3) for name, spent in by_name.most_common(self.top)
             },
+            # seconds the busiest threads sat runnable without a core: contention, not work
+            "runqueue_wait_s": {
+                f"{name} x{counts[name]}": round(waited[name], 3)
+                for name, _ in by_name.most_common(self.top)
+                if name in waited
+            },
+            "unix_start": round(self._unix_start, 3),
+            "unix_end": round(time.time(), 3),
         }
 
     def summary(self) -> dict[str, Any]:
-        """wall_s, process_cores, machine_busy_cores and the busiest thread names (CPU s).
+        """wall_s, process_cores, machine_busy_cores, the busiest thread names (CPU s), their
+        run-queue waits (s) and the block's start and end (Unix time).
 
         Threads are those alive at the end (one that ended inside the block
         counts in process_cores only).

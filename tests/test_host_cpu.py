@@ -7,13 +7,15 @@ import time
 
 import pytest
 
-from benchmarks.host_cpu import CpuMeter, machine_ticks, process_time, thread_times
+from benchmarks.host_cpu import CpuMeter, machine_ticks, process_time, thread_times, thread_waits
 
 
-def _fake_proc(root, threads: dict[int, tuple[str, int, int]], busy: int, idle: int):
+def _fake_proc(root, threads: dict[int, tuple[str, int, int]], busy: int, idle: int, waits=None):
     for tid, (name, utime, stime) in threads.items():
         task = root / "self" / "task" / str(tid)
         task.mkdir(parents=True, exist_ok=True)
+        if waits and tid in waits:  # run ns, run-queue wait ns, time slices
+            (task / "schedstat").write_text(f"123 {waits[tid]} 4\n")
         rest = ["S"] + ["0"] * 10 + [str(utime), str(stime)] + ["0"] * 5
         (task / "stat").write_text(f"{tid} ({name}) " + " ".join(rest) + "\n")
     total_u = sum(u for _, u, _ in threads.values())
@@ -33,14 +35,18 @@ def test_thread_times_and_machine_ticks_read_proc_files(tmp_path):
 
 def test_cpu_meter_counts_the_difference_per_thread_name(tmp_path):
     ticks = os.sysconf("SC_CLK_TCK")
-    _fake_proc(tmp_path, {7: ("python3", ticks, 0), 8: ("spin", 0, 0)}, 100, 900)
+    _fake_proc(tmp_path, {7: ("python3", ticks, 0), 8: ("spin", 0, 0)}, 100, 900, {7: 10**9})
     with CpuMeter(tmp_path) as meter:
         _fake_proc(tmp_path, {7: ("python3", 2 * ticks, 0), 8: ("spin", 3 * ticks, 0)}, 600, 1400)
         threads = {7: ("python3", 2 * ticks, 0), 8: ("spin", 3 * ticks, 0), 11: ("spin", ticks, 0)}
-        _fake_proc(tmp_path, threads, 600, 1400)  # thread 11 started inside the block
+        waits = {7: 3 * 10**9, 11: 5 * 10**8}  # thread 8 has no schedstat file
+        _fake_proc(tmp_path, threads, 600, 1400, waits)  # thread 11 started inside the block
         time.sleep(0.05)
     report = meter.summary()
     assert report["threads"] == {"spin x2": 4.0, "python3 x1": 1.0}
+    assert report["runqueue_wait_s"] == {"spin x2": 0.5, "python3 x1": 2.0}
+    assert thread_waits(tmp_path) == {7: 3.0, 11: 0.5}
+    assert report["unix_start"] <= report["unix_end"]
     assert report["machine_busy_cores"] == round(500 / 1000 * os.cpu_count(), 3)
     # 5 CPU seconds over the block's wall time
     assert report["process_cores"] == pytest.approx(5.0 / report["wall_s"], rel=0.05)
