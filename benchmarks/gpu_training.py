@@ -438,6 +438,7 @@ def time_fit(
     profile: str | None = None,
     collector: str = "on",
     pin_launcher: Sequence[int] = (),
+    recompile: bool = False,
 ) -> tuple[list[float], float, dict[str, float], dict[str, Any]]:
     """(images/s of each timed epoch, warm-up seconds, mean GPU utilisation, host CPU use).
 
@@ -458,7 +459,9 @@ def time_fit(
     lists the CPU the launching thread was on at the end of each epoch.
     ``pin_launcher`` (CPUs, one per process): after the warm-up epoch the
     launching thread of process i is pinned to entry i (threads made later
-    inherit it; the compile's thread pools exist by then).
+    inherit it; the compile's thread pools exist by then). ``recompile``:
+    ``mltu_ext.callbacks.RecompileAfterFirstEpoch`` drops the compiled step
+    after the warm-up epoch, and a second untimed epoch compiles it again.
     """
     import keras
 
@@ -489,7 +492,7 @@ def time_fit(
             self.cpus: list[int | None] = []
 
         def on_epoch_begin(self, epoch, logs=None):
-            if profile and epoch == 1 + epochs:  # the extra, untimed epoch
+            if profile and epoch == warm + epochs:  # the extra, untimed epoch
                 import jax
 
                 self.sampler.__exit__()
@@ -499,7 +502,7 @@ def time_fit(
         def on_epoch_end(self, epoch, logs=None):
             self.ends.append(time.perf_counter())
             self.cpus.append(current_cpu())
-            if epoch == 0:
+            if epoch == warm - 1:
                 if pin_launcher:
                     import jax
 
@@ -509,21 +512,25 @@ def time_fit(
                     gc.freeze()
                 self.sampler.__enter__()  # sample utilisation over the timed epochs only
                 self.meter.__enter__()
-            if profile and epoch == 1 + epochs:
+            if profile and epoch == warm + epochs:
                 import jax
 
                 jax.profiler.stop_trace()
 
+    warm = 2 if recompile else 1  # untimed epochs: compile (and compile again)
     sampler = GpuSampler()
     meter = CpuMeter()
     timer = EpochEnds(sampler, meter)
+    from mltu_ext.callbacks import RecompileAfterFirstEpoch  # imports keras: not at module level
+
+    callbacks = [RecompileAfterFirstEpoch(), timer] if recompile else [timer]
     if collector == "off":
         gc.collect()
         gc.disable()
     start = time.perf_counter()
     try:
-        total = 1 + epochs + (1 if profile else 0)
-        model.fit(data, epochs=total, verbose=0, shuffle=False, callbacks=[timer])
+        total = warm + epochs + (1 if profile else 0)
+        model.fit(data, epochs=total, verbose=0, shuffle=False, callbacks=callbacks)
     finally:
         sampler.__exit__()
         meter.__exit__()
@@ -532,9 +539,9 @@ def time_fit(
         elif collector == "freeze":
             gc.unfreeze()
     stamps = [start, *timer.ends]
-    seconds = [b - a for a, b in itertools.pairwise(stamps)][: 1 + epochs]
+    seconds = [b - a for a, b in itertools.pairwise(stamps)][: warm + epochs]
     host = {**meter.summary(), "launcher_cpus": timer.cpus}
-    return [images / s for s in seconds[1:]], seconds[0], sampler.summary(), host
+    return [images / s for s in seconds[warm:]], sum(seconds[:warm]), sampler.summary(), host
 
 
 def hlo_counts(model, data) -> dict[str, int]:
@@ -590,6 +597,7 @@ def run_variant(
     profile: str | None = None,
     collector: str = "on",
     pin_launcher: Sequence[int] = (),
+    recompile: bool = False,
 ) -> Iterator[Result]:
     """Build and compile one model, then time it under every input mode."""
     import jax
@@ -638,6 +646,7 @@ def run_variant(
                 profile=trace,
                 collector=collector,
                 pin_launcher=pin_launcher,
+                recompile=recompile,
             )
             median = statistics.median(rates)
             counts = hlo_counts(model, data) if hlo and mode == "device" else {}
@@ -785,6 +794,11 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="CPUs (comma-separated, one per process): pin each process's launching thread "
         "there after the warm-up epoch",
     )
+    parser.add_argument(
+        "--recompile",
+        action="store_true",
+        help="compile the step a second time after the warm-up epoch (RecompileAfterFirstEpoch)",
+    )
     parser.add_argument("--time-budget", type=float, default=0, help="skip what starts after this many s")
     parser.add_argument("--cache-file", default=None, help="npz to store/reuse the synthetic images")
     parser.add_argument("--torch-json", default=None, help="torch_reference.py results to compare with")
@@ -852,6 +866,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 profile=args.profile,
                 collector=args.gc,
                 pin_launcher=[int(c) for c in args.pin_launcher.split(",") if c],
+                recompile=args.recompile,
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)

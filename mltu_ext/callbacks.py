@@ -1,4 +1,4 @@
-"""Keras callbacks: time limit, learning-rate logging, resume state, ONNX export."""
+"""Keras callbacks: time limit, learning-rate logging, resume state, ONNX export, recompiling."""
 
 from __future__ import annotations
 
@@ -138,6 +138,24 @@ class LearningRateLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+class RecompileAfterFirstEpoch(keras.callbacks.Callback):
+    """Under JAX, drop the compiled training step after the first epoch, so fit() compiles it again.
+
+    Several training processes (one GPU each) trained their first model about
+    5 % slower than a second model built later in the same processes: the
+    host thread that launches the step ran all its code slower, and the
+    step is launch-bound there (``benchmarks/gpu_training_results.md``, runs
+    22-34). A second compile costs less than the first (the kernel choices
+    are cached in memory). Other backends: does nothing.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0 and keras.backend.backend() == "jax":
+            import jax
+
+            jax.clear_caches()  # the next call traces and compiles the step afresh
 
 
 class ResumeState(keras.callbacks.Callback):
