@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keras
 
-from mltu_ext.multi_process import main_values, process_count
+from mltu_ext.multi_process import is_main_process, main_values, process_count
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -141,21 +141,31 @@ class LearningRateLogger(keras.callbacks.Callback):
 
 
 class RecompileAfterFirstEpoch(keras.callbacks.Callback):
-    """Under JAX, drop the compiled training step after the first epoch, so fit() compiles it again.
+    """Under JAX, drop the compiled functions after the first epoch, so fit() compiles them again.
 
-    Several training processes (one GPU each) trained their first model about
-    5 % slower than a second model built later in the same processes: the
-    host thread that launches the step ran all its code slower, and the
-    step is launch-bound there (``benchmarks/gpu_training_results.md``, runs
-    22-34). A second compile costs less than the first (the kernel choices
-    are cached in memory). Other backends: does nothing.
+    With several training processes (one GPU each) the first model built in
+    the processes trained about 5 % slower than a second one built later:
+    the thread that launches the step ran all its code slower, and with two
+    processes the step waits on that thread. Compiling the same step a second
+    time in the same processes gives the second model's speed: 1.85x one GPU
+    instead of 1.74-1.76x on two H200s (``benchmarks/gpu_training_results.md``,
+    runs 30-35). The second compile is the cheaper one (kernel choices are
+    cached in memory); run 35 spent about 20 s more before the timed epochs.
+    The first epoch of each ``fit`` call triggers it (a resumed run too);
+    other backends: nothing happens.
     """
 
+    def on_train_begin(self, logs=None):
+        self._pending = keras.backend.backend() == "jax"
+
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0 and keras.backend.backend() == "jax":
+        if getattr(self, "_pending", False):
+            self._pending = False
             import jax
 
             jax.clear_caches()  # the next call traces and compiles the step afresh
+            if is_main_process():
+                print("compiling the training step again (several processes launch a recompiled step faster)")
 
 
 class ResumeState(keras.callbacks.Callback):

@@ -25,6 +25,7 @@ from mltu_ext.callbacks import (
     EpochCosineDecay,
     ExportOnTrainEnd,
     LearningRateLogger,
+    RecompileAfterFirstEpoch,
     ResumeState,
     TimeCosineDecay,
     TimeLimit,
@@ -37,7 +38,7 @@ from mltu_ext.export import export_onnx, model_metadata
 from mltu_ext.grouped_steps import use_grouped_steps
 from mltu_ext.image_cache import ImageCache, build_cache
 from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
-from mltu_ext.multi_process import barrier, is_main_process, process_index
+from mltu_ext.multi_process import barrier, is_main_process, process_count, process_index
 from mltu_ext.per_device_step import use_per_device_step
 from mltu_ext.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 from mltu_ext.samples import Sample
@@ -295,6 +296,9 @@ def _callbacks(
         callbacks.append(TimeLimit(cfg.max_minutes))
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+    if process_count() > 1 and keras.backend.backend() == "jax":
+        # the processes' first compile of the step launches it slower (RecompileAfterFirstEpoch)
+        callbacks.append(RecompileAfterFirstEpoch())
     if not main:
         return callbacks
     if export and not can_export():

@@ -167,6 +167,7 @@ def test_train_py_with_two_processes_on_cpus(tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "starting 2 training processes" in done.stdout and "best validation CER" in done.stdout
+    assert "compiling the training step again" in done.stdout  # RecompileAfterFirstEpoch, epoch 1
     config = json.loads((model_dir / "config.json").read_text())
     assert config["processes"] == 2 and config["batch_size"] == 8
     summary = json.loads((model_dir / "summary.json").read_text())
