@@ -10,7 +10,9 @@ engine and code path as training on several hosts. Coupled by the gradient
 exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
 1.32-1.50x for one process driving both; with eight steps per call and the
 unrolled CTC loss, 1.54-1.75x (runs 16-18); with the BiLSTM unrolled too,
-1.73-1.76x (runs 22-29).
+1.73-1.76x (runs 22-29), and 1.85x once the training step is compiled a
+second time after the first epoch, which ``mltu_ext.training`` does with
+several processes (``callbacks.RecompileAfterFirstEpoch``, runs 35-36).
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
