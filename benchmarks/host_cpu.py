@@ -4,8 +4,9 @@ A training step launched from Python is bound by the one thread that
 launches the GPU work; other threads that spin (thread pools, pollers) or
 other processes can slow that thread down without showing in a GPU trace.
 ``CpuMeter`` reads Linux's ``/proc`` before and after a stretch of training
-and reports the process's CPU seconds per thread name, how many cores the
-process and the whole machine kept busy, and the wall time. On systems
+and reports the process's CPU seconds per thread name, how long those
+threads waited for a core (run-queue waits), how many cores the process and
+the whole machine kept busy, and the wall time. On systems
 without ``/proc`` it reports nothing.
 
     with CpuMeter() as meter:

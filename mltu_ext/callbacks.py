@@ -151,15 +151,20 @@ class RecompileAfterFirstEpoch(keras.callbacks.Callback):
     instead of 1.74-1.76x on two H200s (``benchmarks/gpu_training_results.md``,
     runs 30-35). The second compile is the cheaper one (kernel choices are
     cached in memory); run 35 spent about 20 s more before the timed epochs.
-    The first epoch of each ``fit`` call triggers it (a resumed run too);
-    other backends: nothing happens.
+    All of JAX's compiled functions go, so the validation step is compiled
+    again too. The first epoch of each ``fit`` call triggers it (a resumed
+    run too); other backends: nothing happens.
     """
+
+    def __init__(self):
+        super().__init__()
+        self._pending = False
 
     def on_train_begin(self, logs=None):
         self._pending = keras.backend.backend() == "jax"
 
     def on_epoch_end(self, epoch, logs=None):
-        if getattr(self, "_pending", False):
+        if self._pending:
             self._pending = False
             import jax
 
