@@ -22,10 +22,10 @@ cores next to its GPU (``MLTU_EXT_CPUS``; whole physical cores, so that
 two workers never share one core's hardware threads), for hosts with
 several NUMA nodes; on one-node two-H200 hosts it brought nothing (1.36x
 and 1.67x against 1.75x and 1.66x unpinned, run 17; 1.741x against 1.743x,
-run 28), so it is off by default. A
-worker calls ``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
-console; the others write ``worker<i>.log`` in the log folder, and when any
-worker fails the others are stopped and its log's end is printed.
+run 28), so it is off by default. A worker calls ``initialize_worker()``
+before anything touches JAX. Worker 0 prints to the console; the others
+write ``worker<i>.log`` in the log folder, and when any worker fails the
+others are stopped and its log's end is printed.
 """
 
 from __future__ import annotations

@@ -296,7 +296,7 @@ def _callbacks(
         callbacks.append(TimeLimit(cfg.max_minutes))
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-    if process_count() > 1 and keras.backend.backend() == "jax":
+    if process_count() > 1:  # several processes: JAX only
         # the processes' first compile of the step launches it slower (RecompileAfterFirstEpoch)
         callbacks.append(RecompileAfterFirstEpoch())
     if not main:
