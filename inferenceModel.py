@@ -34,7 +34,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lm-order", type=int, default=6, help="characters of context of the n-gram model")
     parser.add_argument("--lm-weight", type=float, default=0.6, help="weight of the language model")
     parser.add_argument("--beam", type=int, default=8, help="beam width with --lm-text")
-    from mltu_ext.evaluation.cli import add_evaluation_arguments
+    from mltu_ext.cli.evaluation_args import add_evaluation_arguments
 
     add_evaluation_arguments(parser)
     args = parser.parse_args(argv)
@@ -62,18 +62,18 @@ def image_paths(items: list[str]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> list[str]:
     """Print (and return) the recognised text of each image, or run the evaluation."""
-    from mltu_ext.inference import OnnxRecognizer, newest_model
+    from mltu_ext.inference.recognizer import OnnxRecognizer, newest_model
 
     model = args.model or newest_model(args.models_root)
     decoder = None
     if args.lm_text:
-        from mltu_ext.lm_decode import BeamDecoder, lm_from_file
+        from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file
 
         decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
     providers = ["CPUExecutionProvider"] if args.cpu else None
     recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder)
     if getattr(args, "dataset", None):
-        from mltu_ext.evaluation.cli import run_evaluation
+        from mltu_ext.cli.evaluation_args import run_evaluation
 
         log = recognizer.path.parent / "log.csv"
         run_evaluation(args, recognizer, training_log=log if log.is_file() else None)

@@ -1,6 +1,6 @@
 """The recogniser: a residual CNN, bidirectional LSTMs and a softmax for CTC.
 
-A thin front to :mod:`mltu_ext.recognizer`, in the place where mltu's
+A thin front to :mod:`mltu_ext.model.recognizer`, in the place where mltu's
 tutorials keep their ``model.py``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from mltu_ext.config import AugmentConfig, ModelConfig
-from mltu_ext.recognizer import build_recognizer
+from mltu_ext.model.recognizer import build_recognizer
 
 
 def train_model(

@@ -20,7 +20,7 @@ PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     from configs import RECIPES
-    from mltu_ext.data.cli_args import add_dataset_arguments
+    from mltu_ext.cli.dataset_args import add_dataset_arguments
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,7 +158,7 @@ def config_from_args(args: argparse.Namespace):
         cfg.steps_per_call = args.steps_per_call
     cfg.val_fraction = args.val_fraction
     if cfg.pretrain_samples and not cfg.dataset:
-        from mltu_ext.config import ConfigError
+        from mltu_ext.errors import ConfigError
 
         raise ConfigError("a rendered warm-up (--pretrain-samples, --recipe dhsd) needs --dataset")
     name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
@@ -168,8 +168,8 @@ def config_from_args(args: argparse.Namespace):
 
 def load_data(cfg, args: argparse.Namespace):
     """The dataset named by the options, or the embedded rendered words."""
+    from mltu_ext.cli.dataset_args import load_from_args
     from mltu_ext.data import load_dataset
-    from mltu_ext.data.cli_args import load_from_args
 
     if cfg.dataset:
         return load_from_args(args)
@@ -205,11 +205,11 @@ def base_model_dir(path: str | None) -> Path | None:
 
 def run(cfg, args: argparse.Namespace):
     """Load, split, check and train; returns the TrainResult."""
+    from mltu_ext.cli.dataset_args import split_from_args
     from mltu_ext.data import check_samples
-    from mltu_ext.data.cli_args import split_from_args
-    from mltu_ext.multi_process import is_main_process
-    from mltu_ext.pretraining import pretrain_then_train
-    from mltu_ext.training import train
+    from mltu_ext.parallel.multi_process import is_main_process
+    from mltu_ext.training.pretraining import pretrain_then_train
+    from mltu_ext.training.trainer import train
 
     dataset = load_data(cfg, args)
     print(dataset.summary() if hasattr(dataset, "summary") else f"{len(dataset.samples)} samples")
@@ -257,8 +257,8 @@ def launch_workers(cfg, args: argparse.Namespace, argv: list[str]) -> int:
     """
     import keras
 
-    from mltu_ext.config import ConfigError
-    from mltu_ext.multi_process import launch
+    from mltu_ext.errors import ConfigError
+    from mltu_ext.parallel.multi_process import launch
 
     if keras.backend.backend() != "jax":
         raise ConfigError(
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = get_args(argv)
     from mltu_ext.errors import user_errors
-    from mltu_ext.multi_process import initialize_worker, worker_info
+    from mltu_ext.parallel.multi_process import initialize_worker, worker_info
 
     try:
         worker = worker_info()

@@ -7,7 +7,7 @@ CNN-BiLSTM-CTC at height 128. Each runs in its own subprocess, all three at
 the same time, so they share the machine's cores for the whole budget. Each
 logs (elapsed seconds, epoch, images seen, val CER) after every epoch and
 finally scores its best checkpoint on writers 28-30 with numpy greedy
-decoding and ``mltu_ext.text_metrics`` (corpus CER, WER, exact match).
+decoding and ``mltu_ext.evaluation.error_rates`` (corpus CER, WER, exact match).
 
 Train on writers 1-27; the model is chosen on writers 28-30 and scored there
 too (DHSD has no further writers in this copy), so the scores are
@@ -215,7 +215,7 @@ def accuracy_report(args: argparse.Namespace, command: str, curves: dict, result
         "Data: DHSD (real handwriting, 30 writers, see below). Train on writers 1-27 "
         f"({_first(results, 'train_samples')} images); the best checkpoint is chosen on writers 28-30 "
         f"({_first(results, 'val_samples')} images) and scored on the same writers: corpus CER and WER "
-        "(`mltu_ext.text_metrics`), exact match = share of words read exactly; greedy CTC decoding in numpy.",
+        "exact match = share of words read exactly; greedy CTC decoding.",
         "",
         "| recipe | params | input | batch | epochs | images seen | images/s "
         "| best val CER | CER | WER | exact match |",

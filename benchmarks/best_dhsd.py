@@ -122,10 +122,10 @@ def evaluate_folder(
     import numpy as np
 
     from mltu_ext.config import TrainConfig
-    from mltu_ext.ctc_decode import greedy_decode
-    from mltu_ext.image_cache import build_cache
-    from mltu_ext.text_metrics import cer, exact_match, wer
-    from mltu_ext.vocabulary import Vocabulary
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.image_cache import build_cache
+    from mltu_ext.data.vocabulary import Vocabulary
+    from mltu_ext.evaluation.error_rates import cer, exact_match, wer
 
     cfg = TrainConfig.load(model_dir / "config.json")
     model = keras.saving.load_model(model_dir / checkpoint, compile=False)
@@ -155,10 +155,10 @@ def evaluate_folder(
 
 
 def run_phase(name: str, args, train_samples, val_samples) -> dict:
-    """Rendered warm-up, then the real words (``mltu_ext.pretraining``); scores on ``val_samples``."""
+    """Rendered warm-up, then the real words (``mltu_ext.training.pretraining``); scores val_samples."""
     import dataclasses
 
-    from mltu_ext.pretraining import PRETRAIN_DIR, pretrain_then_train
+    from mltu_ext.training.pretraining import PRETRAIN_DIR, pretrain_then_train
 
     out = Path(args.out) / name
     cfg = variant_config(args.variant)
@@ -236,7 +236,7 @@ def export_folder(model_dir: Path) -> Path:
     import shutil
 
     from mltu_ext.config import TrainConfig
-    from mltu_ext.training import export_best
+    from mltu_ext.training.trainer import export_best
 
     shutil.copy(model_dir / "last.keras", model_dir / "best.keras")
     return export_best(TrainConfig.load(model_dir / "config.json"), model_dir)

@@ -45,7 +45,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def scores(texts: list[str], labels: list[str]) -> dict[str, float]:
-    from mltu_ext.text_metrics import cer, exact_match, wer
+    from mltu_ext.evaluation.error_rates import cer, exact_match, wer
 
     return {"cer": cer(texts, labels), "wer": wer(texts, labels), "exact": exact_match(texts, labels)}
 
@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> list[dict]:
     import numpy as np
 
     from benchmarks.recipes.common import load_split
-    from mltu_ext.ctc_decode import greedy_decode
+    from mltu_ext.ctc.beam_lm import beam_decode_batch, lm_from_labels
+    from mltu_ext.ctc.greedy import greedy_decode
     from mltu_ext.data.corrections import apply_corrections, load_corrections
-    from mltu_ext.lm_decode import beam_decode_batch, lm_from_labels
 
     train, val = load_split(args.data)
     # the corrections cover all writers: apply them to the whole set, keep writers 28-30

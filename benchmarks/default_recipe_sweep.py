@@ -70,7 +70,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     import dataclasses
 
     import train as train_script
-    from mltu_ext.training import train
+    from mltu_ext.training.trainer import train
 
     parts = spec.split(":")
     name = parts[0]
@@ -86,7 +86,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     cfg.model = dataclasses.replace(cfg.model, **VARIANTS[name])
     cfg.early_stopping_patience = 1000
     dataset = train_script.load_data(cfg, targs)
-    from mltu_ext.data.cli_args import split_from_args
+    from mltu_ext.cli.dataset_args import split_from_args
 
     parts = split_from_args(targs, dataset)
     result = train(cfg, parts.train, parts.val, cache_dir=None, export=False, verbose=2)

@@ -55,9 +55,9 @@ from tqdm import tqdm
 
 from benchmarks.host_cpu import CpuMeter, current_cpu
 from mltu_ext.config import ModelConfig, TrainConfig
-from mltu_ext.image_cache import ImageCache, build_cache
-from mltu_ext.samples import Sample
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.data.image_cache import ImageCache, build_cache
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary
 
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 FONTS = (
@@ -209,13 +209,13 @@ class Variant:
     metrics: bool = True  # CER/WER computed in the training step, as compile_model does
     cudnn: bool = True  # cuDNN LSTM (jax.experimental.rnn); False: lax.scan LSTM
     steps_per_execution: int = 1  # batches per train_function call (fewer callback rounds)
-    # several GPUs: mltu_ext.per_device_step (shard_map, per-device BatchNorm and LSTMs)
+    # several GPUs: mltu_ext.parallel.per_device_step (shard_map, per-device BatchNorm and LSTMs)
     # instead of Keras' GSPMD step; with one GPU it is the plain variant
     per_device: bool = False
     # diagnosis only (wrong training): the per-device step without its gradient
     # exchange, to see what the exchange itself costs
     no_exchange: bool = False
-    # this many training steps in one compiled call (mltu_ext.grouped_steps,
+    # this many training steps in one compiled call (mltu_ext.parallel.grouped_steps,
     # train.py --steps-per-call)
     fused: int = 0
     # LSTMs unrolled over time in straight-line code (no cuDNN call, so no host wait in the step)
@@ -288,9 +288,9 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
     """
     import keras
 
-    from mltu_ext.ctc_loss import CTCLoss
-    from mltu_ext.recognizer import build_recognizer, set_lstm_unroll
-    from mltu_ext.training import compile_model
+    from mltu_ext.ctc.loss import CTCLoss
+    from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll
+    from mltu_ext.training.trainer import compile_model
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if variant.precision == "bf16" else "float32")
     keras.utils.set_random_seed(0)
@@ -335,7 +335,7 @@ def make_input(mode: str, cache: ImageCache, batch: int, sharding=None):
     """A keras.utils.PyDataset for ``mode`` (package, host_f32, host_u8, host_u8_fit or device)."""
     import jax
 
-    from mltu_ext.batching import ArrayBatches
+    from mltu_ext.data.batching import ArrayBatches
 
     if jax.process_count() > 1 and mode not in ("package", "host_f32"):
         raise ValueError(f"input mode {mode!r} is one-process only; with --processes use package or host_f32")
@@ -364,7 +364,7 @@ def _u8_to_float():
 def _make_u8_batches_class():
     import jax
 
-    from mltu_ext.batching import ArrayBatches
+    from mltu_ext.data.batching import ArrayBatches
 
     class U8Batches(ArrayBatches):
         """ArrayBatches that ship uint8 pixels and convert on the GPU."""
@@ -384,7 +384,7 @@ def _make_u8_batches_class():
 
 
 def _make_u8_numpy_class():
-    from mltu_ext.batching import ArrayBatches
+    from mltu_ext.data.batching import ArrayBatches
 
     class U8NumpyBatches(ArrayBatches):
         """ArrayBatches without the float32 conversion: (B, H, W, 1) uint8."""
@@ -521,7 +521,7 @@ def time_fit(
     sampler = GpuSampler()
     meter = CpuMeter()
     timer = EpochEnds(sampler, meter)
-    from mltu_ext.callbacks import RecompileAfterFirstEpoch  # imports keras: not at module level
+    from mltu_ext.training.callbacks import RecompileAfterFirstEpoch  # imports keras: not at module level
 
     callbacks = [RecompileAfterFirstEpoch(), timer] if recompile else [timer]
     if collector == "off":
@@ -603,7 +603,7 @@ def run_variant(
     import jax
     import keras
 
-    from mltu_ext.distribute import data_parallel_scope, local_devices
+    from mltu_ext.parallel.distribute import data_parallel_scope, local_devices
 
     devices = local_devices()[:gpus]
     if len(devices) < gpus:
@@ -627,7 +627,7 @@ def run_variant(
                 per_device_step._psum_flat = lambda tree, axis: tree
             per_device_step.use_per_device_step(model, distribution)
         if variant.fused:
-            from mltu_ext.grouped_steps import use_grouped_steps
+            from mltu_ext.parallel.grouped_steps import use_grouped_steps
 
             use_grouped_steps(model, variant.fused)
         params = int(model.count_params())
@@ -770,7 +770,7 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--processes",
         type=int,
         default=1,
-        help="train in this many processes, one GPU each (mltu_ext.multi_process, as train.py "
+        help="train in this many processes, one GPU each (mltu_ext.parallel.multi_process, as train.py "
         "--processes); --parallel must then be the same number",
     )
     parser.add_argument(
@@ -808,7 +808,12 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    from mltu_ext.multi_process import format_cpu_list, initialize_worker, is_main_process, worker_info
+    from mltu_ext.parallel.multi_process import (
+        format_cpu_list,
+        initialize_worker,
+        is_main_process,
+        worker_info,
+    )
 
     worker = worker_info()
     if worker is not None:
@@ -891,7 +896,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def launch_processes(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Draw the words once, then run this script as ``args.processes`` workers, one GPU each."""
-    from mltu_ext.multi_process import launch
+    from mltu_ext.parallel.multi_process import launch
 
     if args.parallel != str(args.processes):
         raise SystemExit(f"--processes {args.processes} needs --parallel {args.processes}")
@@ -906,7 +911,7 @@ def launch_processes(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def main() -> None:
-    from mltu_ext.multi_process import worker_info
+    from mltu_ext.parallel.multi_process import worker_info
 
     args = get_args()
     if args.processes > 1 and worker_info() is None:

@@ -139,8 +139,8 @@ def run(args: argparse.Namespace) -> dict:
     """Measure both readers on the same images; write the results file."""
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     from benchmarks.recipes.common import load_split
-    from mltu_ext.inference import OnnxRecognizer
-    from mltu_ext.text_metrics import cer
+    from mltu_ext.evaluation.error_rates import cer
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
     _, val = load_split(args.data)
     val = val[: args.images]

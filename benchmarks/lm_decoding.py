@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> list[dict]:
     import numpy as np
 
     from benchmarks.recipes.common import load_split
-    from mltu_ext.ctc_decode import greedy_decode
-    from mltu_ext.inference import OnnxRecognizer
-    from mltu_ext.lm_decode import beam_decode_batch, lm_from_labels
-    from mltu_ext.text_metrics import cer, exact_match, wer
+    from mltu_ext.ctc.beam_lm import beam_decode_batch, lm_from_labels
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.evaluation.error_rates import cer, exact_match, wer
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
     train, val = load_split(args.data)
     recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])

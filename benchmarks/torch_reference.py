@@ -37,7 +37,7 @@ from torch import nn
 from tqdm import tqdm
 
 from mltu_ext.config import AugmentConfig, ModelConfig
-from mltu_ext.image_cache import ImageCache
+from mltu_ext.data.image_cache import ImageCache
 
 PAD_VALUE = 255.0
 

@@ -95,7 +95,7 @@ def word_dataset(tmp_path_factory) -> Path:
 def trained_model(tmp_path_factory, word_dataset):
     """(TrainResult, train samples, val samples) of a tiny model trained a few epochs."""
     from mltu_ext.data import load_dataset, split_samples
-    from mltu_ext.training import train
+    from mltu_ext.training.trainer import train
 
     samples = load_dataset(str(word_dataset)).samples
     parts = split_samples(samples, val_fraction=0.25, seed=0)

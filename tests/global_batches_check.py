@@ -17,7 +17,7 @@ import numpy as np
 
 
 def main(out_dir: str) -> None:
-    from mltu_ext.multi_process import initialize_worker, worker_info
+    from mltu_ext.parallel.multi_process import initialize_worker, worker_info
 
     initialize_worker(worker_info())
     import jax
@@ -25,9 +25,9 @@ def main(out_dir: str) -> None:
     from jax.experimental import multihost_utils
     from keras.src.backend.jax.trainer import _distribute_data
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.image_cache import ImageCache
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.data.image_cache import ImageCache
+    from mltu_ext.parallel.distribute import data_parallel_scope
 
     rng = np.random.default_rng(0)  # the same cache in both processes
     count, height, width = 24, 4, 8

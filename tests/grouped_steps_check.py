@@ -12,10 +12,10 @@ def train(group: int, devices: int) -> tuple[list[np.ndarray], list[float]]:
     """Weights and losses of a tiny recogniser after 2 epochs of 5 batches, ``group`` steps per call."""
     import keras
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.grouped_steps import use_grouped_steps
-    from mltu_ext.per_device_step import use_per_device_step
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.parallel.distribute import data_parallel_scope
+    from mltu_ext.parallel.grouped_steps import use_grouped_steps
+    from mltu_ext.parallel.per_device_step import use_per_device_step
     from tests.per_device_check import random_cache, tiny_recognizer
 
     cache = random_cache(np.random.default_rng(0), 20, 2)

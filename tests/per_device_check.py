@@ -18,8 +18,8 @@ def batchnorm_case() -> float:
     """
     import keras
 
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.per_device_step import use_per_device_step
+    from mltu_ext.parallel.distribute import data_parallel_scope
+    from mltu_ext.parallel.per_device_step import use_per_device_step
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 6)).astype("float32")
@@ -56,9 +56,9 @@ def device_rows_case() -> dict:
     """ArrayBatches with the cache on the (emulated) devices: same batches as the host path."""
     import keras
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.image_cache import ImageCache
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.data.image_cache import ImageCache
+    from mltu_ext.parallel.distribute import data_parallel_scope
 
     rng = np.random.default_rng(3)
     # 37 rows: the last batch of 5 is filled to 8 rows (3 copies weighted 0)
@@ -87,9 +87,9 @@ def device_rows_case() -> dict:
 def tiny_recognizer(learning_rate: float | None = None):
     """A compiled two-block recogniser of 16x32 images over the letters a and b (weights from seed 0)."""
     from mltu_ext.config import ModelConfig, TrainConfig
-    from mltu_ext.recognizer import build_recognizer
-    from mltu_ext.training import compile_model
-    from mltu_ext.vocabulary import Vocabulary
+    from mltu_ext.data.vocabulary import Vocabulary
+    from mltu_ext.model.recognizer import build_recognizer
+    from mltu_ext.training.trainer import compile_model
 
     cfg = TrainConfig(
         model=ModelConfig(
@@ -106,7 +106,7 @@ def tiny_recognizer(learning_rate: float | None = None):
 
 def random_cache(rng: np.random.Generator, count: int, label_length: int):
     """``count`` random 16x32 images with random labels of ``label_length`` letters a/b."""
-    from mltu_ext.image_cache import ImageCache
+    from mltu_ext.data.image_cache import ImageCache
 
     x = rng.integers(0, 256, size=(count, 16, 32), dtype=np.uint8)
     y = np.full((count, 4), -1, "int32")
@@ -118,9 +118,9 @@ def recognizer_case() -> dict:
     """A tiny recogniser trained a few steps with the per-device step: finite, replicated, learning."""
     import keras
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.per_device_step import use_per_device_step
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.parallel.distribute import data_parallel_scope
+    from mltu_ext.parallel.per_device_step import use_per_device_step
 
     cache = random_cache(np.random.default_rng(0), 16, 2)
     with data_parallel_scope(devices=keras.distribution.list_devices()[:2]) as plan:
@@ -144,9 +144,9 @@ def uneven_validation_case() -> dict:
     filled batches equals one device's CER on the same weights and words."""
     import keras
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.distribute import data_parallel_scope
-    from mltu_ext.per_device_step import use_per_device_step
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.parallel.distribute import data_parallel_scope
+    from mltu_ext.parallel.per_device_step import use_per_device_step
 
     rng = np.random.default_rng(5)
     train, val = random_cache(rng, 16, 3), random_cache(rng, 7, 3)

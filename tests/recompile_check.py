@@ -11,9 +11,9 @@ def train(recompile: bool) -> tuple[list[np.ndarray], list[float], int]:
     """Weights, losses and how often the step was traced: a tiny recogniser, 3 epochs of 5 batches."""
     import keras
 
-    from mltu_ext.batching import ArrayBatches
-    from mltu_ext.callbacks import RecompileAfterFirstEpoch
-    from mltu_ext.grouped_steps import use_grouped_steps
+    from mltu_ext.data.batching import ArrayBatches
+    from mltu_ext.parallel.grouped_steps import use_grouped_steps
+    from mltu_ext.training.callbacks import RecompileAfterFirstEpoch
     from tests.per_device_check import random_cache, tiny_recognizer
 
     cache = random_cache(np.random.default_rng(0), 20, 2)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from mltu_ext.augment_layer import HandwritingAugment, bilinear_sample
-from mltu_ext.config import AugmentConfig, ConfigError
+from mltu_ext.config import AugmentConfig
+from mltu_ext.errors import ConfigError
+from mltu_ext.model.augment import HandwritingAugment, bilinear_sample
 
 
 def _bar_image(batch: int = 2, height: int = 32, width: int = 96) -> np.ndarray:

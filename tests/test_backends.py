@@ -19,13 +19,13 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.batching import ArrayBatches
-from mltu_ext.distribute import data_parallel_scope, local_devices, replica_count
-from mltu_ext.image_cache import build_cache
-from mltu_ext.recognizer import build_recognizer
-from mltu_ext.samples import Sample
-from mltu_ext.training import compile_model
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.data.batching import ArrayBatches
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.model.recognizer import build_recognizer
+from mltu_ext.parallel.distribute import data_parallel_scope, local_devices, replica_count
+from mltu_ext.training.trainer import compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,13 +35,13 @@ PRELUDE = """
 import json, sys
 import numpy as np
 import keras
-from mltu_ext.batching import ArrayBatches
+from mltu_ext.data.batching import ArrayBatches
 from mltu_ext.config import ModelConfig, TrainConfig
-from mltu_ext.distribute import data_parallel_scope
-from mltu_ext.image_cache import ImageCache
-from mltu_ext.recognizer import build_recognizer
-from mltu_ext.training import compile_model
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.parallel.distribute import data_parallel_scope
+from mltu_ext.data.image_cache import ImageCache
+from mltu_ext.model.recognizer import build_recognizer
+from mltu_ext.training.trainer import compile_model
+from mltu_ext.data.vocabulary import Vocabulary
 
 stored = np.load(sys.argv[1])
 vocab = Vocabulary(sys.argv[2])
@@ -94,7 +94,7 @@ print("RESULT " + json.dumps(out))
 
 TF_SCRIPT = """
 import tensorflow as tf
-from mltu_ext.batching import tf_dataset
+from mltu_ext.data.batching import tf_dataset
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 devices = [d.name for d in tf.config.list_logical_devices("CPU")]
@@ -205,7 +205,7 @@ def test_tensorflow_mirrored_strategy_over_two_logical_cpus(tiny_data):
 def test_array_batches_feed_fit_under_tensorflow(tiny_data):
     path, vocab = tiny_data
     from mltu_ext.config import ModelConfig, TrainConfig
-    from mltu_ext.image_cache import ImageCache
+    from mltu_ext.data.image_cache import ImageCache
 
     with np.load(path) as stored:
         texts = [str(t) for t in stored["texts"]]

@@ -8,10 +8,10 @@ import sys
 import onnx
 import pytest
 
-from mltu_ext.image_cache import build_cache
-from mltu_ext.image_ops import ImageReadError
-from mltu_ext.samples import Sample
-from mltu_ext.vocabulary import LabelError, Vocabulary
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.errors import ImageReadError, LabelError
 
 
 def _sample(tmp_path, name="a.png", text="cat"):

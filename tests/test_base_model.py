@@ -37,13 +37,13 @@ def test_train_script_finds_the_base_from_any_folder(tmp_path, monkeypatch):
 def test_base_model_reads_rendered_names():
     import keras
 
-    import mltu_ext.augment_layer  # noqa: F401  (registers the layer for loading)
-    from mltu_ext.ctc_decode import greedy_decode
-    from mltu_ext.image_ops import prepare
+    import mltu_ext.model.augment  # noqa: F401  (registers the layer for loading)
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.images import prepare
+    from mltu_ext.evaluation.error_rates import cer
     from mltu_ext.synth.fonts import find_fonts
     from mltu_ext.synth.render import render_text
     from mltu_ext.synth.words import name_like_words
-    from mltu_ext.text_metrics import cer
 
     words = [w for w in name_like_words(40, seed=123) if "-" not in w][:12]
     fonts = find_fonts("".join(sorted(set("".join(words)))))

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.batching import ArrayBatches, plan_batches, tf_dataset
-from mltu_ext.image_cache import ImageCache, ink_widths, label_steps
+from mltu_ext.data.batching import ArrayBatches, plan_batches, tf_dataset
+from mltu_ext.data.image_cache import ImageCache, ink_widths, label_steps
 
 
 def _cache(ink: list[int], labels: list[list[int]], width: int = 64, height: int = 8) -> ImageCache:
@@ -114,7 +114,7 @@ def test_tf_dataset_reshuffles_each_epoch():
 
 
 def test_layout_fills_uneven_batches_with_zero_weight_copies():
-    from mltu_ext.batching import DataLayout
+    from mltu_ext.data.batching import DataLayout
 
     two = DataLayout(devices=2)
     rows = np.array([4, 9, 13])
@@ -130,7 +130,7 @@ def test_layout_fills_uneven_batches_with_zero_weight_copies():
 
 
 def test_layout_gives_each_process_its_contiguous_share():
-    from mltu_ext.batching import DataLayout
+    from mltu_ext.data.batching import DataLayout
 
     values = np.arange(8)
     assert DataLayout(devices=2, processes=2, process=0).share(values).tolist() == [0, 1, 2, 3]

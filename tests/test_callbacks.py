@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.callbacks import EpochCosineDecay, TimeCosineDecay, cosine_rate, read_resume_state
-from mltu_ext.config import ConfigError, TrainConfig
+from mltu_ext.config import TrainConfig
+from mltu_ext.errors import ConfigError
+from mltu_ext.training.callbacks import EpochCosineDecay, TimeCosineDecay, cosine_rate, read_resume_state
 
 
 def test_time_cosine_warms_up_peaks_and_ends_at_the_floor():
@@ -125,7 +126,7 @@ def test_time_cosine_with_several_processes_follows_worker_0s_clock(two_workers)
 
 
 def test_time_limit_with_several_processes_stops_together_at_an_epoch_end(two_workers):
-    from mltu_ext.callbacks import TimeLimit
+    from mltu_ext.training.callbacks import TimeLimit
 
     _, worker0, clock = two_workers
     limit = TimeLimit(minutes=1)

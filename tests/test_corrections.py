@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mltu_ext.data.corrections import apply_corrections, load_corrections
-from mltu_ext.samples import Sample
+from mltu_ext.data.samples import Sample
 
 
 def _samples(root: Path) -> list[Sample]:
@@ -71,7 +71,7 @@ def test_corrections_option_of_the_dataset_arguments(tmp_path):
     import cv2
     import numpy as np
 
-    from mltu_ext.data.cli_args import add_dataset_arguments, load_from_args
+    from mltu_ext.cli.dataset_args import add_dataset_arguments, load_from_args
 
     data = tmp_path / "data"
     (data / "img").mkdir(parents=True)

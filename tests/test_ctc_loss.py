@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from mltu_ext.ctc_unrolled import ctc_loss_unrolled
+from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
 from tests.conftest import run_jax
 
 BLANK = 4
@@ -59,7 +59,7 @@ JAX_CHECK = """
 import json, sys
 import jax, jax.numpy as jnp, numpy as np
 from keras import ops
-from mltu_ext.ctc_loss import CTCLoss
+from mltu_ext.ctc.loss import CTCLoss
 case = np.load(sys.argv[1])
 logits, labels, lengths = case["logits"], case["labels"], case["lengths"]
 padded = np.where(np.arange(labels.shape[1])[None, :] < lengths[:, None], labels, -1)

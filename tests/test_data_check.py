@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mltu_ext.cli.data import get_args, run
 from mltu_ext.data import check_samples, load_dataset
-from mltu_ext.data.__main__ import get_args, run
-from mltu_ext.samples import Sample
+from mltu_ext.data.samples import Sample
 
 
 def write_png(path: Path, width: int, height: int, column: int = 1) -> Path:

@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mltu_ext.data import DatasetError, detect_format, load_dataset
-from mltu_ext.data.emnist import read_emnist
-from mltu_ext.data.iam import read_iam_lines, read_iam_words
-from mltu_ext.image_ops import decode_gray
+from mltu_ext.data import detect_format, load_dataset
+from mltu_ext.data.images import decode_gray
+from mltu_ext.data.readers.emnist import read_emnist
+from mltu_ext.data.readers.iam import read_iam_lines, read_iam_words
+from mltu_ext.errors import DatasetError
 
 
 def write_png(path: Path, width: int = 20, height: int = 10, shade: int = 0) -> Path:

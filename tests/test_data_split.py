@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mltu_ext.data import DatasetError, load_dataset, split_by_writer_ids, split_samples
-from mltu_ext.data.cli_args import add_dataset_arguments, load_from_args, split_from_args
-from mltu_ext.samples import Sample
+from mltu_ext.cli.dataset_args import add_dataset_arguments, load_from_args, split_from_args
+from mltu_ext.data import load_dataset, split_by_writer_ids, split_samples
+from mltu_ext.data.samples import Sample
+from mltu_ext.errors import DatasetError
 
 DHSD = Path("/work/shared/data/dhsd")
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(not (DHSD / "labels.csv").is_file(), reason=f"{D
 
 def test_dhsd_trains_a_few_steps_split_by_writer(tmp_path):
     from mltu_ext.data import load_dataset, split_by_writer_ids
-    from mltu_ext.training import train
+    from mltu_ext.training.trainer import train
     from tests.conftest import tiny_config
 
     dataset = load_dataset(str(DHSD))

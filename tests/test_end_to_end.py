@@ -11,11 +11,11 @@ import numpy as np
 import onnxruntime as ort
 
 from mltu_ext.config import TrainConfig
-from mltu_ext.image_cache import build_cache
-from mltu_ext.image_ops import read_gray
-from mltu_ext.inference import OnnxRecognizer
-from mltu_ext.text_metrics import cer
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.images import read_gray
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.evaluation.error_rates import cer
+from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def test_training_writes_the_model_folder(trained_model):
@@ -65,8 +65,8 @@ def test_onnx_metadata_is_json(trained_model):
 
 def test_inference_class_matches_keras_decoding(trained_model):
     """The ONNX recogniser and the Keras model give the same texts for the same files."""
-    from mltu_ext.ctc_decode import greedy_decode
-    from mltu_ext.image_ops import prepare
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.images import prepare
 
     result, _, val = trained_model
     cfg = TrainConfig.load(result.model_dir / "config.json")
@@ -92,7 +92,7 @@ def test_keras_round_trip(trained_model, tmp_path):
     batch = np.random.default_rng(0).uniform(0, 255, (2, 32, 48, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(again(batch)), np.asarray(model(batch)), atol=1e-6)
     # the config alone rebuilds the same architecture
-    from mltu_ext.recognizer import build_recognizer
+    from mltu_ext.model.recognizer import build_recognizer
 
     cfg = TrainConfig.load(result.model_dir / "config.json")
     rebuilt = build_recognizer(cfg.model)
@@ -137,7 +137,7 @@ def test_inference_script_decodes_with_a_language_model(trained_model, word_data
 def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset):
     result, _, _ = trained_model
     code = (
-        "import sys; from mltu_ext.inference import OnnxRecognizer; "
+        "import sys; from mltu_ext.inference.recognizer import OnnxRecognizer; "
         f"r = OnnxRecognizer({str(result.model_dir)!r}); "
         f"r.predict_files([{str(word_dataset.parent / 'img' / '000.png')!r}]); "
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
@@ -149,7 +149,7 @@ def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset
 def test_resume_continues_epoch_count(trained_model, tmp_path):
     import shutil
 
-    from mltu_ext.training import train
+    from mltu_ext.training.trainer import train
 
     result, train_samples, val = trained_model
     folder = tmp_path / "resumed"
@@ -167,8 +167,8 @@ def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_pat
     """Fine-tuning: old characters keep their output weights, new ones get fresh ones."""
     import cv2
 
-    from mltu_ext.samples import Sample
-    from mltu_ext.training import train
+    from mltu_ext.data.samples import Sample
+    from mltu_ext.training.trainer import train
     from tests.conftest import draw_word, tiny_config
 
     result, train_samples, val_samples = trained_model

@@ -17,13 +17,13 @@ from mltu_ext.evaluation.char_stats import (
     precision_recall_f1,
 )
 from mltu_ext.evaluation.confusions import confusion_matrix, count_confusions
+from mltu_ext.evaluation.error_rates import edit_distance
 from mltu_ext.evaluation.summary import sample_results, summarize, worst
 from mltu_ext.evaluation.training_log import (
     describe_training,
     read_training_log,
     summarize_training_log,
 )
-from mltu_ext.text_metrics import edit_distance
 
 
 def ops(reference: str, prediction: str) -> list[str]:

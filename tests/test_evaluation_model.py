@@ -8,9 +8,9 @@ import sys
 
 import cv2
 
+from mltu_ext.evaluation.error_rates import cer, exact_match, wer
 from mltu_ext.evaluation.evaluate import evaluate
-from mltu_ext.inference import OnnxRecognizer
-from mltu_ext.text_metrics import cer, exact_match, wer
+from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def test_evaluate_tiny_model_writes_consistent_report(trained_model, tmp_path):

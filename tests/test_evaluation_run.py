@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from mltu_ext.evaluation.cli import add_evaluation_arguments, run_evaluation
+from mltu_ext.cli.evaluation_args import add_evaluation_arguments, run_evaluation
+from mltu_ext.data.samples import Sample
+from mltu_ext.evaluation.error_rates import edit_distance
 from mltu_ext.evaluation.evaluate import evaluate, show_sample
 from mltu_ext.evaluation.plots import pick_for_grid
 from mltu_ext.evaluation.summary import SampleResult, summarize
-from mltu_ext.samples import Sample
-from mltu_ext.text_metrics import edit_distance
 
 TEXTS = ["hello", "modern", "world", "Test 42", "corn", "ok", "l|b", "burn", "day", "x"]
 PICTURES = ("samples.png", "confusion.png", "training_curves.png", "dataset.png")

@@ -1,4 +1,4 @@
-"""Several training steps per compiled call (mltu_ext.grouped_steps): the same training, fewer calls."""
+"""Several training steps per compiled call (mltu_ext.parallel.grouped_steps): same training, fewer calls."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.grouped_steps import use_grouped_steps
+from mltu_ext.parallel.grouped_steps import use_grouped_steps
 from tests.conftest import run_two_device_check
 
 

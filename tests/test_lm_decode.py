@@ -1,4 +1,4 @@
-"""Beam search with a character n-gram model (mltu_ext.lm_decode)."""
+"""Beam search with a character n-gram model (mltu_ext.ctc.beam_lm)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from mltu_ext.ctc_decode import greedy_decode
-from mltu_ext.lm_decode import END, BeamDecoder, CharNgramLM, beam_decode, lm_from_file
+from mltu_ext.ctc.beam_lm import END, BeamDecoder, CharNgramLM, beam_decode, lm_from_file
+from mltu_ext.ctc.greedy import greedy_decode
 
 VOCAB = "acehst"  # blank is index 6
 

@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 
 from mltu_ext.config import ModelConfig
-from mltu_ext.export import export_onnx, model_metadata
-from mltu_ext.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
+from mltu_ext.export.onnx_export import export_onnx, model_metadata
+from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 
 
 def _tiny():

@@ -1,7 +1,7 @@
 """Tests of the keras.ops edit-distance code and the CER/WER Keras metrics.
 
 Answers come from hand-worked cases or from the plain functions in
-``mltu_ext.text_metrics`` and ``mltu_ext.ctc_decode`` on the same data.
+``mltu_ext.evaluation.error_rates`` and ``mltu_ext.ctc.greedy`` on the same data.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from keras import ops
 
-from mltu_ext.ctc_decode import greedy_decode, greedy_decode_indices
-from mltu_ext.edit_distance_ops import (
+from mltu_ext.ctc.edit_distance_ops import (
     batch_edit_distance,
     compact_labels,
     greedy_ctc_collapse,
     words_as_ids,
 )
-from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
-from mltu_ext.text_metrics import cer, edit_distance, wer
+from mltu_ext.ctc.greedy import greedy_decode, greedy_decode_indices
+from mltu_ext.ctc.metrics import CharacterErrorRate, WordErrorRate
+from mltu_ext.evaluation.error_rates import cer, edit_distance, wer
 
 CHARS = " abc"  # space is index 0, the blank is index 4 (last)
 SPACE = 0
@@ -204,7 +204,7 @@ def test_words_as_ids_without_space_is_one_word():
 
 LOOP_CHECK = """
 import jax, numpy as np
-from mltu_ext.metrics import CharacterErrorRate, WordErrorRate
+from mltu_ext.ctc.metrics import CharacterErrorRate, WordErrorRate
 labels = np.full((8, 12), -1, np.int32); labels[:, :5] = 1
 probs = np.full((8, 64, 5), 0.25, np.float32)
 for metric in (CharacterErrorRate(4), WordErrorRate(4, 0), WordErrorRate(4, None)):

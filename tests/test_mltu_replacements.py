@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from mltu_ext.ctc_decode import greedy_decode
-from mltu_ext.metrics import CharacterErrorRate
-from mltu_ext.text_metrics import cer, wer
+from mltu_ext.ctc.greedy import greedy_decode
+from mltu_ext.ctc.metrics import CharacterErrorRate
+from mltu_ext.evaluation.error_rates import cer, wer
 
 CHARS = " abc"
 BLANK = len(CHARS)

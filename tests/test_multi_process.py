@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mltu_ext.multi_process import (
+from mltu_ext.parallel.multi_process import (
     ENV_COORDINATOR,
     ENV_CPUS,
     ENV_INDEX,
@@ -102,7 +102,7 @@ def test_a_worker_pins_itself_to_its_cores(tmp_path):
     first = min(os.sched_getaffinity(0))
     code = (
         "import os\n"
-        "from mltu_ext.multi_process import pin_worker_cpus\n"
+        "from mltu_ext.parallel.multi_process import pin_worker_cpus\n"
         "print(pin_worker_cpus(), sorted(os.sched_getaffinity(0)))\n"
     )
     env = {**os.environ, ENV_CPUS: str(first), "PYTHONPATH": str(ROOT)}

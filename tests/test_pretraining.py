@@ -1,4 +1,4 @@
-"""Warm-up on rendered words before a real dataset (mltu_ext.pretraining)."""
+"""Warm-up on rendered words before a real dataset (mltu_ext.training.pretraining)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from mltu_ext.config import ConfigError
-from mltu_ext.pretraining import PRETRAIN_DIR, pretrain_then_train, rendered_texts
+from mltu_ext.errors import ConfigError, TrainingError
 from mltu_ext.synth.words import name_like_words
-from mltu_ext.training import TrainingError
+from mltu_ext.training.pretraining import PRETRAIN_DIR, pretrain_then_train, rendered_texts
 from tests.conftest import tiny_config, write_word_dataset
 
 

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import onnx
 
-from mltu_ext.image_ops import read_gray
-from mltu_ext.inference import OnnxRecognizer
-from mltu_ext.quantize import compare_readings, main, quantize_onnx
+from mltu_ext.data.images import read_gray
+from mltu_ext.export.quantize import compare_readings, main, quantize_onnx
+from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def test_int8_model_keeps_metadata_and_stays_close(trained_model, word_dataset, tmp_path):
@@ -42,7 +42,7 @@ def test_cli_writes_beside_the_model_and_checks_readings(trained_model, word_dat
 def test_cli_removes_a_model_that_reads_differently(
     trained_model, word_dataset, tmp_path, monkeypatch, capsys
 ):
-    import mltu_ext.quantize as quantize
+    import mltu_ext.export.quantize as quantize
 
     result, _, _ = trained_model
     out = tmp_path / "bad.int8.onnx"
@@ -103,7 +103,7 @@ def test_cli_calibrates_on_a_folder(trained_model, word_dataset, tmp_path, capsy
 
 def test_training_with_int8_export_keeps_or_drops_the_int8_model_and_says_so(word_dataset, tmp_path, capsys):
     from mltu_ext.data import load_dataset, split_samples
-    from mltu_ext.training import train
+    from mltu_ext.training.trainer import train
     from tests.conftest import tiny_config
 
     parts = split_samples(load_dataset(str(word_dataset)).samples, val_fraction=0.25, seed=0)
@@ -120,7 +120,7 @@ def test_training_with_int8_export_keeps_or_drops_the_int8_model_and_says_so(wor
 def test_export_int8_keeps_a_close_model_and_removes_a_worse_one(trained_model, tmp_path):
     import shutil
 
-    from mltu_ext.training import export_int8
+    from mltu_ext.training.trainer import export_int8
 
     result, train, val = trained_model
     src = tmp_path / "model.onnx"

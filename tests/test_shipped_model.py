@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mltu_ext.inference import OnnxRecognizer, newest_model
-from mltu_ext.text_metrics import cer
+from mltu_ext.evaluation.error_rates import cer
+from mltu_ext.inference.recognizer import OnnxRecognizer, newest_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "Models" / "dhsd_words"

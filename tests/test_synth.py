@@ -192,7 +192,7 @@ def test_dataset_loads_as_generic_csv_with_its_split(tmp_path):
 
 
 def test_command_writes_a_png(tmp_path, capsys):
-    from mltu_ext.synth.__main__ import main
+    from mltu_ext.cli.synth import main
 
     out = tmp_path / "word.png"
     assert main(["hello world", "-o", str(out), "--seed", "2", "--font", "hershey"]) == 0
@@ -205,7 +205,7 @@ def test_command_writes_a_png(tmp_path, capsys):
 
 
 def test_command_builds_a_dataset(tmp_path):
-    from mltu_ext.synth.__main__ import main
+    from mltu_ext.cli.synth import main
 
     assert main(["--dataset", str(tmp_path / "cli"), "--num", "6", "--workers", "1"]) == 0
     assert len(_rows(tmp_path / "cli")) == 6

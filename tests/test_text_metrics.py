@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mltu_ext.ctc_decode import greedy_decode, greedy_decode_indices
-from mltu_ext.text_metrics import cer, edit_distance, exact_match, wer
+from mltu_ext.ctc.greedy import greedy_decode, greedy_decode_indices
+from mltu_ext.evaluation.error_rates import cer, edit_distance, exact_match, wer
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from mltu_ext.vocabulary import LabelError, Vocabulary, ctc_steps_needed
+from mltu_ext.data.vocabulary import Vocabulary, ctc_steps_needed
+from mltu_ext.errors import LabelError
 
 
 def test_vocabulary_is_sorted_and_same_in_every_process():
@@ -13,7 +14,7 @@ def test_vocabulary_is_sorted_and_same_in_every_process():
     here = Vocabulary.from_texts(texts).chars
     assert here == "".join(sorted(set("".join(texts))))
     # set iteration order of str changes with PYTHONHASHSEED; sorting must hide that
-    code = f"from mltu_ext.vocabulary import Vocabulary; print(Vocabulary.from_texts({texts!r}).chars)"
+    code = f"from mltu_ext.data.vocabulary import Vocabulary; print(Vocabulary.from_texts({texts!r}).chars)"
     for seed in ("1", "2"):
         out = subprocess.run(
             [sys.executable, "-c", code],

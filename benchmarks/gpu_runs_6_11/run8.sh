@@ -1,7 +1,7 @@
 #!/bin/bash
 # run from the repository root on nvidia-h200-x2, with .whl (keras 3.15.1, namex, optree wheels for
 # cp312; benchmarks/GPU_NOTES.md) and, for train.py, .devdata/fonts + .devdata/words.txt carried along
-# two H200: one process per GPU (mltu_ext.multi_process) vs one process for both, per-epoch timing
+# two H200: one process per GPU (mltu_ext.parallel.multi_process) vs one process for both, per-epoch timing
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts MLTU_EXT_WORD_LIST=$PWD/.devdata/words.txt

@@ -11,8 +11,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from mltu_ext.samples import Sample
-from mltu_ext.text_metrics import cer, exact_match, wer
+from mltu_ext.data.samples import Sample
+from mltu_ext.evaluation.error_rates import cer, exact_match, wer
 
 VAL_WRITERS = ("28", "29", "30")
 LOG_FIELDS = ("elapsed_s", "epoch", "images_seen", "val_CER", "loss", "val_loss", "learning_rate")
@@ -120,7 +120,7 @@ def predict_in_batches(model: keras.Model, images: np.ndarray, batch_size: int =
 
 
 def scores(predictions: Sequence[str], references: Sequence[str]) -> dict:
-    """Corpus CER and WER and exact-match rate (mltu_ext.text_metrics)."""
+    """Corpus CER and WER and exact-match rate (mltu_ext.evaluation.error_rates)."""
     return {
         "cer": cer(predictions, references),
         "wer": wer(predictions, references),

@@ -1,7 +1,7 @@
 """An IAM-line-style CNN-BiLSTM-CTC: large input, VGG-like CNN, two BiLSTM(256).
 
 Input height 128 and width by the aspect ratio (DHSD 4:1: 512), pixels kept
-in proportion and padded with white (``mltu_ext.image_cache``). The layers:
+in proportion and padded with white (``mltu_ext.data.image_cache``). The layers:
 
 ====  ==========================================  ===============
  #    layer                                        output (H x W x C)
@@ -21,7 +21,7 @@ in proportion and padded with white (``mltu_ext.image_cache``). The layers:
 ====  ==========================================  ===============
 
 Adam 1e-3 with clipnorm 5, batch 8, ReduceLROnPlateau (0.5, patience 3) on
-val_CER, CTC loss from ``mltu_ext.ctc_loss``; the best weights by val_CER
+val_CER, CTC loss from ``mltu_ext.ctc.loss``; the best weights by val_CER
 are kept.
 
 One forward pass over the 473 validation images takes minutes on two
@@ -37,11 +37,11 @@ import numpy as np
 from keras import layers
 
 from benchmarks.recipes.common import BudgetLog, RecipeJob, predict_in_batches, scores, summary
-from mltu_ext.batching import make_batches
-from mltu_ext.ctc_decode import greedy_decode
-from mltu_ext.ctc_loss import CTCLoss
-from mltu_ext.image_cache import build_cache
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.ctc.greedy import greedy_decode
+from mltu_ext.ctc.loss import CTCLoss
+from mltu_ext.data.batching import make_batches
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.vocabulary import Vocabulary
 
 HEIGHT, WIDTH = 128, 512
 BATCH_SIZE = 8

@@ -31,8 +31,8 @@ import numpy as np
 from keras import layers
 
 from benchmarks.recipes.common import BudgetLog, RecipeJob, predict_in_batches, scores, summary
-from mltu_ext.ctc_decode import greedy_decode
-from mltu_ext.metrics import CharacterErrorRate
+from mltu_ext.ctc.greedy import greedy_decode
+from mltu_ext.ctc.metrics import CharacterErrorRate
 
 HEIGHT, WIDTH = 32, 128
 BATCH_SIZE = 16

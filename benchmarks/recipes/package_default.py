@@ -15,9 +15,9 @@ import numpy as np
 from benchmarks.recipes.common import BudgetLog, RecipeJob, predict_in_batches, scores, summary
 from mltu_ext import training
 from mltu_ext.config import TrainConfig
-from mltu_ext.ctc_decode import greedy_decode
-from mltu_ext.image_cache import build_cache
-from mltu_ext.vocabulary import Vocabulary
+from mltu_ext.ctc.greedy import greedy_decode
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.vocabulary import Vocabulary
 from train import base_model_dir
 
 

@@ -6,10 +6,11 @@
 """
 
 from mltu_ext.data.check import CheckReport, check_samples
-from mltu_ext.data.common import LoadedDataset
 from mltu_ext.data.detect import FORMATS, detect_format, load_dataset
-from mltu_ext.data.errors import DatasetError, ReadLog
+from mltu_ext.data.read_log import ReadLog
+from mltu_ext.data.readers.common import LoadedDataset
 from mltu_ext.data.split import SplitResult, split_by_writer_ids, split_samples
+from mltu_ext.errors import DatasetError
 
 __all__ = [
     "FORMATS",

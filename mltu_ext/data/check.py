@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from mltu_ext.image_ops import ImageReadError, decode_gray
-from mltu_ext.samples import Sample
-from mltu_ext.vocabulary import ctc_steps_needed
+from mltu_ext.data.images import decode_gray
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import ctc_steps_needed
+from mltu_ext.errors import ImageReadError
 
 # How many example names a message or list shows.
 EXAMPLES = 3

@@ -12,7 +12,7 @@ import csv
 import dataclasses
 from pathlib import Path
 
-from mltu_ext.samples import Sample
+from mltu_ext.data.samples import Sample
 
 COLUMNS = ("file_name", "published", "corrected")
 

@@ -8,22 +8,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mltu_ext.data.common import IMAGE_SUFFIXES, LoadedDataset
-from mltu_ext.data.emnist import DATA_FILE as EMNIST_DATA_FILE
-from mltu_ext.data.emnist import MAPPING_FILE as EMNIST_MAPPING_FILE
-from mltu_ext.data.emnist import read_emnist
-from mltu_ext.data.errors import DatasetError, ReadLog
-from mltu_ext.data.generic import (
+from mltu_ext.data.read_log import ReadLog
+from mltu_ext.data.readers.common import IMAGE_SUFFIXES, LoadedDataset
+from mltu_ext.data.readers.emnist import DATA_FILE as EMNIST_DATA_FILE
+from mltu_ext.data.readers.emnist import MAPPING_FILE as EMNIST_MAPPING_FILE
+from mltu_ext.data.readers.emnist import read_emnist
+from mltu_ext.data.readers.generic import (
     TABLE_SUFFIXES,
     read_generic_csv,
     read_image_txt_folder,
     table_files,
 )
-from mltu_ext.data.iam import read_iam_lines, read_iam_sentences, read_iam_words
-from mltu_ext.data.iam_parquet import read_iam_parquet
-from mltu_ext.data.kaggle import LABEL_FILE as KAGGLE_LABEL_FILE
-from mltu_ext.data.kaggle import read_kaggle
-from mltu_ext.samples import Sample
+from mltu_ext.data.readers.iam import read_iam_lines, read_iam_sentences, read_iam_words
+from mltu_ext.data.readers.iam_parquet import read_iam_parquet
+from mltu_ext.data.readers.kaggle import LABEL_FILE as KAGGLE_LABEL_FILE
+from mltu_ext.data.readers.kaggle import read_kaggle
+from mltu_ext.data.samples import Sample
+from mltu_ext.errors import DatasetError
 
 
 @dataclass(frozen=True)

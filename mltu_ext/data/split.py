@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mltu_ext.data.errors import DatasetError
-from mltu_ext.samples import Sample
+from mltu_ext.data.samples import Sample
+from mltu_ext.errors import DatasetError
 
 SIDES = ("train", "val", "test")
 # Split names a dataset may use, mapped onto SIDES.

@@ -18,10 +18,14 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
+from mltu_ext.data.images import decode_gray, read_gray
+from mltu_ext.data.samples import Sample
+from mltu_ext.errors import ImageReadError
 from mltu_ext.evaluation import plots
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.evaluation.char_stats import align_all
 from mltu_ext.evaluation.confusions import confusion_matrix
+from mltu_ext.evaluation.error_rates import edit_distance
 from mltu_ext.evaluation.label_audit import find_suspect_labels
 from mltu_ext.evaluation.report_page import write_html, write_markdown
 from mltu_ext.evaluation.summary import SampleResult, sample_results, summarize, worst
@@ -30,9 +34,6 @@ from mltu_ext.evaluation.training_log import (
     load_training_summary,
     summarize_training_log,
 )
-from mltu_ext.image_ops import ImageReadError, decode_gray, read_gray
-from mltu_ext.samples import Sample
-from mltu_ext.text_metrics import edit_distance
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.csv"

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mltu_ext.text_metrics import edit_distance
+from mltu_ext.evaluation.error_rates import edit_distance
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from mltu_ext.evaluation.char_stats import (
     precision_recall_f1,
 )
 from mltu_ext.evaluation.confusions import confusions_from_alignments
-from mltu_ext.text_metrics import cer, exact_match, wer, word_errors
+from mltu_ext.evaluation.error_rates import cer, exact_match, wer, word_errors
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Argument parsing and ``main()`` of every command; the top-level scripts are fronts to these."""

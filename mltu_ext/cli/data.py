@@ -1,0 +1,102 @@
+"""``python -m mltu_ext.data``: check a dataset or list the formats.
+
+    python -m mltu_ext.data check DATASET [--format F] [--height 32] [--json out.json]
+    python -m mltu_ext.data formats
+
+``check`` exits with status 1 when the dataset has blocking errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mltu_ext.data.check import check_samples
+from mltu_ext.data.detect import FORMATS, load_dataset
+from mltu_ext.errors import DatasetError
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mltu_ext.data", description="Dataset tools for mltu_ext."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="load a dataset and report problems")
+    check.add_argument("dataset", help="dataset folder or labels file")
+    check.add_argument(
+        "--format", choices=sorted(FORMATS), default=None, help="dataset format (default: detected)"
+    )
+    check.add_argument("--keep-err", action="store_true", help="IAM: keep 'err' rows")
+    check.add_argument("--height", type=int, default=None, help="model input height (for --time-scale)")
+    check.add_argument(
+        "--vocabulary", default=None, help="the model's characters; others are reported as errors"
+    )
+    check.add_argument(
+        "--max-steps", type=int, default=None, help="CTC time steps of the widest allowed image"
+    )
+    check.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="image width (after resizing to --height) per CTC time step",
+    )
+    check.add_argument(
+        "--no-decode", action="store_true", help="skip decoding images (faster; no size or readability check)"
+    )
+    check.add_argument("--workers", type=int, default=None, help="decoding threads")
+    check.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON"
+    )
+    commands.add_parser("formats", help="list the dataset formats")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out the command; returns the exit status."""
+    if args.command == "formats":
+        width = max(map(len, FORMATS))
+        for name, fmt in FORMATS.items():
+            print(f"{name:<{width}}  {fmt.description}")
+        return 0
+    try:
+        dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(dataset.summary())
+    for note in dataset.notes:
+        print(f"note: {note}")
+    report = check_samples(
+        dataset.samples,
+        vocabulary_chars=args.vocabulary,
+        max_steps=args.max_steps,
+        time_scale=args.time_scale,
+        height=args.height,
+        decode_images=not args.no_decode,
+        workers=args.workers,
+    )
+    print(report.to_text())
+    if args.json is not None:
+        payload = {
+            "dataset": {
+                "path": str(args.dataset),
+                "format": dataset.format,
+                "skipped": dataset.skipped,
+                "notes": dataset.notes,
+            },
+            "report": report.to_dict(),
+        }
+        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0 if report.ok else 1
+
+
+def main() -> None:
+    """Entry point."""
+    sys.exit(run(get_args()))
+
+
+if __name__ == "__main__":
+    main()

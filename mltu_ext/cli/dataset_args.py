@@ -1,0 +1,80 @@
+"""Dataset options shared by command-line tools (train.py, the check command)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mltu_ext.data.corrections import apply_corrections, load_corrections
+from mltu_ext.data.detect import FORMATS, load_dataset
+from mltu_ext.data.readers.common import LoadedDataset
+from mltu_ext.data.split import SplitResult, split_by_writer_ids, split_samples
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add ``--dataset``, ``--format``, ``--keep-err``, ``--corrections``,
+    ``--val-fraction``, ``--val-writers`` and ``--split-seed`` to ``parser``."""
+    group = parser.add_argument_group("dataset")
+    group.add_argument(
+        "--dataset",
+        required=required,
+        metavar="PATH",
+        help="dataset folder or labels file (words.txt, labels.csv, ...)",
+    )
+    group.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default=None,
+        help="dataset format (default: detected from the files)",
+    )
+    group.add_argument(
+        "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"
+    )
+    group.add_argument(
+        "--corrections",
+        metavar="CSV",
+        help="checked label corrections: columns file_name,published,corrected, file names "
+        "relative to the dataset folder (e.g. benchmarks/dhsd_label_corrections.csv for DHSD)",
+    )
+    group.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of samples for validation when the dataset has no split "
+        "(whole writers when known; default 0.1)",
+    )
+    group.add_argument(
+        "--val-writers",
+        type=_writer_list,
+        default=None,
+        metavar="IDS",
+        help="comma-separated writer ids for validation, e.g. 28,29,30",
+    )
+    group.add_argument(
+        "--split-seed", type=int, default=0, help="seed of the train/validation split (default 0)"
+    )
+
+
+def _writer_list(text: str) -> list[str]:
+    writers = [w.strip() for w in text.split(",") if w.strip()]
+    if not writers:
+        raise argparse.ArgumentTypeError("expected comma-separated writer ids")
+    return writers
+
+
+def load_from_args(args: argparse.Namespace) -> LoadedDataset:
+    """Load the dataset named by the arguments of :func:`add_dataset_arguments`, corrections applied."""
+    dataset = load_dataset(
+        args.dataset, fmt=getattr(args, "format", None), keep_err=getattr(args, "keep_err", False)
+    )
+    if getattr(args, "corrections", None):
+        fixes = load_corrections(args.corrections)
+        dataset.samples = apply_corrections(dataset.samples, fixes, dataset.root)
+        dataset.notes.append(f"{len(fixes)} labels corrected as {args.corrections} says")
+    return dataset
+
+
+def split_from_args(args: argparse.Namespace, dataset: LoadedDataset) -> SplitResult:
+    """Split ``dataset`` as the arguments say: ``--val-writers`` wins over ``--val-fraction``."""
+    if args.val_writers:
+        return split_by_writer_ids(dataset.samples, args.val_writers)
+    return split_samples(dataset.samples, val_fraction=args.val_fraction, seed=args.split_seed)

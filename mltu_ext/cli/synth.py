@@ -1,0 +1,110 @@
+"""Render handwriting-style text, or build a rendered dataset.
+
+python -m mltu_ext.synth "some text" -o out.png --seed 3
+python -m mltu_ext.synth --dataset Datasets/my_synth --num 5000
+python -m mltu_ext.synth --list-fonts
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m mltu_ext.synth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("text", nargs="?", help="text to render (words are drawn with gaps between)")
+    parser.add_argument("-o", "--output", default="out.png", help="image file to write (default out.png)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--font", help="font file, part of a font's name (see --list-fonts), or 'hershey'")
+    parser.add_argument("--height", type=int, default=64, help="image height in pixels (default 64)")
+    parser.add_argument("--dataset", metavar="DIR", help="build a dataset of rendered words in DIR")
+    parser.add_argument("--num", type=int, default=1000, help="samples for --dataset (default 1000)")
+    parser.add_argument("--val-fraction", type=float, default=0.1, help="held-out share (default 0.1)")
+    parser.add_argument("--workers", type=int, help="processes for --dataset (default: all cores)")
+    parser.add_argument("--texts", metavar="FILE", help="for --dataset: draw labels from the lines of FILE")
+    parser.add_argument("--list-fonts", action="store_true", help="list the handwriting fonts found")
+    args = parser.parse_args(argv)
+    if not (args.text or args.dataset or args.list_fonts):
+        parser.error("give a text to render, --dataset DIR or --list-fonts")
+    return args
+
+
+def resolve_font(name: str | None) -> str | None:
+    """A font from a file path, a part of an installed font's name, or a Hershey name."""
+    from pathlib import Path
+
+    from mltu_ext.synth.fonts import find_fonts, font_name, is_hershey
+
+    if name is None or is_hershey(name):
+        return name
+    if Path(name).is_file():
+        return name
+    fonts = find_fonts()
+    exact = [f for f in fonts if font_name(f).lower() == name.lower()]
+    matches = exact or [f for f in fonts if name.lower() in font_name(f).lower()]
+    if not matches:
+        raise ValueError(f"no installed handwriting font matches {name!r} (see --list-fonts)")
+    return matches[0]
+
+
+def run(args: argparse.Namespace) -> None:
+    import cv2
+    import numpy as np
+
+    from mltu_ext.synth.dataset import build_synthetic_dataset
+    from mltu_ext.synth.fonts import font_family, font_name, scan_fonts
+    from mltu_ext.synth.render import render_line
+
+    if args.list_fonts:
+        fonts, skipped = scan_fonts()
+        for path in fonts:
+            print(f"{font_name(path):24s} {font_family(path):18s} {path}")
+        for path, why in skipped:
+            print(f"skipped: {path}: {why}")
+        if not fonts:
+            print("no handwriting fonts found: OpenCV's Hershey script fonts are used")
+    if args.dataset:
+        texts = None
+        if args.texts:
+            with open(args.texts, encoding="utf-8") as handle:
+                texts = [line.strip() for line in handle if line.strip()]
+            if not texts:
+                raise ValueError(f"{args.texts}: no text lines")
+        folder = build_synthetic_dataset(
+            args.dataset,
+            args.num,
+            seed=args.seed,
+            val_fraction=args.val_fraction,
+            height=args.height,
+            workers=args.workers,
+            texts=texts,
+        )
+        print(f"dataset: {folder / 'labels.csv'}")
+    if args.text:
+        image = render_line(args.text, np.random.default_rng(args.seed), resolve_font(args.font), args.height)
+        try:
+            written = cv2.imwrite(args.output, image)
+        except cv2.error as error:  # OpenCV raises for an extension it has no writer for
+            raise ValueError(f"{args.output}: cannot write an image with this extension") from error
+        if not written:
+            raise ValueError(f"{args.output}: cannot write the image (does the folder exist?)")
+        print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args(argv)
+    try:
+        run(args)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""CTC loss on ``keras.ops`` that reads the true label lengths."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
+
+LABEL_PAD = -1  # labels are padded with this; it is never read as a character
+# Under JAX the time loop is unrolled up to this many steps (ctc_unrolled.py:
+# one launch instead of two per step on a GPU); longer outputs use Keras' scan.
+MAX_UNROLLED_STEPS = 256
+
+
+@keras.saving.register_keras_serializable(package="mltu_ext")
+class CTCLoss(keras.losses.Loss):
+    """Connectionist temporal classification loss for softmax outputs.
+
+    ``y_true``: int (B, L) character indices padded with ``LABEL_PAD``.
+    ``y_pred``: probabilities (B, T, C) with the blank at ``blank_index``.
+    The label length of each row is its count of non-padding entries, so
+    padding never becomes a target; every row uses all T time steps.
+    The loss is computed in float32 even under mixed precision. Under the
+    JAX backend it is ``ctc_unrolled.ctc_loss_unrolled`` (same values and
+    gradients, no per-step launches); elsewhere Keras' ``ops.ctc_loss``.
+    """
+
+    def __init__(self, blank_index: int, name: str = "ctc_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.blank_index = int(blank_index)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        y_pred = ops.cast(y_pred, "float32")
+        label_length = ops.sum(ops.cast(y_true != LABEL_PAD, "int32"), axis=-1)  # B
+        # padding is replaced by a valid index only so the op accepts it; the
+        # op never reads past label_length
+        targets = ops.where(y_true == LABEL_PAD, ops.zeros_like(y_true), y_true)
+        batch = ops.shape(y_pred)[0]
+        steps = ops.shape(y_pred)[1]
+        logit_length = ops.full((batch,), steps, dtype="int32")
+        # keras' ctc_loss takes logits; log-probabilities of a softmax are a
+        # valid choice, since log_softmax(log p) == log p
+        log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        static_steps = y_pred.shape[1]
+        if keras.backend.backend() == "jax" and static_steps and static_steps <= MAX_UNROLLED_STEPS:
+            return ctc_loss_unrolled(targets, label_length, log_probs, self.blank_index)
+        return ops.ctc_loss(targets, log_probs, label_length, logit_length, mask_index=self.blank_index)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(blank_index=self.blank_index)
+        return config

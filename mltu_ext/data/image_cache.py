@@ -1,0 +1,178 @@
+"""Decode and resize every image once into a compact uint8 array.
+
+Training then shuffles and batches from memory (tf.data or plain numpy),
+instead of decoding and resizing each file in Python every epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from mltu_ext.data.images import PAD_VALUE, decode_gray, prepare, read_gray, to_gray
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary, ctc_steps_needed
+from mltu_ext.errors import ImageReadError, LabelError
+
+LABEL_PAD = -1
+
+
+@dataclass
+class ImageCache:
+    """Images (N, H, W) uint8 padded with white, labels (N, L) int32 padded with -1."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    texts: list[str]
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.images.nbytes + self.labels.nbytes)
+
+    def min_widths(self, time_scale: int, margin: int = 8) -> np.ndarray:
+        """(N,) int: the narrowest width each row can be cropped to without losing anything.
+
+        That is the ink (every column up to the last one that is not all
+        padding) plus ``margin`` columns, and at least the columns that the
+        label's CTC steps need (``time_scale`` columns per step), capped at
+        the cache's width.
+        """
+        width = self.images.shape[2]
+        return np.minimum(
+            np.maximum(ink_widths(self.images) + margin, label_steps(self.labels) * time_scale), width
+        )
+
+
+def ink_widths(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) uint8 -> (N,) columns up to and including the last one that is not all padding."""
+    used = (images != PAD_VALUE).any(axis=1)  # N,W
+    last = used.shape[1] - np.argmax(used[:, ::-1], axis=1)  # 1 + index of the last used column
+    return np.where(used.any(axis=1), last, 0)
+
+
+def label_steps(labels: np.ndarray) -> np.ndarray:
+    """(N, L) int32 padded with -1 -> (N,) CTC steps each label needs (a doubled letter costs two)."""
+    real = labels != LABEL_PAD
+    repeats = (labels[:, 1:] == labels[:, :-1]) & real[:, 1:]
+    return real.sum(axis=1) + repeats.sum(axis=1)
+
+
+def sample_pixels(sample: Sample) -> np.ndarray:
+    """The sample's image as uint8 grayscale (H, W), whichever way it is stored."""
+    if sample.image is not None:
+        return to_gray(np.asarray(sample.image))
+    if sample.data is not None:
+        return decode_gray(sample.data, sample.name)
+    if sample.path is None:
+        raise ImageReadError(f"{sample.source or '<sample>'}: sample has no image")
+    return read_gray(sample.path)
+
+
+def encode_labels(samples: Sequence[Sample], vocabulary: Vocabulary, time_steps: int) -> np.ndarray:
+    """Labels as (N, L) int32 padded with -1; every problem is reported at once.
+
+    Raises LabelError listing each empty label, unknown character and label
+    that needs more CTC steps than ``time_steps`` (a doubled letter costs two).
+    """
+    problems: list[str] = []
+    encoded: list[list[int]] = []
+    for sample in samples:
+        where = sample.path or sample.source or "<sample>"
+        try:
+            ids = vocabulary.encode(sample.text, where)
+        except LabelError as error:
+            problems.append(str(error))
+            continue
+        needed = ctc_steps_needed(sample.text)
+        if needed > time_steps:
+            problems.append(
+                f"{where}: label {sample.text!r} needs {needed} time steps but the model has "
+                f"{time_steps}; raise max_width or use a smaller width stride"
+            )
+            continue
+        encoded.append(ids)
+    if problems:
+        raise LabelError(_summarise(problems, "label problem"))
+    length = max((len(ids) for ids in encoded), default=1)
+    labels = np.full((len(encoded), length), LABEL_PAD, dtype=np.int32)
+    for row, ids in zip(labels, encoded, strict=True):
+        row[: len(ids)] = ids
+    return labels
+
+
+def build_cache(
+    samples: Sequence[Sample],
+    vocabulary: Vocabulary,
+    height: int,
+    width: int,
+    time_steps: int,
+    workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    desc: str = "decoding images",
+) -> ImageCache:
+    """Check labels, then decode and resize all images (in parallel) into one array.
+
+    Images keep their aspect ratio at ``height`` and are padded on the right
+    with white to ``width``; wider ones are squeezed to ``width``. With
+    ``cache_dir``, the arrays are stored there and reused when the same
+    samples and sizes come again.
+    """
+    if not samples:
+        raise ValueError(f"{desc}: no samples")
+    labels = encode_labels(samples, vocabulary, time_steps)
+    texts = [s.text for s in samples]
+    names = [s.name for s in samples]
+    cache_file = _cache_file(cache_dir, samples, height, width) if cache_dir else None
+    if cache_file is not None and cache_file.is_file():
+        with np.load(cache_file) as stored:
+            return ImageCache(stored["images"], labels, texts, names)
+    images = np.empty((len(samples), height, width), dtype=np.uint8)
+    failures: list[str] = []
+
+    def load(index: int) -> None:
+        try:
+            images[index] = prepare(sample_pixels(samples[index]), height, width)
+        except ImageReadError as error:
+            failures.append(str(error))
+
+    # OpenCV releases the GIL while decoding and resizing, so threads scale
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        list(tqdm(pool.map(load, range(len(samples))), total=len(samples), desc=desc, unit="img"))
+    if failures:
+        raise ImageReadError(_summarise(sorted(failures), "unreadable image"))
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        # one temporary name per process: training processes (--processes) may write at once
+        tmp = cache_file.with_suffix(f".tmp{os.getpid()}.npz")
+        np.savez(tmp, images=images)
+        tmp.replace(cache_file)
+    return ImageCache(images, labels, texts, names)
+
+
+def _cache_file(cache_dir: str | Path, samples: Sequence[Sample], height: int, width: int) -> Path:
+    digest = hashlib.sha1()
+    digest.update(json.dumps([height, width]).encode())
+    for sample in samples:
+        digest.update(f"{sample.name}\t{sample.text}\n".encode())
+        if sample.path and os.path.isfile(sample.path):
+            digest.update(str(os.path.getmtime(sample.path)).encode())
+    return Path(cache_dir) / f"images-{digest.hexdigest()[:16]}.npz"
+
+
+def _summarise(problems: list[str], what: str) -> str:
+    shown = "; ".join(problems[:5])
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    plural = "s" if len(problems) != 1 else ""
+    return f"{len(problems)} {what}{plural}: {shown}{more}"

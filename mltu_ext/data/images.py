@@ -1,0 +1,82 @@
+"""Image reading and resizing shared by training, checking and inference.
+
+Images are 8-bit grayscale, dark ink on white. Resizing keeps the aspect
+ratio; the free space on the right is filled with ``PAD_VALUE`` (white), the
+same value the model sees during training and inference.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+from mltu_ext.errors import ImageReadError
+
+PAD_VALUE = 255
+
+
+def read_gray(path: str) -> np.ndarray:
+    """Read ``path`` as uint8 grayscale (H, W); raises ImageReadError naming the file."""
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{path}: image file not found")
+    return decode_gray(np.fromfile(path, dtype=np.uint8).tobytes(), path)
+
+
+def decode_gray(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode PNG/JPEG/... bytes to uint8 grayscale (H, W); alpha is composited on white."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
+    if image is None:
+        raise ImageReadError(f"{name}: cannot decode image ({len(data)} bytes)")
+    return to_gray(image)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any uint8/uint16 image (H, W[, 1|3|4]) to uint8 grayscale (H, W)."""
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 3 and image.shape[2] == 4:
+        # transparent background becomes white paper
+        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+        rgb = image[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        image = cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3:
+        image = image[:, :, 0]
+    if image.ndim != 2 or image.size == 0:
+        raise ImageReadError(f"unsupported image shape {image.shape}")
+    return image
+
+
+def resize_to_height(image: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:
+    """Scale (H, W) to (height, W') keeping the aspect ratio.
+
+    When ``max_width`` is given and W' would exceed it, the image is squeezed
+    horizontally to ``max_width`` rather than cut, so no ink is lost.
+    """
+    h, w = image.shape[:2]
+    new_w = max(1, round(w * height / max(h, 1)))
+    if max_width is not None:
+        new_w = min(new_w, max_width)
+    interpolation = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    return cv2.resize(image, (new_w, height), interpolation=interpolation)
+
+
+def pad_right(image: np.ndarray, width: int, pad_value: int = PAD_VALUE) -> np.ndarray:
+    """Pad (H, W) on the right to (H, width) with ``pad_value``."""
+    h, w = image.shape[:2]
+    if w > width:
+        raise ValueError(f"image is {w} wide, more than the target width {width}")
+    out = np.full((h, width), pad_value, dtype=image.dtype)
+    out[:, :w] = image
+    return out
+
+
+def prepare(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize to ``height`` (at most ``width`` wide) and pad to (height, width)."""
+    return pad_right(resize_to_height(image, height, width), width)

@@ -1,0 +1,20 @@
+"""The one error type the dataset readers raise, and the log they fill."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ReadLog:
+    """What a reader left out (reason -> count) and what it wants the user to know."""
+
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] += count
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)

@@ -1,0 +1,174 @@
+"""Generic layouts: a CSV/TSV of image paths and labels, or images with ``.txt`` labels.
+
+CSV/TSV: a header row names the columns; any of these names work (case does
+not matter). Paths are relative to the CSV's folder.
+
+=========  =================================================
+image      file_name, filename, file, image, image_path, path, img
+text       text, label, transcription, identity, ground_truth, gt
+writer     writer, writer_id, author (optional)
+split      split, subset, set (optional: train, val(idation), dev, test)
+=========  =================================================
+
+Image + txt folder: ``a.png`` with ``a.txt`` holding its label (one line),
+searched recursively.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from mltu_ext.data.read_log import ReadLog
+from mltu_ext.data.readers.common import (
+    IMAGE_SUFFIXES,
+    check_label,
+    require_images,
+    require_samples,
+)
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.split import SPLIT_ALIASES
+from mltu_ext.errors import DatasetError
+
+COLUMNS = {
+    "image": ("file_name", "filename", "file", "image", "image_path", "path", "img"),
+    "text": ("text", "label", "transcription", "identity", "ground_truth", "gt"),
+    "writer": ("writer", "writer_id", "author"),
+    "split": ("split", "subset", "set"),
+}
+TABLE_SUFFIXES = (".csv", ".tsv")
+
+
+def find_columns(header: list[str]) -> dict[str, int]:
+    """Role (image, text, writer, split) -> column index for the names in ``header``."""
+    lower = [h.strip().lstrip("\ufeff").lower() for h in header]
+    found = {}
+    for role, names in COLUMNS.items():
+        index = next((lower.index(n) for n in names if n in lower), None)
+        if index is not None:
+            found[role] = index
+    return found
+
+
+def table_files(folder: Path) -> list[Path]:
+    """The ``.csv``/``.tsv`` files directly in ``folder``."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+
+
+def find_table(path: Path) -> Path:
+    """PATH itself if it is a file, else the one CSV/TSV in the folder PATH."""
+    if path.is_file():
+        return path
+    tables = table_files(path)
+    if len(tables) == 1:
+        return tables[0]
+    if not tables:
+        raise DatasetError(f"{path}: no .csv or .tsv labels file in this folder")
+    names = ", ".join(p.name for p in tables)
+    raise DatasetError(f"{path}: several labels files ({names}); pass the one to use")
+
+
+def _delimiter(path: Path, first_line: str) -> str:
+    """Tab for .tsv; for .csv the separator under which the header names image and text."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    for delimiter in (",", "\t", ";"):
+        roles = find_columns(first_line.split(delimiter))
+        if "image" in roles and "text" in roles:
+            return delimiter
+    return ","
+
+
+def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sample]:
+    """Samples of a labels CSV/TSV (or the one such file in the folder PATH)."""
+    log = log if log is not None else ReadLog()
+    table = find_table(Path(path))
+    folder = table.parent
+    try:
+        handle = table.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DatasetError(f"{table}: cannot open ({exc.strerror})") from exc
+    samples = []
+    with handle:
+        first_line = handle.readline()
+        handle.seek(0)
+        rows = csv.reader(handle, delimiter=_delimiter(table, first_line))
+        header = next(rows, None)
+        if header is None:
+            raise DatasetError(f"{table}: empty dataset, the file is empty")
+        roles = find_columns(header)
+        for role in ("image", "text"):
+            if role not in roles:
+                raise DatasetError(
+                    f"{table}:1: no {role} column in the header {header}; "
+                    f"expected one of {', '.join(COLUMNS[role])}"
+                )
+        needed = max(roles.values()) + 1
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            where = f"{table}:{rows.line_num}"
+            if len(row) < needed:
+                raise DatasetError(
+                    f"{where}: malformed line, expected {len(header)} fields, found {len(row)}"
+                )
+            name = row[roles["image"]].strip()
+            if not name:
+                raise DatasetError(f"{where}: malformed line, empty image path")
+            writer = None
+            if "writer" in roles:
+                writer = row[roles["writer"]].strip() or None
+            split = None
+            if "split" in roles and row[roles["split"]].strip():
+                value = row[roles["split"]].strip().lower()
+                if value not in SPLIT_ALIASES:
+                    raise DatasetError(
+                        f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_ALIASES)}"
+                    )
+                split = SPLIT_ALIASES[value]
+            samples.append(
+                Sample(
+                    text=check_label(row[roles["text"]], where),
+                    path=os.path.join(folder, name),
+                    writer=writer,
+                    source=where,
+                    split=split,
+                )
+            )
+    if "writer" not in roles:
+        log.note(f"{table.name} has no writer column")
+    require_samples(samples, table, log)
+    require_images(samples, table)
+    return samples
+
+
+def read_image_txt_folder(path: Path | str, log: ReadLog | None = None) -> list[Sample]:
+    """Samples of a folder tree where each image ``x.png`` has its label in ``x.txt``."""
+    root = Path(path)
+    log = log if log is not None else ReadLog()
+    if not root.is_dir():
+        raise DatasetError(f"{root}: not a folder")
+    samples = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()  # a stable order on every file system
+        present = set(files)
+        for name in sorted(files):
+            stem, suffix = os.path.splitext(name)
+            if suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if stem + ".txt" not in present:
+                log.skip("images without a .txt label")
+                continue
+            label_file = os.path.join(folder, stem + ".txt")
+            where = f"{label_file}:1"
+            with open(label_file, encoding="utf-8", errors="replace") as handle:
+                text = handle.read().strip("\r\n")
+            if "\n" in text:
+                raise DatasetError(f"{where}: malformed label file, expected one line")
+            samples.append(
+                Sample(text=check_label(text, where), path=os.path.join(folder, name), source=where)
+            )
+    log.note("image + txt folders carry no writer ids")
+    require_samples(samples, root, log)
+    return samples

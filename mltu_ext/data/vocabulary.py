@@ -1,0 +1,91 @@
+"""The character set of a model: sorted, so every process agrees on the order."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mltu_ext.errors import LabelError
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Characters in a fixed order; index ``len(chars)`` is the CTC blank.
+
+    The blank is last, as in mltu, so an mltu-trained ONNX model and this
+    package decode the same way.
+
+    >>> v = Vocabulary.from_texts(["ba", "ab c"])
+    >>> v.chars, v.blank_index
+    (' abc', 4)
+    >>> v.encode("cab")
+    [3, 1, 2]
+    """
+
+    chars: str
+
+    def __post_init__(self) -> None:
+        if len(set(self.chars)) != len(self.chars):
+            raise ValueError(f"vocabulary has repeated characters: {self.chars!r}")
+        if not self.chars:
+            raise ValueError("vocabulary is empty")
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        """The sorted set of characters used in ``texts``."""
+        found: set[str] = set()
+        for text in texts:
+            found.update(text)
+        return cls("".join(sorted(found)))
+
+    @property
+    def blank_index(self) -> int:
+        return len(self.chars)
+
+    @property
+    def num_classes(self) -> int:
+        """Softmax size: every character plus the blank."""
+        return len(self.chars) + 1
+
+    def unknown(self, text: str) -> list[str]:
+        """Characters of ``text`` that are not in the vocabulary, sorted."""
+        return sorted(set(text) - set(self.chars))
+
+    def encode(self, text: str, where: str = "") -> list[int]:
+        """Indices of the characters of ``text``; raises LabelError for empty or unknown."""
+        at = f"{where}: " if where else ""
+        if not text:
+            raise LabelError(f"{at}empty label")
+        missing = self.unknown(text)
+        if missing:
+            raise LabelError(
+                f"{at}label {text!r} has characters outside the vocabulary: {''.join(missing)!r}"
+            )
+        return [self._lookup[c] for c in text]
+
+    @functools.cached_property
+    def _lookup(self) -> dict[str, int]:
+        # built once per vocabulary, not once per label
+        return {c: i for i, c in enumerate(self.chars)}
+
+    def decode(self, indices: Sequence[int]) -> str:
+        """Characters for ``indices``; the blank and out-of-range indices are skipped."""
+        return "".join(self.chars[i] for i in indices if 0 <= i < len(self.chars))
+
+    def merged_with(self, texts: Iterable[str]) -> Vocabulary:
+        """This vocabulary with new characters appended (old indices keep their meaning)."""
+        extra = sorted(set().union(*map(set, texts)) - set(self.chars))
+        return Vocabulary(self.chars + "".join(extra))
+
+
+def ctc_steps_needed(text: str) -> int:
+    """Fewest CTC time steps that can emit ``text``.
+
+    A letter repeated next to itself needs a blank in between, so "ll" costs 3.
+
+    >>> ctc_steps_needed("hello")
+    6
+    """
+    return len(text) + sum(a == b for a, b in itertools.pairwise(text))

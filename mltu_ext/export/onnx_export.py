@@ -1,0 +1,97 @@
+"""Export a trained recogniser to ONNX with its metadata, and check the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mltu_ext import __version__
+from mltu_ext.data.images import PAD_VALUE
+from mltu_ext.errors import ExportMismatchError
+
+METADATA_KEY = "mltu_ext"
+
+
+def model_metadata(vocabulary: str, height: int, channels: int, time_scale: int, **extra: Any) -> dict:
+    """Everything an inference program needs to prepare images and decode outputs."""
+    return {
+        "vocabulary": vocabulary,
+        "blank_index": len(vocabulary),
+        "input_height": int(height),
+        "channels": int(channels),
+        "time_scale": int(time_scale),
+        "input_range": [0.0, 255.0],
+        "normalization": "none outside the model: feed float32 pixels 0..255, dark ink on white",
+        "padding_value": PAD_VALUE,
+        "padding": "right, to the batch's widest image",
+        "resize": "keep aspect ratio to input_height",
+        "output": "softmax probabilities (batch, width / time_scale, len(vocabulary) + 1)",
+        "package": "mltu_ext",
+        "package_version": __version__,
+        **extra,
+    }
+
+
+def export_onnx(
+    model,
+    path: str | Path,
+    metadata: dict,
+    check_images: np.ndarray | None = None,
+    atol: float = 1e-4,
+    opset: int = 17,
+) -> Path:
+    """Convert ``model`` to ONNX at ``path`` and check it against Keras.
+
+    The ONNX graph takes float32 (batch, height, width, channels) with a
+    dynamic batch and width; ``metadata`` is stored as JSON under the key
+    ``mltu_ext``. ``check_images`` (B, H, W, C) are run through both
+    models (random pixels when None) and ExportMismatchError is raised when
+    any output differs by more than ``atol``. The model's LSTMs are set to
+    their loop form first (``recognizer.set_lstm_unroll``), which tf2onnx
+    turns into one ONNX LSTM node.
+    """
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    from mltu_ext.model.recognizer import set_lstm_unroll
+
+    set_lstm_unroll(model, False)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _, height, _, channels = model.input_shape
+    spec = (tf.TensorSpec((None, height, None, channels), tf.float32, name="image"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
+    entry = proto.metadata_props.add()
+    entry.key = METADATA_KEY
+    entry.value = json.dumps(metadata, ensure_ascii=False)
+    onnx.save(proto, str(path))
+    if check_images is None:
+        rng = np.random.default_rng(0)
+        check_images = rng.uniform(0, 255, (2, height, 96, channels)).astype(np.float32)
+    check_export(model, path, check_images, atol)
+    return path
+
+
+def check_export(model, path: str | Path, images: np.ndarray, atol: float = 1e-4) -> float:
+    """Largest absolute difference between Keras and ONNX Runtime on ``images``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    onnx_out = session.run(None, {name: images.astype(np.float32)})[0]
+    keras_out = np.asarray(model(images.astype(np.float32), training=False))
+    if onnx_out.shape != keras_out.shape:
+        raise ExportMismatchError(
+            f"{path}: ONNX output shape {onnx_out.shape} differs from Keras {keras_out.shape}"
+        )
+    diff = float(np.max(np.abs(onnx_out - keras_out)))
+    if diff > atol:
+        raise ExportMismatchError(
+            f"{path}: ONNX output differs from Keras by {diff:.2e} (allowed {atol:.0e})"
+        )
+    return diff

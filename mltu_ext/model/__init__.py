@@ -1,0 +1,1 @@
+"""The network: residual CNN blocks, bidirectional LSTMs, CTC softmax, and the augmentation layer."""

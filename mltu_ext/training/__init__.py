@@ -1,0 +1,1 @@
+"""Training: the trainer, fine-tuning, callbacks, learning-rate schedules and the rendered warm-up."""

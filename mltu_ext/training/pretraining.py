@@ -1,0 +1,115 @@
+"""Warm up on rendered handwriting, then train on a small real dataset, in one time budget.
+
+A CTC recogniser trained from scratch on a few thousand real word images
+spends its first epochs predicting one guess for every word (the blank
+plateau): on DHSD, three recipes were still there after 30 shared CPU-minutes
+(``benchmarks/accuracy_dhsd_results.md``). Rendered words in the same
+characters teach the model where letters are within minutes, and the real
+data then only has to adapt it to real strokes. ``pretrain_then_train`` runs
+both phases: the first ``cfg.pretrain_minutes`` on ``cfg.pretrain_samples``
+rendered words, the rest of ``cfg.max_minutes`` on the real training split.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mltu_ext.config import TrainConfig
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.errors import TrainingError
+from mltu_ext.training.trainer import TrainResult, train
+
+PRETRAIN_DIR = "pretrain"  # subfolder of the model folder with the warm-up model
+
+
+def rendered_texts(labels: Sequence[str], extra: int = 6000, seed: int = 0) -> list[str]:
+    """Texts to render for a warm-up: the training labels plus ``extra`` name-like words.
+
+    The extra words (``synth.words.name_like_words``) keep the model from
+    learning only the training labels' spellings; the labels bring the real
+    data's characters into the rendered set.
+    """
+    from mltu_ext.synth.words import name_like_words
+
+    return sorted({t for t in labels if t.strip()} | set(name_like_words(extra, seed)))
+
+
+def pretrain_then_train(
+    cfg: TrainConfig,
+    train_samples: Sequence[Sample],
+    val_samples: Sequence[Sample],
+    *,
+    render_dir: str | Path,
+    cache_dir: str | Path | None = None,
+    verbose: int | str = "auto",
+    export: bool = True,
+) -> TrainResult:
+    """Warm up on rendered words, then fine-tune on ``train_samples``; returns the second phase's result.
+
+    The warm-up model is written to ``<model_dir>/pretrain`` and validated on
+    ``val_samples`` too, so its log shows how far rendered text alone gets.
+    Its vocabulary covers the rendered and the real labels, so the second
+    phase starts with every output trained. ``cfg.max_minutes`` (when set)
+    bounds both phases together, rendering included; ``cfg.mix_rendered`` of
+    the rendered words stay in the second phase's training set, next to the
+    real ones.
+    """
+    start = time.monotonic()
+    if cfg.pretrain_samples <= 0 or cfg.pretrain_minutes <= 0:
+        raise TrainingError("pretrain_then_train needs pretrain_samples > 0 and pretrain_minutes > 0")
+    if cfg.max_minutes and cfg.pretrain_minutes >= cfg.max_minutes:
+        raise TrainingError(
+            f"pretrain_minutes={cfg.pretrain_minutes} leaves nothing of max_minutes={cfg.max_minutes}"
+        )
+    from mltu_ext.data import load_dataset
+    from mltu_ext.synth.dataset import build_synthetic_dataset
+
+    texts = rendered_texts([s.text for s in train_samples], seed=cfg.synthetic_seed)
+    folder = build_synthetic_dataset(
+        render_dir,
+        cfg.pretrain_samples,
+        seed=cfg.synthetic_seed,
+        val_fraction=0.0,
+        height=cfg.model.height,
+        texts=texts,
+    )
+    rendered = load_dataset(str(Path(folder) / "labels.csv"), fmt="generic_csv").samples
+
+    model_dir = Path(cfg.model_dir)
+    warm = copy.deepcopy(cfg)
+    warm.model_dir = str(model_dir / PRETRAIN_DIR)
+    warm.pretrain_samples = warm.mix_rendered = 0  # this phase is the warm-up
+    warm.max_minutes = cfg.pretrain_minutes
+    warm.lr_schedule = "time_cosine"
+    warm.epochs = max(cfg.epochs, 1000)  # the time budget ends it
+    warm.early_stopping_patience = max(cfg.early_stopping_patience, 1000)
+    all_texts = [s.text for s in rendered] + [s.text for s in train_samples] + [s.text for s in val_samples]
+    warm.model.vocabulary = Vocabulary.from_texts(all_texts).chars
+    train(warm, rendered, val_samples, cache_dir=cache_dir, verbose=verbose, export=False)
+
+    if cfg.max_minutes:
+        planned = cfg.max_minutes - cfg.pretrain_minutes
+        left = cfg.max_minutes - (time.monotonic() - start) / 60.0
+        if left < 0.25 * planned:
+            # rendering and the first compiled steps ran long: keep a useful real phase
+            print(f"note: the warm-up ran over; {0.25 * planned:.1f} minutes left for the real words")
+            left = 0.25 * planned
+        cfg.max_minutes = left
+    # a fixed seeded choice of rendered words stays in the real phase's epochs
+    keep = np.random.default_rng([cfg.synthetic_seed, 3]).permutation(len(rendered))[: cfg.mix_rendered]
+    mixed = list(train_samples) + [rendered[i] for i in sorted(keep)]
+    return train(
+        cfg,
+        mixed,
+        val_samples,
+        init_from=warm.model_dir,
+        cache_dir=cache_dir,
+        verbose=verbose,
+        export=export,
+    )
