@@ -102,7 +102,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--corrections",
         help="checked label corrections (CSV) for training and scoring, e.g. "
-        "benchmarks/dhsd_label_corrections.csv",
+        "mltu_ext/data/known_corrections/dhsd.csv",
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of weights, batches and augmentation")
     parser.add_argument("--limit", type=int, help="use only this many samples per side (smoke tests)")

@@ -3,7 +3,7 @@
 Reads the ``val_probs.npz`` files that ``benchmarks/best_dhsd.py --phase
 select`` writes (one per seed; output probabilities of writers 28-30 for the
 best and the last checkpoint) and scores, on the published labels and on the
-labels corrected in ``benchmarks/dhsd_label_corrections.csv`` (images checked
+labels corrected in ``mltu_ext/data/known_corrections/dhsd.csv`` (images checked
 by eye that show another word of the writer's list than their label):
 
 - each model alone, greedy;
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dhsd"
-CORRECTIONS = ROOT / "benchmarks" / "dhsd_label_corrections.csv"
+CORRECTIONS = ROOT / "benchmarks" / "mltu_ext/data/known_corrections/dhsd.csv"
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -59,7 +59,7 @@ def test_shipped_dhsd_corrections_fit_the_dataset():
     from mltu_ext.data import load_dataset
 
     fixes = load_corrections(
-        Path(__file__).resolve().parents[1] / "benchmarks" / "dhsd_label_corrections.csv"
+        Path(__file__).resolve().parents[1] / "mltu_ext" / "data" / "known_corrections" / "dhsd.csv"
     )
     out = apply_corrections(load_dataset(str(data)).samples, fixes, data)
     assert fixes and sum(s.source.endswith("(corrected)") for s in out) == len(fixes)

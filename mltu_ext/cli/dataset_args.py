@@ -33,7 +33,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
         "--corrections",
         metavar="CSV",
         help="checked label corrections: columns file_name,published,corrected, file names "
-        "relative to the dataset folder (e.g. benchmarks/dhsd_label_corrections.csv for DHSD)",
+        "relative to the dataset folder (e.g. mltu_ext/data/known_corrections/dhsd.csv for DHSD)",
     )
     group.add_argument(
         "--val-fraction",
