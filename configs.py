@@ -75,6 +75,7 @@ def rendered_base_config() -> TrainConfig:
         model=dhsd_net(),
         augment=strong_warp(),
         synthetic_text="names",
+        augment_rendered=True,  # this model reads real handwriting next
         synthetic_samples=150000,
         max_width=320,
         batch_size=64,

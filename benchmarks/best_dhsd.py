@@ -236,7 +236,7 @@ def export_folder(model_dir: Path) -> Path:
     import shutil
 
     from mltu_ext.config import TrainConfig
-    from mltu_ext.training.trainer import export_best
+    from mltu_ext.export.model_folder import export_best
 
     shutil.copy(model_dir / "last.keras", model_dir / "best.keras")
     return export_best(TrainConfig.load(model_dir / "config.json"), model_dir)

@@ -290,7 +290,7 @@ def build_model(recipe: TrainConfig, vocab: Vocabulary, variant: Variant):
 
     from mltu_ext.ctc.loss import CTCLoss
     from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll
-    from mltu_ext.training.trainer import compile_model
+    from mltu_ext.training.compile import compile_model
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if variant.precision == "bf16" else "float32")
     keras.utils.set_random_seed(0)

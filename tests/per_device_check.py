@@ -89,7 +89,7 @@ def tiny_recognizer(learning_rate: float | None = None):
     from mltu_ext.config import ModelConfig, TrainConfig
     from mltu_ext.data.vocabulary import Vocabulary
     from mltu_ext.model.recognizer import build_recognizer
-    from mltu_ext.training.trainer import compile_model
+    from mltu_ext.training.compile import compile_model
 
     cfg = TrainConfig(
         model=ModelConfig(

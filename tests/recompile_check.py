@@ -13,7 +13,7 @@ def train(recompile: bool) -> tuple[list[np.ndarray], list[float], int]:
 
     from mltu_ext.data.batching import ArrayBatches
     from mltu_ext.parallel.grouped_steps import use_grouped_steps
-    from mltu_ext.training.callbacks import RecompileAfterFirstEpoch
+    from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
     from tests.per_device_check import random_cache, tiny_recognizer
 
     cache = random_cache(np.random.default_rng(0), 20, 2)

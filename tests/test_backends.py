@@ -25,7 +25,7 @@ from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.model.recognizer import build_recognizer
 from mltu_ext.parallel.distribute import data_parallel_scope, local_devices, replica_count
-from mltu_ext.training.trainer import compile_model
+from mltu_ext.training.compile import compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ from mltu_ext.config import ModelConfig, TrainConfig
 from mltu_ext.parallel.distribute import data_parallel_scope
 from mltu_ext.data.image_cache import ImageCache
 from mltu_ext.model.recognizer import build_recognizer
-from mltu_ext.training.trainer import compile_model
+from mltu_ext.training.compile import compile_model
 from mltu_ext.data.vocabulary import Vocabulary
 
 stored = np.load(sys.argv[1])

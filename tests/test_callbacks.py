@@ -8,7 +8,8 @@ import pytest
 
 from mltu_ext.config import TrainConfig
 from mltu_ext.errors import ConfigError
-from mltu_ext.training.callbacks import EpochCosineDecay, TimeCosineDecay, cosine_rate, read_resume_state
+from mltu_ext.training.resume import read_resume_state
+from mltu_ext.training.schedules import EpochCosineDecay, TimeCosineDecay, cosine_rate
 
 
 def test_time_cosine_warms_up_peaks_and_ends_at_the_floor():

@@ -9,7 +9,8 @@ import numpy as np
 import onnx
 
 from mltu_ext.config import ModelConfig
-from mltu_ext.export.onnx_export import export_onnx, model_metadata
+from mltu_ext.export.onnx_export import export_onnx
+from mltu_ext.export.metadata import model_metadata
 from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import onnx
 
 from mltu_ext.data.images import read_gray
-from mltu_ext.export.quantize import compare_readings, main, quantize_onnx
+from mltu_ext.export.quantize import compare_readings, quantize_onnx
+from mltu_ext.cli.quantize import main
 from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
@@ -120,7 +121,7 @@ def test_training_with_int8_export_keeps_or_drops_the_int8_model_and_says_so(wor
 def test_export_int8_keeps_a_close_model_and_removes_a_worse_one(trained_model, tmp_path):
     import shutil
 
-    from mltu_ext.training.trainer import export_int8
+    from mltu_ext.export.model_folder import export_int8
 
     result, train, val = trained_model
     src = tmp_path / "model.onnx"

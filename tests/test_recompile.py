@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.training.callbacks import RecompileAfterFirstEpoch
+from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
 from tests.conftest import run_jax
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mltu_ext.cli.common import FRACTION, NON_NEGATIVE_INT
 from mltu_ext.data.corrections import apply_corrections, load_corrections
 from mltu_ext.data.detect import FORMATS, load_dataset
 from mltu_ext.data.readers.common import LoadedDataset
@@ -37,7 +38,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     )
     group.add_argument(
         "--val-fraction",
-        type=float,
+        type=FRACTION,
         default=0.1,
         help="share of samples for validation when the dataset has no split "
         "(whole writers when known; default 0.1)",
@@ -50,7 +51,10 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
         help="comma-separated writer ids for validation, e.g. 28,29,30",
     )
     group.add_argument(
-        "--split-seed", type=int, default=0, help="seed of the train/validation split (default 0)"
+        "--split-seed",
+        type=NON_NEGATIVE_INT,
+        default=0,
+        help="seed of the train/validation split (default 0)",
     )
 
 
@@ -75,6 +79,8 @@ def load_from_args(args: argparse.Namespace) -> LoadedDataset:
 
 def split_from_args(args: argparse.Namespace, dataset: LoadedDataset) -> SplitResult:
     """Split ``dataset`` as the arguments say: ``--val-writers`` wins over ``--val-fraction``."""
-    if args.val_writers:
+    if getattr(args, "val_writers", None):
         return split_by_writer_ids(dataset.samples, args.val_writers)
-    return split_samples(dataset.samples, val_fraction=args.val_fraction, seed=args.split_seed)
+    return split_samples(
+        dataset.samples, val_fraction=getattr(args, "val_fraction", 0.1), seed=getattr(args, "split_seed", 0)
+    )

@@ -101,22 +101,13 @@ def run_evaluation(args: argparse.Namespace, recognizer: Recognizer, training_lo
 def load_samples(args: argparse.Namespace) -> tuple[list, list[str]]:
     """The samples that --dataset, --split and --limit select, and notes on how they were read."""
     # imported here: the data readers are only needed when evaluating
-    from mltu_ext.cli.dataset_args import load_from_args
-    from mltu_ext.data import split_by_writer_ids, split_samples
+    from mltu_ext.cli.dataset_args import load_from_args, split_from_args
 
     dataset = load_from_args(args)
     notes = [dataset.summary(), *dataset.notes]
     samples = dataset.samples
     if args.split != "all":
-        val_writers = getattr(args, "val_writers", None)
-        if val_writers:
-            parts = split_by_writer_ids(samples, val_writers)
-        else:
-            parts = split_samples(
-                samples,
-                val_fraction=getattr(args, "val_fraction", 0.1),
-                seed=getattr(args, "split_seed", 0),
-            )
+        parts = split_from_args(args, dataset)
         samples = getattr(parts, args.split)
         notes.append(f"split {args.split}: {len(samples)} samples ({parts.info.get('method')})")
     if args.limit is not None:

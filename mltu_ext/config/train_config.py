@@ -1,9 +1,9 @@
-"""Configuration as checked dataclasses, saved as JSON next to the model.
+"""The training recipe as a checked dataclass, saved as ``config.json`` next to the model.
 
-``TrainConfig`` holds everything needed to rebuild and retrain a model:
-the network sizes (``ModelConfig``), the augmentation (``AugmentConfig``)
-and the training recipe. ``config.json`` in a model folder is the one
-source of truth for that model.
+``TrainConfig`` holds everything needed to rebuild and retrain a model: the
+network sizes (``ModelConfig``), the augmentation (``AugmentConfig``) and the
+recipe (data, optimiser, schedule, stopping). How one run executes (devices,
+processes, output folder) is ``RunConfig``'s, and is not saved here.
 """
 
 from __future__ import annotations
@@ -14,94 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mltu_ext.config.fields import build
+from mltu_ext.config.model_config import AugmentConfig, ModelConfig
 from mltu_ext.errors import ConfigError
 
-
-@dataclass
-class ModelConfig:
-    """Sizes of the residual CNN + BiLSTM recogniser.
-
-    ``filters[i]`` and ``strides[i]`` describe residual block ``i``; a stride is
-    ``(height, width)``. The product of the width strides is how many image
-    columns make one CTC time step.
-    """
-
-    height: int = 32
-    channels: int = 1
-    filters: tuple[int, ...] = (32, 32, 64, 64, 96, 96)
-    strides: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 1), (2, 1))
-    lstm_units: tuple[int, ...] = (128, 128)
-    dropout: float = 0.2
-    vocabulary: str = ""
-
-    def __post_init__(self) -> None:
-        self.filters = tuple(int(f) for f in self.filters)
-        self.strides = tuple((int(s[0]), int(s[1])) for s in self.strides)
-        self.lstm_units = tuple(int(u) for u in self.lstm_units)
-
-    @property
-    def time_scale(self) -> int:
-        """Image columns per CTC time step."""
-        scale = 1
-        for _, sw in self.strides:
-            scale *= sw
-        return scale
-
-    @property
-    def height_scale(self) -> int:
-        scale = 1
-        for sh, _ in self.strides:
-            scale *= sh
-        return scale
-
-    def validate(self) -> None:
-        """Raise ConfigError naming the first field that cannot work."""
-        if self.height < 8:
-            raise ConfigError(f"model.height={self.height}: must be at least 8 pixels")
-        if self.channels not in (1, 3):
-            raise ConfigError(f"model.channels={self.channels}: must be 1 or 3")
-        if not self.filters or len(self.filters) != len(self.strides):
-            raise ConfigError(
-                f"model.filters has {len(self.filters)} entries and model.strides "
-                f"{len(self.strides)}: give one stride per residual block"
-            )
-        if any(f <= 0 for f in self.filters):
-            raise ConfigError(f"model.filters={self.filters}: must be positive")
-        if any(s not in (1, 2) for pair in self.strides for s in pair):
-            raise ConfigError(f"model.strides={self.strides}: each stride must be 1 or 2")
-        if self.height % self.height_scale:
-            raise ConfigError(
-                f"model.height={self.height} is not divisible by the height strides' "
-                f"product {self.height_scale}"
-            )
-        if not self.lstm_units or any(u <= 0 for u in self.lstm_units):
-            raise ConfigError(f"model.lstm_units={self.lstm_units}: give at least one positive size")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"model.dropout={self.dropout}: must be in [0, 1)")
-
-
-@dataclass
-class AugmentConfig:
-    """Random changes applied to training batches only (inside the training step)."""
-
-    enabled: bool = True
-    shear: float = 0.3  # max horizontal shear (dx/dy), both directions: slant
-    rotation_deg: float = 3.0
-    scale: float = 0.12  # +-12 % zoom
-    translate: float = 0.04  # share of the height, up/down
-    brightness: float = 0.15  # share of the full range
-    contrast: float = 0.3  # contrast factor in [1 - c, 1 + c]
-    thickness_prob: float = 0.5  # chance of thinning or thickening the strokes
-    elastic: float = 0.0  # smooth random bending, up to this share of the height
-
-    def validate(self) -> None:
-        for name in ("shear", "rotation_deg", "scale", "translate", "brightness", "contrast", "elastic"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")
-        if not 0.0 <= self.thickness_prob <= 1.0:
-            raise ConfigError(f"augment.thickness_prob={self.thickness_prob}: must be in [0, 1]")
-        if self.scale >= 0.5 or self.contrast >= 1.0:
-            raise ConfigError("augment.scale must be < 0.5 and augment.contrast < 1")
+# fields that older model folders' config.json held and that now belong to the
+# run (RunConfig): read and set aside, so those folders still load
+RUN_FIELDS = (
+    "model_dir",
+    "tensorboard",
+    "jit_compile",
+    "mixed_precision",
+    "data_parallel",
+    "processes",
+    "steps_per_call",
+    "int8_export",
+)
 
 
 @dataclass
@@ -118,6 +46,9 @@ class TrainConfig:
     # lower-case letters), "mixed" (cases, numbers, hyphens, punctuation) or
     # "names" (capitalised words with umlauts, ß and hyphens, as German place names)
     synthetic_text: str = "lower_words"
+    # the rendered default data is distorted as it is drawn: a second random warp
+    # only slows learning, except for a base model that is to read real handwriting
+    augment_rendered: bool = False
     # start from this trained model folder (its sizes, weights and vocabulary, grown
     # by new characters), as --init-from does; None: from random weights
     base_model: str | None = None
@@ -145,24 +76,11 @@ class TrainConfig:
     min_learning_rate: float = 1e-5
     max_minutes: float | None = None  # stop training after this wall time
     # "plateau": halve on a validation-CER plateau; "time_cosine": cosine over
-    # max_minutes; "cosine": cosine over the epochs
-    lr_schedule: str = "plateau"
+    # max_minutes; "cosine": cosine over the epochs; "auto": time_cosine when
+    # max_minutes is set (a short run still ends at a small rate), else plateau
+    lr_schedule: str = "auto"
     val_fraction: float = 0.1
     seed: int = 42
-    model_dir: str = ""
-    tensorboard: bool = False
-    jit_compile: bool | str = "auto"
-    mixed_precision: str | None = None  # None, "bfloat16" or "float16"
-    data_parallel: bool = False  # split each batch over all local GPUs (batch_size is per device)
-    # JAX: train in this many processes, one GPU each (train.py --processes;
-    # mltu_ext.parallel.multi_process), with the batch split over all of them
-    processes: int = 1
-    # training steps per compiled call (mltu_ext.parallel.grouped_steps): fewer, larger
-    # calls keep a GPU busy; callbacks then run once per group
-    steps_per_call: int = 1
-    # next to model.onnx also write model.int8.onnx: int8 convolutions calibrated on
-    # training images and int8 LSTMs (mltu_ext.export.quantize), about 1.5x faster on a CPU
-    int8_export: bool = False
     split: dict[str, Any] = field(default_factory=dict)  # how the data was split
 
     def validate(self) -> None:
@@ -197,30 +115,32 @@ class TrainConfig:
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay={self.weight_decay}: must not be negative")
-        if self.lr_schedule not in ("plateau", "time_cosine", "cosine"):
-            raise ConfigError(f"lr_schedule={self.lr_schedule!r}: use 'plateau', 'time_cosine' or 'cosine'")
+        if self.lr_schedule not in ("auto", "plateau", "time_cosine", "cosine"):
+            raise ConfigError(
+                f"lr_schedule={self.lr_schedule!r}: use 'auto', 'plateau', 'time_cosine' or 'cosine'"
+            )
+        if self.pretrain_samples and not self.dataset:
+            raise ConfigError("a rendered warm-up (pretrain_samples, --recipe dhsd) needs a dataset")
         if min(self.pretrain_samples, self.pretrain_minutes, self.mix_rendered) < 0:
             raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
-        if self.processes < 1:
-            raise ConfigError(f"processes={self.processes}: need at least 1")
-        if self.steps_per_call < 1:
-            raise ConfigError(f"steps_per_call={self.steps_per_call}: need at least 1")
-        if self.processes > 1 and self.pretrain_samples:
-            raise ConfigError(
-                f"processes={self.processes} with a rendered warm-up (pretrain_samples="
-                f"{self.pretrain_samples}): every process would render the same words; train the "
-                "warm-up in one process, then --init-from its folder"
-            )
         if self.mix_rendered > self.pretrain_samples:
             raise ConfigError(
                 f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered words"
             )
-        if self.lr_schedule == "time_cosine" and not self.max_minutes:
+        if self.schedule == "time_cosine" and not self.max_minutes:
             raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
-        if self.mixed_precision not in (None, "bfloat16", "float16"):
-            raise ConfigError(
-                f"mixed_precision={self.mixed_precision!r}: use bfloat16, float16 or leave it unset"
-            )
+
+    @property
+    def schedule(self) -> str:
+        """The learning-rate schedule, with "auto" resolved."""
+        if self.lr_schedule != "auto":
+            return self.lr_schedule
+        return "time_cosine" if self.max_minutes else "plateau"
+
+    @property
+    def augments(self) -> bool:
+        """Whether training batches get the random warp (real data, or rendered data if asked)."""
+        return self.augment.enabled and (self.dataset is not None or self.augment_rendered)
 
     def batch_bucket(self, backend: str) -> int:
         """The bucket width to use under ``backend`` (resolves None)."""
@@ -238,33 +158,28 @@ class TrainConfig:
 
     def save(self, path: str | Path) -> None:
         """Write the config as JSON (``config.json`` in a model folder)."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        from mltu_ext.io.atomic import write_text
+
+        write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Rebuild a config; unknown keys raise ConfigError so typos are not ignored."""
-        data = dict(data)
-        model = _build(ModelConfig, data.pop("model", {}), "model")
-        augment = _build(AugmentConfig, data.pop("augment", {}), "augment")
-        cfg = _build(cls, data, "config", model=model, augment=augment)
-        return cfg
+        if not isinstance(data, dict):
+            raise ConfigError(f"config: expected an object of fields, got {type(data).__name__}")
+        data = {k: v for k, v in data.items() if k not in RUN_FIELDS}
+        model = build(ModelConfig, data.pop("model", {}), "model")
+        augment = build(AugmentConfig, data.pop("augment", {}), "augment")
+        return build(cls, data, "config", model=model, augment=augment)
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ConfigError(f"{path}: cannot read config ({error})") from error
         try:
             return cls.from_dict(data)
         except ConfigError as error:
             raise ConfigError(f"{path}: {error}") from error
-
-
-def _build(kind: type, values: dict[str, Any], where: str, **extra: Any) -> Any:
-    names = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ConfigError(f"{where} has unknown fields: {', '.join(unknown)}")
-    return kind(**values, **extra)

@@ -14,7 +14,9 @@ import functools
 import numpy as np
 from keras import ops
 
-PAD = -1  # fill value after the data in (B, N) sequences
+from mltu_ext.data.vocabulary import LABEL_PAD
+
+PAD = LABEL_PAD  # fill value after the data in (B, N) sequences
 _BIG = 2**30  # "infinity" in int32 distance rows: far above any real distance, no overflow
 
 # Word ids index a fixed table by (position in word, character). Positions wrap

@@ -6,8 +6,8 @@ import keras
 from keras import ops
 
 from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
+from mltu_ext.data.vocabulary import LABEL_PAD
 
-LABEL_PAD = -1  # labels are padded with this; it is never read as a character
 # Under JAX the time loop is unrolled up to this many steps (ctc_unrolled.py:
 # one launch instead of two per step on a GPU); longer outputs use Keras' scan.
 MAX_UNROLLED_STEPS = 256

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
-from mltu_ext.data.readers.common import IMAGE_SUFFIXES, LoadedDataset
+from mltu_ext.data.readers.common import LoadedDataset
 from mltu_ext.data.readers.emnist import DATA_FILE as EMNIST_DATA_FILE
 from mltu_ext.data.readers.emnist import MAPPING_FILE as EMNIST_MAPPING_FILE
 from mltu_ext.data.readers.emnist import read_emnist

@@ -17,12 +17,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mltu_ext.data.images import PAD_VALUE, decode_gray, prepare, read_gray, to_gray
-from mltu_ext.data.samples import Sample
-from mltu_ext.data.vocabulary import Vocabulary, ctc_steps_needed
+from mltu_ext.data.images import PAD_VALUE, prepare
+from mltu_ext.data.samples import Sample, sample_pixels
+from mltu_ext.data.vocabulary import LABEL_PAD, Vocabulary, label_problem
 from mltu_ext.errors import ImageReadError, LabelError
-
-LABEL_PAD = -1
 
 
 @dataclass
@@ -69,17 +67,6 @@ def label_steps(labels: np.ndarray) -> np.ndarray:
     return real.sum(axis=1) + repeats.sum(axis=1)
 
 
-def sample_pixels(sample: Sample) -> np.ndarray:
-    """The sample's image as uint8 grayscale (H, W), whichever way it is stored."""
-    if sample.image is not None:
-        return to_gray(np.asarray(sample.image))
-    if sample.data is not None:
-        return decode_gray(sample.data, sample.name)
-    if sample.path is None:
-        raise ImageReadError(f"{sample.source or '<sample>'}: sample has no image")
-    return read_gray(sample.path)
-
-
 def encode_labels(samples: Sequence[Sample], vocabulary: Vocabulary, time_steps: int) -> np.ndarray:
     """Labels as (N, L) int32 padded with -1; every problem is reported at once.
 
@@ -89,20 +76,11 @@ def encode_labels(samples: Sequence[Sample], vocabulary: Vocabulary, time_steps:
     problems: list[str] = []
     encoded: list[list[int]] = []
     for sample in samples:
-        where = sample.path or sample.source or "<sample>"
-        try:
-            ids = vocabulary.encode(sample.text, where)
-        except LabelError as error:
-            problems.append(str(error))
+        problem = label_problem(sample.text, vocabulary.chars, time_steps)
+        if problem:
+            problems.append(f"{sample.path or sample.source or '<sample>'}: {problem}")
             continue
-        needed = ctc_steps_needed(sample.text)
-        if needed > time_steps:
-            problems.append(
-                f"{where}: label {sample.text!r} needs {needed} time steps but the model has "
-                f"{time_steps}; raise max_width or use a smaller width stride"
-            )
-            continue
-        encoded.append(ids)
+        encoded.append(vocabulary.encode(sample.text))
     if problems:
         raise LabelError(_summarise(problems, "label problem"))
     length = max((len(ids) for ids in encoded), default=1)

@@ -14,6 +14,8 @@ import numpy as np
 
 from mltu_ext.errors import ImageReadError
 
+# the image files every reader, folder listing and command accepts
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
 PAD_VALUE = 255
 
 

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from mltu_ext.errors import LabelError
 
+# encoded labels (N, L) are padded with this after their characters; it is
+# never read as a character (the CTC loss, the metrics and the batches share it)
+LABEL_PAD = -1
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -55,14 +59,9 @@ class Vocabulary:
 
     def encode(self, text: str, where: str = "") -> list[int]:
         """Indices of the characters of ``text``; raises LabelError for empty or unknown."""
-        at = f"{where}: " if where else ""
-        if not text:
-            raise LabelError(f"{at}empty label")
-        missing = self.unknown(text)
-        if missing:
-            raise LabelError(
-                f"{at}label {text!r} has characters outside the vocabulary: {''.join(missing)!r}"
-            )
+        problem = label_problem(text, self.chars)
+        if problem:
+            raise LabelError(f"{where}: {problem}" if where else problem)
         return [self._lookup[c] for c in text]
 
     @functools.cached_property
@@ -89,3 +88,27 @@ def ctc_steps_needed(text: str) -> int:
     6
     """
     return len(text) + sum(a == b for a, b in itertools.pairwise(text))
+
+
+def label_problem(text: str, chars: str | None = None, time_steps: int | None = None) -> str | None:
+    """Why a model cannot learn ``text``, or None: the one set of label rules.
+
+    Empty (or blank) labels, characters outside ``chars`` (when given) and
+    labels that need more than ``time_steps`` CTC steps (when given; a doubled
+    letter costs two).
+
+    >>> label_problem("hello", "ehlo", 5)
+    "label 'hello' needs 6 time steps but the model has 5; raise max_width or use a smaller width stride"
+    """
+    if not text or not text.strip():
+        return "empty label"
+    if chars is not None:
+        missing = sorted(set(text) - set(chars))
+        if missing:
+            return f"label {text!r} has characters outside the vocabulary: {''.join(missing)!r}"
+    if time_steps is not None and ctc_steps_needed(text) > time_steps:
+        return (
+            f"label {text!r} needs {ctc_steps_needed(text)} time steps but the model has "
+            f"{time_steps}; raise max_width or use a smaller width stride"
+        )
+    return None

@@ -18,8 +18,7 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from mltu_ext.data.images import decode_gray, read_gray
-from mltu_ext.data.samples import Sample
+from mltu_ext.data.samples import Sample, sample_pixels
 from mltu_ext.errors import ImageReadError
 from mltu_ext.evaluation import plots
 from mltu_ext.evaluation.alignment import mark_differences
@@ -45,17 +44,6 @@ class Recognizer(Protocol):
     """What ``evaluate`` needs from a model."""
 
     def predict(self, images: list[np.ndarray]) -> list[str]: ...
-
-
-def sample_image(sample: Sample) -> np.ndarray:
-    """The pixels of ``sample`` as uint8 grayscale (H, W); ImageReadError names the sample."""
-    if sample.image is not None:
-        return sample.image
-    if sample.data is not None:
-        return decode_gray(sample.data, sample.name)
-    if sample.path is not None:
-        return read_gray(sample.path)
-    raise ImageReadError(f"{sample.name}: sample has no path, data or image")
 
 
 def evaluate(
@@ -145,7 +133,7 @@ def show_sample(
     if not -len(samples) <= index < len(samples):
         raise IndexError(f"index {index} is out of range: the dataset has {len(samples)} samples")
     sample = samples[index]
-    image = sample_image(sample)
+    image = sample_pixels(sample)
     predictions = recognizer.predict([image])
     if len(predictions) != 1:
         raise ValueError(f"recogniser returned {len(predictions)} predictions for 1 image")
@@ -209,7 +197,7 @@ def _predict_all(recognizer: Recognizer, samples: Sequence[Sample], batch_size: 
             indices: list[int] = []
             for i in range(first, min(first + batch_size, len(samples))):
                 try:
-                    images.append(sample_image(samples[i]))
+                    images.append(sample_pixels(samples[i]))
                     indices.append(i)
                 except ImageReadError as error:
                     run.skipped.append(str(error))
@@ -271,7 +259,7 @@ def _draw_pictures(
     """Write the PNGs; returns the names of those written, in report order."""
     written = []
     chosen = plots.pick_for_grid(results, grid_size)
-    items = [(sample_image(samples[r.index]), r.truth, r.prediction) for r in chosen]
+    items = [(sample_pixels(samples[r.index]), r.truth, r.prediction) for r in chosen]
     plots.plot_samples(items, os.path.join(out_dir, "samples.png"))
     written.append("samples.png")
     rows, cols, matrix = confusion_matrix(alignments)

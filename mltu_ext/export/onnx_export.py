@@ -4,35 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from mltu_ext import __version__
-from mltu_ext.data.images import PAD_VALUE
 from mltu_ext.errors import ExportMismatchError
-
-METADATA_KEY = "mltu_ext"
-
-
-def model_metadata(vocabulary: str, height: int, channels: int, time_scale: int, **extra: Any) -> dict:
-    """Everything an inference program needs to prepare images and decode outputs."""
-    return {
-        "vocabulary": vocabulary,
-        "blank_index": len(vocabulary),
-        "input_height": int(height),
-        "channels": int(channels),
-        "time_scale": int(time_scale),
-        "input_range": [0.0, 255.0],
-        "normalization": "none outside the model: feed float32 pixels 0..255, dark ink on white",
-        "padding_value": PAD_VALUE,
-        "padding": "right, to the batch's widest image",
-        "resize": "keep aspect ratio to input_height",
-        "output": "softmax probabilities (batch, width / time_scale, len(vocabulary) + 1)",
-        "package": "mltu_ext",
-        "package_version": __version__,
-        **extra,
-    }
+from mltu_ext.export.metadata import METADATA_KEY
 
 
 def export_onnx(

@@ -1,8 +1,4 @@
-"""Int8 weights for a trained ONNX model: smaller and faster on a CPU.
-
-python -m mltu_ext.export.quantize Models/my_model                 # writes model.int8.onnx beside it
-python -m mltu_ext.export.quantize Models/my_model --calibration-dir words/   # convolutions int8 too
-python -m mltu_ext.export.quantize Models/my_model/model.onnx -o small.onnx --check-dir words/
+"""Int8 weights for a trained ONNX model: smaller and faster on a CPU (command: ``mltu_ext.cli.quantize``).
 
 Without calibration images only the LSTMs and matrix products get int8
 weights (ONNX Runtime's dynamic quantisation): dynamic int8 convolutions
@@ -17,14 +13,10 @@ it reads the original.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from mltu_ext.errors import QuantizeCheckError
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
 # quantised with measured activation ranges when calibration images are given; the
@@ -142,55 +134,6 @@ def compare_readings(float_model: str | Path, int8_model: str | Path, images: Se
     return sum(a != b for a, b in zip(before, after, strict=True)) / len(images)
 
 
-def get_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("model", help="model folder or .onnx file")
-    parser.add_argument("-o", "--output", help="where to write (default: <stem>.int8.onnx beside it)")
-    parser.add_argument(
-        "--calibration-dir",
-        help="folder of word images like those the model will read (a few hundred of its training "
-        "images): with it the convolutions become int8 too, measured on these images",
-    )
-    parser.add_argument(
-        "--calibration-count", type=int, default=256, help="most calibration images to use (default 256)"
-    )
-    parser.add_argument("--check-dir", help="folder of word images both models read; stops if they differ")
-    parser.add_argument(
-        "--max-changed", type=float, default=0.02, help="share of check images allowed to read differently"
-    )
-    return parser.parse_args(argv)
-
-
-def run(args: argparse.Namespace) -> Path:
-    """Quantise, then (with --check-dir) compare the readings of both models."""
-    from mltu_ext.data.images import read_gray
-    from mltu_ext.inference.recognizer import find_model_file
-
-    src = find_model_file(args.model)
-    calibration = None
-    if args.calibration_dir:
-        files = image_files(args.calibration_dir)
-        # an even spread over the folder, not just its first files
-        calibration = [read_gray(str(p)) for p in spread(files, args.calibration_count)]
-        if not calibration:
-            raise ValueError(f"{args.calibration_dir}: no images to calibrate on")
-    dst = quantize_onnx(src, args.output, calibration)
-    print(f"wrote {dst} ({dst.stat().st_size / 1e6:.1f} MB, from {src.stat().st_size / 1e6:.1f} MB)")
-    if args.check_dir:
-        files = image_files(args.check_dir)
-        changed = compare_readings(src, dst, [read_gray(str(p)) for p in files])
-        print(f"{changed:.1%} of {len(files)} check images read differently")
-        if changed > args.max_changed:
-            dst.unlink()
-            raise QuantizeCheckError(
-                f"{dst.name}: {changed:.1%} of the images in {args.check_dir} read differently "
-                f"(allowed {args.max_changed:.1%}); the int8 model was removed"
-            )
-    return dst
-
-
 def spread(items: Sequence, count: int = 256) -> list:
     """An even spread of at most ``count`` of ``items`` (image files, cached images, texts)."""
     step = max(1, len(items) // max(count, 1))
@@ -199,21 +142,6 @@ def spread(items: Sequence, count: int = 256) -> list:
 
 def image_files(folder: str | Path) -> list[Path]:
     """Image files under ``folder`` (any depth), sorted."""
-    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in suffixes)
+    from mltu_ext.data.images import IMAGE_SUFFIXES
 
-
-def main(argv: list[str] | None = None) -> int:
-    from mltu_ext.errors import ImageReadError, ModelLoadError
-
-    args = get_args(argv)
-    try:
-        run(args)
-    except (ModelLoadError, ImageReadError, QuantizeCheckError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -7,7 +7,6 @@ JSON metadata inside the ONNX file (parsed with ``json.loads``, never
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,9 +16,7 @@ import numpy as np
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
 from mltu_ext.errors import ModelLoadError
-
-METADATA_KEY = "mltu_ext"
-REQUIRED_KEYS = ("vocabulary", "blank_index", "input_height", "channels")
+from mltu_ext.export.metadata import read_metadata
 
 
 def find_model_file(path: str | Path) -> Path:
@@ -121,21 +118,3 @@ class OnnxRecognizer:
     def predict_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[str]:
         """Texts for image files (ImageReadError names a file that cannot be read)."""
         return self.predict([read_gray(str(p)) for p in paths], batch_size)
-
-
-def read_metadata(session, path: str | Path = "") -> dict:
-    """The package's JSON metadata from an ONNX Runtime session."""
-    props = session.get_modelmeta().custom_metadata_map
-    if METADATA_KEY not in props:
-        raise ModelLoadError(
-            f"{path}: ONNX file has no '{METADATA_KEY}' metadata (vocabulary, input height); "
-            "export it with mltu_ext.export.export_onnx"
-        )
-    try:
-        metadata = json.loads(props[METADATA_KEY])
-    except json.JSONDecodeError as error:
-        raise ModelLoadError(f"{path}: metadata is not valid JSON ({error})") from error
-    missing = [k for k in REQUIRED_KEYS if k not in metadata]
-    if missing:
-        raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")
-    return metadata

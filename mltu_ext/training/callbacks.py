@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
+import numpy as np
 
-from mltu_ext.parallel.multi_process import is_main_process, main_values, process_count
+from mltu_ext.config import RunConfig, TrainConfig
+from mltu_ext.data.image_cache import ImageCache
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.export.model_folder import can_export, export_best, export_int8
+from mltu_ext.export.quantize import spread
+from mltu_ext.parallel.multi_process import is_main_process, main_values, process_count, process_index
+from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
+from mltu_ext.training.resume import ResumeState
+from mltu_ext.training.schedules import EpochCosineDecay, TimeCosineDecay
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -44,160 +51,12 @@ class TimeLimit(keras.callbacks.Callback):
             self._stop()
 
 
-def cosine_rate(progress: float, base_lr: float, warmup: float = 0.03, floor: float = 0.02) -> float:
-    """Learning rate at ``progress`` (0..1) of a schedule: linear warm-up, then cosine to ``floor * base_lr``.
-
-    >>> cosine_rate(1.0, 0.1) == 0.1 * 0.02
-    True
-    """
-    progress = min(max(progress, 0.0), 1.0)
-    if progress < warmup:
-        return base_lr * max(progress / warmup, 0.05)
-    cosine = 0.5 * (1.0 + math.cos(math.pi * (progress - warmup) / (1.0 - warmup)))
-    return base_lr * (floor + (1.0 - floor) * cosine)
-
-
-class TimeCosineDecay(keras.callbacks.Callback):
-    """Learning rate on a cosine over a wall-clock budget, after a short linear warm-up.
-
-    With a time limit, training may see only a few epochs; annealing by elapsed
-    time (rather than by epoch or plateau) still ends at a small learning rate.
-    With several training processes every one must use the same rate: each
-    epoch starts from worker 0's elapsed time and seconds per batch (of the
-    epoch before; in the first epoch, of its first SYNC_BATCH or so batches), and
-    the rate of batch i follows from those alone.
-    """
-
-    SYNC_BATCH = 8
-
-    def __init__(self, base_lr: float, minutes: float, warmup: float = 0.03, floor: float = 0.02):
-        super().__init__()
-        self.base_lr = base_lr
-        self.seconds = minutes * 60.0
-        self.warmup = warmup
-        self.floor = floor
-        self.start = 0.0
-        self.shared = False
-        self._epoch = (0.0, 0.0, 0.0)  # shared mode: (elapsed at epoch start, s/batch, local start)
-        self._latest = (0, 0.0)  # shared mode: (batch, local time) of the latest batch begun
-
-    def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
-        self.shared = process_count() > 1
-
-    def rate(self, elapsed: float) -> float:
-        """The learning rate after ``elapsed`` seconds."""
-        return cosine_rate(elapsed / self.seconds, self.base_lr, self.warmup, self.floor)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.shared:
-            self._epoch = (*main_values(time.monotonic() - self.start, self._epoch[1]), time.monotonic())
-
-    def on_epoch_end(self, epoch, logs=None):
-        batch, now = self._latest
-        if self.shared and batch:
-            # training batches only: validation ran after the latest batch began
-            self._epoch = (self._epoch[0], (now - self._epoch[2]) / batch, self._epoch[2])
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._latest = (batch, time.monotonic())
-        # the first batch at or past SYNC_BATCH (with --steps-per-call batches come in groups)
-        if self.shared and batch >= self.SYNC_BATCH and not self._epoch[1]:
-            pace = (time.monotonic() - self._epoch[2]) / batch
-            self._epoch = (self._epoch[0], main_values(pace)[0], self._epoch[2])
-        if self.shared:
-            elapsed = self._epoch[0] + batch * self._epoch[1]
-        else:
-            elapsed = time.monotonic() - self.start
-        self.model.optimizer.learning_rate = self.rate(elapsed)
-
-
-class EpochCosineDecay(keras.callbacks.Callback):
-    """The same cosine schedule over a fixed number of epochs, updated every batch."""
-
-    def __init__(self, base_lr: float, epochs: int, warmup: float = 0.03, floor: float = 0.02):
-        super().__init__()
-        self.base_lr = base_lr
-        self.epochs = epochs
-        self.warmup = warmup
-        self.floor = floor
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_begin(self, batch, logs=None):
-        steps = (self.params or {}).get("steps") or 1
-        progress = (self.epoch + batch / steps) / self.epochs
-        self.model.optimizer.learning_rate = cosine_rate(progress, self.base_lr, self.warmup, self.floor)
-
-
 class LearningRateLogger(keras.callbacks.Callback):
     """Put the optimiser's learning rate into the epoch logs (and so the CSV log)."""
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-
-
-class RecompileAfterFirstEpoch(keras.callbacks.Callback):
-    """Under JAX, drop the compiled functions after the first epoch, so fit() compiles them again.
-
-    With several training processes (one GPU each) the first model built in
-    the processes trained about 5 % slower than a second one built later:
-    the thread that launches the step ran all its code slower, and with two
-    processes the step waits on that thread. Compiling the same step a second
-    time in the same processes gives the second model's speed: 1.85x one GPU
-    instead of 1.73-1.77x on two H200s (``benchmarks/gpu_training_results.md``,
-    runs 22-36). The second compile is the cheaper one (kernel choices are
-    cached in memory); run 35 spent about 20 s more before the timed epochs.
-    All of JAX's compiled functions go, so the validation step is compiled
-    again too. The first epoch of each ``fit`` call triggers it (a resumed
-    run too); other backends: nothing happens.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._pending = False
-
-    def on_train_begin(self, logs=None):
-        self._pending = keras.backend.backend() == "jax"
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self._pending:
-            self._pending = False
-            import jax
-
-            jax.clear_caches()  # the next call traces and compiles the step afresh
-            if is_main_process():
-                print("compiling the training step again (several processes launch a recompiled step faster)")
-
-
-class ResumeState(keras.callbacks.Callback):
-    """Save the whole model (with optimiser state) and the epoch count after every epoch.
-
-    ``last.keras`` + ``state.json`` in the model folder are what ``--resume`` reads.
-    """
-
-    def __init__(self, model_dir: str | Path):
-        super().__init__()
-        self.model_dir = Path(model_dir)
-
-    def on_epoch_end(self, epoch, logs=None):
-        tmp = self.model_dir / "last.tmp.keras"
-        self.model.save(tmp)
-        tmp.replace(self.model_dir / "last.keras")
-        best = {k: float(v) for k, v in (logs or {}).items() if isinstance(v, int | float)}
-        state = {"epochs_done": epoch + 1, "logs": best}
-        (self.model_dir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
-
-
-def read_resume_state(model_dir: str | Path) -> int:
-    """Epochs already trained in ``model_dir`` (0 when it has no state)."""
-    path = Path(model_dir) / "state.json"
-    if not path.is_file():
-        return 0
-    return int(json.loads(path.read_text())["epochs_done"])
 
 
 class ExportOnTrainEnd(keras.callbacks.Callback):
@@ -210,3 +69,89 @@ class ExportOnTrainEnd(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.result = self.export(self.model)
+
+
+def build_callbacks(
+    cfg: TrainConfig,
+    run: RunConfig,
+    model_dir: Path,
+    resume: bool,
+    vocabulary: Vocabulary,
+    val_cache: ImageCache,
+    train_cache: ImageCache | None = None,
+) -> list[keras.callbacks.Callback]:
+    """Checkpoints, logs, schedule, stopping rules and the export at the end, as ``cfg`` and ``run`` say."""
+    # with several processes (--processes) every one runs the same callbacks
+    # (saving a model creates variables, which must happen in all of them), but
+    # only worker 0 writes into the model folder; the others write their copies
+    # into workers/rank<i>
+    main = is_main_process()
+    out_dir = model_dir if main else model_dir / "workers" / f"rank{process_index()}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    callbacks: list[keras.callbacks.Callback] = [
+        LearningRateLogger(),
+        keras.callbacks.ModelCheckpoint(
+            out_dir / "best.keras", monitor="val_CER", mode="min", save_best_only=True
+        ),
+        ResumeState(out_dir),
+        keras.callbacks.EarlyStopping(
+            monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
+        ),
+        keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=resume),
+        schedule_callback(cfg),
+    ]
+    if cfg.max_minutes:
+        callbacks.append(TimeLimit(cfg.max_minutes))
+    if run.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+    if process_count() > 1:  # several processes: JAX only
+        # the processes' first compile of the step launches it slower (RecompileAfterFirstEpoch)
+        callbacks.append(RecompileAfterFirstEpoch())
+    if main and run.export:
+        exporter = _exporter(cfg, run, model_dir, val_cache, train_cache)
+        if exporter is not None:
+            callbacks.append(exporter)
+    return callbacks
+
+
+def schedule_callback(cfg: TrainConfig) -> keras.callbacks.Callback:
+    """The callback that moves the learning rate as ``cfg.schedule`` says."""
+    if cfg.schedule == "time_cosine":
+        return TimeCosineDecay(cfg.learning_rate, cfg.max_minutes)
+    if cfg.schedule == "cosine":
+        return EpochCosineDecay(cfg.learning_rate, cfg.epochs)
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor="val_CER",
+        mode="min",
+        factor=cfg.lr_factor,
+        patience=cfg.lr_patience,
+        min_lr=cfg.min_learning_rate,
+        verbose=1,
+    )
+
+
+def _exporter(
+    cfg: TrainConfig,
+    run: RunConfig,
+    model_dir: Path,
+    val_cache: ImageCache,
+    train_cache: ImageCache | None,
+) -> ExportOnTrainEnd | None:
+    if not can_export():
+        print(
+            "note: TensorFlow or tf2onnx is not installed: no ONNX export now; run "
+            "mltu_ext.export.model_folder.export_best(cfg, model_dir) where they are"
+        )
+        return None
+    # a few real validation images make the export check meaningful
+    check = val_cache.images[:8].astype(np.float32)[..., None]
+    if cfg.model.channels == 3:
+        check = np.repeat(check, 3, axis=-1)
+
+    def export_all(_model) -> Path:
+        path = export_best(cfg, model_dir, check)
+        if run.int8_export and train_cache is not None:
+            export_int8(path, spread(train_cache.images), spread(val_cache.images), spread(val_cache.texts))
+        return path
+
+    return ExportOnTrainEnd(export_all)

@@ -13,13 +13,14 @@ rendered words, the rest of ``cfg.max_minutes`` on the real training split.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.config import TrainConfig
+from mltu_ext.config import RunConfig, TrainConfig
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import TrainingError
@@ -44,11 +45,9 @@ def pretrain_then_train(
     cfg: TrainConfig,
     train_samples: Sequence[Sample],
     val_samples: Sequence[Sample],
+    run: RunConfig | None = None,
     *,
     render_dir: str | Path,
-    cache_dir: str | Path | None = None,
-    verbose: int | str = "auto",
-    export: bool = True,
 ) -> TrainResult:
     """Warm up on rendered words, then fine-tune on ``train_samples``; returns the second phase's result.
 
@@ -61,6 +60,7 @@ def pretrain_then_train(
     real ones.
     """
     start = time.monotonic()
+    run = run or RunConfig()
     if cfg.pretrain_samples <= 0 or cfg.pretrain_minutes <= 0:
         raise TrainingError("pretrain_then_train needs pretrain_samples > 0 and pretrain_minutes > 0")
     if cfg.max_minutes and cfg.pretrain_minutes >= cfg.max_minutes:
@@ -81,9 +81,8 @@ def pretrain_then_train(
     )
     rendered = load_dataset(str(Path(folder) / "labels.csv"), fmt="generic_csv").samples
 
-    model_dir = Path(cfg.model_dir)
+    warm_run = dataclasses.replace(run, model_dir=str(Path(run.model_dir) / PRETRAIN_DIR), export=False)
     warm = copy.deepcopy(cfg)
-    warm.model_dir = str(model_dir / PRETRAIN_DIR)
     warm.pretrain_samples = warm.mix_rendered = 0  # this phase is the warm-up
     warm.max_minutes = cfg.pretrain_minutes
     warm.lr_schedule = "time_cosine"
@@ -91,7 +90,7 @@ def pretrain_then_train(
     warm.early_stopping_patience = max(cfg.early_stopping_patience, 1000)
     all_texts = [s.text for s in rendered] + [s.text for s in train_samples] + [s.text for s in val_samples]
     warm.model.vocabulary = Vocabulary.from_texts(all_texts).chars
-    train(warm, rendered, val_samples, cache_dir=cache_dir, verbose=verbose, export=False)
+    train(warm, rendered, val_samples, warm_run)
 
     if cfg.max_minutes:
         planned = cfg.max_minutes - cfg.pretrain_minutes
@@ -104,12 +103,4 @@ def pretrain_then_train(
     # a fixed seeded choice of rendered words stays in the real phase's epochs
     keep = np.random.default_rng([cfg.synthetic_seed, 3]).permutation(len(rendered))[: cfg.mix_rendered]
     mixed = list(train_samples) + [rendered[i] for i in sorted(keep)]
-    return train(
-        cfg,
-        mixed,
-        val_samples,
-        init_from=warm.model_dir,
-        cache_dir=cache_dir,
-        verbose=verbose,
-        export=export,
-    )
+    return train(cfg, mixed, val_samples, run, init_from=warm_run.model_dir)

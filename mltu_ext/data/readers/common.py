@@ -9,9 +9,9 @@ from pathlib import Path
 
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import label_problem
 from mltu_ext.errors import DatasetError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
 # How many missing file names an error message shows before "...".
 SHOW_NAMES = 3
 
@@ -55,8 +55,9 @@ def data_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def check_label(text: str, where: str) -> str:
     """``text`` unchanged; raises DatasetError for an empty or blank label."""
-    if not text or not text.strip():
-        raise DatasetError(f"{where}: empty label")
+    problem = label_problem(text)
+    if problem:
+        raise DatasetError(f"{where}: {problem}")
     return text
 
 
@@ -109,8 +110,11 @@ def split_name(text: str) -> str | None:
     >>> split_name("validationset1"), split_name("written_name_train_v2"), split_name("x")
     ('val', 'train', None)
     """
+    from mltu_ext.data.split import SPLIT_ALIASES
+
     lower = text.lower()
-    for key, name in (("train", "train"), ("valid", "val"), ("val", "val"), ("dev", "val"), ("test", "test")):
-        if key in lower:
-            return name
+    # longest alias first: "validation" before "val", "training" before "train"
+    for alias in sorted(SPLIT_ALIASES, key=len, reverse=True):
+        if alias in lower:
+            return SPLIT_ALIASES[alias]
     return None

@@ -20,9 +20,9 @@ import csv
 import os
 from pathlib import Path
 
+from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import (
-    IMAGE_SUFFIXES,
     check_label,
     require_images,
     require_samples,

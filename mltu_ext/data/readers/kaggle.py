@@ -15,6 +15,7 @@ from pathlib import Path
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import require_images, require_samples
 from mltu_ext.data.samples import Sample
+from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.errors import DatasetError
 
 LABEL_FILE = re.compile(r"written_name_(\w+?)_v2\.csv$")
@@ -45,7 +46,7 @@ def read_kaggle_file(label_file: Path, log: ReadLog) -> list[Sample]:
     if match is None:
         raise DatasetError(f"{label_file}: not a written_name_<split>_v2.csv file")
     split_word = match.group(1)
-    split = {"validation": "val"}.get(split_word, split_word)
+    split = SPLIT_ALIASES.get(split_word, split_word)
     folder = image_folder(label_file.parent, split_word)
     samples = []
     with label_file.open(encoding="utf-8", newline="") as handle:

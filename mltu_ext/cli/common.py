@@ -1,0 +1,82 @@
+"""What every command shares: checked numeric option types, the TensorFlow environment, error exit.
+
+Every command's ``main()`` goes through :func:`run_command`: the package's
+errors (``MltuExtError``) print as one line ``error: <file>: <problem>`` and
+exit 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from mltu_ext.errors import MltuExtError
+
+
+def run_command(body: Callable[[], object]) -> int:
+    """Call ``body``; 0 when it returns, 2 (with one line on stderr) for a package error."""
+    try:
+        body()
+    except MltuExtError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def set_tensorflow_environment() -> None:
+    """Environment switches that must be set before TensorFlow is imported.
+
+    oneDNN's CPU kernels crashed (segmentation fault) on this model with
+    TensorFlow 2.21, so they are off unless the caller set the switch itself;
+    TensorFlow's C++ info lines are silenced the same way.
+    """
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"int>={low}"
+    return parse
+
+
+def float_in(
+    low: float, high: float | None = None, *, open_low: bool = False, open_high: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a finite number between ``low`` and ``high`` (ends included unless open)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from error
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        too_high = high is not None and (value > high or (open_high and value == high))
+        if value < low or (open_low and value == low) or too_high:
+            bracket = "(" if open_low else "["
+            upper = "inf)" if high is None else f"{high}{')' if open_high else ']'}"
+            raise argparse.ArgumentTypeError(f"must be in {bracket}{low}, {upper}, got {value}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+POSITIVE_INT = int_at_least(1)
+NON_NEGATIVE_INT = int_at_least(0)
+POSITIVE_FLOAT = float_in(0.0, open_low=True)
+NON_NEGATIVE_FLOAT = float_in(0.0)
+FRACTION = float_in(0.0, 1.0, open_low=True, open_high=True)  # a share strictly inside (0, 1)

@@ -1,0 +1,310 @@
+"""Train a handwriting recogniser and export it to ONNX.
+
+python train.py                                  # embedded rendered handwriting
+python train.py --dataset Datasets/IAM_Words     # any format mltu_ext.data reads
+python train.py --dataset labels.csv --val-writers 28,29,30 --max-minutes 30
+python train.py --set augment.shear=0.5 --set model.lstm_units=[128,128]
+python train.py --resume --model-dir Models/words_20260101-120000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from mltu_ext.cli.common import (
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    run_command,
+    set_tensorflow_environment,
+)
+from mltu_ext.cli.dataset_args import add_dataset_arguments, load_from_args, split_from_args
+from mltu_ext.config import RunConfig, TrainConfig
+from mltu_ext.config.fields import parse_assignment, set_field
+from mltu_ext.errors import ConfigError
+
+PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for --dataset runs
+
+# the common flags, each a shortcut for one ``--set FIELD=VALUE`` of the recipe
+FLAG_FIELDS = {
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "learning_rate": "learning_rate",
+    "max_minutes": "max_minutes",
+    "lr_schedule": "lr_schedule",
+    "max_width": "max_width",
+    "height": "model.height",
+    "bucket_width": "bucket_width",
+    "synthetic_samples": "synthetic_samples",
+    "synthetic_text": "synthetic_text",
+    "pretrain_samples": "pretrain_samples",
+    "pretrain_minutes": "pretrain_minutes",
+    "seed": "seed",
+    "dataset": "dataset",
+    "format": "dataset_format",
+    "val_fraction": "val_fraction",
+}
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``train.py``'s options (every number range-checked)."""
+    from configs import RECIPES
+
+    parser = argparse.ArgumentParser(
+        prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_dataset_arguments(parser, required=False)
+    recipe = parser.add_argument_group("recipe (saved in the model's config.json)")
+    recipe.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="default",
+        help="recipe from configs.py: default (rendered words, or any dataset); dhsd (small "
+        "real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
+        "rendered name-like words, for a GPU)",
+    )
+    recipe.add_argument("--config", metavar="JSON", help="start from this config.json instead of configs.py")
+    recipe.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set any recipe field, checked against its type: augment.shear=0.5, model.height=48, "
+        "model.lstm_units=[128,128], optimizer=adamw (repeatable; after the flags below)",
+    )
+    recipe.add_argument("--epochs", type=POSITIVE_INT)
+    recipe.add_argument("--batch-size", type=POSITIVE_INT)
+    recipe.add_argument("--learning-rate", type=POSITIVE_FLOAT)
+    recipe.add_argument("--max-minutes", type=POSITIVE_FLOAT, help="stop training after this many minutes")
+    recipe.add_argument(
+        "--lr-schedule",
+        choices=["auto", "plateau", "time_cosine", "cosine"],
+        help="plateau: halve on a validation-CER plateau; time_cosine: cosine decay over "
+        "--max-minutes; cosine: cosine decay over --epochs; auto (default): time_cosine when "
+        "--max-minutes is given, else plateau",
+    )
+    recipe.add_argument("--max-width", type=POSITIVE_INT, help="training image width in pixels (padded)")
+    recipe.add_argument("--height", type=POSITIVE_INT, help="model input height in pixels")
+    recipe.add_argument(
+        "--bucket-width",
+        type=NON_NEGATIVE_INT,
+        help="group words of similar width and crop each batch to a multiple of this many "
+        "columns (0: pad every batch to --max-width)",
+    )
+    recipe.add_argument("--synthetic-samples", type=POSITIVE_INT, help="size of the rendered default data")
+    recipe.add_argument(
+        "--synthetic-text",
+        choices=["lower_words", "mixed", "names"],
+        help="labels of the rendered data: lower-case words (default), mixed text, or "
+        "name-like words with capitals, umlauts, ß and hyphens",
+    )
+    recipe.add_argument(
+        "--pretrain-samples",
+        type=NON_NEGATIVE_INT,
+        help="with --dataset: first train on this many rendered words in the dataset's characters",
+    )
+    recipe.add_argument(
+        "--pretrain-minutes", type=NON_NEGATIVE_FLOAT, help="minutes of --max-minutes spent on them"
+    )
+    recipe.add_argument("--seed", type=NON_NEGATIVE_INT)
+    recipe.add_argument("--no-augment", action="store_true", help="train without random augmentation")
+    _add_run_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    run = parser.add_argument_group("this run (devices, output; not part of the recipe)")
+    run.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
+    run.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
+    run.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
+    run.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
+    run.add_argument("--check", action="store_true", help="print the dataset report and exit")
+    run.add_argument(
+        "--cache-dir",
+        default=str(Path("Datasets") / ".cache"),
+        help="where decoded images are cached between runs ('' to disable)",
+    )
+    run.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    run.add_argument("--mixed-precision", choices=["bfloat16", "float16"])
+    run.add_argument("--jit", choices=["auto", "on", "off"], default="auto", help="XLA compilation")
+    run.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
+    run.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write model.int8.onnx: int8 convolutions calibrated on 256 training images "
+        "(smaller, about 1.5x faster on a CPU); kept only if its validation CER is within 1 point "
+        "of the float model's",
+    )
+    run.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="split each batch over all local GPUs (--batch-size is per GPU)",
+    )
+    run.add_argument(
+        "--processes",
+        type=POSITIVE_INT,
+        default=1,
+        help="JAX: train in this many processes on this host, one GPU each (--batch-size is per "
+        "GPU); faster than --data-parallel in one process (benchmarks/README.md)",
+    )
+    run.add_argument(
+        "--steps-per-call",
+        type=POSITIVE_INT,
+        default=1,
+        help="training steps per compiled call; more keep a GPU busier under JAX (callbacks then "
+        "run once per group of steps)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The recipe: configs.py's (or --config's) with the flags, then the ``--set`` fields, applied."""
+    from configs import RECIPES
+
+    cfg = TrainConfig.load(args.config) if args.config else RECIPES[args.recipe]()
+    if args.config:
+        cfg.model.vocabulary = ""  # chosen again from this run's labels
+    for option, path in FLAG_FIELDS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            set_field(cfg, path, value)
+    if args.no_augment:
+        cfg.augment.enabled = False
+    for assignment in args.set:
+        set_field(cfg, *parse_assignment(assignment))
+    cfg.validate()
+    return cfg
+
+
+def run_config_from_args(args: argparse.Namespace, cfg: TrainConfig) -> RunConfig:
+    """How this run executes: devices, output folder, export."""
+    name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
+    run = RunConfig(
+        model_dir=args.model_dir or str(Path("Models") / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}"),
+        cache_dir=args.cache_dir or None,
+        tensorboard=args.tensorboard,
+        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit],
+        mixed_precision=args.mixed_precision,
+        data_parallel=args.data_parallel,
+        processes=args.processes,
+        steps_per_call=args.steps_per_call,
+        int8_export=args.int8,
+        verbose=2 if args.quiet else "auto",
+    )
+    run.validate()
+    return run
+
+
+def load_data(cfg: TrainConfig, args: argparse.Namespace):
+    """The dataset named by the options, or the embedded rendered words."""
+    if cfg.dataset:
+        return load_from_args(args)
+    from mltu_ext.synth.default_words import rendered_default_dataset
+
+    return rendered_default_dataset(cfg)
+
+
+def base_model_dir(path: str | None) -> Path | None:
+    """``cfg.base_model`` as a folder: as given, else relative to the package's checkout."""
+    if not path:
+        return None
+    here = Path(__file__).resolve().parents[2] / path
+    return Path(path) if Path(path).is_dir() or not here.is_dir() else here
+
+
+def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
+    """Load, split, check and train; returns the TrainResult (None with --check)."""
+    from mltu_ext.data import check_samples
+    from mltu_ext.parallel.multi_process import is_main_process
+    from mltu_ext.training.pretraining import pretrain_then_train
+    from mltu_ext.training.trainer import train
+
+    dataset = load_data(cfg, args)
+    print(dataset.summary())
+    parts = split_from_args(args, dataset)
+    cfg.split = parts.info
+    print(
+        f"split: {len(parts.train)} training, {len(parts.val)} validation samples "
+        f"({parts.info.get('method')})"
+    )
+    if args.check:
+        report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
+        print(report.to_text())
+        return None
+    if not is_main_process():  # other workers log one line per epoch
+        run_cfg.verbose = 2
+    init_from = args.init_from or (None if args.resume else base_model_dir(cfg.base_model))
+    if cfg.pretrain_samples and not (args.resume or init_from):
+        result = pretrain_then_train(cfg, parts.train, parts.val, run_cfg, render_dir=PRETRAIN_DIR)
+    else:
+        result = train(
+            cfg,
+            parts.train,
+            parts.val,
+            run_cfg,
+            resume=args.resume,
+            init_from=init_from,
+            freeze_cnn=args.freeze_cnn,
+        )
+    if is_main_process():
+        print(f"model folder: {result.model_dir}")
+        if result.best_val_cer is not None:
+            print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")
+        if result.onnx_path:
+            print(f"ONNX model: {result.onnx_path}")
+    return result
+
+
+def launch_workers(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace, argv: list[str]) -> int:
+    """Run this command as ``run_cfg.processes`` training processes, one GPU each; their exit code.
+
+    The data is loaded (the default words rendered) here once, so that the
+    workers only read it; all of them write into one model folder, where
+    worker i > 0 leaves its output in ``workers/worker<i>.log``.
+    """
+    import keras
+
+    from mltu_ext.parallel.multi_process import launch
+
+    if keras.backend.backend() != "jax":
+        raise ConfigError(
+            f"--processes needs KERAS_BACKEND=jax (Keras runs on {keras.backend.backend()!r}); under "
+            "TensorFlow use --data-parallel"
+        )
+    load_data(cfg, args)
+    command = [sys.executable, "-m", "mltu_ext.cli.train", *argv, "--model-dir", run_cfg.model_dir]
+    print(f"starting {run_cfg.processes} training processes; model folder: {run_cfg.model_dir}")
+    return launch(command, run_cfg.processes, Path(run_cfg.model_dir) / "workers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``train.py``: 0 on success, 2 with one line on stderr for bad input."""
+    set_tensorflow_environment()  # before anything imports TensorFlow
+    args = get_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    exit_code = 0
+
+    def body() -> None:
+        nonlocal exit_code
+        from mltu_ext.parallel.multi_process import initialize_worker, worker_info
+
+        worker = worker_info()
+        if worker is not None:  # started by launch_workers (or by hand, one per host)
+            initialize_worker(worker)  # before anything touches JAX
+        cfg = config_from_args(args)
+        run_cfg = run_config_from_args(args, cfg)
+        if worker is not None:
+            run_cfg.processes = worker.count
+        elif run_cfg.processes > 1 and not args.check:
+            exit_code = launch_workers(cfg, run_cfg, args, argv)
+            return
+        run(cfg, run_cfg, args)
+
+    return run_command(body) or exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

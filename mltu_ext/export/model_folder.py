@@ -1,0 +1,71 @@
+"""Export a trained model folder: best.keras to model.onnx with the metadata, and the optional int8 file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from mltu_ext.config.train_config import TrainConfig
+from mltu_ext.export.metadata import model_metadata
+from mltu_ext.export.onnx_export import export_onnx
+
+
+def can_export() -> bool:
+    """ONNX export traces the model through TensorFlow: it needs the TensorFlow backend and tf2onnx."""
+    import importlib.util
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tf2onnx"))
+
+
+def export_int8(
+    onnx_path: Path,
+    calibration: list[np.ndarray],
+    check_images: list[np.ndarray],
+    texts: Sequence[str],
+    tolerance: float = 0.01,
+) -> Path | None:
+    """``model.int8.onnx`` beside ``onnx_path`` (convolutions calibrated on ``calibration``).
+
+    Kept only if its CER on ``check_images`` (validation images with their
+    ``texts``) stays within ``tolerance`` of the float model's: on some
+    networks int8 convolutions cost far more than on others, and nothing
+    should ship that reads much worse without a word.
+    """
+    from mltu_ext.evaluation.error_rates import cer
+    from mltu_ext.export.quantize import quantize_onnx
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    int8_path = quantize_onnx(onnx_path, onnx_path.with_name("model.int8.onnx"), calibration)
+    scores = [
+        cer(OnnxRecognizer(path, providers=["CPUExecutionProvider"]).predict(check_images), list(texts))
+        for path in (onnx_path, int8_path)
+    ]
+    if scores[1] > scores[0] + tolerance:
+        int8_path.unlink()
+        print(
+            f"note: int8 model not kept: validation CER {scores[1]:.2%} against {scores[0]:.2%} "
+            f"in float32 (more than {tolerance:.0%} worse)"
+        )
+        return None
+    print(f"int8 model: {int8_path} (validation CER {scores[1]:.2%}, float32 {scores[0]:.2%})")
+    return int8_path
+
+
+def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
+    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
+    model_dir = Path(model_dir)
+    model = keras.saving.load_model(model_dir / "best.keras", compile=False)
+    metadata = model_metadata(
+        cfg.model.vocabulary,
+        cfg.model.height,
+        cfg.model.channels,
+        cfg.model.time_scale,
+        train_width=cfg.max_width,
+        split=cfg.split,
+    )
+    return export_onnx(model, model_dir / "model.onnx", metadata, check_images)
