@@ -25,7 +25,7 @@ def default_config() -> TrainConfig:
             strides=((2, 2), (2, 2), (1, 1), (2, 1), (1, 1), (1, 1)),
             lstm_units=(96,),
             # no dropout: in the ~8 epochs of the main job the training CER stays at
-            # the held-out CER (measured with benchmarks/default_recipe_sweep.py)
+            # the held-out CER (benchmarks/default_recipe/RESULTS.md)
             dropout=0.0,
         ),
         augment=AugmentConfig(),

@@ -1,101 +1,12 @@
-"""Recognise handwriting in images with a trained ONNX model (no TensorFlow needed).
+"""Recognise handwriting with a trained ONNX model (``python inferenceModel.py --help``).
 
-python inferenceModel.py --image word.png
-python inferenceModel.py --image scans/ more.png --model Models/my_model
-python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
-python inferenceModel.py --dataset labels.csv --index 12
-python inferenceModel.py --image word.png --lm-text train_labels.txt   # beam search + character LM
+A front to :mod:`mltu_ext.cli.recognize`, in the place where mltu's tutorials
+keep their ``inferenceModel.py``; it needs ONNX Runtime, not TensorFlow.
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-def get_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--image", nargs="+", metavar="PATH", help="image files or folders of images")
-    parser.add_argument("--model", help="model folder or .onnx file (default: the newest under Models/)")
-    parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--cpu", action="store_true", help="use the CPU even when a GPU is available")
-    parser.add_argument(
-        "--lm-text",
-        metavar="FILE",
-        help="decode with a beam search and a character n-gram model of this text file "
-        "(one word or line per line, e.g. the training labels)",
-    )
-    parser.add_argument("--lm-order", type=int, default=6, help="characters of context of the n-gram model")
-    parser.add_argument("--lm-weight", type=float, default=0.6, help="weight of the language model")
-    parser.add_argument("--beam", type=int, default=8, help="beam width with --lm-text")
-    from mltu_ext.cli.evaluation_args import add_evaluation_arguments
-
-    add_evaluation_arguments(parser)
-    args = parser.parse_args(argv)
-    if not args.image and not getattr(args, "dataset", None):
-        parser.error("give --image (files or folders) or --dataset")
-    return args
-
-
-def image_paths(items: list[str]) -> list[Path]:
-    """Files as given, folders expanded to their images (sorted); a missing path raises."""
-    paths: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise FileNotFoundError(f"{path}: no images in this folder")
-            paths.extend(found)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise FileNotFoundError(f"{path}: no such image file or folder")
-    return paths
-
-
-def run(args: argparse.Namespace) -> list[str]:
-    """Print (and return) the recognised text of each image, or run the evaluation."""
-    from mltu_ext.inference.recognizer import OnnxRecognizer, newest_model
-
-    model = args.model or newest_model(args.models_root)
-    decoder = None
-    if args.lm_text:
-        from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file
-
-        decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
-    providers = ["CPUExecutionProvider"] if args.cpu else None
-    recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder)
-    if getattr(args, "dataset", None):
-        from mltu_ext.cli.evaluation_args import run_evaluation
-
-        log = recognizer.path.parent / "log.csv"
-        run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
-        return []
-    paths = image_paths(args.image)
-    texts = recognizer.predict_files(paths, batch_size=args.batch_size)
-    for path, text in zip(paths, texts, strict=True):
-        print(text if len(paths) == 1 else f"{path}\t{text}")
-    return texts
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = get_args(argv)
-    from mltu_ext.errors import user_errors
-
-    try:
-        run(args)
-    except (*user_errors(), ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
+from mltu_ext.cli.recognize import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -48,3 +48,7 @@ class QuantizeCheckError(MltuExtError, RuntimeError):
 
 class InputFileError(MltuExtError, FileNotFoundError):
     """A path given on the command line that does not exist or holds nothing usable."""
+
+
+class OutputWriteError(MltuExtError, OSError):
+    """A file the package could not write (disk full, no permission, missing folder)."""

@@ -16,13 +16,13 @@ from mltu_ext.errors import MltuExtError
 
 
 def run_command(body: Callable[[], object]) -> int:
-    """Call ``body``; 0 when it returns, 2 (with one line on stderr) for a package error."""
+    """Call ``body``; its exit status (an int it returns, else 0), or 2 with one line on stderr."""
     try:
-        body()
+        result = body()
     except MltuExtError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def set_tensorflow_environment() -> None:

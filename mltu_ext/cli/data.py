@@ -3,7 +3,8 @@
     python -m mltu_ext.data check DATASET [--format F] [--height 32] [--json out.json]
     python -m mltu_ext.data formats
 
-``check`` exits with status 1 when the dataset has blocking errors.
+``check`` exits with status 1 when the dataset has blocking errors, 2 when it
+cannot be read at all.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+from mltu_ext.cli.common import POSITIVE_FLOAT, POSITIVE_INT, run_command
 from mltu_ext.data.check import check_samples
 from mltu_ext.data.detect import FORMATS, load_dataset
-from mltu_ext.errors import DatasetError
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,23 +31,25 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--format", choices=sorted(FORMATS), default=None, help="dataset format (default: detected)"
     )
     check.add_argument("--keep-err", action="store_true", help="IAM: keep 'err' rows")
-    check.add_argument("--height", type=int, default=None, help="model input height (for --time-scale)")
+    check.add_argument(
+        "--height", type=POSITIVE_INT, default=None, help="model input height (for --time-scale)"
+    )
     check.add_argument(
         "--vocabulary", default=None, help="the model's characters; others are reported as errors"
     )
     check.add_argument(
-        "--max-steps", type=int, default=None, help="CTC time steps of the widest allowed image"
+        "--max-steps", type=POSITIVE_INT, default=None, help="CTC time steps of the widest allowed image"
     )
     check.add_argument(
         "--time-scale",
-        type=float,
+        type=POSITIVE_FLOAT,
         default=None,
         help="image width (after resizing to --height) per CTC time step",
     )
     check.add_argument(
         "--no-decode", action="store_true", help="skip decoding images (faster; no size or readability check)"
     )
-    check.add_argument("--workers", type=int, default=None, help="decoding threads")
+    check.add_argument("--workers", type=POSITIVE_INT, default=None, help="decoding threads")
     check.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON"
     )
@@ -61,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
         for name, fmt in FORMATS.items():
             print(f"{name:<{width}}  {fmt.description}")
         return 0
-    try:
-        dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err)
-    except DatasetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err)
     print(dataset.summary())
     for note in dataset.notes:
         print(f"note: {note}")
@@ -93,10 +92,11 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def main() -> None:
-    """Entry point."""
-    sys.exit(run(get_args()))
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mltu_ext.data``: 0, 1 when the check finds blocking errors, 2 for unreadable input."""
+    args = get_args(argv)
+    return run_command(lambda: run(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from mltu_ext.errors import ConfigError, DatasetError
 from mltu_ext.evaluation.evaluate import Recognizer, evaluate, show_sample
 
 SPLITS = ("all", "train", "val", "test")
@@ -69,11 +70,11 @@ def run_evaluation(args: argparse.Namespace, recognizer: Recognizer, training_lo
     model folder's log.csv). Raises ValueError for missing or contradictory options.
     """
     if not getattr(args, "dataset", None):
-        raise ValueError("--dataset is required to evaluate")
+        raise ConfigError("--dataset is required to evaluate")
     if args.report is None and args.index is None:
-        raise ValueError("give --report OUT (full report) or --index N (one sample)")
+        raise ConfigError("give --report OUT (full report) or --index N (one sample)")
     if args.save_image and args.index is None:
-        raise ValueError("--save-image needs --index N")
+        raise ConfigError("--save-image needs --index N")
     samples, notes = load_samples(args)
     parts = []
     if args.index is not None:
@@ -112,11 +113,11 @@ def load_samples(args: argparse.Namespace) -> tuple[list, list[str]]:
         notes.append(f"split {args.split}: {len(samples)} samples ({parts.info.get('method')})")
     if args.limit is not None:
         if args.limit < 1:
-            raise ValueError(f"--limit must be at least 1, got {args.limit}")
+            raise ConfigError(f"--limit must be at least 1, got {args.limit}")
         samples = samples[: args.limit]
         notes.append(f"limited to the first {len(samples)} samples")
     if not samples:
-        raise ValueError(f"{args.dataset}: no samples to evaluate (split {args.split})")
+        raise DatasetError(f"{args.dataset}: no samples to evaluate (split {args.split})")
     return samples, notes
 
 

@@ -46,7 +46,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> Path:
     """Quantise, then (with --check-dir) compare the readings of both models."""
     from mltu_ext.data.images import read_gray
-    from mltu_ext.inference.recognizer import find_model_file
+    from mltu_ext.inference.model_files import find_model_file
 
     src = find_model_file(args.model)
     calibration = None

@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mltu_ext.cli.common import run_command
+from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
+
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -48,7 +51,7 @@ def resolve_font(name: str | None) -> str | None:
     exact = [f for f in fonts if font_name(f).lower() == name.lower()]
     matches = exact or [f for f in fonts if name.lower() in font_name(f).lower()]
     if not matches:
-        raise ValueError(f"no installed handwriting font matches {name!r} (see --list-fonts)")
+        raise ConfigError(f"no installed handwriting font matches {name!r} (see --list-fonts)")
     return matches[0]
 
 
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> None:
             with open(args.texts, encoding="utf-8") as handle:
                 texts = [line.strip() for line in handle if line.strip()]
             if not texts:
-                raise ValueError(f"{args.texts}: no text lines")
+                raise InputFileError(f"{args.texts}: no text lines")
         folder = build_synthetic_dataset(
             args.dataset,
             args.num,
@@ -90,20 +93,16 @@ def run(args: argparse.Namespace) -> None:
         try:
             written = cv2.imwrite(args.output, image)
         except cv2.error as error:  # OpenCV raises for an extension it has no writer for
-            raise ValueError(f"{args.output}: cannot write an image with this extension") from error
+            raise OutputWriteError(f"{args.output}: cannot write an image with this extension") from error
         if not written:
-            raise ValueError(f"{args.output}: cannot write the image (does the folder exist?)")
+            raise OutputWriteError(f"{args.output}: cannot write the image (does the folder exist?)")
         print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m mltu_ext.synth``: 0 on success, 2 with one line on stderr for bad input."""
     args = get_args(argv)
-    try:
-        run(args)
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.errors import ConfigError, InputFileError
+
 START, END = "\x02", "\x03"  # sentence markers, outside any vocabulary
 
 
@@ -38,7 +40,7 @@ class CharNgramLM:
     def from_texts(cls, texts: Iterable[str], order: int = 4) -> CharNgramLM:
         """Count every character after each of its 0..order-1 preceding characters."""
         if order < 1:
-            raise ValueError(f"order must be at least 1, got {order}")
+            raise ConfigError(f"order must be at least 1, got {order}")
         counts: dict[str, Counter] = defaultdict(Counter)
         alphabet: set[str] = set()
         for text in texts:
@@ -156,11 +158,11 @@ def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
     """A CharNgramLM of a UTF-8 text file, one text per line; ValueError names a missing or empty file."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: language-model text file not found")
+        raise InputFileError(f"{path}: language-model text file not found")
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     lines = [line for line in lines if line]
     if not lines:
-        raise ValueError(f"{path}: language-model text file has no text")
+        raise InputFileError(f"{path}: language-model text file has no text")
     return lm_from_labels(lines, order)
 
 

@@ -9,7 +9,7 @@ of every evaluation.
 Both metrics decode ``y_pred`` (B, T, C) greedily (blank at ``blank_index``)
 and compare with ``y_true`` (B, L) int labels padded with -1. The result is
 total edits / total reference length over everything seen since the last
-reset (as ``mltu_ext.text_metrics.cer``/``wer``), not a mean of per-sample
+reset (as ``mltu_ext.evaluation.error_rates.cer``/``wer``), not a mean of per-sample
 rates; with no reference characters it is the number of edits.
 """
 

@@ -3,7 +3,7 @@
 Keras' JAX ``ctc_loss`` runs its forward recursion as a ``lax.scan`` over the
 time steps. On a GPU each scan iteration is a separate launch from the host
 (forward and again backward), which made the CTC loss the largest host cost
-of this recogniser's training step (``benchmarks/GPU_NOTES.md``). With the
+of this recogniser's training step (``benchmarks/gpu_training/GPU_NOTES.md``). With the
 loop unrolled, the compiler sees one straight block that it fuses and
 launches as a whole. ``CTCLoss`` uses it under the JAX backend, where the
 time axis is static; TensorFlow keeps its native CTC kernel.

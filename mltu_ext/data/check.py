@@ -186,7 +186,7 @@ def check_samples(
     is the number of CTC time steps for the widest allowed image; ``time_scale``
     the image width (after resizing to ``height``, when given) per time step,
     which needs ``decode_images``. A label needs
-    :func:`mltu_ext.vocabulary.ctc_steps_needed` steps.
+    :func:`mltu_ext.data.vocabulary.ctc_steps_needed` steps.
 
     >>> report = check_samples([Sample("aa", image=np.zeros((8, 8), np.uint8))],
     ...                        max_steps=2, progress=False)

@@ -13,6 +13,7 @@ import dataclasses
 from pathlib import Path
 
 from mltu_ext.data.samples import Sample
+from mltu_ext.errors import DatasetError
 
 COLUMNS = ("file_name", "published", "corrected")
 
@@ -33,12 +34,13 @@ def load_corrections(path: str | Path) -> list[Correction]:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+            expected = ", ".join(COLUMNS)
+            raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; expected {expected}")
         rows = [Correction(row["file_name"], row["published"], row["corrected"]) for row in reader]
     names = [row.file_name for row in rows]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        raise ValueError(f"{path}: more than one correction for {', '.join(twice)}")
+        raise DatasetError(f"{path}: more than one correction for {', '.join(twice)}")
     return rows
 
 
@@ -60,12 +62,12 @@ def apply_corrections(samples: list[Sample], corrections: list[Correction], root
             out.append(sample)
             continue
         if sample.text != row.published:
-            raise ValueError(
+            raise DatasetError(
                 f"{sample.name}: label is {sample.text!r}, the correction expects {row.published!r}"
             )
         used.add(key)
         out.append(dataclasses.replace(sample, text=row.corrected, source=f"{sample.source} (corrected)"))
     unused = sorted(set(by_file) - used)
     if unused:
-        raise ValueError(f"corrections for files not among the samples under {root}: {', '.join(unused)}")
+        raise DatasetError(f"corrections for files not among the samples under {root}: {', '.join(unused)}")
     return out

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from mltu_ext.data.images import PAD_VALUE, prepare
 from mltu_ext.data.samples import Sample, sample_pixels
 from mltu_ext.data.vocabulary import LABEL_PAD, Vocabulary, label_problem
-from mltu_ext.errors import ImageReadError, LabelError
+from mltu_ext.errors import DatasetError, ImageReadError, LabelError
 
 
 @dataclass
@@ -108,7 +108,7 @@ def build_cache(
     samples and sizes come again.
     """
     if not samples:
-        raise ValueError(f"{desc}: no samples")
+        raise DatasetError(f"{desc}: no samples")
     labels = encode_labels(samples, vocabulary, time_steps)
     texts = [s.text for s in samples]
     names = [s.name for s in samples]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mltu_ext.data.samples import Sample
-from mltu_ext.errors import DatasetError
+from mltu_ext.errors import ConfigError, DatasetError
 
 SIDES = ("train", "val", "test")
 # Split names a dataset may use, mapped onto SIDES.
@@ -185,7 +185,7 @@ def split_samples(
     ('writer', 10, 1)
     """
     if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
-        raise ValueError(
+        raise ConfigError(
             f"fractions must be in [0, 1) with a sum below 1, got val {val_fraction}, test {test_fraction}"
         )
     if any(s.split is not None for s in samples):

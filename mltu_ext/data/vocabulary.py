@@ -32,9 +32,9 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         if len(set(self.chars)) != len(self.chars):
-            raise ValueError(f"vocabulary has repeated characters: {self.chars!r}")
+            raise LabelError(f"vocabulary has repeated characters: {self.chars!r}")
         if not self.chars:
-            raise ValueError("vocabulary is empty")
+            raise LabelError("vocabulary is empty")
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:

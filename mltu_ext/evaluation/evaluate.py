@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mltu_ext.data.samples import Sample, sample_pixels
-from mltu_ext.errors import ImageReadError
+from mltu_ext.errors import ConfigError, DatasetError, ImageReadError
 from mltu_ext.evaluation import plots
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.evaluation.char_stats import align_all
@@ -69,9 +69,9 @@ def evaluate(
     dataset reader skipped).
     """
     if not samples:
-        raise ValueError("no samples to evaluate")
+        raise DatasetError("no samples to evaluate")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
     # read the log first: a broken log should fail before the long prediction run
     log_columns, log_note = load_training_summary(training_log)
     os.makedirs(out_dir, exist_ok=True)
@@ -213,7 +213,7 @@ def _predict_all(recognizer: Recognizer, samples: Sequence[Sample], batch_size: 
             bar.update(min(batch_size, len(samples) - first))
     run.total_seconds = time.perf_counter() - start
     if not run.indices:
-        raise ValueError(f"none of the {len(samples)} images could be read")
+        raise DatasetError(f"none of the {len(samples)} images could be read")
     return run
 
 

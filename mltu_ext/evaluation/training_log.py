@@ -6,6 +6,8 @@ import csv
 import math
 import os
 
+from mltu_ext.errors import InputFileError
+
 # Older Keras wrote the learning rate as "lr".
 _ALIASES = {"lr": "learning_rate"}
 
@@ -19,7 +21,7 @@ def read_training_log(path: str) -> dict[str, list[float]]:
         reader = csv.DictReader(handle)
         fields = [name.strip() for name in (reader.fieldnames or [])]
         if "epoch" not in fields:
-            raise ValueError(f"{path}: training log has no 'epoch' column (columns: {fields})")
+            raise InputFileError(f"{path}: training log has no 'epoch' column (columns: {fields})")
         columns: dict[str, list[float]] = {_ALIASES.get(name, name): [] for name in fields}
         for row in reader:
             for name, value in row.items():
@@ -27,7 +29,7 @@ def read_training_log(path: str) -> dict[str, list[float]]:
                     continue
                 columns[_ALIASES.get(name.strip(), name.strip())].append(_number(value))
     if not columns["epoch"]:
-        raise ValueError(f"{path}: training log has a header but no rows")
+        raise InputFileError(f"{path}: training log has a header but no rows")
     return columns
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.errors import InputFileError
+
 QUANTIZED_OPS = ("MatMul", "LSTM")
 # quantised with measured activation ranges when calibration images are given; the
 # residual additions stay float: ONNX Runtime's int8 addition (QLinearAdd) took a
@@ -43,12 +45,14 @@ def quantize_onnx(
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from mltu_ext.inference.recognizer import find_model_file
+    from mltu_ext.inference.model_files import find_model_file
 
     src = find_model_file(src)
     dst = Path(dst) if dst is not None else src.with_name(f"{src.stem}.int8.onnx")
     if calibration_images is not None and not len(calibration_images):
-        raise ValueError("no calibration images: give a folder of word images, or none for LSTM-only int8")
+        raise InputFileError(
+            "no calibration images: give a folder of word images, or none for LSTM-only int8"
+        )
     # the quantiser logs advice about pre-processing at WARNING level for every call
     logger = logging.getLogger()
     level = logger.level
@@ -128,7 +132,7 @@ def compare_readings(float_model: str | Path, int8_model: str | Path, images: Se
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
     if not images:
-        raise ValueError("no images to compare the models on")
+        raise InputFileError("no images to compare the models on")
     before = OnnxRecognizer(float_model, providers=["CPUExecutionProvider"]).predict(images)
     after = OnnxRecognizer(int8_model, providers=["CPUExecutionProvider"]).predict(images)
     return sum(a != b for a, b in zip(before, after, strict=True)) / len(images)

@@ -17,33 +17,7 @@ from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
 from mltu_ext.errors import ModelLoadError
 from mltu_ext.export.metadata import read_metadata
-
-
-def find_model_file(path: str | Path) -> Path:
-    """The ONNX file for ``path``: the file itself or ``model.onnx`` in a folder."""
-    path = Path(path)
-    if path.is_dir():
-        candidates = sorted(path.glob("*.onnx"))
-        preferred = path / "model.onnx"
-        if preferred.is_file():
-            return preferred
-        if len(candidates) == 1:
-            return candidates[0]
-        if not candidates:
-            raise ModelLoadError(f"{path}: no .onnx file in this folder")
-        raise ModelLoadError(f"{path}: several .onnx files, name one of them")
-    if not path.is_file():
-        raise ModelLoadError(f"{path}: model not found")
-    return path
-
-
-def newest_model(root: str | Path = "Models") -> Path:
-    """The most recently written ``*.onnx`` under ``root``."""
-    root = Path(root)
-    found = sorted(root.rglob("*.onnx"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
-    if not found:
-        raise ModelLoadError(f"{root}: no trained model (*.onnx) found; train one or pass --model")
-    return found[-1]
+from mltu_ext.inference.model_files import find_model_file
 
 
 class OnnxRecognizer:
@@ -61,7 +35,7 @@ class OnnxRecognizer:
         decoder: Callable[[np.ndarray, str, int], list[str]] | None = None,
     ):
         """``decoder(probs, vocabulary, blank_index)`` replaces greedy decoding
-        (for example ``mltu_ext.lm_decode.BeamDecoder`` with a language model)."""
+        (for example ``mltu_ext.ctc.beam_lm.BeamDecoder`` with a language model)."""
         import onnxruntime as ort
 
         self.decoder = decoder or greedy_decode
@@ -72,7 +46,7 @@ class OnnxRecognizer:
             providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
         try:
             self.session = ort.InferenceSession(str(self.path), providers=list(providers))
-        except Exception as error:  # onnxruntime raises its own, unrelated exception types
+        except onnxruntime_errors() as error:
             reason = " ".join(str(error).split())  # onnxruntime's messages span lines
             raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({reason})") from error
         self.metadata = read_metadata(self.session, self.path)
@@ -118,3 +92,17 @@ class OnnxRecognizer:
     def predict_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[str]:
         """Texts for image files (ImageReadError names a file that cannot be read)."""
         return self.predict([read_gray(str(p)) for p in paths], batch_size)
+
+
+def onnxruntime_errors() -> tuple[type[BaseException], ...]:
+    """The exception types ONNX Runtime raises for a file it cannot load or run.
+
+    Its pybind11 exceptions derive from ``Exception`` directly, not from one
+    base of their own, so they are listed.
+    """
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    names = ("Fail", "InvalidArgument", "NoSuchFile", "NoModel", "InvalidProtobuf", "InvalidGraph")
+    names += ("RuntimeException", "NotImplemented", "EPFail")
+    found = tuple(getattr(state, name) for name in names if hasattr(state, name))
+    return (*found, RuntimeError, OSError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from mltu_ext.config import AugmentConfig, ModelConfig
+from mltu_ext.errors import ConfigError
 from mltu_ext.model.augment import HandwritingAugment
 from mltu_ext.model.residual_block import residual_block
 
@@ -25,7 +26,7 @@ def build_recognizer(
     """
     cfg.validate()
     if not cfg.vocabulary:
-        raise ValueError("ModelConfig.vocabulary is empty: set it from the training labels")
+        raise ConfigError("ModelConfig.vocabulary is empty: set it from the training labels")
     inputs = keras.Input((cfg.height, None, cfg.channels), name="image")
     x = inputs
     if augment is not None and augment.enabled:
@@ -56,7 +57,7 @@ def set_lstm_unroll(model: keras.Model, unroll: bool) -> int:
 
     The weights and the outputs stay the same; only the computation changes.
     Under JAX on a GPU the unrolled form trained 8 % faster on one GPU and
-    10 % faster on two (``benchmarks/gpu_training_results.md``, run 20):
+    10 % faster on two (``benchmarks/gpu_training/RESULTS.md``):
     jaxlib's cuDNN LSTM copies the sequence lengths to the host and waits
     for the GPU twice a step, and the unrolled cells have no such wait.
     ONNX export wants the loop form (tf2onnx turns it into one LSTM node).

@@ -14,7 +14,7 @@ its first axis, and the gradients are summed across devices:
 
 - JAX: ``keras.distribution.DataParallel`` over ``keras.distribution.list_devices()``
   (fit() shards each batch as it arrives; GSPMD splits the step inside
-  ``jax.jit`` unless ``mltu_ext.per_device_step.use_per_device_step`` gives the
+  ``jax.jit`` unless ``mltu_ext.parallel.per_device_step.use_per_device_step`` gives the
   model a per-device step, as ``training.train`` does).
 - TensorFlow: ``tf.distribute.MirroredStrategy`` over the local GPUs.
 
@@ -53,6 +53,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
+
+from mltu_ext.errors import ConfigError
 
 
 def local_devices(backend: str | None = None) -> list[str]:
@@ -120,49 +122,6 @@ def data_parallel_scope(backend: str | None = None, devices: Sequence[str] | Non
         yield strategy
 
 
-def accept_global_batches() -> bool:
-    """Let fit() under a JAX distribution take a batch that is already a global array as it is.
-
-    Keras' JAX trainer passes every batch through its backend's
-    ``distribution_lib.distribute_data_input``, which treats it as this
-    process's share and assembles the global array from it
-    (``jax.make_array_from_process_local_data``). An array that already has
-    the layout's sharding (``batching.DeviceRows`` builds them with several
-    processes) is the global batch: it passes unchanged. Anything else
-    (NumPy arrays, per-process arrays) goes the usual way. Installing it
-    twice changes nothing. Returns False, changing nothing, where this
-    Keras feeds batches some other way (then callers keep per-process
-    arrays, which every Keras accepts).
-    """
-    try:
-        from keras.src.backend.jax import trainer
-    except ImportError:
-        return False
-    library = getattr(trainer, "jax_distribution_lib", None)
-    keras_path = getattr(library, "distribute_data_input", None)
-    if keras_path is None:
-        return False
-    if getattr(keras_path, "passes_global_batches", False):
-        return True
-
-    def distribute_data_input(per_process_batch, layout, batch_dim_name):
-        import jax
-
-        sharding = getattr(layout, "backend_layout", layout)  # TensorLayout or jax Sharding
-        if (
-            isinstance(per_process_batch, jax.Array)
-            and isinstance(sharding, jax.sharding.Sharding)
-            and per_process_batch.sharding.is_equivalent_to(sharding, per_process_batch.ndim)
-        ):
-            return per_process_batch
-        return keras_path(per_process_batch, layout, batch_dim_name)
-
-    distribute_data_input.passes_global_batches = True
-    # the trainer looks the function up in this module at every batch
-    library.distribute_data_input = distribute_data_input
-    return True
-
-
 def _process_count() -> int:
     import jax
 
@@ -172,7 +131,7 @@ def _process_count() -> int:
 def _check_backend(backend: str | None) -> str:
     running = keras.backend.backend()
     if backend is not None and backend != running:
-        raise ValueError(
+        raise ConfigError(
             f"backend={backend!r} but Keras runs on {running!r}: set KERAS_BACKEND before importing keras"
         )
     return running

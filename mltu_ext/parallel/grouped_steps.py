@@ -5,7 +5,7 @@ with ``steps_per_execution``. This recogniser's step is many small kernels,
 so the GPU idles between calls: on two H200s, K = 8 steps in one call (a
 ``jax.lax.scan`` of the same train step over the K batches fit() hands over)
 trained 14 % faster on one GPU and 24 % faster on two
-(``benchmarks/gpu_training_results.md``, run 12). The steps are the same
+(``benchmarks/gpu_training/RESULTS.md``). The steps are the same
 steps in the same order, so the weights come out as without grouping.
 
 Callbacks see one call per group, as with Keras' ``steps_per_execution``:
@@ -20,6 +20,8 @@ from typing import Any
 
 import keras
 
+from mltu_ext.errors import ConfigError
+
 
 def use_grouped_steps(model: keras.Model, steps: int) -> bool:
     """Train ``model`` ``steps`` batches per compiled call; True when anything changed.
@@ -28,7 +30,7 @@ def use_grouped_steps(model: keras.Model, steps: int) -> bool:
     step it groups) and before ``fit``.
     """
     if steps < 1:
-        raise ValueError(f"steps per call must be at least 1, got {steps}")
+        raise ConfigError(f"steps per call must be at least 1, got {steps}")
     if steps == 1:
         return False
     model.steps_per_execution = steps

@@ -1,31 +1,19 @@
 """One training process per GPU on one host (JAX), through Keras' multi-process distribution.
 
 One Python process that drives two GPUs trains this small, many-kernel
-network at 1.3-1.7x one GPU, while two independent processes, one per GPU,
-each train as fast as one GPU alone (``benchmarks/gpu_training_results.md``,
-run 7).
-``train.py --processes N`` therefore starts N copies of itself, one GPU each,
-joined by ``keras.distribution.initialize`` (``jax.distributed``): the same
-engine and code path as training on several hosts. Coupled by the gradient
-exchange they reached 1.30-1.67x one GPU on two H200s (runs 8-11), against
-1.32-1.50x for one process driving both; with eight steps per call and the
-unrolled CTC loss, 1.54-1.75x (runs 16-18); with the BiLSTM unrolled too,
-1.73-1.76x (runs 22-29), and 1.85x once the training step is compiled a
-second time after the first epoch, which ``mltu_ext.training.trainer`` does with
-several processes (``callbacks.RecompileAfterFirstEpoch``, runs 35-36).
+network well below twice one GPU's speed, while two independent processes,
+one per GPU, each train as fast as one GPU alone
+(``benchmarks/gpu_training/RESULTS.md``). ``train.py --processes N``
+therefore starts N copies of itself, one GPU each, joined by
+``keras.distribution.initialize`` (``jax.distributed``): the same engine and
+code path as training on several hosts.
 
 ``launch(command, n)`` starts the workers with three environment variables
 (coordinator address, process count, process index) and, where there are
-NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each. With
-``MLTU_EXT_PIN_CPUS=1`` each worker also gets a disjoint share of the CPU
-cores next to its GPU (``MLTU_EXT_CPUS``; whole physical cores, so that
-two workers never share one core's hardware threads), for hosts with
-several NUMA nodes; on one-node two-H200 hosts it brought nothing (1.36x
-and 1.67x against 1.75x and 1.66x unpinned, run 17; 1.741x against 1.743x,
-run 28), so it is off by default. A worker calls ``initialize_worker()``
-before anything touches JAX. Worker 0 prints to the console; the others
-write ``worker<i>.log`` in the log folder, and when any worker fails the
-others are stopped and its log's end is printed.
+NVIDIA GPUs, ``CUDA_VISIBLE_DEVICES`` set to one GPU each. A worker calls
+``initialize_worker()`` before anything touches JAX. Worker 0 prints to the
+console; the others write ``worker<i>.log`` in the log folder, and when any
+worker fails the others are stopped and its log's end is printed.
 """
 
 from __future__ import annotations
@@ -44,8 +32,6 @@ from mltu_ext.errors import ConfigError
 ENV_COORDINATOR = "MLTU_EXT_COORDINATOR"
 ENV_PROCESSES = "MLTU_EXT_NUM_PROCESSES"
 ENV_INDEX = "MLTU_EXT_PROCESS_ID"
-ENV_CPUS = "MLTU_EXT_CPUS"  # cores a worker pins itself to, e.g. "0-7,16-23"
-ENV_PIN = "MLTU_EXT_PIN_CPUS"  # "1": launch sets ENV_CPUS for GPU workers
 
 
 @dataclass(frozen=True)
@@ -77,25 +63,8 @@ def worker_info(environ: Mapping[str, str] | None = None) -> WorkerInfo | None:
     return WorkerInfo(index, count, coordinator)
 
 
-def pin_worker_cpus(environ: Mapping[str, str] | None = None) -> list[int]:
-    """Pin this process to the cores in ``MLTU_EXT_CPUS``; the cores, or [] when it is unset."""
-    text = (os.environ if environ is None else environ).get(ENV_CPUS, "")
-    if not text:
-        return []
-    try:
-        cpus = parse_cpu_list(text)
-        os.sched_setaffinity(0, cpus)
-    except (ValueError, OSError) as error:
-        raise ConfigError(f"{ENV_CPUS}={text!r}: cannot pin this worker to these cores ({error})") from None
-    return cpus
-
-
 def initialize_worker(info: WorkerInfo) -> None:
-    """Pin to this worker's cores (``MLTU_EXT_CPUS``), then join the others.
-
-    Call before JAX does anything: threads started later inherit the cores.
-    """
-    pin_worker_cpus()
+    """Join the other workers of this run; call before JAX does anything."""
     import keras
 
     if keras.backend.backend() != "jax":
@@ -181,107 +150,6 @@ def local_gpu_count() -> int:
     return sum(line.startswith("GPU ") for line in out.stdout.splitlines()) if out.returncode == 0 else 0
 
 
-def parse_cpu_list(text: str) -> list[int]:
-    """``"0-3,8,10-11"`` (the kernel's cpulist format) -> [0, 1, 2, 3, 8, 10, 11]."""
-    cpus: list[int] = []
-    for part in text.strip().split(","):
-        if not part:
-            continue
-        first, _, last = part.partition("-")
-        low, high = int(first), int(last or first)
-        if high < low:
-            raise ValueError(f"bad CPU range {part!r} in {text!r}")
-        cpus += range(low, high + 1)
-    return sorted(set(cpus))
-
-
-def format_cpu_list(cpus: Sequence[int]) -> str:
-    """[0, 1, 2, 3, 8] -> ``"0-3,8"``."""
-    runs: list[list[int]] = []  # consecutive cores, each [first, last]
-    for cpu in sorted(set(cpus)):
-        if runs and cpu == runs[-1][1] + 1:
-            runs[-1][1] = cpu
-        else:
-            runs.append([cpu, cpu])
-    return ",".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
-
-
-def cpu_shares(
-    local: Sequence[Sequence[int]], allowed: set[int], siblings: Mapping[int, Sequence[int]] | None = None
-) -> list[list[int]]:
-    """Disjoint cores for each worker, from the cores next to its GPU.
-
-    ``local[i]``: the cores of worker i's GPU's NUMA node. Workers whose GPUs
-    share a node split its allowed physical cores into equal parts, each
-    physical core with all its hardware threads (``siblings[c]``: the
-    logical CPUs of c's physical core; default: each CPU its own core), so
-    that no two workers share a core's execution units. A worker left with
-    none gets [] (not pinned).
-    """
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for worker, cores in enumerate(local):
-        groups.setdefault(tuple(sorted(set(cores) & allowed)), []).append(worker)
-    shares: list[list[int]] = [[] for _ in local]
-    for cores, workers in groups.items():
-        physical = physical_cores(cores, siblings)
-        size = len(physical) // len(workers)
-        for slot, worker in enumerate(workers):
-            shares[worker] = sorted(cpu for core in physical[slot * size : (slot + 1) * size] for cpu in core)
-    return shares
-
-
-def physical_cores(
-    cpus: Sequence[int], siblings: Mapping[int, Sequence[int]] | None = None
-) -> list[list[int]]:
-    """``cpus`` grouped by physical core (hardware threads of one core together), by lowest CPU."""
-    chosen, siblings = set(cpus), siblings or {}
-    cores: dict[int, list[int]] = {}
-    for cpu in sorted(chosen):
-        threads = sorted({cpu, *siblings.get(cpu, ())} & chosen)
-        cores.setdefault(threads[0], threads)
-    return [cores[first] for first in sorted(cores)]
-
-
-def core_siblings(cpus: Sequence[int]) -> dict[int, list[int]]:
-    """Each CPU's hardware-thread siblings (sysfs ``thread_siblings_list``); itself where unknown."""
-    siblings = {}
-    for cpu in cpus:
-        path = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
-        try:
-            siblings[cpu] = parse_cpu_list(path.read_text())
-        except (OSError, ValueError):
-            siblings[cpu] = [cpu]
-    return siblings
-
-
-def gpu_local_cpus(gpu_ids: Sequence[str]) -> list[list[int]] | None:
-    """The cores next to each GPU (``nvidia-smi`` bus ids, sysfs ``local_cpulist``); None if unknown."""
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=index,pci.bus_id", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    bus = {}
-    for line in out.stdout.splitlines():
-        index, _, bus_id = (part.strip() for part in line.partition(","))
-        domain, _, rest = bus_id.partition(":")
-        bus[index] = f"{domain[-4:]}:{rest}".lower()  # 00000000:19:00.0 -> 0000:19:00.0
-    local = []
-    for gpu in gpu_ids:
-        path = Path("/sys/bus/pci/devices") / bus.get(gpu, "?") / "local_cpulist"
-        try:
-            local.append(parse_cpu_list(path.read_text()))
-        except (OSError, ValueError):
-            return None
-    return local
-
-
 def worker_environments(count: int, port: int, gpus: int, base: Mapping[str, str]) -> list[dict[str, str]]:
     """The environment of each of ``count`` workers (one GPU each when there are ``count`` GPUs)."""
     if gpus and gpus < count:
@@ -313,8 +181,6 @@ def launch(command: Sequence[str], count: int, log_dir: str | Path, poll_seconds
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     environments = worker_environments(count, free_port(), local_gpu_count(), os.environ)
-    if os.environ.get(ENV_PIN, "0") == "1":
-        pin_to_gpu_cores(environments)
     workers: list[subprocess.Popen] = []
     logs = []
     try:
@@ -333,21 +199,6 @@ def launch(command: Sequence[str], count: int, log_dir: str | Path, poll_seconds
                 worker.wait()
         for log in logs:
             log.close()
-
-
-def pin_to_gpu_cores(environments: Sequence[dict[str, str]]) -> None:
-    """Set ``MLTU_EXT_CPUS`` in each GPU worker's environment (cores next to its GPU, not shared)."""
-    gpu_ids = [env.get("CUDA_VISIBLE_DEVICES", "") for env in environments]
-    if not all(gpu_ids) or not hasattr(os, "sched_getaffinity"):
-        return  # CPU workers, or no affinity control on this system
-    local = gpu_local_cpus(gpu_ids)
-    if local is None:
-        return
-    allowed = os.sched_getaffinity(0)
-    shares = cpu_shares(local, allowed, core_siblings(sorted(allowed)))
-    for env, cores in zip(environments, shares, strict=True):
-        if cores:
-            env[ENV_CPUS] = format_cpu_list(cores)
 
 
 def _wait(workers: list[subprocess.Popen], log_dir: Path, poll_seconds: float) -> int:

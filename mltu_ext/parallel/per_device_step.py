@@ -5,7 +5,7 @@ lets XLA (GSPMD) split it. For this recogniser that costs scaling: every
 BatchNorm's batch statistics become an all-reduce on the critical path
 (dozens per step), and the cuDNN LSTM, which has no partitioning rule, is
 gathered and run on the whole batch on every device
-(``benchmarks/GPU_NOTES.md``). ``use_per_device_step(model, distribution)``
+(``benchmarks/gpu_training/GPU_NOTES.md``). ``use_per_device_step(model, distribution)``
 replaces the model's train step with one wrapped in ``jax.shard_map``: each
 device runs the forward and backward pass on its slice exactly as a single
 GPU would (BatchNorm statistics per device, as
@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+
+from mltu_ext.parallel.keras_patches import stateless_scope, unpack_x_y_sample_weight
 
 SEED_STRIDE = 1_000_003  # offset of the seed state per device (a prime, far from step counts)
 
@@ -51,12 +53,10 @@ def make_per_device_step(model: keras.Model, mesh, axis: str):
     import jax
     import jax.numpy as jnp
     from jax.sharding import PartitionSpec
-    from keras.src.backend import StatelessScope
-    from keras.src.trainers.data_adapters import data_adapter_utils
 
     def local_step(state, data):
         trainable, non_trainable, optimizer_vars, metrics = state
-        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         index = jax.lax.axis_index(axis)
         non_trainable = [_offset_seed(v, index, jnp) for v in non_trainable]
         grad_fn = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
@@ -77,10 +77,10 @@ def make_per_device_step(model: keras.Model, mesh, axis: str):
         floats = [i for i, v in enumerate(new_non_trainable) if not _is_seed(v, jnp)]
         # the one exchange of the step, as one all-reduce of one flat buffer (one
         # per array cost about 2 ms a step on two H200s; see
-        # benchmarks/gpu_training_results.md): mean gradients, mean BatchNorm moving
+        # benchmarks/gpu_training/RESULTS.md): mean gradients, mean BatchNorm moving
         # averages, and the sum of every device's metric increments (metric states
         # are totals and counts)
-        grads, moving, increments = _psum_flat(
+        grads, moving, increments = psum_flat(
             (
                 [g / devices for g in grads],
                 [new_non_trainable[i] / devices for i in floats],
@@ -93,7 +93,7 @@ def make_per_device_step(model: keras.Model, mesh, axis: str):
         for i, value in zip(floats, moving, strict=True):
             new_non_trainable[i] = value
         metrics = [old + step for old, step in zip(metrics, increments, strict=True)]
-        with StatelessScope(state_mapping=list(zip(model.metrics_variables, metrics, strict=True))):
+        with stateless_scope(state_mapping=list(zip(model.metrics_variables, metrics, strict=True))):
             logs = model.get_metrics_result()
         return logs, (trainable, new_non_trainable, optimizer_vars, metrics)
 
@@ -108,7 +108,7 @@ def make_per_device_step(model: keras.Model, mesh, axis: str):
     return train_step
 
 
-def _psum_flat(tree, axis: str):
+def psum_flat(tree, axis: str):
     """``jax.lax.psum`` of a pytree of float arrays as one flat float32 buffer."""
     import jax
     import jax.numpy as jnp

@@ -15,9 +15,9 @@ class RecompileAfterFirstEpoch(keras.callbacks.Callback):
     the thread that launches the step ran all its code slower, and with two
     processes the step waits on that thread. Compiling the same step a second
     time in the same processes gives the second model's speed: 1.85x one GPU
-    instead of 1.73-1.77x on two H200s (``benchmarks/gpu_training_results.md``,
-    runs 22-36). The second compile is the cheaper one (kernel choices are
-    cached in memory); run 35 spent about 20 s more before the timed epochs.
+    instead of 1.73-1.77x on two H200s (``benchmarks/gpu_training/RESULTS.md``). The
+    second compile is the cheaper one (kernel choices are cached in memory):
+    about 20 s more before the first timed epoch.
     All of JAX's compiled functions go, so the validation step is compiled
     again too. The first epoch of each ``fit`` call triggers it (a resumed
     run too); other backends: nothing happens.

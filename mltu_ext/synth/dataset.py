@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from mltu_ext.errors import ConfigError, OutputWriteError
 from mltu_ext.synth.fonts import HERSHEY_FONTS, find_fonts, font_name, warn_hershey_fallback
 from mltu_ext.synth.render import pick_font, render_line, render_text
 from mltu_ext.synth.words import load_words, make_label
@@ -54,7 +55,7 @@ def _render_chunk(job: tuple) -> list[tuple[str, str, str]]:
         image = render_label(text, rng, font, height)
         name = f"images/{index:0{digits}d}.png"
         if not cv2.imwrite(os.path.join(out_dir, name), image):
-            raise OSError(f"{os.path.join(out_dir, name)}: cannot write the image")
+            raise OutputWriteError(f"{os.path.join(out_dir, name)}: cannot write the image")
         rows.append((name, text, font_name(font)))
     return rows
 
@@ -68,7 +69,7 @@ def held_out(num_samples: int, val_fraction: float, seed: int) -> np.ndarray:
     4
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
     count = round(num_samples * val_fraction)
     if val_fraction > 0 and num_samples > 1:
         count = min(max(count, 1), num_samples - 1)
@@ -118,15 +119,15 @@ def build_synthetic_dataset(
     True
     """
     if num_samples <= 0:
-        raise ValueError(f"num_samples must be positive, got {num_samples}")
+        raise ConfigError(f"num_samples must be positive, got {num_samples}")
     if height < 8:
-        raise ValueError(f"height must be at least 8 pixels, got {height}")
+        raise ConfigError(f"height must be at least 8 pixels, got {height}")
     out_dir = Path(out_dir)
     texts = sorted({t.strip() for t in texts if t.strip()}) if texts else None
     fonts = find_fonts(_glyphs(texts)) if texts else find_fonts()
     if not fonts:
         if texts and not all(c.isascii() for c in _glyphs(texts)):
-            raise ValueError(
+            raise ConfigError(
                 f"{out_dir}: no installed handwriting font draws {_glyphs(texts)!r}, and OpenCV's "
                 "fallback fonts draw ASCII only"
             )
@@ -186,7 +187,7 @@ def _clear_previous_build(out_dir: Path) -> None:
     stamp = out_dir / "synth.json"
     if not stamp.is_file():
         if (out_dir / "labels.csv").exists():
-            raise ValueError(
+            raise ConfigError(
                 f"{out_dir / 'labels.csv'}: exists but was not written by build_synthetic_dataset "
                 "(no synth.json); choose another folder"
             )

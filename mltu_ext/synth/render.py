@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mltu_ext.errors import LabelError
 from mltu_ext.synth.distort import (
     add_paper,
     adjust_stroke,
@@ -214,7 +215,7 @@ def _draw_hershey(text: str, rng: np.random.Generator, style: Style, height: int
 def render_ink(text: str, rng: np.random.Generator, style: Style, height: int = 64) -> np.ndarray:
     """Ink coverage of ``text`` (height, W) float32 in 0..1, cropped to the ink's columns."""
     if not text.strip():
-        raise ValueError("cannot render an empty text")
+        raise LabelError("cannot render an empty text")
     if is_hershey(style.font):
         ink, baseline = _draw_hershey(text, rng, style, height)
     else:
@@ -263,7 +264,7 @@ def render_text(text: str, rng: np.random.Generator, font: str | None = None, he
     (dtype('uint8'), 64)
     """
     if not text or any(c.isspace() for c in text):
-        raise ValueError(f"render_text draws one word without spaces, got {text!r} (see render_line)")
+        raise LabelError(f"render_text draws one word without spaces, got {text!r} (see render_line)")
     font = pick_font(rng) if font is None else font
     style = Style.sample(rng, font, height)
     ink = render_ink(text, rng, style, height)
@@ -274,7 +275,7 @@ def render_line(text: str, rng: np.random.Generator, font: str | None = None, he
     """Several words in one style and on one sheet of paper, joined with word-sized gaps."""
     words = text.split()
     if not words:
-        raise ValueError("render_line needs some text")
+        raise LabelError("render_line needs some text")
     font = pick_font(rng) if font is None else font
     style = Style.sample(rng, font, height)
     parts: list[np.ndarray] = []

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.errors import ConfigError
+
 WORD_LISTS = ("/usr/share/dict/american-english", "/usr/share/dict/words")
 WORD_LIST_ENV = "MLTU_EXT_WORD_LIST"  # a word list file to use instead
 
@@ -66,7 +68,7 @@ def load_words(min_length: int = 2, max_length: int = 12) -> tuple[str, ...]:
             return tuple(sorted(words))
     words = {w for w in FALLBACK_WORDS.split() if min_length <= len(w) <= max_length}
     if not words:
-        raise ValueError(f"no fallback word has {min_length} to {max_length} letters")
+        raise ConfigError(f"no fallback word has {min_length} to {max_length} letters")
     return tuple(sorted(words))
 
 

@@ -3,7 +3,7 @@
 A CTC recogniser trained from scratch on a few thousand real word images
 spends its first epochs predicting one guess for every word (the blank
 plateau): on DHSD, three recipes were still there after 30 shared CPU-minutes
-(``benchmarks/accuracy_dhsd_results.md``). Rendered words in the same
+(``benchmarks/cpu_training_dhsd/RESULTS.md``). Rendered words in the same
 characters teach the model where letters are within minutes, and the real
 data then only has to adapt it to real strokes. ``pretrain_then_train`` runs
 both phases: the first ``cfg.pretrain_minutes`` on ``cfg.pretrain_samples``

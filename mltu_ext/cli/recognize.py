@@ -1,0 +1,103 @@
+"""Recognise handwriting in images with a trained ONNX model (no TensorFlow needed).
+
+python inferenceModel.py --image word.png
+python inferenceModel.py --image scans/ more.png --model Models/my_model
+python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
+python inferenceModel.py --dataset labels.csv --index 12
+python inferenceModel.py --image word.png --lm-text train_labels.txt   # beam search + character LM
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
+from mltu_ext.data.images import IMAGE_SUFFIXES
+from mltu_ext.errors import InputFileError
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``inferenceModel.py``'s options (every number range-checked)."""
+    from mltu_ext.cli.evaluation_args import add_evaluation_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="inferenceModel.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--image", nargs="+", metavar="PATH", help="image files or folders of images")
+    parser.add_argument("--model", help="model folder or .onnx file (default: the newest under Models/)")
+    parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=32, help="images per ONNX Runtime call")
+    parser.add_argument("--cpu", action="store_true", help="use the CPU even when a GPU is available")
+    parser.add_argument(
+        "--lm-text",
+        metavar="FILE",
+        help="decode with a beam search and a character n-gram model of this text file "
+        "(one word or line per line, e.g. the training labels)",
+    )
+    parser.add_argument(
+        "--lm-order", type=POSITIVE_INT, default=6, help="characters of context of the n-gram model"
+    )
+    parser.add_argument(
+        "--lm-weight", type=float_in(0.0), default=0.6, help="weight of the language model (>= 0)"
+    )
+    parser.add_argument("--beam", type=POSITIVE_INT, default=8, help="beam width with --lm-text")
+    add_evaluation_arguments(parser)
+    args = parser.parse_args(argv)
+    if not args.image and not getattr(args, "dataset", None):
+        parser.error("give --image (files or folders) or --dataset")
+    return args
+
+
+def image_paths(items: list[str]) -> list[Path]:
+    """Files as given, folders expanded to their images (sorted); a missing path raises."""
+    paths: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise InputFileError(f"{path}: no images in this folder")
+            paths.extend(found)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise InputFileError(f"{path}: no such image file or folder")
+    return paths
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    """Print (and return) the recognised text of each image, or run the evaluation."""
+    from mltu_ext.inference.model_files import newest_model
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    model = args.model or newest_model(args.models_root)
+    decoder = None
+    if args.lm_text:
+        from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file
+
+        decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
+    providers = ["CPUExecutionProvider"] if args.cpu else None
+    recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder)
+    if getattr(args, "dataset", None):
+        from mltu_ext.cli.evaluation_args import run_evaluation
+
+        log = recognizer.path.parent / "log.csv"
+        run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
+        return []
+    paths = image_paths(args.image)
+    texts = recognizer.predict_files(paths, batch_size=args.batch_size)
+    for path, text in zip(paths, texts, strict=True):
+        print(text if len(paths) == 1 else f"{path}\t{text}")
+    return texts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``inferenceModel.py``: 0 on success, 2 with one line on stderr for bad input."""
+    args = get_args(argv)
+    return run_command(lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
