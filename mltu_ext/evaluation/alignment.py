@@ -4,6 +4,9 @@ The alignment is the backtrace of a Levenshtein table. Among all alignments
 with the fewest edits it keeps one with the most matched characters, so
 precision and recall do not depend on an arbitrary tie-break ("ab" vs "ba" is
 an insertion, a match and a deletion rather than two substitutions).
+rapidfuzz's ``Levenshtein.opcodes`` returns one of the cheapest alignments
+without that tie-break, so the table is filled here; the plain distances
+(``error_rates.edit_distance``) come from rapidfuzz.
 """
 
 from __future__ import annotations
