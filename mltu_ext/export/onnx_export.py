@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import ExportMismatchError
+from mltu_ext.errors import ExportMismatchError, OutputWriteError
 from mltu_ext.export.metadata import METADATA_KEY
+from mltu_ext.io.atomic import replacing
 
 
 def export_onnx(
@@ -45,16 +46,30 @@ def export_onnx(
     entry = proto.metadata_props.add()
     entry.key = METADATA_KEY
     entry.value = json.dumps(metadata, ensure_ascii=False)
-    onnx.save(proto, str(path))
     if check_images is None:
         rng = np.random.default_rng(0)
         check_images = rng.uniform(0, 255, (2, height, 96, channels)).astype(np.float32)
-    check_export(model, path, check_images, atol)
+    # written and checked under a temporary name: a failed check or an interrupted
+    # write leaves the previous model.onnx (or none), never a wrong or partial one
+    with replacing(path) as tmp:
+        try:
+            onnx.save(proto, str(tmp))
+        except OSError as error:
+            reason = error.strerror or error
+            raise OutputWriteError(f"{path}: cannot write the ONNX model ({reason})") from error
+        check_export(model, tmp, check_images, atol, name=path)
     return path
 
 
-def check_export(model, path: str | Path, images: np.ndarray, atol: float = 1e-4) -> float:
-    """Largest absolute difference between Keras and ONNX Runtime on ``images``."""
+def check_export(
+    model, path: str | Path, images: np.ndarray, atol: float = 1e-4, name: str | Path | None = None
+) -> float:
+    """Largest absolute difference between Keras and ONNX Runtime on ``images``.
+
+    ``name`` is the file the messages name (the final name of a file still
+    under its temporary one).
+    """
+    name = name or path
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -63,11 +78,11 @@ def check_export(model, path: str | Path, images: np.ndarray, atol: float = 1e-4
     keras_out = np.asarray(model(images.astype(np.float32), training=False))
     if onnx_out.shape != keras_out.shape:
         raise ExportMismatchError(
-            f"{path}: ONNX output shape {onnx_out.shape} differs from Keras {keras_out.shape}"
+            f"{name}: ONNX output shape {onnx_out.shape} differs from Keras {keras_out.shape}"
         )
     diff = float(np.max(np.abs(onnx_out - keras_out)))
     if diff > atol:
         raise ExportMismatchError(
-            f"{path}: ONNX output differs from Keras by {diff:.2e} (allowed {atol:.0e})"
+            f"{name}: ONNX output differs from Keras by {diff:.2e} (allowed {atol:.0e}); not written"
         )
     return diff

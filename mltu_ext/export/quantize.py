@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import InputFileError
+from mltu_ext.errors import InputFileError, OutputWriteError
+from mltu_ext.io.atomic import replacing
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
 # quantised with measured activation ranges when calibration images are given; the
@@ -46,8 +47,10 @@ def quantize_onnx(
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from mltu_ext.inference.model_files import find_model_file
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
     src = find_model_file(src)
+    OnnxRecognizer(src, providers=["CPUExecutionProvider"])  # a file that cannot load stops here, named
     dst = Path(dst) if dst is not None else src.with_name(f"{src.stem}.int8.onnx")
     if calibration_images is not None and not len(calibration_images):
         raise InputFileError(
@@ -58,17 +61,21 @@ def quantize_onnx(
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with tempfile.TemporaryDirectory() as work:
+        # built under a temporary name beside dst: an interrupted or failed run
+        # leaves the previous int8 file (or none), never a partial one
+        with tempfile.TemporaryDirectory() as work, replacing(dst) as tmp:
             dynamic_src = src
             if calibration_images is not None:
                 dynamic_src = Path(work) / "static.onnx"
                 _quantize_static(src, dynamic_src, calibration_images, Path(work))
             quantize_dynamic(
                 str(dynamic_src),
-                str(dst),
+                str(tmp),
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=list(QUANTIZED_OPS),
             )
+    except OSError as error:
+        raise OutputWriteError(f"{dst}: cannot write the int8 model ({error.strerror or error})") from error
     finally:
         logger.setLevel(level)
     return dst

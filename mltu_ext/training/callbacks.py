@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mltu_ext.training.starting_point import StartingPoint
+
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +21,9 @@ from mltu_ext.export.model_folder import can_export, export_best, export_int8
 from mltu_ext.export.quantize import spread
 from mltu_ext.parallel.multi_process import is_main_process, main_values, process_count, process_index
 from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
-from mltu_ext.training.resume import ResumeState
+from mltu_ext.training.resume import BestCheckpoint, ResumeState
 from mltu_ext.training.schedules import EpochCosineDecay, TimeCosineDecay
+from mltu_ext.training.starting_point import StartingPoint
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -75,7 +81,7 @@ def build_callbacks(
     cfg: TrainConfig,
     run: RunConfig,
     model_dir: Path,
-    resume: bool,
+    start: StartingPoint,
     vocabulary: Vocabulary,
     val_cache: ImageCache,
     train_cache: ImageCache | None = None,
@@ -88,16 +94,15 @@ def build_callbacks(
     main = is_main_process()
     out_dir = model_dir if main else model_dir / "workers" / f"rank{process_index()}"
     out_dir.mkdir(parents=True, exist_ok=True)
+    best = BestCheckpoint(out_dir / "best.keras", best=start.best)
     callbacks: list[keras.callbacks.Callback] = [
         LearningRateLogger(),
-        keras.callbacks.ModelCheckpoint(
-            out_dir / "best.keras", monitor="val_CER", mode="min", save_best_only=True
-        ),
-        ResumeState(out_dir),
+        best,
+        ResumeState(out_dir, best),
         keras.callbacks.EarlyStopping(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
-        keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=resume),
+        keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=start.resume),
         schedule_callback(cfg),
     ]
     if cfg.max_minutes:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,8 @@ from mltu_ext.parallel.per_device_step import use_per_device_step
 from mltu_ext.training.callbacks import ExportOnTrainEnd, build_callbacks
 from mltu_ext.training.compile import compile_model
 from mltu_ext.training.fine_tune import choose_vocabulary, transfer_weights
-from mltu_ext.training.resume import read_resume_state
+from mltu_ext.training.resume import BestCheckpoint
+from mltu_ext.training.starting_point import StartingPoint, starting_point
 
 
 @dataclass
@@ -124,7 +126,7 @@ def train(
         # explicit either way: a checkpoint saved elsewhere may carry the other form
         set_lstm_unroll(model, unroll_lstms_here())
 
-        callbacks = build_callbacks(cfg, run, model_dir, resume, vocabulary, val_cache, train_cache)
+        callbacks = build_callbacks(cfg, run, model_dir, start, vocabulary, val_cache, train_cache)
         shape = {
             "channels": cfg.model.channels,
             "bucket": cfg.batch_bucket(keras.backend.backend()),
@@ -142,42 +144,6 @@ def train(
     # the other processes may read what worker 0 saved (pretraining's best.keras)
     barrier("training done")
     return _result(model_dir, history.history, callbacks, start.initial_epoch, train_samples, val_samples)
-
-
-@dataclass
-class StartingPoint:
-    """Where training starts: a fresh model, a resumed one, or another model's weights."""
-
-    initial_epoch: int = 0
-    resume: bool = False
-    source_model: keras.Model | None = None
-    source_vocabulary: str = ""
-
-
-def starting_point(
-    cfg: TrainConfig, model_dir: Path, texts: Sequence[str], *, resume: bool, init_from: str | Path | None
-) -> StartingPoint:
-    """Read what ``resume`` or ``init_from`` starts from; sets ``cfg.model`` to that model's sizes."""
-    if resume:
-        saved = model_dir / "config.json"
-        if not (model_dir / "last.keras").is_file() or not saved.is_file():
-            raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
-        cfg.model = TrainConfig.load(saved).model
-        return StartingPoint(initial_epoch=read_resume_state(model_dir), resume=True)
-    if init_from is None:
-        return StartingPoint()
-    source_dir = Path(init_from)
-    if not (source_dir / "config.json").is_file():
-        raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
-    source_cfg = TrainConfig.load(source_dir / "config.json")
-    weights = source_dir / "best.keras"
-    if not weights.is_file():
-        raise TrainingError(f"{source_dir}: no best.keras to start from")
-    old_vocab = source_cfg.model.vocabulary
-    cfg.model = source_cfg.model
-    cfg.model.vocabulary = Vocabulary(old_vocab).merged_with(texts).chars
-    model = keras.saving.load_model(weights, compile=False)
-    return StartingPoint(source_model=model, source_vocabulary=old_vocab)
 
 
 def _model_for(
@@ -210,7 +176,8 @@ def _result(
     train_samples: Sequence[Sample],
     val_samples: Sequence[Sample],
 ) -> TrainResult:
-    best = min(logs["val_CER"]) if logs.get("val_CER") else None
+    checkpoint = next((c for c in callbacks if isinstance(c, BestCheckpoint)), None)
+    best = checkpoint.best if checkpoint is not None and math.isfinite(checkpoint.best) else None
     exporter = next((c for c in callbacks if isinstance(c, ExportOnTrainEnd)), None)
     onnx_path = exporter.result if exporter is not None else None
     summary = {

@@ -1,0 +1,53 @@
+"""Where training starts: a fresh model, a resumed run (epochs, best score), or another model's weights."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from mltu_ext.config.train_config import TrainConfig
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.errors import TrainingError
+from mltu_ext.training.resume import read_resume_state
+
+
+@dataclass
+class StartingPoint:
+    """Where training starts: a fresh model, a resumed one, or another model's weights."""
+
+    initial_epoch: int = 0
+    resume: bool = False
+    best: float = math.inf  # the resumed run's best validation CER
+    source_model: keras.Model | None = None
+    source_vocabulary: str = ""
+
+
+def starting_point(
+    cfg: TrainConfig, model_dir: Path, texts: Sequence[str], *, resume: bool, init_from: str | Path | None
+) -> StartingPoint:
+    """Read what ``resume`` or ``init_from`` starts from; sets ``cfg.model`` to that model's sizes."""
+    if resume:
+        saved = model_dir / "config.json"
+        if not (model_dir / "last.keras").is_file() or not saved.is_file():
+            raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
+        cfg.model = TrainConfig.load(saved).model
+        state = read_resume_state(model_dir)
+        return StartingPoint(initial_epoch=state.epochs_done, resume=True, best=state.best)
+    if init_from is None:
+        return StartingPoint()
+    source_dir = Path(init_from)
+    if not (source_dir / "config.json").is_file():
+        raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
+    source_cfg = TrainConfig.load(source_dir / "config.json")
+    weights = source_dir / "best.keras"
+    if not weights.is_file():
+        raise TrainingError(f"{source_dir}: no best.keras to start from")
+    old_vocab = source_cfg.model.vocabulary
+    cfg.model = source_cfg.model
+    cfg.model.vocabulary = Vocabulary(old_vocab).merged_with(texts).chars
+    model = keras.saving.load_model(weights, compile=False)
+    return StartingPoint(source_model=model, source_vocabulary=old_vocab)
