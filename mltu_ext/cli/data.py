@@ -31,6 +31,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--format", choices=sorted(FORMATS), default=None, help="dataset format (default: detected)"
     )
     check.add_argument("--keep-err", action="store_true", help="IAM: keep 'err' rows")
+    check.add_argument("--encoding", metavar="NAME", help="label files' encoding (default UTF-8), e.g. cp1252")
     check.add_argument(
         "--height", type=POSITIVE_INT, default=None, help="model input height (for --time-scale)"
     )
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         for name, fmt in FORMATS.items():
             print(f"{name:<{width}}  {fmt.description}")
         return 0
-    dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err)
+    dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err, encoding=args.encoding)
     print(dataset.summary())
     for note in dataset.notes:
         print(f"note: {note}")

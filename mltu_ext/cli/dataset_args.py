@@ -28,6 +28,11 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
         help="dataset format (default: detected from the files)",
     )
     group.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of the label files (default: UTF-8, with or without BOM), e.g. cp1252",
+    )
+    group.add_argument(
         "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"
     )
     group.add_argument(
@@ -68,7 +73,10 @@ def _writer_list(text: str) -> list[str]:
 def load_from_args(args: argparse.Namespace) -> LoadedDataset:
     """Load the dataset named by the arguments of :func:`add_dataset_arguments`, corrections applied."""
     dataset = load_dataset(
-        args.dataset, fmt=getattr(args, "format", None), keep_err=getattr(args, "keep_err", False)
+        args.dataset,
+        fmt=getattr(args, "format", None),
+        keep_err=getattr(args, "keep_err", False),
+        encoding=getattr(args, "encoding", None),
     )
     if getattr(args, "corrections", None):
         fixes = load_corrections(args.corrections)

@@ -12,6 +12,7 @@ import sys
 
 from mltu_ext.cli.common import run_command
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
+from mltu_ext.io.text_files import open_text
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> None:
     if args.dataset:
         texts = None
         if args.texts:
-            with open(args.texts, encoding="utf-8") as handle:
+            with open_text(args.texts, error=InputFileError) as handle:
                 texts = [line.strip() for line in handle if line.strip()]
             if not texts:
                 raise InputFileError(f"{args.texts}: no text lines")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import ConfigError, InputFileError
+from mltu_ext.io.text_files import read_text
 
 START, END = "\x02", "\x03"  # sentence markers, outside any vocabulary
 
@@ -159,7 +160,7 @@ def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line.strip() for line in read_text(path, error=InputFileError).splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise InputFileError(f"{path}: language-model text file has no text")

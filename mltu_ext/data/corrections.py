@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mltu_ext.data.samples import Sample
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.text_files import open_text
 
 COLUMNS = ("file_name", "published", "corrected")
 
@@ -30,7 +31,7 @@ class Correction:
 def load_corrections(path: str | Path) -> list[Correction]:
     """Read a corrections CSV with the columns ``file_name,published,corrected``."""
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

@@ -7,6 +7,7 @@ import math
 import os
 
 from mltu_ext.errors import InputFileError
+from mltu_ext.io.text_files import open_text
 
 # Older Keras wrote the learning rate as "lr".
 _ALIASES = {"lr": "learning_rate"}
@@ -17,7 +18,7 @@ def read_training_log(path: str) -> dict[str, list[float]]:
 
     Raises ValueError naming the file when it has no ``epoch`` column or no rows.
     """
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open_text(path, error=InputFileError) as handle:
         reader = csv.DictReader(handle)
         fields = [name.strip() for name in (reader.fieldnames or [])]
         if "epoch" not in fields:

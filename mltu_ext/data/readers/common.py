@@ -11,6 +11,7 @@ from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import label_problem
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.text_files import read_text
 
 # How many missing file names an error message shows before "...".
 SHOW_NAMES = 3
@@ -35,22 +36,16 @@ class LoadedDataset:
         return text
 
 
-def data_lines(path: Path) -> Iterator[tuple[int, str]]:
+def data_lines(path: Path, encoding: str | None = None) -> Iterator[tuple[int, str]]:
     """(line number, line) for the non-blank, non-``#`` lines of a text file.
 
-    Files are read as UTF-8; bytes that are not are replaced rather than
-    aborting the whole read (IAM's ASCII files have a few Latin-1 characters).
+    Read as UTF-8 unless ``encoding`` names another (``--encoding``); bytes
+    that do not decode stop with the file, line and byte (``io.text_files``).
     """
-    try:
-        handle = path.open(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot open ({exc.strerror})") from exc
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            yield number, line
+    for number, raw in enumerate(read_text(path, encoding).splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        yield number, raw
 
 
 def check_label(text: str, where: str) -> str:

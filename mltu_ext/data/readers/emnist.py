@@ -18,6 +18,7 @@ from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import require_samples
 from mltu_ext.data.samples import Sample
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.text_files import open_text
 
 SIDE = 28
 MAPPING_FILE = re.compile(r"emnist-(\w+)-mapping\.txt$")
@@ -27,7 +28,7 @@ DATA_FILE = re.compile(r"emnist-(\w+)-(train|test)\.csv$")
 def read_mapping(path: Path) -> dict[int, str]:
     """Label -> character from ``emnist-<variant>-mapping.txt``."""
     mapping = {}
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
             if not fields:

@@ -30,6 +30,7 @@ from mltu_ext.data.readers.common import (
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.text_files import open_text, read_text
 
 COLUMNS = {
     "image": ("file_name", "filename", "file", "image", "image_path", "path", "img"),
@@ -80,15 +81,14 @@ def _delimiter(path: Path, first_line: str) -> str:
     return ","
 
 
-def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sample]:
+def read_generic_csv(
+    path: Path | str, log: ReadLog | None = None, encoding: str | None = None
+) -> list[Sample]:
     """Samples of a labels CSV/TSV (or the one such file in the folder PATH)."""
     log = log if log is not None else ReadLog()
     table = find_table(Path(path))
     folder = table.parent
-    try:
-        handle = table.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise DatasetError(f"{table}: cannot open ({exc.strerror})") from exc
+    handle = open_text(table, encoding)
     samples = []
     with handle:
         first_line = handle.readline()
@@ -143,7 +143,9 @@ def read_generic_csv(path: Path | str, log: ReadLog | None = None) -> list[Sampl
     return samples
 
 
-def read_image_txt_folder(path: Path | str, log: ReadLog | None = None) -> list[Sample]:
+def read_image_txt_folder(
+    path: Path | str, log: ReadLog | None = None, encoding: str | None = None
+) -> list[Sample]:
     """Samples of a folder tree where each image ``x.png`` has its label in ``x.txt``."""
     root = Path(path)
     log = log if log is not None else ReadLog()
@@ -162,8 +164,7 @@ def read_image_txt_folder(path: Path | str, log: ReadLog | None = None) -> list[
                 continue
             label_file = os.path.join(folder, stem + ".txt")
             where = f"{label_file}:1"
-            with open(label_file, encoding="utf-8", errors="replace") as handle:
-                text = handle.read().strip("\r\n")
+            text = read_text(label_file, encoding).strip("\r\n")
             if "\n" in text:
                 raise DatasetError(f"{where}: malformed label file, expected one line")
             samples.append(

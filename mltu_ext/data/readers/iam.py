@@ -76,10 +76,10 @@ def find_forms_file(root: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def read_forms(path: Path) -> dict[str, str]:
+def read_forms(path: Path, encoding: str | None = None) -> dict[str, str]:
     """Form id -> writer id from ``forms.txt`` (``a01-000u 000 2 prt 7 5 52 36``)."""
     writers = {}
-    for number, line in data_lines(path):
+    for number, line in data_lines(path, encoding):
         fields = line.split()
         if len(fields) < 2:
             raise DatasetError(f"{path}:{number}: malformed line, expected form id and writer id")
@@ -98,7 +98,7 @@ def find_split_files(root: Path) -> list[Path]:
     return []
 
 
-def read_split_files(paths: Iterable[Path | str]) -> dict[str, str]:
+def read_split_files(paths: Iterable[Path | str], encoding: str | None = None) -> dict[str, str]:
     """Id (line, sentence or form) -> split name, from lists of one id per line.
 
     The split comes from the file name: trainset -> train, validationset1 -> val.
@@ -111,7 +111,7 @@ def read_split_files(paths: Iterable[Path | str]) -> dict[str, str]:
                 f"{path}: cannot tell the split from the file name "
                 "(expected train, val(idation) or test in it)"
             )
-        for number, line in data_lines(path):
+        for number, line in data_lines(path, encoding):
             key = line.split()[0]
             if assignment.get(key, split) != split:
                 raise DatasetError(f"{path}:{number}: id {key} is already in the {assignment[key]} list")
@@ -135,6 +135,7 @@ def read_iam(
     keep_err: bool = False,
     split_files: Iterable[Path | str] | None = None,
     log: ReadLog | None = None,
+    encoding: str | None = None,
 ) -> list[Sample]:
     """Samples of ``words.txt``, ``lines.txt`` or ``sentences.txt`` (``kind``).
 
@@ -148,7 +149,7 @@ def read_iam(
     image_dir = find_image_dir(label_file, kind)
 
     forms_file = find_forms_file(label_file.parent)
-    writers = read_forms(forms_file) if forms_file else {}
+    writers = read_forms(forms_file, encoding) if forms_file else {}
     if forms_file:
         log.note(f"writers from {forms_file}")
     else:
@@ -157,13 +158,13 @@ def read_iam(
     if split_files is None:
         split_files = find_split_files(label_file.parent)
     split_files = list(split_files)
-    assignment = read_split_files(split_files) if split_files else {}
+    assignment = read_split_files(split_files, encoding) if split_files else {}
     if split_files:
         log.note("splits from " + ", ".join(str(p) for p in split_files))
 
     samples = []
     unknown_forms = 0
-    for number, line in data_lines(label_file):
+    for number, line in data_lines(label_file, encoding):
         where = f"{label_file}:{number}"
         fields = line.split()
         if len(fields) < layout.fields:
@@ -216,9 +217,10 @@ def read_iam_words(
     keep_err: bool = False,
     split_files: Iterable[Path | str] | None = None,
     log: ReadLog | None = None,
+    encoding: str | None = None,
 ) -> list[Sample]:
     """IAM ``words.txt``; see :func:`read_iam`."""
-    return read_iam(label_file, "words", keep_err, split_files, log)
+    return read_iam(label_file, "words", keep_err, split_files, log, encoding)
 
 
 def read_iam_lines(
@@ -226,9 +228,10 @@ def read_iam_lines(
     keep_err: bool = False,
     split_files: Iterable[Path | str] | None = None,
     log: ReadLog | None = None,
+    encoding: str | None = None,
 ) -> list[Sample]:
     """IAM ``lines.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
-    return read_iam(label_file, "lines", keep_err, split_files, log)
+    return read_iam(label_file, "lines", keep_err, split_files, log, encoding)
 
 
 def read_iam_sentences(
@@ -236,6 +239,7 @@ def read_iam_sentences(
     keep_err: bool = False,
     split_files: Iterable[Path | str] | None = None,
     log: ReadLog | None = None,
+    encoding: str | None = None,
 ) -> list[Sample]:
     """IAM ``sentences.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
-    return read_iam(label_file, "sentences", keep_err, split_files, log)
+    return read_iam(label_file, "sentences", keep_err, split_files, log, encoding)

@@ -17,6 +17,7 @@ from mltu_ext.data.readers.common import require_images, require_samples
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.text_files import open_text
 
 LABEL_FILE = re.compile(r"written_name_(\w+?)_v2\.csv$")
 # Labels that say "no text here" rather than being text.
@@ -40,7 +41,7 @@ def image_folder(root: Path, split_word: str) -> Path:
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
-def read_kaggle_file(label_file: Path, log: ReadLog) -> list[Sample]:
+def read_kaggle_file(label_file: Path, log: ReadLog, encoding: str | None = None) -> list[Sample]:
     """Samples of one ``written_name_{split}_v2.csv``."""
     match = LABEL_FILE.search(label_file.name)
     if match is None:
@@ -49,7 +50,7 @@ def read_kaggle_file(label_file: Path, log: ReadLog) -> list[Sample]:
     split = SPLIT_ALIASES.get(split_word, split_word)
     folder = image_folder(label_file.parent, split_word)
     samples = []
-    with label_file.open(encoding="utf-8", newline="") as handle:
+    with open_text(label_file, encoding) as handle:
         rows = csv.reader(handle)
         header = next(rows, None)
         if header is None or [h.strip().upper() for h in header[:2]] != ["FILENAME", "IDENTITY"]:
@@ -73,13 +74,13 @@ def read_kaggle_file(label_file: Path, log: ReadLog) -> list[Sample]:
     return samples
 
 
-def read_kaggle(path: Path | str, log: ReadLog | None = None) -> list[Sample]:
+def read_kaggle(path: Path | str, log: ReadLog | None = None, encoding: str | None = None) -> list[Sample]:
     """Samples of the Kaggle handwriting-recognition dataset at PATH (folder or one CSV)."""
     log = log if log is not None else ReadLog()
     samples = []
     files = label_files(path)
     for label_file in files:
-        found = read_kaggle_file(label_file, log)
+        found = read_kaggle_file(label_file, log, encoding)
         require_images(found, label_file)
         samples.extend(found)
     log.note("Kaggle names carry no writer ids")

@@ -1,0 +1,57 @@
+"""Read the package's input text files as UTF-8 (a BOM is fine) or in an encoding the user names.
+
+Anything that does not decode stops with the file, the line and the byte,
+instead of turning into replacement characters that would join a model's
+vocabulary (a spreadsheet's cp1252 "München" is not UTF-8).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from pathlib import Path
+
+from mltu_ext.errors import DatasetError, MltuExtError
+
+
+def read_text(path: str | Path, encoding: str | None = None, error: type[MltuExtError] = DatasetError) -> str:
+    """The text of ``path``: strict UTF-8 (BOM stripped) unless ``encoding`` names another.
+
+    ``error`` is the package error raised for a file that cannot be opened or
+    decoded; its message names the file, the line and the offending byte.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot open ({exc.strerror or exc})") from exc
+    return decode(data, path, encoding, error)
+
+
+def open_text(
+    path: str | Path, encoding: str | None = None, error: type[MltuExtError] = DatasetError
+) -> io.StringIO:
+    """:func:`read_text` as a file-like object for ``csv.reader`` (newlines kept as in the file)."""
+    return io.StringIO(read_text(path, encoding, error), newline="")
+
+
+def decode(
+    data: bytes, path: str | Path, encoding: str | None = None, error: type[MltuExtError] = DatasetError
+) -> str:
+    """``data`` (the bytes of ``path``) as text; see :func:`read_text`."""
+    name = encoding or "utf-8-sig"
+    try:
+        codecs.lookup(name)
+    except LookupError as exc:
+        raise error(f"{path}: unknown text encoding {encoding!r}") from exc
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        hint = "name its encoding with --encoding (e.g. cp1252)" if encoding is None else "check --encoding"
+        shown = encoding or "UTF-8"
+        raise error(
+            f"{path}:{line}: byte 0x{byte:02x} at offset {exc.start} is not valid {shown}; "
+            f"save the file as UTF-8 or {hint}"
+        ) from exc
