@@ -62,10 +62,10 @@ def run_jax(args: list[str], devices: int = 1, timeout: int = 900) -> str:
 
 
 def run_two_device_check(script: str, timeout: int = 900) -> dict:
-    """Run ``tests/<script>`` under JAX with two emulated CPU devices; the JSON of its last line."""
+    """Run ``tests/scripts/<script>`` under JAX with two emulated CPU devices; the JSON of its last line."""
     import json
 
-    stdout = run_jax([str(Path(__file__).resolve().parent / script)], devices=2, timeout=timeout)
+    stdout = run_jax([str(Path(__file__).resolve().parent / "scripts" / script)], devices=2, timeout=timeout)
     return json.loads(stdout.strip().splitlines()[-1])
 
 
@@ -93,7 +93,10 @@ def word_dataset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory, word_dataset):
-    """(TrainResult, train samples, val samples) of a tiny model trained a few epochs."""
+    """(TrainResult, train samples, val samples) of a tiny model trained a few epochs.
+
+    It takes about 10 s (training and ONNX export), so tests that use it are marked slow.
+    """
     from mltu_ext.data import load_dataset, split_samples
     from mltu_ext.training.trainer import train
 

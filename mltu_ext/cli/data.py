@@ -31,7 +31,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--format", choices=sorted(FORMATS), default=None, help="dataset format (default: detected)"
     )
     check.add_argument("--keep-err", action="store_true", help="IAM: keep 'err' rows")
-    check.add_argument("--encoding", metavar="NAME", help="label files' encoding (default UTF-8), e.g. cp1252")
+    check.add_argument("--encoding", metavar="NAME", help="label files' encoding (default UTF-8)")
     check.add_argument(
         "--height", type=POSITIVE_INT, default=None, help="model input height (for --time-scale)"
     )
