@@ -46,7 +46,7 @@ class QuantizeCheckError(MltuExtError, RuntimeError):
     """The int8 model reads too many check images differently from the float one."""
 
 
-class InputFileError(MltuExtError, FileNotFoundError):
+class InputFileError(MltuExtError, ValueError):
     """A path given on the command line that does not exist or holds nothing usable."""
 
 

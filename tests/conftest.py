@@ -69,8 +69,8 @@ def run_two_device_check(script: str, timeout: int = 900) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def tiny_config(model_dir: Path, epochs: int = 3):
-    """A model small enough to train in seconds on two cores."""
+def tiny_config(epochs: int = 3):
+    """A recipe for a model small enough to train in seconds on two cores."""
     from mltu_ext.config import ModelConfig, TrainConfig
 
     return TrainConfig(
@@ -81,9 +81,15 @@ def tiny_config(model_dir: Path, epochs: int = 3):
         batch_size=16,
         epochs=epochs,
         learning_rate=3e-3,
-        model_dir=str(model_dir),
         seed=1,
     )
+
+
+def tiny_run(model_dir: Path, **settings):
+    """A RunConfig writing to ``model_dir``, quiet, without an image cache."""
+    from mltu_ext.config import RunConfig
+
+    return RunConfig(model_dir=str(model_dir), verbose=0, **settings)
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +108,5 @@ def trained_model(tmp_path_factory, word_dataset):
 
     samples = load_dataset(str(word_dataset)).samples
     parts = split_samples(samples, val_fraction=0.25, seed=0)
-    cfg = tiny_config(tmp_path_factory.mktemp("model"))
-    result = train(cfg, parts.train, parts.val, verbose=0)
+    result = train(tiny_config(), parts.train, parts.val, tiny_run(tmp_path_factory.mktemp("model")))
     return result, parts.train, parts.val

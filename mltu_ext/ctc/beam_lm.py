@@ -156,7 +156,7 @@ def lm_from_labels(texts: Sequence[str], order: int = 6) -> CharNgramLM:
 
 
 def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
-    """A CharNgramLM of a UTF-8 text file, one text per line; ValueError names a missing or empty file."""
+    """A CharNgramLM of a UTF-8 text file, one text per line; InputFileError names a missing or empty file."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")

@@ -1,0 +1,1 @@
+"""Benchmark studies of the package: one folder per study (see README.md), tools in diagnostics/."""

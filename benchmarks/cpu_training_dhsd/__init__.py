@@ -1,0 +1,1 @@
+"""Study: three recipes trained side by side on DHSD on two CPU cores (accuracy and speed)."""

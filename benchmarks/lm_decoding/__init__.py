@@ -1,0 +1,1 @@
+"""Study: greedy decoding against beam search with a character language model on DHSD."""

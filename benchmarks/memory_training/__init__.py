@@ -1,0 +1,1 @@
+"""Study: peak memory of a short training run against the dataset size."""

@@ -1,0 +1,54 @@
+"""Bad input to the data stage stops with one clear error that names the file and the problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from mltu_ext.data.image_cache import build_cache
+from mltu_ext.data.samples import Sample
+from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.errors import ImageReadError, LabelError
+
+
+def _sample(tmp_path, name="a.png", text="cat"):
+    import cv2
+
+    from tests.conftest import draw_word
+
+    path = tmp_path / name
+    cv2.imwrite(str(path), draw_word(text))
+    return Sample(text=text, path=str(path), source=f"labels.csv:{name}")
+
+
+def test_unreadable_image_is_named(tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png at all")
+    samples = [_sample(tmp_path), Sample(text="dog", path=str(bad))]
+    with pytest.raises(ImageReadError, match=r"1 unreadable image: .*broken\.png: cannot decode"):
+        build_cache(samples, Vocabulary("acdgot"), 32, 128, 16)
+
+
+def test_missing_image_is_named(tmp_path):
+    samples = [Sample(text="dog", path=str(tmp_path / "gone.png"))]
+    with pytest.raises(ImageReadError, match=r"gone\.png: image file not found"):
+        build_cache(samples, Vocabulary("dgo"), 32, 128, 16)
+
+
+def test_empty_and_unknown_labels_are_all_reported(tmp_path):
+    samples = [
+        _sample(tmp_path, "a.png", "cat"),
+        _sample(tmp_path, "b.png", "cät"),
+        Sample(text="", path=str(tmp_path / "a.png")),
+    ]
+    with pytest.raises(LabelError) as error:
+        build_cache(samples, Vocabulary("act"), 32, 128, 16)
+    message = str(error.value)
+    assert message.startswith("2 label problems")
+    assert "b.png" in message and "'ä'" in message and "empty label" in message
+
+
+def test_label_too_long_for_time_steps(tmp_path):
+    samples = [_sample(tmp_path, "long.png", "aab")]
+    # "aab" needs 4 steps (a blank between the a's); 3 are not enough
+    with pytest.raises(LabelError, match=r"long\.png: label 'aab' needs 4 time steps but the model has 3"):
+        build_cache(samples, Vocabulary("ab"), 32, 128, 3)

@@ -1,0 +1,47 @@
+"""Vocabulary order, encoding errors and the CTC length rule."""
+
+import subprocess
+import sys
+
+import pytest
+
+from mltu_ext.data.vocabulary import Vocabulary, ctc_steps_needed
+from mltu_ext.errors import LabelError
+
+
+def test_vocabulary_is_sorted_and_same_in_every_process():
+    texts = ["zebra", "Äpfel", "ß 12"]
+    here = Vocabulary.from_texts(texts).chars
+    assert here == "".join(sorted(set("".join(texts))))
+    # set iteration order of str changes with PYTHONHASHSEED; sorting must hide that
+    code = f"from mltu_ext.data.vocabulary import Vocabulary; print(Vocabulary.from_texts({texts!r}).chars)"
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=".",
+        )
+        assert out.stdout.rstrip("\n") == here
+
+
+def test_encode_names_the_file_and_problem():
+    vocab = Vocabulary("abc")
+    assert vocab.encode("cab") == [2, 0, 1]
+    with pytest.raises(LabelError, match=r"img/1\.png: .*'xz'"):
+        vocab.encode("axz", where="img/1.png")
+    with pytest.raises(LabelError, match=r"img/2\.png: empty label"):
+        vocab.encode("", where="img/2.png")
+
+
+def test_merge_keeps_old_indices():
+    grown = Vocabulary("abc").merged_with(["cabd", "ä"])
+    assert grown.chars == "abcdä"
+    assert grown.blank_index == 5
+
+
+@pytest.mark.parametrize(("text", "steps"), [("a", 1), ("ab", 2), ("aa", 3), ("hello", 6), ("aaa", 5)])
+def test_ctc_steps_needed(text, steps):
+    assert ctc_steps_needed(text) == steps

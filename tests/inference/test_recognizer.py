@@ -1,0 +1,50 @@
+"""OnnxRecognizer on a tiny trained model: the texts of the Keras model, without TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from mltu_ext.config import TrainConfig
+from mltu_ext.data.images import read_gray
+from mltu_ext.evaluation.error_rates import cer
+from mltu_ext.inference.recognizer import OnnxRecognizer
+
+# every test here uses the trained_model fixture: a tiny model trained and exported
+pytestmark = pytest.mark.slow
+
+
+def test_inference_class_matches_keras_decoding(trained_model):
+    """The ONNX recogniser and the Keras model give the same texts for the same files."""
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.images import prepare
+
+    result, _, val = trained_model
+    cfg = TrainConfig.load(result.model_dir / "config.json")
+    paths = [s.path for s in val[:8]]
+    recognizer = OnnxRecognizer(result.model_dir)
+    texts = recognizer.predict_files(paths, batch_size=3)
+    model = keras.saving.load_model(result.model_dir / "best.keras", compile=False)
+    # same preparation as inference: height 32, padded to the widest image
+    widest = max(read_gray(p).shape[1] * 32 // read_gray(p).shape[0] for p in paths)
+    width = -(-max(widest, 4 * cfg.model.time_scale) // cfg.model.time_scale) * cfg.model.time_scale
+    batch = np.stack([prepare(read_gray(p), 32, width) for p in paths]).astype(np.float32)[..., None]
+    expected = greedy_decode(np.asarray(model(batch, training=False)), cfg.model.vocabulary)
+    assert len(texts) == len(paths)
+    assert cer(texts, expected) <= 0.05
+
+
+def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset):
+    result, _, _ = trained_model
+    code = (
+        "import sys; from mltu_ext.inference.recognizer import OnnxRecognizer; "
+        f"r = OnnxRecognizer({str(result.model_dir)!r}); "
+        f"r.predict_files([{str(word_dataset.parent / 'img' / '000.png')!r}]); "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"

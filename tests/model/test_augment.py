@@ -1,0 +1,83 @@
+"""The in-step augmentation layer: bilinear sampling and elastic bending."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from keras import ops
+
+from mltu_ext.config import AugmentConfig
+from mltu_ext.errors import ConfigError
+from mltu_ext.model.augment import HandwritingAugment, bilinear_sample
+
+
+def _bar_image(batch: int = 2, height: int = 32, width: int = 96) -> np.ndarray:
+    image = np.full((batch, height, width, 1), 255.0, np.float32)
+    image[:, 10:20, 20:70] = 0.0  # a dark bar: ink
+    return image
+
+
+def _grid(batch: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    ys = np.broadcast_to(np.arange(height, dtype=np.float32)[None, :, None], (batch, height, width))
+    xs = np.broadcast_to(np.arange(width, dtype=np.float32)[None, None, :], (batch, height, width))
+    return xs.copy(), ys.copy()
+
+
+def test_bilinear_sample_identity_half_pixel_and_outside():
+    image = _bar_image()
+    xs, ys = _grid(2, 32, 96)
+    assert np.array_equal(ops.convert_to_numpy(bilinear_sample(image, xs, ys)), image)
+    # half a pixel to the right: the bar's edges become the mean of ink and paper
+    shifted = ops.convert_to_numpy(bilinear_sample(image, xs + 0.5, ys))
+    assert shifted[0, 15, 19, 0] == pytest.approx(127.5)
+    assert shifted[0, 15, 69, 0] == pytest.approx(127.5)
+    assert shifted[0, 15, 30, 0] == 0.0
+    # reading left of the image gives the white fill
+    outside = ops.convert_to_numpy(bilinear_sample(image, xs - 200.0, ys))
+    assert np.all(outside == 255.0)
+
+
+def test_elastic_bends_the_strokes_but_keeps_the_ink():
+    image = _bar_image()
+    layer = HandwritingAugment(
+        shear=0,
+        rotation_deg=0,
+        scale=0,
+        translate=0,
+        brightness=0,
+        contrast=0,
+        thickness_prob=0,
+        elastic=0.1,
+        seed=3,
+    )
+    assert np.array_equal(ops.convert_to_numpy(layer(image, training=False)), image)
+    bent = ops.convert_to_numpy(layer(image, training=True))
+    assert bent.shape == image.shape
+    assert np.abs(bent - image).max() > 50  # pixels moved
+    ink_before, ink_after = (image < 128).mean(), (bent < 128).mean()
+    assert 0.7 * ink_before < ink_after < 1.3 * ink_before
+    # displacements stay within elastic * height (3.2 px here): nothing far from the bar gets ink
+    assert np.all(bent[:, :5] > 250) and np.all(bent[:, 25:] > 250)
+
+
+def test_elastic_is_saved_in_the_layer_config():
+    layer = HandwritingAugment.from_settings(AugmentConfig(elastic=0.07), seed=1)
+    config = layer.get_config()
+    assert config["elastic"] == pytest.approx(0.07)
+    assert HandwritingAugment.from_config(config).elastic == pytest.approx(0.07)
+
+
+def test_elastic_works_on_batches_of_unknown_width():
+    import tensorflow as tf
+
+    layer = HandwritingAugment(elastic=0.1, seed=1)
+    step = tf.function(
+        lambda x: layer(x, training=True), input_signature=[tf.TensorSpec([None, 32, None, 1], tf.float32)]
+    )
+    for width in (64, 112):
+        assert tuple(step(tf.fill([3, 32, width, 1], 200.0)).shape) == (3, 32, width, 1)
+
+
+def test_negative_elastic_is_refused():
+    with pytest.raises(ConfigError, match="elastic"):
+        AugmentConfig(elastic=-0.1).validate()

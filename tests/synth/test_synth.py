@@ -1,0 +1,219 @@
+"""The handwriting renderer, the rendered dataset and its command."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.synth import render_text
+from mltu_ext.synth.dataset import build_synthetic_dataset, held_out
+from mltu_ext.synth.fonts import (
+    HERSHEY,
+    HERSHEY_FONTS,
+    find_fonts,
+    font_name,
+    missing_glyphs,
+    scan_fonts,
+    warn_hershey_fallback,
+)
+from mltu_ext.synth.render import pick_font, render_line
+from mltu_ext.synth.words import CHARSET, MAX_LENGTH, load_words, make_label
+
+DEBIAN_FONTS = Path("/usr/share/fonts/opentype/dancingscript")
+needs_fonts = pytest.mark.skipif(
+    not DEBIAN_FONTS.is_dir(), reason="Debian handwriting fonts not installed (scripts/install.sh)"
+)
+
+
+@needs_fonts
+def test_fonts_are_found_sorted_and_once():
+    fonts, skipped = scan_fonts()
+    names = [font_name(f) for f in fonts]
+    assert names == sorted(names, key=str.lower)
+    assert {"DancingScript-Regular", "Kristi", "dkg", "Delphine", "SteveHand"} <= set(names)
+    # Breip ships the same font under two file names: kept once, the other reported
+    assert sum(n.lower().startswith("breip") for n in names) == 1
+    assert any("same font" in why for _, why in skipped)
+    assert all(missing_glyphs(f, CHARSET) == "" for f in fonts[:3])
+
+
+@needs_fonts
+def test_missing_glyphs_are_detected():
+    font = find_fonts()[0]
+    assert missing_glyphs(font, "a\u4e2d\u0e01") == "\u4e2d\u0e01"  # CJK and Thai: not drawn
+
+
+def test_hershey_fallback_when_no_fonts(tmp_path, caplog):
+    assert find_fonts(dirs=(str(tmp_path),)) == ()
+    warn_hershey_fallback.cache_clear()
+    rng = np.random.default_rng(0)
+    with caplog.at_level(logging.WARNING, logger="mltu_ext.synth.fonts"):
+        chosen = {pick_font(rng, fonts=()) for _ in range(20)}
+    assert chosen == set(HERSHEY_FONTS)
+    assert sum("Hershey" in r.getMessage() for r in caplog.records) == 1  # said once
+    image = render_text("hello", rng, font=HERSHEY)
+    assert image.dtype == np.uint8 and image.shape[0] == 64
+    assert (image < 128).any()
+
+
+@pytest.mark.parametrize("font", [None, HERSHEY])
+def test_render_is_dark_ink_on_white(font):
+    image = render_text("handwriting", np.random.default_rng(3), font=font, height=48)
+    assert image.dtype == np.uint8 and image.ndim == 2 and image.shape[0] == 48
+    assert np.median(image) > 215  # mostly paper
+    assert image.min() < 120  # some ink
+
+
+@pytest.mark.parametrize("font", [None, HERSHEY])
+def test_longer_text_is_wider(font):
+    for seed in range(3):
+        short, long = (render_text(t, np.random.default_rng(seed), font) for t in ("am", "amalgamation"))
+        assert long.shape[1] > 2.5 * short.shape[1]
+
+
+@needs_fonts
+def test_capitals_are_taller_than_lower_case():
+    # the vertical scale comes from the font, not from the word's own ink
+    def ink_rows(text: str) -> int:
+        image = render_text(text, np.random.default_rng(4), font=find_fonts()[0])
+        return int((image.min(axis=1) < 150).sum())
+
+    assert ink_rows("SOX") > 1.2 * ink_rows("sox")
+
+
+def test_same_seed_same_pixels_different_seed_differs():
+    a = render_text("seeded", np.random.default_rng(5))
+    b = render_text("seeded", np.random.default_rng(5))
+    c = render_text("seeded", np.random.default_rng(6))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape != c.shape or not np.array_equal(a, c)
+
+
+def test_render_text_refuses_spaces_and_empty():
+    with pytest.raises(ValueError, match="render_line"):
+        render_text("two words", np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        render_text("", np.random.default_rng(0))
+
+
+def test_labels_use_the_charset_and_vary():
+    rng = np.random.default_rng(2)
+    labels = [make_label(rng, load_words()) for _ in range(2000)]
+    assert all(1 <= len(t) <= MAX_LENGTH and set(t) <= set(CHARSET) for t in labels)
+    assert "'" not in CHARSET and " " not in CHARSET
+    assert sum(t.islower() for t in labels) > len(labels) / 2  # mostly lower case
+    assert any(t[0].isupper() and t[1:].islower() for t in labels)
+    assert any(len(t) > 2 and t.isupper() for t in labels)
+    assert any(t.isdigit() for t in labels)
+    assert any("-" in t for t in labels) and any(t.endswith((".", ",")) for t in labels)
+
+
+def test_word_list_is_plain_letters():
+    words = load_words()
+    assert len(words) > 100  # installed list (~70,000), else the fallback (~400)
+    assert all(w.isascii() and w.isalpha() and 2 <= len(w) <= 12 for w in words)
+
+
+def test_line_has_word_gaps():
+    image = render_line("two words", np.random.default_rng(0), font=HERSHEY)
+    blank_columns = (image.min(axis=0) > 180).sum()
+    assert blank_columns >= 64 // 4
+
+
+def _rows(folder):
+    with (folder / "labels.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_held_out_share_is_exact_and_seeded():
+    assert held_out(40, 0.1, 0).sum() == 4
+    assert held_out(3, 0.01, 0).sum() == 1  # never empty when asked for
+    np.testing.assert_array_equal(held_out(50, 0.2, 1), held_out(50, 0.2, 1))
+    assert not np.array_equal(held_out(50, 0.2, 1), held_out(50, 0.2, 2))
+
+
+def test_dataset_is_complete_reproducible_and_reused(tmp_path, monkeypatch):
+    import mltu_ext.synth.dataset as dataset
+
+    monkeypatch.setattr(dataset, "CHUNK", 8)  # several chunks, so two workers share the work
+    one = build_synthetic_dataset(tmp_path / "a", 40, seed=4, val_fraction=0.1, workers=1)
+    rows = _rows(one)
+    assert list(rows[0]) == ["file_name", "text", "writer_id", "split"]
+    assert len(rows) == 40 and sum(r["split"] == "val" for r in rows) == 4
+    fonts = {font_name(f) for f in find_fonts()} or set(HERSHEY_FONTS)
+    assert {r["writer_id"] for r in rows} <= fonts
+    for row in rows:
+        image = cv2.imread(str(one / row["file_name"]), cv2.IMREAD_GRAYSCALE)
+        assert image is not None and image.shape[0] == 64
+    # a second build with the same arguments renders nothing again
+    stamps = [os.path.getmtime(one / r["file_name"]) for r in rows] + [os.path.getmtime(one / "labels.csv")]
+    build_synthetic_dataset(tmp_path / "a", 40, seed=4, val_fraction=0.1, workers=1)
+    assert [os.path.getmtime(one / r["file_name"]) for r in rows] + [
+        os.path.getmtime(one / "labels.csv")
+    ] == stamps
+    # the worker count does not change labels or pixels
+    two = build_synthetic_dataset(tmp_path / "b", 40, seed=4, val_fraction=0.1, workers=2)
+    assert _rows(two) == rows
+    for row in rows:
+        a = cv2.imread(str(one / row["file_name"]), cv2.IMREAD_GRAYSCALE)
+        b = cv2.imread(str(two / row["file_name"]), cv2.IMREAD_GRAYSCALE)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dataset_with_other_parameters_is_rendered_again(tmp_path):
+    build_synthetic_dataset(tmp_path / "d", 30, seed=1, workers=1)
+    first = _rows(tmp_path / "d")
+    build_synthetic_dataset(tmp_path / "d", 20, seed=2, workers=1)
+    second = _rows(tmp_path / "d")
+    assert len(second) == 20 and [r["text"] for r in second] != [r["text"] for r in first[:20]]
+    assert len(list((tmp_path / "d" / "images").iterdir())) == 20  # no stale images left
+
+
+def test_dataset_refuses_a_foreign_labels_file(tmp_path):
+    (tmp_path / "labels.csv").write_text("file_name,text\n")
+    with pytest.raises(ValueError, match=r"synth\.json"):
+        build_synthetic_dataset(tmp_path, 5, workers=1)
+
+
+def test_dataset_loads_as_generic_csv_with_its_split(tmp_path):
+    from mltu_ext.data import load_dataset, split_samples
+
+    folder = build_synthetic_dataset(tmp_path / "s", 30, seed=1, val_fraction=0.3, workers=1)
+    dataset = load_dataset(str(folder / "labels.csv"))
+    parts = split_samples(dataset.samples)
+    assert len(parts.train) + len(parts.val) == 30
+    assert {s.split for s in parts.val} == {"val"}
+
+
+def test_command_writes_a_png(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    out = tmp_path / "word.png"
+    assert main(["hello world", "-o", str(out), "--seed", "2", "--font", "hershey"]) == 0
+    image = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE)
+    assert image is not None and image.shape[0] == 64
+    assert main(["x", "-o", str(tmp_path / "bad.unknownext")]) == 2
+    assert main(["x", "--font", "no-such-font-anywhere"]) == 2
+    assert main(["--list-fonts"]) == 0
+    assert capsys.readouterr().out.strip()
+
+
+def test_command_builds_a_dataset(tmp_path):
+    from mltu_ext.cli.synth import main
+
+    assert main(["--dataset", str(tmp_path / "cli"), "--num", "6", "--workers", "1"]) == 0
+    assert len(_rows(tmp_path / "cli")) == 6
+
+
+def test_dataset_from_given_texts_with_umlauts(tmp_path):
+    texts = ["Große Straße", "Müllerweg", "Am Ölberg"]
+    folder = build_synthetic_dataset(tmp_path / "de", 12, seed=0, workers=1, texts=texts)
+    rows = _rows(folder)
+    assert {r["text"] for r in rows} <= set(texts)
+    assert all(cv2.imread(str(folder / r["file_name"])) is not None for r in rows)
