@@ -158,12 +158,12 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
     """Rendered warm-up, then the real words (``mltu_ext.training.pretraining``); scores val_samples."""
     import dataclasses
 
+    from mltu_ext.config import RunConfig
     from mltu_ext.training.pretraining import PRETRAIN_DIR, pretrain_then_train
 
     out = Path(args.out) / name
     cfg = variant_config(args.variant)
     cfg.augment = dataclasses.replace(cfg.augment, elastic=args.elastic)
-    cfg.model_dir = str(out / "finetune")
     cfg.pretrain_samples = args.synthetic
     cfg.pretrain_minutes = args.pretrain_minutes
     cfg.mix_rendered = args.mix
@@ -171,11 +171,10 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
     cfg.epochs = args.finetune_epochs
     cfg.lr_schedule = "time_cosine"  # warm-up, then cosine down over the time budget
     cfg.seed = args.seed
+    run = RunConfig(model_dir=str(out / "finetune"), export=False, verbose=2)
     start = time.time()
-    fine = pretrain_then_train(
-        cfg, train_samples, val_samples, render_dir=out / "synthetic", export=False, verbose=2
-    )
-    pre_log = _read_log(Path(cfg.model_dir) / PRETRAIN_DIR / "log.csv")
+    fine = pretrain_then_train(cfg, train_samples, val_samples, run, render_dir=out / "synthetic")
+    pre_log = _read_log(Path(run.model_dir) / PRETRAIN_DIR / "log.csv")
     result = {
         "phase": name,
         "variant": args.variant,

@@ -274,7 +274,7 @@ RECIPE_NOTES = [
     "in-step augmentation (shear, rotation, scale, shift, thickness, tone), residual CNN 16-64 filters at "
     "height 40 (4 columns per CTC step), BiLSTM 128, dropout 0.2, Adam 1e-3 with a cosine over the "
     "budget, batch 32. A benchmark callback (epoch log + deadline) is added by wrapping "
-    "`training._callbacks`, since `train()` takes no extra callbacks.",
+    "`mltu_ext.training.trainer.build_callbacks`, since `train()` takes no extra callbacks.",
     "- **mltu IAM-words tutorial**: mltu 1.2.5's `DataProvider` + `ImageReader(CVImage)`, "
     "`ImageResizer(128, 32, keep_aspect_ratio=False)`, `LabelIndexer`, `LabelPadding`, augmentors "
     "`RandomBrightness, RandomErodeDilate, RandomSharpen, RandomRotate(angle=10)`, the tutorial's nine "

@@ -70,6 +70,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     import dataclasses
 
     from mltu_ext.cli import train as train_script
+    from mltu_ext.config import RunConfig
     from mltu_ext.training.trainer import train
 
     parts = spec.split(":")
@@ -78,7 +79,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     lr = parts[2] if len(parts) > 2 else str(args.learning_rate)
     model_dir = str(Path(args.out) / spec.replace(":", "_"))
     argv = ["--epochs", epochs, "--lr-schedule", "cosine", "--learning-rate", lr]
-    argv += ["--batch-size", str(args.batch_size), "--model-dir", model_dir]
+    argv += ["--batch-size", str(args.batch_size)]
     if args.synthetic_samples:
         argv += ["--synthetic-samples", str(args.synthetic_samples)]
     targs = train_script.get_args([*argv, "--quiet"])
@@ -89,7 +90,8 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     from mltu_ext.cli.dataset_args import split_from_args
 
     parts = split_from_args(targs, dataset)
-    result = train(cfg, parts.train, parts.val, cache_dir=None, export=False, verbose=2)
+    run = RunConfig(model_dir=model_dir, cache_dir=None, export=False, verbose=2)
+    result = train(cfg, parts.train, parts.val, run)
     history = result.history
     return {
         "variant": name,

@@ -61,14 +61,15 @@ def child(args: argparse.Namespace) -> dict:
     from benchmarks.cpu_training_dhsd.recipes.common import load_split
     from benchmarks.cpu_training_dhsd.recipes.package_default import extra_callback
     from configs import dhsd_config
+    from mltu_ext.config import RunConfig
     from mltu_ext.training import trainer as training
 
     points = {"imports": memory_mb()}
     train, val = load_split(args.data)
     train = train * args.child  # in-memory duplicates: same files, decoded again
     cfg = dhsd_config()
-    cfg.model_dir = str(Path(args.work_dir) / f"x{args.child}")
     cfg.epochs = 1
+    run_cfg = RunConfig(model_dir=str(Path(args.work_dir) / f"x{args.child}"), verbose=0, export=False)
 
     original_build = training.build_caches
     cache_bytes = {}
@@ -89,7 +90,7 @@ def child(args: argparse.Namespace) -> dict:
     training.build_caches = build_and_measure
     try:
         with extra_callback(StopAfter()):
-            training.train(cfg, train, val, verbose=0, export=False)
+            training.train(cfg, train, val, run_cfg)
     finally:
         training.build_caches = original_build
     points["trained"] = memory_mb()

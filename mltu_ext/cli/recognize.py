@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
-from mltu_ext.data.images import IMAGE_SUFFIXES
+from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
+from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_gray
 from mltu_ext.errors import InputFileError
 
 
@@ -43,6 +44,29 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lm-weight", type=float_in(0.0), default=0.6, help="weight of the language model (>= 0)"
     )
     parser.add_argument("--beam", type=POSITIVE_INT, default=8, help="beam width with --lm-text")
+    parser.add_argument(
+        "--confidence", action="store_true", help="print each text's confidence (0..1) after a tab"
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=float_in(0.0, 1.0),
+        nargs="?",
+        const=DEFAULT_MIN_CONFIDENCE,
+        metavar="P",
+        help=f"print nothing for texts less sure than P (default when given alone: {DEFAULT_MIN_CONFIDENCE}; "
+        "about 1 %% of real words fall below it)",
+    )
+    parser.add_argument(
+        "--no-ink-check",
+        action="store_true",
+        help="run the model on every image, also those without any strokes (blank or ruled paper)",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=POSITIVE_INT,
+        default=MAX_IMAGE_PIXELS,
+        help="refuse images with more pixels than this (default %(default)s), before decoding them",
+    )
     add_evaluation_arguments(parser)
     args = parser.parse_args(argv)
     if not args.image and not getattr(args, "dataset", None):
@@ -79,7 +103,7 @@ def run(args: argparse.Namespace) -> list[str]:
 
         decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
     providers = ["CPUExecutionProvider"] if args.cpu else None
-    recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder)
+    recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder, check_ink=not args.no_ink_check)
     if getattr(args, "dataset", None):
         from mltu_ext.cli.evaluation_args import run_evaluation
 
@@ -87,9 +111,20 @@ def run(args: argparse.Namespace) -> list[str]:
         run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
         return []
     paths = image_paths(args.image)
-    texts = recognizer.predict_files(paths, batch_size=args.batch_size)
-    for path, text in zip(paths, texts, strict=True):
-        print(text if len(paths) == 1 else f"{path}\t{text}")
+    images = [read_gray(str(p), max_pixels=args.max_pixels) for p in paths]
+    readings = recognizer.read(images, batch_size=args.batch_size)
+    texts, dropped = [], 0
+    for path, reading in zip(paths, readings, strict=True):
+        text = reading.text
+        if args.min_confidence is not None and text and reading.confidence < args.min_confidence:
+            text, dropped = "", dropped + 1
+        texts.append(text)
+        line = f"{text}\t{reading.confidence:.4f}" if args.confidence else text
+        print(line if len(paths) == 1 else f"{path}\t{line}")
+    if dropped:
+        print(
+            f"note: {dropped} text(s) less sure than {args.min_confidence} printed as empty", file=sys.stderr
+        )
     return texts
 
 

@@ -222,6 +222,8 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
     from mltu_ext.training.pretraining import pretrain_then_train
     from mltu_ext.training.trainer import train
 
+    if cfg.pretrain_samples and not cfg.dataset:
+        raise ConfigError("a rendered warm-up (--pretrain-samples, --recipe dhsd) needs --dataset")
     dataset = load_data(cfg, args)
     print(dataset.summary())
     parts = split_from_args(args, dataset)

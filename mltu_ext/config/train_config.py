@@ -119,8 +119,6 @@ class TrainConfig:
             raise ConfigError(
                 f"lr_schedule={self.lr_schedule!r}: use 'auto', 'plateau', 'time_cosine' or 'cosine'"
             )
-        if self.pretrain_samples and not self.dataset:
-            raise ConfigError("a rendered warm-up (pretrain_samples, --recipe dhsd) needs a dataset")
         if min(self.pretrain_samples, self.pretrain_minutes, self.mix_rendered) < 0:
             raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
         if self.mix_rendered > self.pretrain_samples:

@@ -17,22 +17,59 @@ from mltu_ext.errors import ImageReadError
 # the image files every reader, folder listing and command accepts
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
 PAD_VALUE = 255
+# the largest image decoded (pixels): an A4 page at 600 dpi has 35 million; a
+# larger file is refused before it is decoded, so that a 60,000-pixel-wide
+# image cannot take gigabytes. Callers pass max_pixels to change it.
+MAX_IMAGE_PIXELS = 64_000_000
 
 
-def read_gray(path: str) -> np.ndarray:
+def read_gray(path: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Read ``path`` as uint8 grayscale (H, W); raises ImageReadError naming the file."""
     if not os.path.isfile(path):
         raise ImageReadError(f"{path}: image file not found")
-    return decode_gray(np.fromfile(path, dtype=np.uint8).tobytes(), path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8).tobytes()
+    except OSError as error:
+        raise ImageReadError(f"{path}: cannot read ({error.strerror or error})") from error
+    return decode_gray(data, path, max_pixels)
 
 
-def decode_gray(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Decode PNG/JPEG/... bytes to uint8 grayscale (H, W); alpha is composited on white."""
+def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode PNG/JPEG/... bytes to uint8 grayscale (H, W); alpha is composited on white.
+
+    Images of more than ``max_pixels`` pixels are refused from their header,
+    before any pixel is decoded.
+    """
+    size = image_size(data)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ImageReadError(
+            f"{name}: image is {size[0]}x{size[1]} pixels, more than the limit of {max_pixels:,}; "
+            "scale it down or raise the limit (max_pixels)"
+        )
     buffer = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
     if image is None:
         raise ImageReadError(f"{name}: cannot decode image ({len(data)} bytes)")
     return to_gray(image)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an encoded image's header without decoding it; None if unknown."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as header:  # reads the header only
+                return header.size
+        except Image.DecompressionBombError as error:
+            found = [int(n) for n in str(error).split() if n.isdigit()]
+            return (found[0], 1) if found else (2**31, 1)  # far over any limit
+        except (UnidentifiedImageError, OSError, ValueError):
+            return None  # OpenCV may still read it, or says it cannot
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

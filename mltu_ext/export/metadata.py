@@ -57,3 +57,58 @@ def read_metadata(session, path: str | Path = "") -> dict:
     if missing:
         raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")
     return metadata
+
+
+def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
+    """Refuse metadata that contradicts the graph or has fields of the wrong type.
+
+    Vocabulary length plus the blank must equal the output classes, the blank
+    index must lie among them, height and channels must equal the input's,
+    the time scale must be positive. ModelLoadError names the file and field:
+    a model whose metadata does not fit its graph would read wrong text.
+    """
+
+    def field(name: str, kind: type, where: str = "") -> object:
+        value = metadata.get(name)
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ModelLoadError(
+                f"{path}: metadata field {name!r} must be a whole number, got {value!r}{where}"
+            )
+        if kind is str and not isinstance(value, str):
+            raise ModelLoadError(f"{path}: metadata field {name!r} must be text, got {value!r}{where}")
+        return value
+
+    vocabulary = field("vocabulary", str)
+    if not vocabulary or len(set(vocabulary)) != len(vocabulary):
+        raise ModelLoadError(
+            f"{path}: metadata field 'vocabulary' must be non-empty without repeated characters"
+        )
+    blank = field("blank_index", int)
+    height = field("input_height", int)
+    channels = field("channels", int)
+    for name, low in (("time_scale", 1), ("padding_value", 0)):
+        if name in metadata and (
+            field(name, int) < low or (name == "padding_value" and metadata[name] > 255)
+        ):
+            limits = "1 or more" if name == "time_scale" else "0..255"
+            raise ModelLoadError(f"{path}: metadata field {name!r}={metadata[name]} must be {limits}")
+    shape_in = list(session.get_inputs()[0].shape)  # [batch, height, width, channels]
+    shape_out = list(session.get_outputs()[0].shape)  # [batch, time, classes]
+    if len(shape_in) != 4 or len(shape_out) != 3:
+        raise ModelLoadError(f"{path}: graph takes {shape_in} and gives {shape_out}; not a line recogniser")
+    classes = shape_out[2] if isinstance(shape_out[2], int) else None
+    if classes is not None and len(vocabulary) + 1 != classes:
+        raise ModelLoadError(
+            f"{path}: metadata field 'vocabulary' has {len(vocabulary)} characters but the graph gives "
+            f"{classes} classes (characters + blank)"
+        )
+    if not 0 <= blank < (classes if classes is not None else len(vocabulary) + 1):
+        raise ModelLoadError(f"{path}: metadata field 'blank_index'={blank} is outside the output classes")
+    if isinstance(shape_in[1], int) and height != shape_in[1]:
+        raise ModelLoadError(
+            f"{path}: metadata field 'input_height'={height} but the graph takes {shape_in[1]}"
+        )
+    if channels not in (1, 3) or (isinstance(shape_in[3], int) and channels != shape_in[3]):
+        raise ModelLoadError(
+            f"{path}: metadata field 'channels'={channels} but the graph takes {shape_in[3]}"
+        )

@@ -13,11 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.ctc.confidence import Reading, read_confidences
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
-from mltu_ext.errors import ModelLoadError
-from mltu_ext.export.metadata import read_metadata
+from mltu_ext.errors import ConfigError, ImageReadError, ModelLoadError
+from mltu_ext.export.metadata import check_metadata, read_metadata
+from mltu_ext.inference.ink import has_writing
 from mltu_ext.inference.model_files import find_model_file
+
+# the widest input, in columns after resizing to the model's height: a long
+# handwritten line at height 64 is about 1,500; wider inputs are pages or errors
+MAX_INPUT_WIDTH = 16384
 
 
 class OnnxRecognizer:
@@ -33,9 +39,15 @@ class OnnxRecognizer:
         model_path: str | Path,
         providers: Sequence[str] | None = None,
         decoder: Callable[[np.ndarray, str, int], list[str]] | None = None,
+        check_ink: bool = True,
+        max_width: int = MAX_INPUT_WIDTH,
     ):
         """``decoder(probs, vocabulary, blank_index)`` replaces greedy decoding
-        (for example ``mltu_ext.ctc.beam_lm.BeamDecoder`` with a language model)."""
+        (for example ``mltu_ext.ctc.beam_lm.BeamDecoder`` with a language model);
+        ``check_ink`` reads images without strokes as "" without running the model;
+        ``max_width`` is the widest input (columns after resizing to the model's height)."""
+        self.check_ink = check_ink
+        self.max_width = max_width
         import onnxruntime as ort
 
         self.decoder = decoder or greedy_decode
@@ -50,6 +62,7 @@ class OnnxRecognizer:
             reason = " ".join(str(error).split())  # onnxruntime's messages span lines
             raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({reason})") from error
         self.metadata = read_metadata(self.session, self.path)
+        check_metadata(self.metadata, self.session, self.path)
         self.vocabulary: str = self.metadata["vocabulary"]
         self.blank_index = int(self.metadata["blank_index"])
         self.height = int(self.metadata["input_height"])
@@ -63,6 +76,11 @@ class OnnxRecognizer:
         resized = [resize_to_height(to_gray(np.asarray(im)), self.height) for im in images]
         # at least a few time steps, and a width the strides divide evenly
         width = max(im.shape[1] for im in resized)
+        if width > self.max_width:
+            raise ImageReadError(
+                f"an image is {width} columns wide at height {self.height}, more than max_width="
+                f"{self.max_width}; cut it into lines or raise max_width"
+            )
         width = max(width, 4 * self.time_scale)
         width = -(-width // self.time_scale) * self.time_scale
         batch = np.full((len(resized), self.height, width, 1), self.pad_value, dtype=np.float32)
@@ -76,18 +94,42 @@ class OnnxRecognizer:
         """Raw model output (B, T, C) for one batch."""
         return self.session.run(None, {self.input_name: self.prepare_batch(images)})[0]
 
+    def read(self, images: Sequence[np.ndarray], batch_size: int = 32) -> list[Reading]:
+        """Texts with their confidences (per text, word and character), in the order given.
+
+        With ``check_ink`` an image without strokes (blank, ruled or noisy
+        paper; ``inference.ink``) reads as "" with confidence 1 and is not run
+        through the model at all.
+        """
+        return self._run(images, batch_size, confidences=True)
+
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 32) -> list[str]:
-        """Texts for uint8 grayscale (or BGR) images, in the order given."""
-        images = list(images)
+        """Texts for uint8 grayscale (or BGR) images, in the order given (as :meth:`read`, faster)."""
+        return [reading.text for reading in self._run(images, batch_size, confidences=False)]
+
+    def _run(self, images: Sequence[np.ndarray], batch_size: int, confidences: bool) -> list[Reading]:
+        if batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size}: must be at least 1")
+        images = [to_gray(np.asarray(im)) for im in images]
+        readings: list[Reading] = [Reading("", 1.0)] * len(images)
+        todo = [i for i, im in enumerate(images) if not self.check_ink or has_writing(im)]
         # batch images of similar width together: less padding to compute
-        order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / max(images[i].shape[0], 1))
-        texts: list[str] = [""] * len(images)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        todo.sort(key=lambda i: images[i].shape[1] / max(images[i].shape[0], 1))
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
             probs = self.probabilities([images[i] for i in chunk])
-            for i, text in zip(chunk, self.decoder(probs, self.vocabulary, self.blank_index), strict=True):
-                texts[i] = text
-        return texts
+            texts = self.decoder(probs, self.vocabulary, self.blank_index)
+            if confidences:
+                found = read_confidences(probs, texts, self.vocabulary, self.blank_index)
+            else:  # the confidence is left unknown
+                found = [Reading(text, float("nan")) for text in texts]
+            for i, reading in zip(chunk, found, strict=True):
+                readings[i] = reading
+        return readings
+
+    def read_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[Reading]:
+        """:meth:`read` for image files (ImageReadError names a file that cannot be read)."""
+        return self.read([read_gray(str(p)) for p in paths], batch_size)
 
     def predict_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[str]:
         """Texts for image files (ImageReadError names a file that cannot be read)."""

@@ -32,7 +32,7 @@ def test_inference_script_reads_a_folder(trained_model, word_dataset):
 
 
 def test_inference_script_decodes_with_a_language_model(trained_model, word_dataset, tmp_path):
-    from inferenceModel import get_args, main, run
+    from mltu_ext.cli.recognize import get_args, main, run
 
     result, _, _ = trained_model
     image = str(word_dataset.parent / "img" / "000.png")

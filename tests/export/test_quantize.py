@@ -47,7 +47,7 @@ def test_cli_writes_beside_the_model_and_checks_readings(trained_model, word_dat
 def test_cli_removes_a_model_that_reads_differently(
     trained_model, word_dataset, tmp_path, monkeypatch, capsys
 ):
-    import mltu_ext.export.quantize as quantize
+    import mltu_ext.cli.quantize as quantize
 
     result, _, _ = trained_model
     out = tmp_path / "bad.int8.onnx"

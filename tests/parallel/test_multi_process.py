@@ -104,7 +104,8 @@ def test_train_py_with_two_processes_on_cpus(tmp_path):
     assert "starting 2 training processes" in done.stdout and "best validation CER" in done.stdout
     assert "compiling the training step again" in done.stdout  # RecompileAfterFirstEpoch, epoch 1
     config = json.loads((model_dir / "config.json").read_text())
-    assert config["processes"] == 2 and config["batch_size"] == 8
+    run = json.loads((model_dir / "run.json").read_text())
+    assert run["processes"] == 2 and config["batch_size"] == 8 and "processes" not in config
     summary = json.loads((model_dir / "summary.json").read_text())
     assert summary["epochs"] == 2 and summary["val_samples"] == 23
     # worker 1 wrote its own copies aside; its figures are worker 0's (one global computation)

@@ -20,7 +20,7 @@ from benchmarks.cpu_training_dhsd.recipes.common import (
     summary,
 )
 from mltu_ext.cli.train import base_model_dir
-from mltu_ext.config import TrainConfig
+from mltu_ext.config import RunConfig, TrainConfig
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.image_cache import build_cache
 from mltu_ext.data.vocabulary import Vocabulary
@@ -32,26 +32,26 @@ def extra_callback(callback: keras.callbacks.Callback) -> Iterator[None]:
     """Add ``callback`` to the ones ``training.train`` builds, for one call.
 
     ``train()`` takes no extra callbacks, and the benchmark needs one that
-    logs the time of every epoch; this wraps the private builder and puts it
-    back afterwards.
+    logs the time of every epoch; this wraps ``build_callbacks`` where the
+    trainer looks it up (``mltu_ext.training.trainer.build_callbacks``, imported
+    there by name) and puts it back afterwards.
     """
-    original = training._callbacks
+    original = training.build_callbacks
 
     def with_extra(*args, **kwargs):
         return [*original(*args, **kwargs), callback]
 
-    training._callbacks = with_extra
+    training.build_callbacks = with_extra
     try:
         yield
     finally:
-        training._callbacks = original
+        training.build_callbacks = original
 
 
 def make_config(job: RecipeJob) -> TrainConfig:
     from configs import dhsd_config
 
     cfg = dhsd_config()
-    cfg.model_dir = str(job.out_dir / "model")
     cfg.seed = job.seed
     # what `train.py --max-minutes N` does: cosine learning rate over the budget
     # (BudgetLog still stops at the shared deadline, which also counts decoding)
@@ -61,6 +61,11 @@ def make_config(job: RecipeJob) -> TrainConfig:
     return cfg
 
 
+def make_run_config(job: RecipeJob) -> RunConfig:
+    """As ``train.py --quiet --model-dir <job>/model`` runs it: one line per epoch, ONNX export."""
+    return RunConfig(model_dir=str(job.out_dir / "model"), verbose=2, export=True)
+
+
 def run(job: RecipeJob) -> dict:
     """Train within the deadline, then score ``best.keras`` on the validation writers."""
     cfg = make_config(job)
@@ -68,7 +73,7 @@ def run(job: RecipeJob) -> dict:
     log = BudgetLog(job, cfg.batch_size, train_images)
     with extra_callback(log):
         result = training.train(
-            cfg, job.train, job.val, init_from=base_model_dir(cfg.base_model), verbose=2, export=True
+            cfg, job.train, job.val, make_run_config(job), init_from=base_model_dir(cfg.base_model)
         )
     vocabulary = Vocabulary(cfg.model.vocabulary)
     cache = build_cache(
