@@ -232,6 +232,12 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         f"split: {len(parts.train)} training, {len(parts.val)} validation samples "
         f"({parts.info.get('method')})"
     )
+    copies = parts.info.get("duplicates", {})
+    if copies.get("copies"):
+        print(
+            f"duplicates: {copies['copies']} copies of {copies['images_with_copies']} images (same file or "
+            f"same bytes), each kept on one side; {copies['moved_to_an_earlier_side']} moved there"
+        )
     if args.check:
         report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
         print(report.to_text())

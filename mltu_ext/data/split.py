@@ -8,10 +8,14 @@ with the model.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from mltu_ext.data.samples import Sample
 from mltu_ext.errors import ConfigError, DatasetError
@@ -98,8 +102,11 @@ def split_by_writer(
 def split_random(
     samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
 ) -> SplitResult:
-    """A seeded random split of single samples (for datasets without writers)."""
-    order = list(range(len(samples)))
+    """A seeded random split (for datasets without writers); copies of one image stay together."""
+    groups: dict[str, list[int]] = {}
+    for index, sample in enumerate(samples):
+        groups.setdefault(sample_key(sample), []).append(index)
+    order = list(groups.values())
     random.Random(seed).shuffle(order)
 
     def count(fraction: float) -> int:
@@ -108,11 +115,21 @@ def split_random(
 
     n_test = count(test_fraction)
     n_val = min(count(val_fraction), max(0, len(samples) - n_test - 1))
-    side_of = dict.fromkeys(order[:n_test], "test")
-    side_of.update(dict.fromkeys(order[n_test : n_test + n_val], "val"))
+    side_of: dict[int, str] = {}
+    filled = {"test": 0, "val": 0}
+    for group in order:
+        side = "test" if filled["test"] < n_test else "val" if filled["val"] < n_val else "train"
+        if side != "train" and len(order) - len(side_of) <= 1 and not any(
+            s == "train" for s in side_of.values()
+        ):
+            side = "train"  # keep at least one image for training
+        for index in group:
+            side_of[index] = side
+        if side != "train":
+            filled[side] += len(group)
     result = {side: [] for side in SIDES}
     for index, sample in enumerate(samples):
-        result[side_of.get(index, "train")].append(sample)
+        result[side_of[index]].append(sample)
     info = _info("random", seed, result, val_fraction=val_fraction, test_fraction=test_fraction)
     return SplitResult(**result, info=info)
 
@@ -189,8 +206,8 @@ def split_samples(
             f"fractions must be in [0, 1) with a sum below 1, got val {val_fraction}, test {test_fraction}"
         )
     if any(s.split is not None for s in samples):
-        return split_given(samples, val_fraction, test_fraction, seed)
-    return _split_fresh(samples, val_fraction, test_fraction, seed)
+        return keep_duplicates_together(split_given(samples, val_fraction, test_fraction, seed))
+    return keep_duplicates_together(_split_fresh(samples, val_fraction, test_fraction, seed))
 
 
 def split_by_writer_ids(
@@ -219,4 +236,62 @@ def split_by_writer_ids(
         side = "val" if sample.writer in val else "test" if sample.writer in test else "train"
         result[side].append(sample)
     info = _info("writer_ids", None, result)
+    return keep_duplicates_together(SplitResult(**result, info=info))
+
+
+def sample_key(sample: Sample) -> str:
+    """What makes two samples the same image: the bytes of their file, data or pixels.
+
+    A file that cannot be read keys by its path (the same path is the same
+    file); reading it fails later with its name.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    if sample.image is not None:
+        pixels = np.ascontiguousarray(sample.image)
+        digest.update(str(pixels.shape).encode() + pixels.tobytes())
+    elif sample.data is not None:
+        digest.update(sample.data)
+    elif sample.path is not None:
+        try:
+            with open(sample.path, "rb") as handle:
+                digest.update(handle.read())
+        except OSError:
+            return "path:" + os.path.normpath(sample.path)
+    else:
+        return f"sample:{id(sample)}"  # no pixels to compare: never a copy of another
+    return digest.hexdigest()
+
+
+def keep_duplicates_together(parts: SplitResult) -> SplitResult:
+    """Move copies of one image (same file or same bytes) to one side: train before val before test.
+
+    A validation image that is also a training image measures memory, not
+    reading; without writers a random split puts many such copies on both
+    sides. The count goes into ``info["duplicates"]``, and train.py prints it.
+    """
+    first_side: dict[str, str] = {}
+    groups: Counter[str] = Counter()
+    for side in SIDES:
+        for sample in getattr(parts, side):
+            key = sample_key(sample)
+            groups[key] += 1
+            first_side.setdefault(key, side)
+    moved = {side: 0 for side in SIDES}
+    result: dict[str, list[Sample]] = {side: [] for side in SIDES}
+    for side in SIDES:
+        for sample in getattr(parts, side):
+            home = first_side[sample_key(sample)]
+            if home != side:
+                moved[side] += 1
+            result[home].append(sample)
+    copies = sum(n - 1 for n in groups.values() if n > 1)
+    info = dict(parts.info)
+    info["counts"] = {side: len(result[side]) for side in SIDES}
+    info["duplicates"] = {
+        "images_with_copies": sum(n > 1 for n in groups.values()),
+        "copies": copies,
+        "moved_to_an_earlier_side": sum(moved.values()),
+    }
+    if "writers" in info:
+        info["writers"] = {side: _writers_of(result[side]) for side in SIDES}
     return SplitResult(**result, info=info)

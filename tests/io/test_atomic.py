@@ -1,0 +1,50 @@
+"""Atomic writes: a failed or interrupted write leaves the previous file, never a part of a new one."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from mltu_ext.io.atomic import replacing, write_text
+
+
+def test_a_completed_write_replaces_the_file(tmp_path):
+    target = tmp_path / "config.json"
+    write_text(target, "old")
+    write_text(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]  # no temporary left
+
+
+def test_a_write_killed_half_way_leaves_the_old_file(tmp_path):
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"complete old model")
+
+    class Killed(BaseException):
+        """Stands for the process being killed in the middle of writing."""
+
+    with pytest.raises(Killed), replacing(target) as tmp:
+        tmp.write_bytes(b"half of a new")
+        raise Killed
+    assert target.read_bytes() == b"complete old model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_disk_full_leaves_the_old_file_or_none(tmp_path, monkeypatch):
+    target = tmp_path / "summary.json"
+    target.write_text("old")
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_bytes", full)
+    with pytest.raises(OSError, match="No space"):
+        write_text(target, "new")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    with pytest.raises(OSError, match="No space"):
+        monkeypatch.setattr("pathlib.Path.write_bytes", full)
+        write_text(tmp_path / "fresh.json", "x")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
