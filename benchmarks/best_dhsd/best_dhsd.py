@@ -163,6 +163,8 @@ def run_phase(name: str, args, train_samples, val_samples) -> dict:
 
     out = Path(args.out) / name
     cfg = variant_config(args.variant)
+    # the real words' folder, recorded in config.json as train.py records it
+    cfg.dataset = args.data
     cfg.augment = dataclasses.replace(cfg.augment, elastic=args.elastic)
     cfg.pretrain_samples = args.synthetic
     cfg.pretrain_minutes = args.pretrain_minutes
@@ -234,6 +236,7 @@ def export_folder(model_dir: Path) -> Path:
     """Export ``last.keras`` (the fixed-length final model) to ``model.onnx``."""
     import shutil
 
+    import mltu_ext.model.recognizer  # noqa: F401  (registers the model's own layers for loading)
     from mltu_ext.config import TrainConfig
     from mltu_ext.export.model_folder import export_best
 

@@ -81,7 +81,7 @@ def run_worker(args: argparse.Namespace) -> dict:
 
     train, val = load_split(args.data, args.limit)
     out_dir = Path(args.work_dir) / args.worker
-    job = RecipeJob(args.worker, out_dir, train, val, start, args.minutes, args.seed)
+    job = RecipeJob(args.worker, out_dir, train, val, start, args.minutes, args.seed, data=args.data)
     recipe = importlib.import_module(f"benchmarks.cpu_training_dhsd.recipes.{args.worker}")
     result = recipe.run(job)
     result["total_s"] = round(time.monotonic() - start, 1)

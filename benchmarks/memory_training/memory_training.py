@@ -68,6 +68,7 @@ def child(args: argparse.Namespace) -> dict:
     train, val = load_split(args.data)
     train = train * args.child  # in-memory duplicates: same files, decoded again
     cfg = dhsd_config()
+    cfg.dataset = args.data  # as train.py --dataset: real data, so the recipe's random warp is on
     cfg.epochs = 1
     run_cfg = RunConfig(model_dir=str(Path(args.work_dir) / f"x{args.child}"), verbose=0, export=False)
 

@@ -48,6 +48,7 @@ class TrainConfig:
     synthetic_text: str = "lower_words"
     # the rendered default data is distorted as it is drawn: a second random warp
     # only slows learning, except for a base model that is to read real handwriting
+    # (synth.default_words turns augment.enabled off for it unless this is set)
     augment_rendered: bool = False
     # start from this trained model folder (its sizes, weights and vocabulary, grown
     # by new characters), as --init-from does; None: from random weights
@@ -134,11 +135,6 @@ class TrainConfig:
         if self.lr_schedule != "auto":
             return self.lr_schedule
         return "time_cosine" if self.max_minutes else "plateau"
-
-    @property
-    def augments(self) -> bool:
-        """Whether training batches get the random warp (real data, or rendered data if asked)."""
-        return self.augment.enabled and (self.dataset is not None or self.augment_rendered)
 
     def batch_bucket(self, backend: str) -> int:
         """The bucket width to use under ``backend`` (resolves None)."""

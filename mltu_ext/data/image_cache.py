@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from mltu_ext.data.images import PAD_VALUE, prepare
 from mltu_ext.data.samples import Sample, sample_pixels
 from mltu_ext.data.vocabulary import LABEL_PAD, Vocabulary, label_problem
 from mltu_ext.errors import DatasetError, ImageReadError, LabelError
+from mltu_ext.io.atomic import replacing
 
 
 @dataclass
@@ -114,8 +116,9 @@ def build_cache(
     names = [s.name for s in samples]
     cache_file = _cache_file(cache_dir, samples, height, width) if cache_dir else None
     if cache_file is not None and cache_file.is_file():
-        with np.load(cache_file) as stored:
-            return ImageCache(stored["images"], labels, texts, names)
+        stored = _read_cache(cache_file, (len(samples), height, width))
+        if stored is not None:
+            return ImageCache(stored, labels, texts, names)
     images = np.empty((len(samples), height, width), dtype=np.uint8)
     failures: list[str] = []
 
@@ -131,12 +134,28 @@ def build_cache(
     if failures:
         raise ImageReadError(_summarise(sorted(failures), "unreadable image"))
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        # one temporary name per process: training processes (--processes) may write at once
-        tmp = cache_file.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, images=images)
-        tmp.replace(cache_file)
+        try:
+            # a temporary name per writer (training processes may write at once), then renamed
+            with replacing(cache_file, suffix=".tmp.npz") as tmp:
+                np.savez(tmp, images=images)
+        except OSError as error:  # the cache only saves time: training goes on without it
+            print(f"note: {cache_file}: cannot write the image cache ({error.strerror or error}); not cached")
     return ImageCache(images, labels, texts, names)
+
+
+def _read_cache(path: Path, shape: tuple[int, int, int]) -> np.ndarray | None:
+    """The cached images, or None (with a note) when the file is damaged: it is decoded again."""
+    try:
+        # opened here, so that a file np.load cannot parse is closed all the same
+        with open(path, "rb") as handle, np.load(handle) as stored:
+            images = stored["images"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        print(f"note: {path}: damaged image cache ({error}); decoding the images again")
+        return None
+    if images.shape != shape or images.dtype != np.uint8:
+        print(f"note: {path}: image cache holds {images.shape}, expected {shape}; decoding again")
+        return None
+    return images
 
 
 def _cache_file(cache_dir: str | Path, samples: Sequence[Sample], height: int, width: int) -> Path:

@@ -61,7 +61,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")  # a damaged header is for OpenCV to judge, not a warning
         try:
             with Image.open(io.BytesIO(data)) as header:  # reads the header only
                 return header.size

@@ -119,8 +119,10 @@ def split_random(
     filled = {"test": 0, "val": 0}
     for group in order:
         side = "test" if filled["test"] < n_test else "val" if filled["val"] < n_val else "train"
-        if side != "train" and len(order) - len(side_of) <= 1 and not any(
-            s == "train" for s in side_of.values()
+        if (
+            side != "train"
+            and len(order) - len(side_of) <= 1
+            and not any(s == "train" for s in side_of.values())
         ):
             side = "train"  # keep at least one image for training
         for index in group:

@@ -7,6 +7,7 @@ taking uint8 grayscale (H, W) images, dark ink on white.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -19,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mltu_ext.data.samples import Sample, sample_pixels
-from mltu_ext.errors import ConfigError, DatasetError, ImageReadError
+from mltu_ext.errors import ConfigError, DatasetError, ImageReadError, OutputWriteError
 from mltu_ext.evaluation import plots
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.evaluation.char_stats import align_all
@@ -33,6 +34,7 @@ from mltu_ext.evaluation.training_log import (
     load_training_summary,
     summarize_training_log,
 )
+from mltu_ext.io.atomic import write_text
 
 METRICS_FILE = "metrics.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -74,7 +76,12 @@ def evaluate(
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
     # read the log first: a broken log should fail before the long prediction run
     log_columns, log_note = load_training_summary(training_log)
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise OutputWriteError(
+            f"{out_dir}: cannot create the report folder ({error.strerror or error})"
+        ) from error
 
     run = _predict_all(recognizer, samples, batch_size, progress)
     truths = [samples[i].text for i in run.indices]
@@ -97,9 +104,7 @@ def evaluate(
     _write_predictions(os.path.join(out_dir, PREDICTIONS_FILE), results, samples)
     pictures = _draw_pictures(out_dir, samples, results, alignments, run.sizes, log_columns, grid_size)
     metrics["files"] = [METRICS_FILE, PREDICTIONS_FILE, *pictures, REPORT_HTML, REPORT_MD]
-    with open(os.path.join(out_dir, METRICS_FILE), "w", encoding="utf-8") as handle:
-        json.dump(metrics, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+    write_text(os.path.join(out_dir, METRICS_FILE), json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
 
     notes = [*notes, log_note, *(describe_training(metrics["training"]) if log_columns else [])]
     if run.skipped:
@@ -229,22 +234,15 @@ def _check_predictions(predictions: list[str], expected: int, first_name: str) -
 
 
 def _write_predictions(path: str, results: Sequence[SampleResult], samples: Sequence[Sample]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["index", "path", "source", "truth", "prediction", "edits", "cer"])
-        for r in results:
-            sample = samples[r.index]
-            writer.writerow(
-                [
-                    r.index,
-                    sample.path or "",
-                    sample.source,
-                    r.truth,
-                    r.prediction,
-                    r.edits,
-                    f"{r.cer:.4f}",
-                ]
-            )
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(["index", "path", "source", "truth", "prediction", "edits", "cer"])
+    for r in results:
+        sample = samples[r.index]
+        writer.writerow(
+            [r.index, sample.path or "", sample.source, r.truth, r.prediction, r.edits, f"{r.cer:.4f}"]
+        )
+    write_text(path, handle.getvalue())
 
 
 def _draw_pictures(

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mltu_ext.errors import OutputWriteError
 from mltu_ext.evaluation.alignment import mark_differences
+from mltu_ext.io.atomic import replacing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -207,7 +209,11 @@ def _save(figure: Figure, path: str) -> None:
         # A character missing from the font shows as a box in the picture; the
         # numbers are unaffected, so this must not stop an evaluation.
         warnings.filterwarnings("ignore", message=r"Glyph .* missing from", category=UserWarning)
-        figure.savefig(path, dpi=DPI, format="png")
+        try:
+            with replacing(path, suffix=".tmp.png") as tmp:
+                figure.savefig(tmp, dpi=DPI, format="png")
+        except OSError as error:
+            raise OutputWriteError(f"{path}: cannot write the picture ({error.strerror or error})") from error
 
 
 def _note(figure: Figure, text: str) -> None:

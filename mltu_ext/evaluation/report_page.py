@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.evaluation.confusions import format_confusion
 from mltu_ext.evaluation.summary import SampleResult
+from mltu_ext.io.atomic import write_text
 
 EMPTY = "∅"  # shown for an empty truth or prediction, so the cell is not just blank
 PICTURE_TITLES = {
@@ -164,8 +165,7 @@ def write_html(
         parts.append(f'<h2>{caption}</h2>\n<img src="{source}" alt="{html.escape(name)}">')
     parts.append(_html_table(tables[-1]))
     parts.append("</body></html>")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(parts) + "\n")
+    write_text(path, "\n".join(parts) + "\n")
 
 
 def write_markdown(
@@ -185,8 +185,7 @@ def write_markdown(
     for name in pictures:
         lines += [f"## {PICTURE_TITLES.get(name, name)}", "", f"![{name}]({name})", ""]
     lines += _md_table(tables[-1])
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
+    write_text(path, "\n".join(lines))
 
 
 def _html_table(table: Table) -> str:

@@ -53,6 +53,8 @@ def read_metadata(session, path: str | Path = "") -> dict:
         metadata = json.loads(props[METADATA_KEY])
     except json.JSONDecodeError as error:
         raise ModelLoadError(f"{path}: metadata is not valid JSON ({error})") from error
+    if not isinstance(metadata, dict):
+        raise ModelLoadError(f"{path}: metadata is not a JSON object ({type(metadata).__name__})")
     missing = [k for k in REQUIRED_KEYS if k not in metadata]
     if missing:
         raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")

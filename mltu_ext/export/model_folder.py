@@ -59,6 +59,8 @@ def export_int8(
 def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
     """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
     model_dir = Path(model_dir)
+    import mltu_ext.model.augment  # noqa: F401  (registers the augmentation layer the checkpoint names)
+
     model = keras.saving.load_model(model_dir / "best.keras", compile=False)
     metadata = model_metadata(
         cfg.model.vocabulary,

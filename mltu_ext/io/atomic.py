@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mltu_ext.errors import OutputWriteError
+
 
 @contextlib.contextmanager
 def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
@@ -38,9 +40,14 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with replacing(path) as tmp:
-        tmp.write_bytes(data)
+    """Write ``data`` to ``path`` atomically; OutputWriteError names the file when the disk refuses."""
+    try:
+        with replacing(path) as tmp:
+            tmp.write_bytes(data)
+    except OutputWriteError:
+        raise
+    except OSError as error:
+        raise OutputWriteError(f"{path}: cannot write ({error.strerror or error})") from error
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

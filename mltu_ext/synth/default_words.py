@@ -11,7 +11,12 @@ DEFAULT_DIR = Path("Datasets") / "synthetic_words"
 
 
 def rendered_default_dataset(cfg: TrainConfig, folder: str | Path = DEFAULT_DIR) -> LoadedDataset:
-    """Render (or reuse) ``cfg.synthetic_samples`` words as ``cfg.synthetic_text`` says, and read them."""
+    """Render (or reuse) ``cfg.synthetic_samples`` words as ``cfg.synthetic_text`` says, and read them.
+
+    The words are distorted as they are drawn, so the random warp of training
+    is turned off for them (``cfg.augment.enabled``) unless ``cfg.augment_rendered``.
+    """
+    cfg.augment.enabled = cfg.augment.enabled and cfg.augment_rendered
     from mltu_ext.data import load_dataset
     from mltu_ext.synth.dataset import build_synthetic_dataset
     from mltu_ext.synth.words import load_words, name_like_words

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -156,8 +155,7 @@ def _model_for(
 ) -> keras.Model:
     if start.resume:
         return keras.saving.load_model(model_dir / "last.keras")
-    augment = dataclasses.replace(cfg.augment, enabled=cfg.augments)
-    model = build_recognizer(cfg.model, augment, seed=cfg.seed)
+    model = build_recognizer(cfg.model, cfg.augment, seed=cfg.seed)
     if start.source_model is not None:
         transfer_weights(start.source_model, model, start.source_vocabulary, vocabulary.chars)
     if freeze_cnn:

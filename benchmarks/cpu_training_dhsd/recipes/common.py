@@ -24,6 +24,7 @@ class RecipeJob:
 
     ``start`` is ``time.monotonic()`` when the worker process began (before
     any data was read), so image decoding counts against the budget.
+    ``data`` is the DHSD folder the samples were read from.
     """
 
     name: str
@@ -33,6 +34,7 @@ class RecipeJob:
     start: float
     minutes: float
     seed: int = 42
+    data: str = ""
 
     @property
     def deadline(self) -> float:

@@ -52,6 +52,10 @@ def make_config(job: RecipeJob) -> TrainConfig:
     from configs import dhsd_config
 
     cfg = dhsd_config()
+    if not job.data:
+        raise ValueError("package_default needs RecipeJob.data, the DHSD folder (cfg.dataset)")
+    # as `train.py --recipe dhsd --dataset DIR` records it in config.json
+    cfg.dataset = str(job.data)
     cfg.seed = job.seed
     # what `train.py --max-minutes N` does: cosine learning rate over the budget
     # (BudgetLog still stops at the shared deadline, which also counts decoding)

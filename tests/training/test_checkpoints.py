@@ -1,0 +1,74 @@
+"""Checkpoints: best.keras only for a better epoch (also after --resume), and never left half-written."""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from mltu_ext.errors import OutputWriteError, TrainingError
+from mltu_ext.training.resume import BestCheckpoint, ResumeState, read_resume_state
+
+
+def _model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def test_best_checkpoint_keeps_the_resumed_runs_best(tmp_path):
+    path = tmp_path / "best.keras"
+    checkpoint = BestCheckpoint(path, best=0.5)  # the best of the epochs before the resume
+    checkpoint.set_model(_model())
+    checkpoint.on_epoch_end(0, {"val_CER": 0.6})  # worse: nothing written
+    assert not path.exists() and checkpoint.best == 0.5
+    checkpoint.on_epoch_end(1, {"val_CER": 0.4})
+    assert path.is_file() and checkpoint.best == 0.4
+    before = path.read_bytes()
+    checkpoint.on_epoch_end(2, {"val_CER": float("nan")})
+    assert path.read_bytes() == before
+
+
+def test_resume_state_records_and_restores_the_best(tmp_path):
+    best = BestCheckpoint(tmp_path / "best.keras", best=math.inf)
+    state = ResumeState(tmp_path, best)
+    model = _model()
+    for callback in (best, state):
+        callback.set_model(model)
+    for epoch, cer in enumerate([0.9, 0.7, 0.8]):
+        best.on_epoch_end(epoch, {"val_CER": cer})
+        state.on_epoch_end(epoch, {"val_CER": cer})
+    resumed = read_resume_state(tmp_path)
+    assert resumed.epochs_done == 3 and resumed.best == pytest.approx(0.7)
+    assert json.loads((tmp_path / "state.json").read_text())["best_val_CER"] == pytest.approx(0.7)
+
+
+def test_a_truncated_state_file_is_one_clear_error(tmp_path):
+    (tmp_path / "state.json").write_text('{"epochs_done": 3, "best_')
+    with pytest.raises(TrainingError, match=r"state\.json: unreadable training state"):
+        read_resume_state(tmp_path)
+
+
+def test_a_checkpoint_killed_or_out_of_space_leaves_the_previous_one(tmp_path, monkeypatch):
+    path = tmp_path / "best.keras"
+    checkpoint = BestCheckpoint(path)
+    checkpoint.set_model(_model())
+    checkpoint.on_epoch_end(0, {"val_CER": 0.5})
+    good = path.read_bytes()
+
+    def failing_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as handle:
+            handle.write(b"PK\x03\x04 half a zip")  # the start of a file, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", failing_save)
+    with pytest.raises(OutputWriteError, match=r"best\.keras: cannot write the checkpoint \(No space"):
+        checkpoint.on_epoch_end(1, {"val_CER": 0.1})
+    monkeypatch.undo()
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
+    reloaded = keras.saving.load_model(path, compile=False)
+    assert np.asarray(reloaded.predict(np.zeros((1, 3)), verbose=0)).shape == (1, 1)
