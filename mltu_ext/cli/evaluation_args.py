@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT
 from mltu_ext.errors import ConfigError, DatasetError
 from mltu_ext.evaluation.evaluate import Recognizer, evaluate, show_sample
 
@@ -42,18 +43,20 @@ def add_evaluation_arguments(
         help="part of the dataset to evaluate (default: all). 'val'/'test' repeat the split "
         "train.py made: pass the same --val-fraction/--val-writers/--split-seed",
     )
-    group.add_argument("--limit", type=int, metavar="N", help="only the first N samples")
+    group.add_argument("--limit", type=POSITIVE_INT, metavar="N", help="only the first N samples")
     group.add_argument(
         "--report",
         metavar="OUT",
         help="write metrics.json, predictions.csv, PNGs and report.html/report.md into the folder OUT",
     )
-    group.add_argument("--index", type=int, metavar="N", help="print truth, prediction and CER of sample N")
+    group.add_argument(
+        "--index", type=NON_NEGATIVE_INT, metavar="N", help="print truth, prediction and CER of sample N"
+    )
     group.add_argument(
         "--save-image", metavar="PNG", help="with --index: also save the image with both texts"
     )
     try:
-        group.add_argument("--batch-size", type=int, default=32, help="images per predict call")
+        group.add_argument("--batch-size", type=POSITIVE_INT, default=32, help="images per predict call")
     except argparse.ArgumentError:
         pass  # inferenceModel.py has its own --batch-size; it means the same
     group.add_argument(

@@ -30,6 +30,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", help="model folder or .onnx file (default: the newest under Models/)")
     parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=32, help="images per ONNX Runtime call")
+    parser.add_argument("--recursive", action="store_true", help="read image folders at any depth")
     parser.add_argument("--cpu", action="store_true", help="use the CPU even when a GPU is available")
     parser.add_argument(
         "--lm-text",
@@ -74,15 +75,31 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def image_paths(items: list[str]) -> list[Path]:
-    """Files as given, folders expanded to their images (sorted); a missing path raises."""
+def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
+    """Files as given, folders expanded to their images (sorted; with ``recursive`` at any depth).
+
+    A missing path raises; a folder whose subfolders hold images that are not
+    read says so on stderr.
+    """
     paths: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            pattern = "**/*" if recursive else "*"
+            found = sorted(
+                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not recursive:
+                deeper = sum(1 for p in path.glob("*/**/*") if p.suffix.lower() in IMAGE_SUFFIXES)
+                if deeper:
+                    print(
+                        f"note: {path}: {deeper} images in subfolders not read (--recursive reads them)",
+                        file=sys.stderr,
+                    )
             if not found:
-                raise InputFileError(f"{path}: no images in this folder")
+                raise InputFileError(
+                    f"{path}: no images in this folder" + ("" if recursive else " (its top level)")
+                )
             paths.extend(found)
         elif path.is_file():
             paths.append(path)
@@ -110,7 +127,7 @@ def run(args: argparse.Namespace) -> list[str]:
         log = recognizer.path.parent / "log.csv"
         run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
         return []
-    paths = image_paths(args.image)
+    paths = image_paths(args.image, args.recursive)
     images = [read_gray(str(p), max_pixels=args.max_pixels) for p in paths]
     readings = recognizer.read(images, batch_size=args.batch_size)
     texts, dropped = [], 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mltu_ext.cli.common import run_command
+from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT, float_in, int_at_least, run_command
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.io.text_files import open_text
 
@@ -23,13 +23,20 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("text", nargs="?", help="text to render (words are drawn with gaps between)")
     parser.add_argument("-o", "--output", default="out.png", help="image file to write (default out.png)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=NON_NEGATIVE_INT, default=0)
     parser.add_argument("--font", help="font file, part of a font's name (see --list-fonts), or 'hershey'")
-    parser.add_argument("--height", type=int, default=64, help="image height in pixels (default 64)")
+    parser.add_argument(
+        "--height", type=int_at_least(8), default=64, help="image height in pixels (default 64)"
+    )
     parser.add_argument("--dataset", metavar="DIR", help="build a dataset of rendered words in DIR")
-    parser.add_argument("--num", type=int, default=1000, help="samples for --dataset (default 1000)")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="held-out share (default 0.1)")
-    parser.add_argument("--workers", type=int, help="processes for --dataset (default: all cores)")
+    parser.add_argument("--num", type=POSITIVE_INT, default=1000, help="samples for --dataset (default 1000)")
+    parser.add_argument(
+        "--val-fraction",
+        type=float_in(0.0, 1.0, open_high=True),
+        default=0.1,
+        help="held-out share (default 0.1)",
+    )
+    parser.add_argument("--workers", type=POSITIVE_INT, help="processes for --dataset (default: all cores)")
     parser.add_argument("--texts", metavar="FILE", help="for --dataset: draw labels from the lines of FILE")
     parser.add_argument("--list-fonts", action="store_true", help="list the handwriting fonts found")
     args = parser.parse_args(argv)

@@ -101,7 +101,8 @@ def evaluate(
     metrics["training"] = summarize_training_log(log_columns) if log_columns else None
     results = sample_results(names, run.predictions, truths, alignments, run.indices)
 
-    _write_predictions(os.path.join(out_dir, PREDICTIONS_FILE), results, samples)
+    confidence = dict(zip(run.indices, run.confidences, strict=True))
+    _write_predictions(os.path.join(out_dir, PREDICTIONS_FILE), results, samples, confidence)
     pictures = _draw_pictures(out_dir, samples, results, alignments, run.sizes, log_columns, grid_size)
     metrics["files"] = [METRICS_FILE, PREDICTIONS_FILE, *pictures, REPORT_HTML, REPORT_MD]
     write_text(os.path.join(out_dir, METRICS_FILE), json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
@@ -187,6 +188,8 @@ class _Run:
 
     indices: list[int] = field(default_factory=list)  # positions in ``samples`` predicted
     predictions: list[str] = field(default_factory=list)
+    # each prediction's confidence, when the recogniser gives them (OnnxRecognizer.read)
+    confidences: list[float] = field(default_factory=list)
     sizes: list[tuple[int, int]] = field(default_factory=list)  # (H, W) of each image
     skipped: list[str] = field(default_factory=list)  # one message per unreadable image
     predict_seconds: float = 0.0
@@ -209,7 +212,13 @@ def _predict_all(recognizer: Recognizer, samples: Sequence[Sample], batch_size: 
                     tqdm.write(f"skipped: {error}", file=sys.stderr)
             if images:
                 tick = time.perf_counter()
-                predictions = recognizer.predict(images)
+                if hasattr(recognizer, "read"):
+                    readings = recognizer.read(images)
+                    predictions = [r.text for r in readings]
+                    run.confidences += [r.confidence for r in readings]
+                else:
+                    predictions = recognizer.predict(images)
+                    run.confidences += [float("nan")] * len(images)
                 run.predict_seconds += time.perf_counter() - tick
                 _check_predictions(predictions, len(images), samples[indices[0]].name)
                 run.indices += indices
@@ -233,15 +242,17 @@ def _check_predictions(predictions: list[str], expected: int, first_name: str) -
             raise TypeError(f"recogniser returned {type(text).__name__}, expected str")
 
 
-def _write_predictions(path: str, results: Sequence[SampleResult], samples: Sequence[Sample]) -> None:
+def _write_predictions(
+    path: str, results: Sequence[SampleResult], samples: Sequence[Sample], confidence: dict[int, float]
+) -> None:
     handle = io.StringIO(newline="")
     writer = csv.writer(handle)
-    writer.writerow(["index", "path", "source", "truth", "prediction", "edits", "cer"])
+    writer.writerow(["index", "path", "source", "truth", "prediction", "edits", "cer", "confidence"])
     for r in results:
         sample = samples[r.index]
-        writer.writerow(
-            [r.index, sample.path or "", sample.source, r.truth, r.prediction, r.edits, f"{r.cer:.4f}"]
-        )
+        sure = confidence.get(r.index, float("nan"))
+        row = [r.index, sample.path or "", sample.source, r.truth, r.prediction, r.edits, f"{r.cer:.4f}"]
+        writer.writerow([*row, "" if sure != sure else f"{sure:.4f}"])  # NaN: not given
     write_text(path, handle.getvalue())
 
 

@@ -26,7 +26,7 @@ from mltu_ext.data.batching import make_batches
 from mltu_ext.data.image_cache import ImageCache, build_cache
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
-from mltu_ext.errors import ConfigError, TrainingError
+from mltu_ext.errors import ConfigError, OutputWriteError, TrainingError
 from mltu_ext.io.atomic import write_text
 from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 from mltu_ext.parallel.distribute import data_parallel_scope, replica_count
@@ -131,15 +131,21 @@ def train(
             "bucket": cfg.batch_bucket(keras.backend.backend()),
             "time_scale": cfg.model.time_scale,
         }
-        history = model.fit(
-            make_batches(train_cache, batch_size, True, cfg.seed, **shape),
-            validation_data=make_batches(val_cache, batch_size, False, cfg.seed, **shape),
-            epochs=cfg.epochs,
-            initial_epoch=start.initial_epoch,
-            callbacks=callbacks,
-            verbose=run.verbose,
-            shuffle=False,  # the batches are shuffled already
-        )
+        try:
+            history = model.fit(
+                make_batches(train_cache, batch_size, True, cfg.seed, **shape),
+                validation_data=make_batches(val_cache, batch_size, False, cfg.seed, **shape),
+                epochs=cfg.epochs,
+                initial_epoch=start.initial_epoch,
+                callbacks=callbacks,
+                verbose=run.verbose,
+                shuffle=False,  # the batches are shuffled already
+            )
+        except OSError as error:  # the log or TensorBoard files: the checkpoints say their own
+            where = error.filename or model_dir
+            raise OutputWriteError(
+                f"{where}: cannot write during training ({error.strerror or error})"
+            ) from error
     # the other processes may read what worker 0 saved (pretraining's best.keras)
     barrier("training done")
     return _result(model_dir, history.history, callbacks, start.initial_epoch, train_samples, val_samples)

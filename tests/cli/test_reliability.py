@@ -127,3 +127,12 @@ def test_a_damaged_image_cache_is_rebuilt(tmp_path, capsys):
     again = build_cache(samples, vocabulary, 32, 64, 16, cache_dir=tmp_path / "cache")
     assert "damaged image cache" in capsys.readouterr().out
     np.testing.assert_array_equal(first.images, again.images)
+
+
+def test_folders_say_what_they_leave_out_and_read_deeper_when_asked(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    cv2.imwrite(str(tmp_path / "top.png"), draw_word("top"))
+    cv2.imwrite(str(tmp_path / "sub" / "deep.png"), draw_word("deep"))
+    assert [p.name for p in recognize.image_paths([str(tmp_path)])] == ["top.png"]
+    assert "1 images in subfolders not read" in capsys.readouterr().err
+    assert [p.name for p in recognize.image_paths([str(tmp_path)], recursive=True)] == ["deep.png", "top.png"]
