@@ -6,13 +6,13 @@ import csv
 import os
 from pathlib import Path
 
-# oneDNN kernels of TensorFlow 2.21 crashed on these models; set before TF loads
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import cv2
 import numpy as np
 import pytest
+
+from mltu_ext.cli.common import set_tensorflow_environment
+
+set_tensorflow_environment()  # before anything imports TensorFlow (none of the imports above does)
 
 WORDS = ["cat", "dog", "sun", "red", "sky", "tree", "moon", "blue", "apple", "hello", "cab", "bed"]
 

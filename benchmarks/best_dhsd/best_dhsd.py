@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
+
+from mltu_ext.cli.common import set_tensorflow_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -245,7 +246,7 @@ def export_folder(model_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    set_tensorflow_environment()
     args = get_args(argv)
     if args.export:
         print(export_folder(Path(args.export)))

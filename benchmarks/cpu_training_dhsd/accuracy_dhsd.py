@@ -37,6 +37,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from mltu_ext.cli.common import set_tensorflow_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dhsd"
 STUDY = Path(__file__).resolve().parent
@@ -74,7 +76,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_worker(args: argparse.Namespace) -> dict:
     """Train and score one recipe in this process; write result.json next to epochs.csv."""
     start = time.monotonic()
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TF 2.21's oneDNN kernels crash on these models
+    set_tensorflow_environment()
     import importlib
 
     from benchmarks.cpu_training_dhsd.recipes.common import RecipeJob, load_split

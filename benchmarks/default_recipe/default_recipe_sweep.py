@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mltu_ext.cli.common import set_tensorflow_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # ModelConfig overrides of configs.default_config(), by name
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    set_tensorflow_environment()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     args = get_args(argv)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import statistics
 import sys
@@ -40,6 +39,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from tqdm import tqdm
+
+from mltu_ext.cli.common import set_tensorflow_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW_RUN = Path(__file__).resolve().parent / "runs" / "new"  # until the run gets its number and name
@@ -140,7 +141,7 @@ def latencies(call: Callable[[np.ndarray], object], images: list[np.ndarray]) ->
 
 def run(args: argparse.Namespace) -> dict:
     """Measure both readers on the same images; write the results file."""
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    set_tensorflow_environment()
     from benchmarks.cpu_training_dhsd.recipes.common import load_split
     from mltu_ext.evaluation.error_rates import cer
     from mltu_ext.inference.recognizer import OnnxRecognizer

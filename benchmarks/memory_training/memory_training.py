@@ -27,6 +27,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from mltu_ext.cli.common import set_tensorflow_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 NEW_RUN = Path(__file__).resolve().parent / "runs" / "new"  # until the run gets its number and name
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "dhsd"
@@ -55,7 +57,7 @@ def memory_mb() -> dict[str, float]:
 
 def child(args: argparse.Namespace) -> dict:
     """One measurement: train on ``args.child`` copies; print a JSON line."""
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    set_tensorflow_environment()
     import keras
 
     from benchmarks.cpu_training_dhsd.recipes.common import load_split
