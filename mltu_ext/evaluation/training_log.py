@@ -1,4 +1,4 @@
-"""Read the CSV that keras.callbacks.CSVLogger writes and say how training went."""
+"""Read a training log (log.csv: the package's EpochLog or Keras' CSVLogger) and say how training went."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _ALIASES = {"lr": "learning_rate"}
 def read_training_log(path: str) -> dict[str, list[float]]:
     """Columns of a CSVLogger file as float lists; cells that are not numbers become NaN.
 
-    Raises ValueError naming the file when it has no ``epoch`` column or no rows.
+    Raises InputFileError naming the file when it has no ``epoch`` column or no rows.
     """
     with open_text(path, error=InputFileError) as handle:
         reader = csv.DictReader(handle)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,6 +21,8 @@ from mltu_ext.data.image_cache import ImageCache
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.export.model_folder import can_export, export_best, export_int8
 from mltu_ext.export.quantize import spread
+from mltu_ext.io.atomic import write_text
+from mltu_ext.io.text_files import open_text
 from mltu_ext.parallel.multi_process import is_main_process, main_values, process_count, process_index
 from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
 from mltu_ext.training.resume import BestCheckpoint, ResumeState
@@ -77,6 +81,43 @@ class ExportOnTrainEnd(keras.callbacks.Callback):
         self.result = self.export(self.model)
 
 
+class EpochLog(keras.callbacks.Callback):
+    """``log.csv``: one row per epoch (epoch, then the logs' keys sorted), as Keras' CSVLogger
+    writes it, but the whole file is written anew and renamed into place each epoch, so a
+    process killed mid-write leaves the previous rows intact. ``append`` keeps earlier rows."""
+
+    def __init__(self, path: str | Path, append: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.append = append
+        self.rows: list[dict[str, str]] = []
+        self.keys: list[str] = []
+
+    def on_train_begin(self, logs=None):
+        self.rows, self.keys = [], []
+        if self.append and self.path.is_file():
+            with open_text(self.path) as handle:
+                reader = csv.DictReader(handle)
+                self.keys = [k for k in (reader.fieldnames or []) if k != "epoch"]
+                self.rows = list(reader)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.keys = self.keys or sorted(logs)
+        row = {"epoch": str(epoch)}
+        for key in self.keys:
+            value = logs.get(key, "")
+            row[key] = str(float(value)) if isinstance(value, int | float) else str(value)
+        self.rows.append(row)
+        out = io.StringIO(newline="")
+        writer = csv.DictWriter(
+            out, fieldnames=["epoch", *self.keys], extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(self.path, out.getvalue())
+
+
 def build_callbacks(
     cfg: TrainConfig,
     run: RunConfig,
@@ -102,7 +143,7 @@ def build_callbacks(
         keras.callbacks.EarlyStopping(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
-        keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=start.resume),
+        EpochLog(out_dir / "log.csv", append=start.resume),
         schedule_callback(cfg),
     ]
     if cfg.max_minutes:

@@ -72,3 +72,25 @@ def test_a_checkpoint_killed_or_out_of_space_leaves_the_previous_one(tmp_path, m
     assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
     reloaded = keras.saving.load_model(path, compile=False)
     assert np.asarray(reloaded.predict(np.zeros((1, 3)), verbose=0)).shape == (1, 1)
+
+
+def test_the_epoch_log_appends_on_resume_and_survives_a_failed_write(tmp_path, monkeypatch):
+    from mltu_ext.evaluation.training_log import read_training_log
+    from mltu_ext.training.callbacks import EpochLog
+
+    path = tmp_path / "log.csv"
+    log = EpochLog(path)
+    log.on_train_begin()
+    for epoch, cer in enumerate([0.5, 0.4]):
+        log.on_epoch_end(epoch, {"loss": 2.0 - epoch, "val_CER": cer})
+    resumed = EpochLog(path, append=True)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(2, {"loss": 0.5, "val_CER": 0.3})
+    assert read_training_log(str(path))["val_CER"] == [0.5, 0.4, 0.3]
+    monkeypatch.setattr(
+        "pathlib.Path.write_bytes", lambda self, data: (_ for _ in ()).throw(OSError(28, "full"))
+    )
+    with pytest.raises(OutputWriteError, match=r"log\.csv: cannot write"):
+        resumed.on_epoch_end(3, {"loss": 0.4, "val_CER": 0.2})
+    monkeypatch.undo()
+    assert read_training_log(str(path))["epoch"] == [0.0, 1.0, 2.0]
