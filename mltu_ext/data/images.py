@@ -41,9 +41,10 @@ def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_
     before any pixel is decoded.
     """
     size = image_size(data)
-    if size is not None and size[0] * size[1] > max_pixels:
+    if size is not None and (size == TOO_LARGE or size[0] * size[1] > max_pixels):
+        shown = "larger than Pillow can report" if size == TOO_LARGE else f"{size[0]}x{size[1]} pixels"
         raise ImageReadError(
-            f"{name}: image is {size[0]}x{size[1]} pixels, more than the limit of {max_pixels:,}; "
+            f"{name}: image is {shown}, more than the limit of {max_pixels:,}; "
             "scale it down or raise the limit (max_pixels)"
         )
     buffer = np.frombuffer(data, dtype=np.uint8)
@@ -51,6 +52,9 @@ def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_
     if image is None:
         raise ImageReadError(f"{name}: cannot decode image ({len(data)} bytes)")
     return to_gray(image)
+
+
+TOO_LARGE = (-1, -1)  # image_size of a header too large for Pillow even to report
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -65,9 +69,8 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         try:
             with Image.open(io.BytesIO(data)) as header:  # reads the header only
                 return header.size
-        except Image.DecompressionBombError as error:
-            found = [int(n) for n in str(error).split() if n.isdigit()]
-            return (found[0], 1) if found else (2**31, 1)  # far over any limit
+        except Image.DecompressionBombError:
+            return TOO_LARGE  # over Pillow's own limit (about 179 million pixels)
         except (UnidentifiedImageError, OSError, ValueError):
             return None  # OpenCV may still read it, or says it cannot
 

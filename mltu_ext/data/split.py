@@ -21,6 +21,7 @@ from mltu_ext.data.samples import Sample
 from mltu_ext.errors import ConfigError, DatasetError
 
 SIDES = ("train", "val", "test")
+Keys = dict[int, str]  # id(sample) -> what makes it the same image as another (sample_key)
 # Split names a dataset may use, mapped onto SIDES.
 SPLIT_ALIASES = {
     "train": "train",
@@ -100,12 +101,16 @@ def split_by_writer(
 
 
 def split_random(
-    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int, keys: Keys | None = None
 ) -> SplitResult:
-    """A seeded random split (for datasets without writers); copies of one image stay together."""
+    """A seeded random split (for datasets without writers); copies of one image stay together.
+
+    ``keys`` are the samples' :func:`sample_keys`, when the caller has them already.
+    """
+    keys = keys if keys is not None else sample_keys(samples)
     groups: dict[str, list[int]] = {}
     for index, sample in enumerate(samples):
-        groups.setdefault(sample_key(sample), []).append(index)
+        groups.setdefault(keys[id(sample)], []).append(index)
     order = list(groups.values())
     random.Random(seed).shuffle(order)
 
@@ -137,7 +142,7 @@ def split_random(
 
 
 def _split_fresh(
-    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int, keys: Keys | None = None
 ) -> SplitResult:
     """By writer when every sample has one (and there are enough writers), else random."""
     known = sum(s.writer is not None for s in samples)
@@ -145,7 +150,7 @@ def _split_fresh(
     writers = len({s.writer for s in samples})
     if samples and known == len(samples) and writers >= sides_wanted:
         return split_by_writer(samples, val_fraction, test_fraction, seed)
-    result = split_random(samples, val_fraction, test_fraction, seed)
+    result = split_random(samples, val_fraction, test_fraction, seed, keys)
     if known == len(samples) and samples:
         result.info["note"] = (
             f"only {writers} writer(s) for {sides_wanted} sides; split at "
@@ -157,7 +162,7 @@ def _split_fresh(
 
 
 def split_given(
-    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int
+    samples: Sequence[Sample], val_fraction: float, test_fraction: float, seed: int, keys: Keys | None = None
 ) -> SplitResult:
     """Use ``Sample.split``; a missing val (or asked-for test) side is cut from train."""
     result = {side: [] for side in SIDES}
@@ -181,7 +186,8 @@ def split_given(
     if (cut_val > 0 or cut_test > 0) and result["train"]:
         # fractions are of the whole dataset; the cut comes from train only
         scale = len(samples) / len(result["train"])
-        cut = _split_fresh(result["train"], min(cut_val * scale, 0.9), min(cut_test * scale, 0.9), seed)
+        fractions = min(cut_val * scale, 0.9), min(cut_test * scale, 0.9)
+        cut = _split_fresh(result["train"], *fractions, seed, keys)
         result["train"] = cut.train
         result["val"] += cut.val
         result["test"] += cut.test
@@ -207,9 +213,10 @@ def split_samples(
         raise ConfigError(
             f"fractions must be in [0, 1) with a sum below 1, got val {val_fraction}, test {test_fraction}"
         )
+    keys = sample_keys(samples)  # each image read once, for the split and the duplicate count
     if any(s.split is not None for s in samples):
-        return keep_duplicates_together(split_given(samples, val_fraction, test_fraction, seed))
-    return keep_duplicates_together(_split_fresh(samples, val_fraction, test_fraction, seed))
+        return keep_duplicates_together(split_given(samples, val_fraction, test_fraction, seed, keys), keys)
+    return keep_duplicates_together(_split_fresh(samples, val_fraction, test_fraction, seed, keys), keys)
 
 
 def split_by_writer_ids(
@@ -264,25 +271,32 @@ def sample_key(sample: Sample) -> str:
     return digest.hexdigest()
 
 
-def keep_duplicates_together(parts: SplitResult) -> SplitResult:
+def sample_keys(samples: Iterable[Sample]) -> Keys:
+    """:func:`sample_key` of each sample, by ``id(sample)``."""
+    return {id(sample): sample_key(sample) for sample in samples}
+
+
+def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> SplitResult:
     """Move copies of one image (same file or same bytes) to one side: train before val before test.
 
     A validation image that is also a training image measures memory, not
     reading; without writers a random split puts many such copies on both
     sides. The count goes into ``info["duplicates"]``, and train.py prints it.
     """
+    if keys is None:
+        keys = sample_keys(s for side in SIDES for s in getattr(parts, side))
     first_side: dict[str, str] = {}
     groups: Counter[str] = Counter()
     for side in SIDES:
         for sample in getattr(parts, side):
-            key = sample_key(sample)
+            key = keys[id(sample)]
             groups[key] += 1
             first_side.setdefault(key, side)
     moved = {side: 0 for side in SIDES}
     result: dict[str, list[Sample]] = {side: [] for side in SIDES}
     for side in SIDES:
         for sample in getattr(parts, side):
-            home = first_side[sample_key(sample)]
+            home = first_side[keys[id(sample)]]
             if home != side:
                 moved[side] += 1
             result[home].append(sample)
