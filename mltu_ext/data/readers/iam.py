@@ -212,34 +212,27 @@ def read_iam(
     return samples
 
 
-def read_iam_words(
-    label_file: Path | str,
-    keep_err: bool = False,
-    split_files: Iterable[Path | str] | None = None,
-    log: ReadLog | None = None,
-    encoding: str | None = None,
-) -> list[Sample]:
-    """IAM ``words.txt``; see :func:`read_iam`."""
-    return read_iam(label_file, "words", keep_err, split_files, log, encoding)
+def _reader_of(kind: str, doc: str):
+    """A reader of one IAM label file kind, with read_iam's options (load_dataset reads its signature)."""
+
+    def read(
+        label_file: Path | str,
+        keep_err: bool = False,
+        split_files: Iterable[Path | str] | None = None,
+        log: ReadLog | None = None,
+        encoding: str | None = None,
+    ) -> list[Sample]:
+        return read_iam(label_file, kind, keep_err, split_files, log, encoding)
+
+    read.__name__ = read.__qualname__ = f"read_iam_{kind}"
+    read.__doc__ = doc
+    return read
 
 
-def read_iam_lines(
-    label_file: Path | str,
-    keep_err: bool = False,
-    split_files: Iterable[Path | str] | None = None,
-    log: ReadLog | None = None,
-    encoding: str | None = None,
-) -> list[Sample]:
-    """IAM ``lines.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
-    return read_iam(label_file, "lines", keep_err, split_files, log, encoding)
-
-
-def read_iam_sentences(
-    label_file: Path | str,
-    keep_err: bool = False,
-    split_files: Iterable[Path | str] | None = None,
-    log: ReadLog | None = None,
-    encoding: str | None = None,
-) -> list[Sample]:
-    """IAM ``sentences.txt``; ``|`` between words becomes a space. See :func:`read_iam`."""
-    return read_iam(label_file, "sentences", keep_err, split_files, log, encoding)
+read_iam_words = _reader_of("words", "IAM ``words.txt``; see :func:`read_iam`.")
+read_iam_lines = _reader_of(
+    "lines", "IAM ``lines.txt``; ``|`` between words becomes a space. See :func:`read_iam`."
+)
+read_iam_sentences = _reader_of(
+    "sentences", "IAM ``sentences.txt``; ``|`` between words becomes a space. See :func:`read_iam`."
+)
