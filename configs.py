@@ -109,4 +109,88 @@ def dhsd_config() -> TrainConfig:
     )
 
 
-RECIPES = {"default": default_config, "dhsd": dhsd_config, "rendered_base": rendered_base_config}
+def line_warp() -> AugmentConfig:
+    """The strong random warp for whole lines: slant, scale and bending, little rotation.
+
+    The rotation turns the line about its left end, so at 1,000 columns one
+    degree already moves the right end by a third of a 48-pixel height.
+    """
+    return AugmentConfig(
+        shear=0.4,
+        rotation_deg=0.7,
+        scale=0.15,
+        translate=0.05,
+        contrast=0.4,
+        thickness_prob=0.6,
+        elastic=0.04,
+    )
+
+
+def lines_config() -> TrainConfig:
+    """Text lines (ALTO/PAGE datasets: ``--dataset pages/``) on two CPU cores.
+
+    Height 48 keeps a Copiste line (74 x 1,190 pixels at the median) at
+    about 770 columns: 190 CTC steps at 4 columns a step, for labels of up to
+    about 100 characters. The cache is 2,048 columns wide, so only the rare
+    line longer than 42 times its height is squeezed; batches are grouped by
+    width in steps of 128 columns (a few compiled shapes under JAX, short
+    padding everywhere). A warm-up on rendered lines in English, French and
+    German comes first.
+    """
+    return TrainConfig(
+        model=ModelConfig(
+            height=48,
+            filters=(16, 32, 48, 64, 96, 96),
+            strides=((2, 2), (2, 2), (1, 1), (2, 1), (1, 1), (2, 1)),
+            lstm_units=(128, 128),
+            dropout=0.2,
+        ),
+        augment=line_warp(),
+        max_width=2048,
+        bucket_width=128,
+        batch_size=16,
+        learning_rate=1e-3,
+        epochs=1000,
+        early_stopping_patience=1000,  # the time budget ends training
+        max_minutes=60.0,
+        lr_schedule="time_cosine",
+        pretrain_kind="lines",
+        pretrain_samples=6000,
+        pretrain_minutes=15.0,
+        mix_rendered=1000,
+    )
+
+
+def lines_large_config() -> TrainConfig:
+    """The line recipe for a GPU: height 64, wider blocks and two BiLSTM(256), about 17 MB as ONNX.
+
+    Trained under JAX (``KERAS_BACKEND=jax python train.py --recipe lines_large``);
+    the LSTMs and the CTC loss keep their loops at line lengths (see
+    ``model.recognizer.MAX_UNROLLED_LSTM_STEPS``).
+    """
+    cfg = lines_config()
+    cfg.model = ModelConfig(
+        height=64,
+        filters=(32, 48, 64, 96, 128, 160),
+        strides=((2, 2), (2, 2), (1, 1), (2, 1), (1, 1), (2, 1)),
+        lstm_units=(256, 256),
+        dropout=0.25,
+    )
+    cfg.max_width = 2560
+    cfg.bucket_width = 256
+    cfg.batch_size = 32
+    cfg.learning_rate = 1e-3
+    cfg.max_minutes = 20.0
+    cfg.pretrain_samples = 40000
+    cfg.pretrain_minutes = 6.0
+    cfg.mix_rendered = 4000
+    return cfg
+
+
+RECIPES = {
+    "default": default_config,
+    "dhsd": dhsd_config,
+    "rendered_base": rendered_base_config,
+    "lines": lines_config,
+    "lines_large": lines_large_config,
+}

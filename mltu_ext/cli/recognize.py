@@ -27,7 +27,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="inferenceModel.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--image", nargs="+", metavar="PATH", help="image files or folders of images")
-    parser.add_argument("--model", help="model folder or .onnx file (default: the newest under Models/)")
+    parser.add_argument(
+        "--model",
+        help="model folder or .onnx file (default: the model train.py exported last into "
+        "Models/, else the shipped line model Models/handwritten_lines)",
+    )
     parser.add_argument("--models-root", default="Models", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=32, help="images per ONNX Runtime call")
     parser.add_argument("--recursive", action="store_true", help="read image folders at any depth")
@@ -110,10 +114,13 @@ def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
 
 def run(args: argparse.Namespace) -> list[str]:
     """Print (and return) the recognised text of each image, or run the evaluation."""
-    from mltu_ext.inference.model_files import newest_model
+    from mltu_ext.inference.model_files import default_model
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
-    model = args.model or newest_model(args.models_root)
+    model = args.model
+    if model is None:
+        model, why = default_model(args.models_root)
+        print(f"model: {model} ({why})", file=sys.stderr)
     decoder = None
     if args.lm_text:
         from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file

@@ -33,6 +33,7 @@ PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for
 FLAG_FIELDS = {
     "epochs": "epochs",
     "batch_size": "batch_size",
+    "accumulate": "accumulate",
     "learning_rate": "learning_rate",
     "max_minutes": "max_minutes",
     "lr_schedule": "lr_schedule",
@@ -65,7 +66,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="default",
         help="recipe from configs.py: default (rendered words, or any dataset); dhsd (small "
         "real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
-        "rendered name-like words, for a GPU)",
+        "rendered name-like words, for a GPU); lines (text lines of ALTO/PAGE pages, 60 CPU "
+        "minutes with a rendered-line warm-up); lines_large (the line recipe for a GPU)",
     )
     recipe.add_argument("--config", metavar="JSON", help="start from this config.json instead of configs.py")
     recipe.add_argument(
@@ -78,6 +80,13 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     recipe.add_argument("--epochs", type=POSITIVE_INT)
     recipe.add_argument("--batch-size", type=POSITIVE_INT)
+    recipe.add_argument(
+        "--accumulate",
+        type=POSITIVE_INT,
+        metavar="N",
+        help="update the weights once every N batches with their mean gradient: the effect of an "
+        "N times larger batch in the memory of one (long lines on a small GPU)",
+    )
     recipe.add_argument("--learning-rate", type=POSITIVE_FLOAT)
     recipe.add_argument("--max-minutes", type=POSITIVE_FLOAT, help="stop training after this many minutes")
     recipe.add_argument(
@@ -262,7 +271,11 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         if result.best_val_cer is not None:
             print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")
         if result.onnx_path:
-            print(f"ONNX model: {result.onnx_path}")
+            from mltu_ext.inference.model_files import record_trained_model
+
+            # inferenceModel.py without --model reads this model from now on
+            record = record_trained_model(result.onnx_path)
+            print(f"ONNX model: {result.onnx_path} (recorded in {record})")
     return result
 
 

@@ -58,6 +58,9 @@ class TrainConfig:
     # of max_minutes to spend on them
     pretrain_samples: int = 0
     pretrain_minutes: float = 0.0
+    # what the warm-up renders: "words" (single words) or "lines" (whole lines in
+    # English, French and German next to the training texts)
+    pretrain_kind: str = "words"
     # of those rendered words, how many stay in the training set next to the real
     # words after the warm-up (a regulariser against the few real writers)
     mix_rendered: int = 0
@@ -67,6 +70,10 @@ class TrainConfig:
     # JAX compiles the step once per width); a multiple of the time scale
     bucket_width: int | None = None
     batch_size: int = 32
+    # apply the optimiser once every this many batches, on their averaged gradients
+    # (Keras' gradient_accumulation_steps): the effective batch of a larger batch
+    # for long lines that do not fit in memory at that size
+    accumulate: int = 1
     epochs: int = 100
     learning_rate: float = 1e-3
     optimizer: str = "adam"  # "adam" or "adamw" (decoupled weight decay)
@@ -101,7 +108,7 @@ class TrainConfig:
                 f"bucket_width={self.bucket_width}: use 0 or a multiple of the width strides' "
                 f"product {self.model.time_scale}"
             )
-        for name in ("batch_size", "epochs", "synthetic_samples"):
+        for name in ("batch_size", "accumulate", "epochs", "synthetic_samples"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be positive")
         if not 0.0 < self.learning_rate < 1.0:
@@ -112,6 +119,8 @@ class TrainConfig:
             raise ConfigError(
                 f"synthetic_text={self.synthetic_text!r}: use 'lower_words', 'mixed' or 'names'"
             )
+        if self.pretrain_kind not in ("words", "lines"):
+            raise ConfigError(f"pretrain_kind={self.pretrain_kind!r}: use 'words' or 'lines'")
         if self.optimizer not in ("adam", "adamw"):
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
         if self.weight_decay < 0:

@@ -8,9 +8,11 @@ from keras import ops
 from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
 from mltu_ext.data.vocabulary import LABEL_PAD
 
-# Under JAX the time loop is unrolled up to this many steps (ctc_unrolled.py:
+# Under JAX the time loop is unrolled up to this many steps (unrolled_loss.py:
 # one launch instead of two per step on a GPU); longer outputs use Keras' scan.
-MAX_UNROLLED_STEPS = 256
+# Words need 32-80 steps; a line batch of 1,000 columns has 250, whose
+# unrolled graph costs minutes of compiling per batch width.
+MAX_UNROLLED_STEPS = 128
 
 
 @keras.saving.register_keras_serializable(package="mltu_ext")

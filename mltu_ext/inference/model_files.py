@@ -1,10 +1,21 @@
-"""Find the ONNX file of a model: a folder's model.onnx, a named file, or the newest trained model."""
+"""Find the ONNX file of a model: a folder's model.onnx, a named file, or the default model.
+
+The default model is the one the user trained last into a models folder
+(``train.py`` records it in ``<models folder>/last_trained.json`` when it has
+exported the model), else the line model that ships in ``Models/``. File
+times do not decide: a git checkout gives every file the time of the checkout.
+"""
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 
 from mltu_ext.errors import ModelLoadError
+
+LAST_TRAINED = "last_trained.json"  # in the models folder: the model train.py exported last
+SHIPPED_LINE_MODEL = "handwritten_lines"  # the folder under Models/ of the shipped line model
 
 
 def find_model_file(path: str | Path) -> Path:
@@ -25,10 +36,57 @@ def find_model_file(path: str | Path) -> Path:
     return path
 
 
-def newest_model(root: str | Path = "Models") -> Path:
-    """The most recently written ``*.onnx`` under ``root``."""
+def record_trained_model(onnx_path: str | Path) -> Path:
+    """Note ``onnx_path`` as the newest trained model of the folder above its model folder.
+
+    Writes ``<parent of the model folder>/last_trained.json`` (atomically) and
+    returns its path; the model is named relative to that folder, so the
+    record survives moving the whole models folder.
+    """
+    from mltu_ext.io.atomic import write_text
+
+    onnx_path = Path(onnx_path).resolve()
+    root = onnx_path.parent.parent
+    record = {
+        "model": onnx_path.relative_to(root).as_posix(),
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    target = root / LAST_TRAINED
+    write_text(target, json.dumps(record, indent=2) + "\n")
+    return target
+
+
+def last_trained_model(root: str | Path = "Models") -> Path | None:
+    """The model recorded in ``root/last_trained.json``, or None when there is none.
+
+    A record that cannot be read or names a missing file counts as none (the
+    caller says which model it uses instead).
+    """
+    record_path = Path(root) / LAST_TRAINED
+    if not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        model = Path(root) / str(record["model"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    return model if model.is_file() else None
+
+
+def default_model(root: str | Path = "Models") -> tuple[Path, str]:
+    """The model to use when none is named, and a short reason for the message.
+
+    The last model ``train.py`` exported under ``root``; else the shipped
+    line model (``root/handwritten_lines``). ModelLoadError when neither exists.
+    """
     root = Path(root)
-    found = sorted(root.rglob("*.onnx"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
-    if not found:
-        raise ModelLoadError(f"{root}: no trained model (*.onnx) found; train one or pass --model")
-    return found[-1]
+    trained = last_trained_model(root)
+    if trained is not None:
+        return trained, f"the model trained last ({root / LAST_TRAINED})"
+    shipped = root / SHIPPED_LINE_MODEL / "model.onnx"
+    if shipped.is_file():
+        return shipped, "the shipped line model (no model trained here yet)"
+    raise ModelLoadError(
+        f"{root}: no trained model ({LAST_TRAINED}) and no shipped line model "
+        f"({SHIPPED_LINE_MODEL}/model.onnx); train one or pass --model"
+    )

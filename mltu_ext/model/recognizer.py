@@ -74,9 +74,22 @@ def set_lstm_unroll(model: keras.Model, unroll: bool) -> int:
     return count
 
 
-def unroll_lstms_here() -> bool:
-    """True where unrolled LSTMs train faster: the JAX backend on a GPU."""
+# Unrolled LSTMs compile in seconds for a word's 32-80 time steps; a line's
+# 250-500 steps made one XLA graph that had not finished compiling after
+# 7 minutes on an H200, so longer sequences keep the loop (scan or cuDNN).
+MAX_UNROLLED_LSTM_STEPS = 128
+
+
+def unroll_lstms_here(time_steps: int | None = None) -> bool:
+    """True where unrolled LSTMs train faster: the JAX backend on a GPU, for short sequences.
+
+    ``time_steps`` is the longest sequence the model trains on (the
+    config's ``time_steps``); beyond MAX_UNROLLED_LSTM_STEPS the loop form
+    is used everywhere.
+    """
     if keras.backend.backend() != "jax":
+        return False
+    if time_steps is not None and time_steps > MAX_UNROLLED_LSTM_STEPS:
         return False
     import jax
 

@@ -11,10 +11,17 @@ from mltu_ext.data.vocabulary import Vocabulary
 
 
 def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
-    """Adam or AdamW with the config's learning rate; gradients clipped to norm 5."""
+    """Adam or AdamW with the config's learning rate; gradients clipped to norm 5.
+
+    With ``cfg.accumulate`` > 1 the weights change once every that many
+    batches, by the mean of their gradients.
+    """
+    options = {"clipnorm": 5.0}
+    if cfg.accumulate > 1:
+        options["gradient_accumulation_steps"] = cfg.accumulate
     if cfg.optimizer == "adamw":
-        return keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay, clipnorm=5.0)
-    return keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0)
+        return keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay, **options)
+    return keras.optimizers.Adam(cfg.learning_rate, **options)
 
 
 def compile_model(

@@ -123,7 +123,7 @@ def train(
             use_per_device_step(model, plan)
         use_grouped_steps(model, run.steps_per_call)  # after the per-device step: it groups that one
         # explicit either way: a checkpoint saved elsewhere may carry the other form
-        set_lstm_unroll(model, unroll_lstms_here())
+        set_lstm_unroll(model, unroll_lstms_here(cfg.time_steps))
 
         callbacks = build_callbacks(cfg, run, model_dir, start, vocabulary, val_cache, train_cache)
         shape = {

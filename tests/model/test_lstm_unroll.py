@@ -47,3 +47,18 @@ def test_export_puts_the_loop_form_back(tmp_path):
 
 def test_unrolled_only_under_jax_on_a_gpu():
     assert keras.backend.backend() != "jax" and unroll_lstms_here() is False
+
+
+def test_line_length_sequences_keep_the_loop_on_a_gpu(monkeypatch):
+    """Words unroll under JAX on a GPU; a line's hundreds of steps keep the loop (it compiles)."""
+    jax = __import__("pytest").importorskip("jax")
+    from mltu_ext.model.recognizer import MAX_UNROLLED_LSTM_STEPS
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert unroll_lstms_here(40) is True
+    assert unroll_lstms_here(MAX_UNROLLED_LSTM_STEPS) is True
+    assert unroll_lstms_here(MAX_UNROLLED_LSTM_STEPS + 1) is False
+    assert unroll_lstms_here(512) is False
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    assert unroll_lstms_here(40) is False

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from mltu_ext.evaluation.error_rates import cer
-from mltu_ext.inference.model_files import newest_model
 from mltu_ext.inference.recognizer import OnnxRecognizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,11 +26,6 @@ def test_shipped_model_has_its_files_and_metadata():
         assert char in recognizer.vocabulary
     card = (SHIPPED / "MODEL_CARD.md").read_text()
     assert "CC BY 4.0" in card and "10.5281/zenodo.18743313" in card
-
-
-def test_newest_model_is_found_under_models():
-    # on a fresh clone the shipped model is the only one; later ones may be newer
-    assert newest_model(ROOT / "Models").suffix == ".onnx"
 
 
 @pytest.mark.skipif(not (DHSD / "labels.csv").is_file(), reason=f"{DHSD} not present")
