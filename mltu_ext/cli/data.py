@@ -1,6 +1,7 @@
 """``python -m mltu_ext.data``: check a dataset or list the formats.
 
     python -m mltu_ext.data check DATASET [--format F] [--height 32] [--json out.json]
+    python -m mltu_ext.data check --dataset DATASET [--writer-pattern REGEX]
     python -m mltu_ext.data formats
 
 ``check`` exits with status 1 when the dataset has blocking errors, 2 when it
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_FLOAT, POSITIVE_INT, run_command
+from mltu_ext.cli.dataset_args import add_writer_pattern_argument
 from mltu_ext.data.check import check_samples
 from mltu_ext.data.detect import FORMATS, load_dataset
 
@@ -26,12 +28,15 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="load a dataset and report problems")
-    check.add_argument("dataset", help="dataset folder or labels file")
+    check.add_argument("dataset", nargs="?", default=None, help="dataset folder or labels file")
+    # the same option as train.py's, so one command line serves both
+    check.add_argument("--dataset", dest="dataset_option", metavar="PATH", help="the same as DATASET")
     check.add_argument(
         "--format", choices=sorted(FORMATS), default=None, help="dataset format (default: detected)"
     )
     check.add_argument("--keep-err", action="store_true", help="IAM: keep 'err' rows")
     check.add_argument("--encoding", metavar="NAME", help="label files' encoding (default UTF-8)")
+    add_writer_pattern_argument(check)
     check.add_argument(
         "--height", type=POSITIVE_INT, default=None, help="model input height (for --time-scale)"
     )
@@ -55,7 +60,13 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON"
     )
     commands.add_parser("formats", help="list the dataset formats")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        given = {p for p in (args.dataset, args.dataset_option) if p is not None}
+        if len(given) != 1:
+            parser.error("check needs one dataset: DATASET or --dataset PATH")
+        args.dataset = given.pop()
+    return args
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
         for name, fmt in FORMATS.items():
             print(f"{name:<{width}}  {fmt.description}")
         return 0
-    dataset = load_dataset(args.dataset, fmt=args.format, keep_err=args.keep_err, encoding=args.encoding)
+    dataset = load_dataset(
+        args.dataset,
+        fmt=args.format,
+        keep_err=args.keep_err,
+        encoding=args.encoding,
+        writer_pattern=getattr(args, "writer_pattern", None),
+    )
     print(dataset.summary())
     for note in dataset.notes:
         print(f"note: {note}")

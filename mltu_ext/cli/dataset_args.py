@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from mltu_ext.cli.common import FRACTION, NON_NEGATIVE_INT
 from mltu_ext.data.corrections import apply_corrections, load_corrections
@@ -12,8 +13,8 @@ from mltu_ext.data.split import SplitResult, split_by_writer_ids, split_samples
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Add ``--dataset``, ``--format``, ``--keep-err``, ``--corrections``,
-    ``--val-fraction``, ``--val-writers`` and ``--split-seed`` to ``parser``."""
+    """Add ``--dataset``, ``--format``, ``--encoding``, ``--keep-err``, ``--writer-pattern``,
+    ``--corrections``, ``--val-fraction``, ``--val-writers`` and ``--split-seed`` to ``parser``."""
     group = parser.add_argument_group("dataset")
     group.add_argument(
         "--dataset",
@@ -35,6 +36,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     group.add_argument(
         "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"
     )
+    add_writer_pattern_argument(group)
     group.add_argument(
         "--corrections",
         metavar="CSV",
@@ -63,6 +65,30 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     )
 
 
+WRITER_PATTERN_HELP = (
+    "ALTO/PAGE XML: a regular expression searched in each XML file's stem; its first group "
+    "(or the whole match) is the writer id (default: the whole stem). For Copiste, whose "
+    "pages imp_wikitexte_0051_1, _2 are one writer's: '^(.*?)(?:_\\d)?$' (one digit, so "
+    "that a one-page text such as imp_wikitexte_0022 keeps its number)"
+)
+
+
+def writer_pattern(text: str) -> str:
+    """``text`` when it is a regular expression (an argparse type)."""
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {error}") from None
+    return text
+
+
+def add_writer_pattern_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--writer-pattern REGEX`` (the check command has it too)."""
+    parser.add_argument(
+        "--writer-pattern", type=writer_pattern, default=None, metavar="REGEX", help=WRITER_PATTERN_HELP
+    )
+
+
 def _writer_list(text: str) -> list[str]:
     writers = [w.strip() for w in text.split(",") if w.strip()]
     if not writers:
@@ -77,6 +103,7 @@ def load_from_args(args: argparse.Namespace) -> LoadedDataset:
         fmt=getattr(args, "format", None),
         keep_err=getattr(args, "keep_err", False),
         encoding=getattr(args, "encoding", None),
+        writer_pattern=getattr(args, "writer_pattern", None),
     )
     if getattr(args, "corrections", None):
         fixes = load_corrections(args.corrections)

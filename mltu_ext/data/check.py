@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mltu_ext.data.images import decode_gray
-from mltu_ext.data.samples import Sample
+from mltu_ext.data.samples import Sample, region_digest, sample_pixels
 from mltu_ext.data.vocabulary import ctc_steps_needed
 from mltu_ext.errors import ImageReadError
 
@@ -45,8 +45,18 @@ class ImageInfo:
 
 
 def inspect_image(sample: Sample) -> ImageInfo:
-    """Decode the pixels of ``sample`` once: its size and a hash of its encoded bytes."""
+    """Decode the pixels of ``sample`` once: its size and a hash of its encoded bytes.
+
+    A line cut out of a page (``region``) reports the crop's size; its hash
+    is of the page file and the outline, so copies of one line are found
+    without hashing every crop.
+    """
     try:
+        if sample.region is not None and sample.image is None and sample.data is None and sample.path:
+            crop = sample_pixels(sample)  # pages decoded once for their lines (samples.py)
+            return ImageInfo(
+                height=int(crop.shape[0]), width=int(crop.shape[1]), digest=region_digest(sample)
+            )
         if sample.image is not None:
             image = np.asarray(sample.image)
             raw = image.tobytes() + str(image.shape).encode()
@@ -280,7 +290,8 @@ def _check_duplicates(
 ) -> None:
     by_path: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
-        if sample.path is not None:
+        # the lines of one page share its path; their outlines tell them apart
+        if sample.path is not None and sample.region is None:
             by_path[os.path.normpath(sample.path)].append(sample)
     report.duplicate_paths = [
         {"path": p, "sources": [s.source for s in group]} for p, group in by_path.items() if len(group) > 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
+from mltu_ext.data.readers.alto import read_alto
 from mltu_ext.data.readers.common import LoadedDataset
 from mltu_ext.data.readers.emnist import DATA_FILE as EMNIST_DATA_FILE
 from mltu_ext.data.readers.emnist import MAPPING_FILE as EMNIST_MAPPING_FILE
@@ -24,6 +25,8 @@ from mltu_ext.data.readers.iam import read_iam_lines, read_iam_sentences, read_i
 from mltu_ext.data.readers.iam_parquet import read_iam_parquet
 from mltu_ext.data.readers.kaggle import LABEL_FILE as KAGGLE_LABEL_FILE
 from mltu_ext.data.readers.kaggle import read_kaggle
+from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, candidate_files, sniff_root
+from mltu_ext.data.readers.page_xml import read_page_xml
 from mltu_ext.data.samples import Sample
 from mltu_ext.errors import DatasetError
 
@@ -58,6 +61,16 @@ FORMATS = {
             "EMNIST CSV: emnist-<variant>-{train,test}.csv + emnist-<variant>-mapping.txt",
             read_emnist,
         ),
+        Format(
+            "alto",
+            "page images + ALTO XML (v2-v4; eScriptorium): one sample per TextLine; also in alto/ or xml/",
+            read_alto,
+        ),
+        Format(
+            "page_xml",
+            "page images + PAGE XML (2013, 2019; Transkribus): one sample per TextLine; also in page/",
+            read_page_xml,
+        ),
         Format("generic_csv", "CSV/TSV with a header: image path + text (+ writer, split)", read_generic_csv),
         Format(
             "image_txt_folder", "folder of images, each with a same-named .txt label", read_image_txt_folder
@@ -65,12 +78,13 @@ FORMATS = {
     )
 }
 
+LAYOUT_ROOTS = {ALTO_ROOT: "alto", PAGE_ROOT: "page_xml"}
 IAM_LABEL_FILES = {"words.txt": "iam_words", "lines.txt": "iam_lines", "sentences.txt": "iam_sentences"}
 # What detect_format looks for, for its error message.
 LOOKED_FOR = (
     "words.txt, lines.txt or sentences.txt (also in ascii/), *.parquet (also in "
-    "data/), written_name_*_v2.csv, emnist-*-mapping.txt, one .csv/.tsv labels "
-    "file, or images with same-named .txt files"
+    "data/), written_name_*_v2.csv, emnist-*-mapping.txt, ALTO or PAGE .xml files "
+    "(also in alto/, page/ or xml/), one .csv/.tsv labels file, or images with same-named .txt files"
 )
 
 
@@ -86,6 +100,17 @@ def _detect_file(path: Path) -> str | None:
         return "emnist"
     if path.suffix.lower() in TABLE_SUFFIXES:
         return "generic_csv"
+    if path.suffix.lower() == ".xml":
+        return LAYOUT_ROOTS.get(sniff_root(path) or "")
+    return None
+
+
+def _detect_layout(folder: Path) -> str | None:
+    """alto or page_xml when one of the first XML files here or in alto/, page/, xml/ is one."""
+    for candidate in candidate_files(folder):
+        fmt = LAYOUT_ROOTS.get(sniff_root(candidate) or "")
+        if fmt is not None:
+            return fmt
     return None
 
 
@@ -112,6 +137,9 @@ def _detect_folder(path: Path) -> str | None:
         return "kaggle"
     if any(path.glob("emnist-*-mapping.txt")):
         return "emnist"
+    layout = _detect_layout(path)
+    if layout is not None:
+        return layout
     if table_files(path):
         return "generic_csv"
     if _has_image_with_txt(path):
@@ -148,7 +176,8 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
     """Read the dataset at PATH (detecting its format unless ``fmt`` is given).
 
     ``options`` go to the reader that takes them (``keep_err``, ``split_files``,
-    ``variant``); options a format has no use for are noted, not fatal, when set.
+    ``variant``, ``encoding``, ``writer_pattern``); options a format has no use
+    for are noted, not fatal, when set.
 
     >>> load_dataset("/data/iam", keep_err=True).summary()  # doctest: +SKIP
     '96456 samples (iam_words) from /data/iam'

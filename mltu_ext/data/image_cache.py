@@ -163,6 +163,8 @@ def _cache_file(cache_dir: str | Path, samples: Sequence[Sample], height: int, w
     digest.update(json.dumps([height, width]).encode())
     for sample in samples:
         digest.update(f"{sample.name}\t{sample.text}\n".encode())
+        if sample.region is not None:  # a page segmented anew keeps its line ids, not its outlines
+            digest.update(repr(sample.region).encode())
         if sample.path and os.path.isfile(sample.path):
             digest.update(str(os.path.getmtime(sample.path)).encode())
     return Path(cache_dir) / f"images-{digest.hexdigest()[:16]}.npz"

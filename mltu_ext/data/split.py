@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mltu_ext.data.samples import Sample
+from mltu_ext.data.samples import Sample, region_digest
 from mltu_ext.errors import ConfigError, DatasetError
 
 SIDES = ("train", "val", "test")
@@ -251,10 +251,17 @@ def split_by_writer_ids(
 def sample_key(sample: Sample) -> str:
     """What makes two samples the same image: the bytes of their file, data or pixels.
 
-    A file that cannot be read keys by its path (the same path is the same
-    file); reading it fails later with its name.
+    A line cut out of a page (``region``) keys by the page file's bytes and
+    its outline, each page read once however many lines it has. A file that
+    cannot be read keys by its path (the same path is the same file);
+    reading it fails later with its name.
     """
     digest = hashlib.blake2b(digest_size=16)
+    if sample.region is not None and sample.image is None and sample.data is None and sample.path:
+        try:
+            return "region:" + region_digest(sample)
+        except OSError:
+            return f"path:{os.path.normpath(sample.path)}#{sample.region!r}"
     if sample.image is not None:
         pixels = np.ascontiguousarray(sample.image)
         digest.update(str(pixels.shape).encode() + pixels.tobytes())

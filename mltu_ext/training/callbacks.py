@@ -69,6 +69,21 @@ class LearningRateLogger(keras.callbacks.Callback):
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
+class ElapsedLogger(keras.callbacks.Callback):
+    """Put the wall time since training began (``elapsed_s``) into the epoch logs.
+
+    With it, ``log.csv`` says when a model first reached a given validation
+    CER, which is how recipes of equal time budgets are compared.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["elapsed_s"] = round(time.monotonic() - self.start, 2)
+
+
 class ExportOnTrainEnd(keras.callbacks.Callback):
     """Call ``export`` (e.g. ONNX export of the best checkpoint) when training ends."""
 
@@ -138,6 +153,7 @@ def build_callbacks(
     best = BestCheckpoint(out_dir / "best.keras", best=start.best)
     callbacks: list[keras.callbacks.Callback] = [
         LearningRateLogger(),
+        ElapsedLogger(),
         best,
         ResumeState(out_dir, best),
         keras.callbacks.EarlyStopping(

@@ -1,0 +1,439 @@
+"""What the ALTO and PAGE XML readers share: files, images, writers, points, the read loop.
+
+Both formats describe a page image and its text lines, each with an outline
+(polygon) and a transcription. The format modules only say where those are
+in their XML (:class:`PageInfo`, :class:`LineInfo`); this module finds the
+files and the image, scales the coordinates to the image's pixels and turns
+each line into a :class:`Sample` whose ``region`` is the outline.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.parsers import expat
+
+from mltu_ext.data.images import IMAGE_SUFFIXES
+from mltu_ext.data.read_log import ReadLog
+from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
+from mltu_ext.data.samples import Region, Sample
+from mltu_ext.errors import ConfigError, DatasetError
+
+# Folders that hold the XML files beside (or inside) the image folder:
+# eScriptorium exports alto/, Transkribus page/, others xml/.
+LAYOUT_FOLDERS = ("alto", "page", "xml")
+# The root element's local name of each format.
+ALTO_ROOT = "alto"
+PAGE_ROOT = "PcGts"
+# Enough of a file to reach its root element past the XML declaration and comments.
+SNIFF_BYTES = 64 * 1024
+
+Points = tuple[tuple[float, float], ...]
+
+
+def local_name(tag: str) -> str:
+    """``tag`` without its ``{namespace}``: any ALTO or PAGE version matches by name.
+
+    >>> local_name("{http://www.loc.gov/standards/alto/ns-v4#}TextLine"), local_name("TextLine")
+    ('TextLine', 'TextLine')
+    """
+    return tag.rpartition("}")[2]
+
+
+def children(element: ET.Element, name: str) -> list[ET.Element]:
+    """The direct children of ``element`` whose local name is ``name``."""
+    return [child for child in element if local_name(child.tag) == name]
+
+
+def descendants(element: ET.Element, name: str) -> Iterator[ET.Element]:
+    """Every element below ``element`` (itself included) whose local name is ``name``, in file order."""
+    return (e for e in element.iter() if isinstance(e.tag, str) and local_name(e.tag) == name)
+
+
+def attribute(element: ET.Element, name: str) -> str | None:
+    """The attribute ``name`` of ``element`` whatever its namespace prefix, else None."""
+    if name in element.attrib:
+        return element.attrib[name]
+    return next((v for k, v in element.attrib.items() if local_name(k) == name), None)
+
+
+def clean_text(text: str) -> str:
+    """Whitespace stripped and collapsed to single spaces: a line's label."""
+    return " ".join(text.split())
+
+
+def parse_points(text: str) -> Points:
+    """``"x,y x,y ..."`` (PAGE, ALTO v2) or ``"x y x y ..."`` (ALTO v4) as (x, y) pairs.
+
+    Raises ValueError for a value that is not a finite number, an odd count
+    or fewer than 3 points (no area to cut out).
+
+    >>> parse_points("1,2 3,4 5,6") == parse_points("1 2 3 4 5 6") == ((1, 2), (3, 4), (5, 6))
+    True
+    """
+    tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
+    try:
+        values = [float(t) for t in tokens]
+    except ValueError:
+        bad = next(t for t in tokens if not _is_number(t))
+        raise ValueError(f"point value {bad!r} is not a number") from None
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise ValueError("point values must be finite numbers")
+    if len(values) % 2:
+        raise ValueError(f"odd number of point values ({len(values)}): x without y")
+    if len(values) < 6:
+        raise ValueError(f"{len(values) // 2} point(s); a line outline needs at least 3")
+    return tuple(zip(values[::2], values[1::2], strict=True))
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def rectangle(x: float, y: float, width: float, height: float) -> Points:
+    """The corners of a box whose crop is ``width`` x ``height`` pixels (last pixel inclusive)."""
+    right, bottom = x + max(width, 1) - 1, y + max(height, 1) - 1
+    return ((x, y), (right, y), (right, bottom), (x, bottom))
+
+
+# ---------------------------------------------------------------- files
+
+
+def sniff_root(path: Path) -> str | None:
+    """The local name of the root element of the XML file ``path``, reading only its start.
+
+    None when the file cannot be read or its start is not well-formed XML.
+    """
+    parser = ET.XMLPullParser(events=("start",))
+    try:
+        with open(path, "rb") as handle:
+            for _ in range(SNIFF_BYTES // 8192):
+                chunk = handle.read(8192)
+                if not chunk:
+                    break
+                parser.feed(chunk)
+                for _event, element in parser.read_events():
+                    return local_name(element.tag)
+    except (OSError, ET.ParseError):
+        return None
+    return None
+
+
+def xml_files(path: Path) -> list[Path]:
+    """PATH itself if it is a file, else every ``*.xml`` below the folder PATH in a stable order."""
+    if path.is_file():
+        return [path]
+    found = []
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        found.extend(Path(folder, name) for name in sorted(files) if name.lower().endswith(".xml"))
+    return found
+
+
+def candidate_files(folder: Path, limit: int = 2) -> Iterator[Path]:
+    """Up to ``limit`` XML files directly in ``folder`` and in each of its layout folders (for detection)."""
+    for place in (folder, *(folder / name for name in LAYOUT_FOLDERS)):
+        if place.is_dir():
+            found = (p for p in place.iterdir() if p.suffix.lower() == ".xml" and p.is_file())
+            yield from sorted(found)[:limit]
+
+
+# ---------------------------------------------------------------- images
+
+
+class ImageFinder:
+    """Finds the page image of an XML file; lists each folder once per dataset."""
+
+    def __init__(self) -> None:
+        self._listings: dict[Path, dict[str, str]] = {}
+
+    def _names(self, folder: Path) -> dict[str, str]:
+        """Lower-cased name -> real name of the files in ``folder`` (empty when it is not one)."""
+        if folder not in self._listings:
+            try:
+                names = {e.name.lower(): e.name for e in os.scandir(folder) if e.is_file()}
+            except OSError:
+                names = {}
+            self._listings[folder] = names
+        return self._listings[folder]
+
+    def _lookup(self, folder: Path, name: str) -> Path | None:
+        real = self._names(folder).get(name.lower())
+        return folder / real if real is not None else None
+
+    @staticmethod
+    def places(xml: Path) -> list[Path]:
+        """Where an image may be: the XML's folder, its parent, and ``images/`` in either."""
+        here, up = xml.parent, xml.parent.parent
+        return list(dict.fromkeys((here, up, here / "images", up / "images")))
+
+    def find(self, xml: Path, reference: str | None) -> Path:
+        """The image ``reference`` names (or one named like the XML); DatasetError when none is found."""
+        places = self.places(xml)
+        if reference:
+            reference = reference.strip().removeprefix("file://")
+            given = Path(reference)
+            if given.is_absolute() and given.is_file():
+                return given
+            for folder in places:
+                if not given.is_absolute() and (folder / given).is_file():
+                    return folder / given
+            # exports often keep the path of the machine they were made on: the name is what counts
+            name = re.split(r"[\\/]", reference)[-1]
+            for folder in places:
+                found = self._lookup(folder, name)
+                if found is not None:
+                    return found
+        for folder in places:
+            for suffix in IMAGE_SUFFIXES:
+                found = self._lookup(folder, xml.stem + suffix)
+                if found is not None:
+                    return found
+        shown = ", ".join(str(p) for p in places)
+        wanted = f"image {reference!r}" if reference else "no image named in the file"
+        raise DatasetError(
+            f"{xml}: {wanted} not found; looked in {shown}, also for {xml.stem} with any of "
+            f"{', '.join(IMAGE_SUFFIXES)}"
+        )
+
+
+def image_dimensions(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image file from its header, without decoding it; None if unknown."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a huge page is for the decoder's own limit to refuse
+        try:
+            with Image.open(path) as header:
+                return header.size
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            return None
+
+
+# ---------------------------------------------------------------- writers
+
+
+def compile_writer_pattern(pattern: str | re.Pattern | None) -> re.Pattern | None:
+    """``pattern`` compiled; ConfigError for one that is not a regular expression."""
+    if pattern is None or isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ConfigError(f"writer pattern {pattern!r} is not a regular expression: {error}") from None
+
+
+def writer_id(xml: Path, pattern: re.Pattern | None) -> str:
+    """The writer of a page: the file's stem, or the part of it that ``pattern`` picks.
+
+    The pattern is searched in the stem (the name without ``.xml``); its first
+    group is the writer when it has groups, else the whole match.
+
+    >>> writer_id(Path("a/x_2.xml"), re.compile(r"^(.*?)(?:_\\d+)?$"))
+    'x'
+    """
+    if pattern is None:
+        return xml.stem
+    match = pattern.search(xml.stem)
+    if match is None:
+        raise DatasetError(f"{xml}: the writer pattern {pattern.pattern!r} does not match {xml.stem!r}")
+    writer = match.group(1) if pattern.groups and match.group(1) is not None else match.group(0)
+    if not writer:
+        raise DatasetError(f"{xml}: the writer pattern {pattern.pattern!r} gives an empty writer id")
+    return writer
+
+
+# ---------------------------------------------------------------- the read loop
+
+
+class LineProblem(ValueError):
+    """A text line that cannot be used; the read loop adds the file and line number."""
+
+    def __init__(self, index: int, line_id: str | None, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.line_id = line_id
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What a file says about its page: the image it names and the size its coordinates refer to."""
+
+    image: str | None
+    width: float | None = None
+    height: float | None = None
+    unit: str = "pixel"
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """One text line: its position among the file's TextLines (from 1), ID, text and outline.
+
+    ``points`` is None only for a line without text, which is skipped; a line
+    with text but no outline is the format parser's LineProblem.
+    """
+
+    index: int
+    line_id: str | None
+    text: str
+    points: Points | None
+
+
+# A format's parser: the root element -> the page and its lines; raises LineProblem or ValueError.
+PageParser = Callable[[ET.Element], tuple[PageInfo, list[LineInfo]]]
+
+
+def element_line(data: bytes, name: str, index: int) -> int | None:
+    """The line in the XML text where the ``index``-th (from 1) element named ``name`` starts.
+
+    ElementTree keeps no line numbers; this second pass runs only for an error message.
+    """
+    parser = expat.ParserCreate(namespace_separator="}")
+    seen = 0
+    found: list[int] = []
+
+    def start(tag: str, _attributes: dict) -> None:
+        nonlocal seen
+        if not found and local_name(tag) == name:
+            seen += 1
+            if seen == index:
+                found.append(parser.CurrentLineNumber)
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        pass  # the line, when found, came before the error
+    return found[0] if found else None
+
+
+def _scale(points: Points, sx: float, sy: float) -> Region:
+    return tuple((round(x * sx), round(y * sy)) for x, y in points)
+
+
+def _scale_factors(xml: Path, info: PageInfo, size: tuple[int, int] | None) -> tuple[float, float]:
+    """Factors from the file's coordinates to the image's pixels.
+
+    Coordinates in another unit (ALTO mm10, inch1200) or for a page size that
+    is not the image's (an image scaled after the export) are scaled by image
+    size / declared page size.
+    """
+    pixel = info.unit.lower() in ("pixel", "pixels", "px", "")
+    if size is None:
+        if not pixel:
+            raise DatasetError(f"{xml}: coordinates in {info.unit!r} and the image's size cannot be read")
+        return 1.0, 1.0
+    if not info.width or not info.height:
+        if not pixel:
+            raise DatasetError(
+                f"{xml}: coordinates in {info.unit!r} need the Page WIDTH and HEIGHT to scale them"
+            )
+        return 1.0, 1.0
+    if pixel and (info.width, info.height) == size:
+        return 1.0, 1.0
+    return size[0] / info.width, size[1] / info.height
+
+
+def read_layout(
+    path: Path | str,
+    log: ReadLog | None,
+    writer_pattern: str | re.Pattern | None,
+    root_name: str,
+    parse_page: PageParser,
+) -> list[Sample]:
+    """Samples of every text line in the XML files at PATH whose root is ``root_name``.
+
+    Other XML files in a folder (a Transkribus ``mets.xml``) are skipped and
+    counted; PATH itself being such a file is an error.
+    """
+    path = Path(path)
+    log = log if log is not None else ReadLog()
+    pattern = compile_writer_pattern(writer_pattern)
+    root_folder = path if path.is_dir() else path.parent
+    finder = ImageFinder()
+    samples: list[Sample] = []
+    others: list[str] = []
+    scaled = 0
+    for xml in xml_files(path):
+        data, root = _parse(xml)
+        if local_name(root.tag) != root_name:
+            if xml == path:
+                raise DatasetError(f"{xml}: root element is {local_name(root.tag)!r}, expected {root_name!r}")
+            others.append(xml.name)
+            continue
+        try:
+            info, lines = parse_page(root)
+        except LineProblem as problem:
+            raise DatasetError(f"{_where(xml, data, problem.index, problem.line_id)}: {problem}") from None
+        except ValueError as error:
+            raise DatasetError(f"{xml}: {error}") from None
+        writer = writer_id(xml, pattern)
+        kept = [line for line in lines if line.text]
+        log.skip("empty line text", len(lines) - len(kept))
+        if not kept:
+            continue
+        image = finder.find(xml, info.image)
+        size = image_dimensions(image)
+        sx, sy = _scale_factors(xml, info, size)
+        scaled += (sx, sy) != (1.0, 1.0)
+        relative = xml.relative_to(root_folder).as_posix()
+        used: set[str] = set()
+        for line in kept:
+            if line.points is None:
+                raise DatasetError(f"{_where(xml, data, line.index, line.line_id)}: no coordinates")
+            region = _scale(line.points, sx, sy)
+            if size is not None and _outside(region, size):
+                where = _where(xml, data, line.index, line.line_id)
+                raise DatasetError(f"{where}: outline lies outside the {size[0]}x{size[1]} image {image}")
+            key = line.line_id if line.line_id and line.line_id not in used else f"line{line.index}"
+            used.add(key)
+            samples.append(
+                Sample(
+                    text=line.text, path=str(image), writer=writer, source=f"{relative}#{key}", region=region
+                )
+            )
+    if others:
+        log.skip(f"XML files that are not {root_name}", len(others))
+        more = ", ..." if len(others) > SHOW_NAMES else ""
+        log.note(f"XML files that are not {root_name}, left out: {', '.join(others[:SHOW_NAMES])}{more}")
+    if scaled:
+        log.note(f"coordinates of {scaled} file(s) scaled to their image's size")
+    require_samples(samples, path, log)
+    return samples
+
+
+def _parse(xml: Path) -> tuple[bytes, ET.Element]:
+    """The file's bytes (for line numbers in errors) and its root element."""
+    try:
+        data = xml.read_bytes()
+    except OSError as error:
+        raise DatasetError(f"{xml}: cannot read ({error.strerror or error})") from None
+    try:
+        return data, ET.fromstring(data)
+    except ET.ParseError as error:
+        raise DatasetError(f"{xml}:{error.position[0]}: malformed XML ({error})") from None
+
+
+def _where(xml: Path, data: bytes, index: int, line_id: str | None) -> str:
+    """``file:line: TextLine 'id' (text line #n)`` for an error message."""
+    number = element_line(data, "TextLine", index)
+    at = f"{xml}:{number}" if number else str(xml)
+    shown = f"{line_id!r} " if line_id else ""
+    return f"{at}: TextLine {shown}(text line #{index})"
+
+
+def _outside(region: Region, size: tuple[int, int]) -> bool:
+    """True when the outline's bounding box has no pixel inside the image."""
+    xs = [x for x, _ in region]
+    ys = [y for _, y in region]
+    return max(xs) < 0 or max(ys) < 0 or min(xs) >= size[0] or min(ys) >= size[1]
