@@ -2,6 +2,7 @@
 
     python -m mltu_ext.data check DATASET [--format F] [--height 32] [--json out.json]
     python -m mltu_ext.data check --dataset DATASET [--writer-pattern REGEX]
+    python -m mltu_ext.data export-lines --dataset PAGES -o LINES [--height 64] [--jpeg-quality 90]
     python -m mltu_ext.data formats
 
 ``check`` exits with status 1 when the dataset has blocking errors, 2 when it
@@ -15,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from mltu_ext.cli.common import POSITIVE_FLOAT, POSITIVE_INT, run_command
+from mltu_ext.cli.common import POSITIVE_FLOAT, POSITIVE_INT, int_at_least, run_command
 from mltu_ext.cli.dataset_args import add_writer_pattern_argument
 from mltu_ext.data.check import check_samples
 from mltu_ext.data.detect import FORMATS, load_dataset
@@ -59,8 +60,32 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     check.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON"
     )
+    export = commands.add_parser(
+        "export-lines",
+        help="write every sample (the text lines of ALTO/PAGE pages) as an image + labels.csv",
+        description="Cut the samples out of their pages and write OUT/images/*.png (or .jpg) and "
+        "OUT/labels.csv (file_name,text,writer_id,source), which --dataset reads back.",
+    )
+    export.add_argument("--dataset", required=True, metavar="PATH", help="dataset folder or labels file")
+    export.add_argument("--format", choices=sorted(FORMATS), default=None, help="default: detected")
+    export.add_argument("--encoding", metavar="NAME", help="label files' encoding (default UTF-8)")
+    add_writer_pattern_argument(export)
+    export.add_argument("-o", "--out", required=True, type=Path, metavar="FOLDER", help="output folder")
+    export.add_argument(
+        "--height", type=POSITIVE_INT, default=None, help="scale each image to this height (default: as cut)"
+    )
+    export.add_argument(
+        "--jpeg-quality",
+        type=int_at_least(1),
+        default=None,
+        metavar="Q",
+        help="write JPEG of this quality (1-100) instead of PNG: smaller, lossy",
+    )
+    export.add_argument("--workers", type=POSITIVE_INT, default=None, help="threads")
     commands.add_parser("formats", help="list the dataset formats")
     args = parser.parse_args(argv)
+    if args.command == "export-lines" and args.jpeg_quality is not None and args.jpeg_quality > 100:
+        parser.error(f"--jpeg-quality {args.jpeg_quality}: use 1-100")
     if args.command == "check":
         given = {p for p in (args.dataset, args.dataset_option) if p is not None}
         if len(given) != 1:
@@ -79,13 +104,25 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(
         args.dataset,
         fmt=args.format,
-        keep_err=args.keep_err,
+        keep_err=getattr(args, "keep_err", False),
         encoding=args.encoding,
         writer_pattern=getattr(args, "writer_pattern", None),
     )
     print(dataset.summary())
     for note in dataset.notes:
         print(f"note: {note}")
+    if args.command == "export-lines":
+        from mltu_ext.data.export_lines import export_samples
+
+        labels = export_samples(
+            dataset.samples,
+            args.out,
+            height=args.height,
+            jpeg_quality=args.jpeg_quality,
+            workers=args.workers,
+        )
+        print(f"wrote {len(dataset.samples)} images and {labels}")
+        return 0
     report = check_samples(
         dataset.samples,
         vocabulary_chars=args.vocabulary,

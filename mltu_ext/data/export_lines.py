@@ -1,0 +1,74 @@
+"""Write a dataset's samples as image files plus a ``labels.csv``: line crops out of pages.
+
+The result is the package's generic CSV format (file_name, text, writer_id,
+source), so other tools (or another machine) can use the lines without the
+page images and their XML.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from mltu_ext.data.images import resize_to_height
+from mltu_ext.data.samples import Sample, sample_pixels
+from mltu_ext.errors import ImageReadError, OutputWriteError
+from mltu_ext.io.atomic import write_bytes, write_text
+
+COLUMNS = ("file_name", "text", "writer_id", "source")
+
+
+def encode_image(image: np.ndarray, suffix: str, jpeg_quality: int = 92) -> bytes:
+    """uint8 (H, W) as PNG or JPEG bytes."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix == ".jpg" else []
+    ok, data = cv2.imencode(suffix, image, params)
+    if not ok:
+        raise ImageReadError(f"cannot encode a {image.shape} image as {suffix}")
+    return data.tobytes()
+
+
+def export_samples(
+    samples: Sequence[Sample],
+    out_dir: str | os.PathLike,
+    height: int | None = None,
+    jpeg_quality: int | None = None,
+    workers: int | None = None,
+) -> Path:
+    """Write ``out_dir/images/NNNNNN.png`` (or ``.jpg``) and ``out_dir/labels.csv``; its path.
+
+    ``height`` scales every image to that height (keeping the aspect ratio);
+    ``jpeg_quality`` writes JPEG instead of lossless PNG. Samples keep their
+    order; an unreadable sample stops the export with its name.
+    """
+    out = Path(out_dir)
+    suffix = ".jpg" if jpeg_quality else ".png"
+    try:
+        (out / "images").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputWriteError(f"{out}: cannot create the folder ({error.strerror or error})") from error
+    names = [f"images/{i:06d}{suffix}" for i in range(len(samples))]
+
+    def write(index: int) -> None:
+        image = sample_pixels(samples[index])
+        if height:
+            image = resize_to_height(image, height)
+        write_bytes(out / names[index], encode_image(image, suffix, jpeg_quality or 92))
+
+    # OpenCV releases the GIL while decoding, cropping and encoding
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        list(tqdm(pool.map(write, range(len(samples))), total=len(samples), desc="writing lines", unit="img"))
+    table = io.StringIO(newline="")
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for name, sample in zip(names, samples, strict=True):
+        writer.writerow((name, sample.text, sample.writer or "", sample.source or sample.name))
+    write_text(out / "labels.csv", table.getvalue())
+    return out / "labels.csv"
