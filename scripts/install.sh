@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES="fonts-dancingscript fonts-kaushanscript fonts-breip fonts-comic-neue \
 fonts-dkg-handwriting fonts-kristi fonts-ecolier-court fonts-sjfonts fonts-rufscript \
-fonts-femkeklaver fonts-lobster fonts-leckerli-one wamerican"
+fonts-femkeklaver fonts-lobster fonts-leckerli-one wamerican wfrench wngerman"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -1,7 +1,9 @@
-"""Render handwriting-style text, or build a rendered dataset.
+"""Render handwriting-style text, or build a rendered dataset of words or whole lines.
 
-python -m mltu_ext.synth "some text" -o out.png --seed 3
+python -m mltu_ext.synth "word" -o out.png --seed 3          one word
+python -m mltu_ext.synth "une ligne de texte" -o line.png    a handwritten line (text with spaces)
 python -m mltu_ext.synth --dataset Datasets/my_synth --num 5000
+python -m mltu_ext.synth --lines 20000 -o Datasets/synth_lines --languages fr,de
 python -m mltu_ext.synth --list-fonts
 """
 
@@ -21,8 +23,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("text", nargs="?", help="text to render (words are drawn with gaps between)")
-    parser.add_argument("-o", "--output", default="out.png", help="image file to write (default out.png)")
+    parser.add_argument(
+        "text", nargs="?", help="text to render: one word, or a line (words with spaces) in one hand"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="image file to write for a text (default out.png); the folder to build for --lines",
+    )
     parser.add_argument("--seed", type=NON_NEGATIVE_INT, default=0)
     parser.add_argument("--font", help="font file, part of a font's name (see --list-fonts), or 'hershey'")
     parser.add_argument(
@@ -31,18 +39,53 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", metavar="DIR", help="build a dataset of rendered words in DIR")
     parser.add_argument("--num", type=POSITIVE_INT, default=1000, help="samples for --dataset (default 1000)")
     parser.add_argument(
+        "--lines",
+        type=POSITIVE_INT,
+        metavar="N",
+        help="build a dataset of N rendered handwritten lines in the folder -o (for pretraining)",
+    )
+    parser.add_argument(
+        "--languages",
+        type=_languages,
+        default=("en", "fr", "de"),
+        help="for --lines: comma-separated languages of the texts, from en, fr, de (default all three)",
+    )
+    parser.add_argument(
+        "--paper",
+        choices=("random", "plain", "page", "ruled"),
+        default="random",
+        help="paper under a rendered line or --lines: plain, page-like, ruled, or a random one (default)",
+    )
+    parser.add_argument(
         "--val-fraction",
         type=float_in(0.0, 1.0, open_high=True),
         default=0.1,
         help="held-out share (default 0.1)",
     )
-    parser.add_argument("--workers", type=POSITIVE_INT, help="processes for --dataset (default: all cores)")
+    parser.add_argument(
+        "--workers", type=POSITIVE_INT, help="processes for --dataset and --lines (default: all cores)"
+    )
     parser.add_argument("--texts", metavar="FILE", help="for --dataset: draw labels from the lines of FILE")
     parser.add_argument("--list-fonts", action="store_true", help="list the handwriting fonts found")
     args = parser.parse_args(argv)
-    if not (args.text or args.dataset or args.list_fonts):
-        parser.error("give a text to render, --dataset DIR or --list-fonts")
+    if not (args.text or args.dataset or args.lines or args.list_fonts):
+        parser.error("give a text to render, --dataset DIR, --lines N -o DIR or --list-fonts")
+    if args.lines and not args.output:
+        parser.error("--lines needs the folder to build: -o DIR")
+    if args.lines and args.text:
+        parser.error("give either a text to render or --lines (its -o is a folder), not both")
     return args
+
+
+def _languages(text: str) -> tuple[str, ...]:
+    """An argparse type: 'en,fr' -> ('en', 'fr'), each one of the line texts' languages."""
+    from mltu_ext.synth.line_texts import LANGUAGES
+
+    languages = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if not languages or unknown:
+        raise argparse.ArgumentTypeError(f"expected languages from {','.join(LANGUAGES)}, got {text!r}")
+    return languages
 
 
 def resolve_font(name: str | None) -> str | None:
@@ -69,7 +112,9 @@ def run(args: argparse.Namespace) -> None:
 
     from mltu_ext.synth.dataset import build_synthetic_dataset
     from mltu_ext.synth.fonts import font_family, font_name, scan_fonts
-    from mltu_ext.synth.render import render_line
+    from mltu_ext.synth.line_dataset import build_line_dataset
+    from mltu_ext.synth.line_render import render_handwritten_line
+    from mltu_ext.synth.render import render_text
 
     if args.list_fonts:
         fonts, skipped = scan_fonts()
@@ -79,6 +124,13 @@ def run(args: argparse.Namespace) -> None:
             print(f"skipped: {path}: {why}")
         if not fonts:
             print("no handwriting fonts found: OpenCV's Hershey script fonts are used")
+    # what the word and the line datasets are both built with
+    common = {
+        "seed": args.seed,
+        "val_fraction": args.val_fraction,
+        "height": args.height,
+        "workers": args.workers,
+    }
     if args.dataset:
         texts = None
         if args.texts:
@@ -86,25 +138,28 @@ def run(args: argparse.Namespace) -> None:
                 texts = [line.strip() for line in handle if line.strip()]
             if not texts:
                 raise InputFileError(f"{args.texts}: no text lines")
-        folder = build_synthetic_dataset(
-            args.dataset,
-            args.num,
-            seed=args.seed,
-            val_fraction=args.val_fraction,
-            height=args.height,
-            workers=args.workers,
-            texts=texts,
-        )
+        folder = build_synthetic_dataset(args.dataset, args.num, texts=texts, **common)
         print(f"dataset: {folder / 'labels.csv'}")
+    if args.lines:
+        folder = build_line_dataset(
+            args.output, args.lines, languages=args.languages, paper=args.paper, **common
+        )
+        print(f"line dataset: {folder / 'labels.csv'}")
     if args.text:
-        image = render_line(args.text, np.random.default_rng(args.seed), resolve_font(args.font), args.height)
+        rng, font = np.random.default_rng(args.seed), resolve_font(args.font)
+        output = args.output or "out.png"
+        words = args.text.split()
+        if len(words) > 1:
+            image = render_handwritten_line(" ".join(words), rng, font, args.height, args.paper)
+        else:
+            image = render_text(args.text.strip(), rng, font, args.height)
         try:
-            written = cv2.imwrite(args.output, image)
+            written = cv2.imwrite(output, image)
         except cv2.error as error:  # OpenCV raises for an extension it has no writer for
-            raise OutputWriteError(f"{args.output}: cannot write an image with this extension") from error
+            raise OutputWriteError(f"{output}: cannot write an image with this extension") from error
         if not written:
-            raise OutputWriteError(f"{args.output}: cannot write the image (does the folder exist?)")
-        print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]})")
+            raise OutputWriteError(f"{output}: cannot write the image (does the folder exist?)")
+        print(f"wrote {output} ({image.shape[1]}x{image.shape[0]})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,8 @@ from mltu_ext.config import RunConfig, TrainConfig
 from mltu_ext.config.fields import parse_assignment, set_field
 from mltu_ext.errors import ConfigError
 
-PRETRAIN_DIR = Path("Datasets") / "pretrain_words"  # rendered warm-up words for --dataset runs
+# rendered warm-up sets for --dataset runs, by TrainConfig.pretrain_kind
+PRETRAIN_DIRS = {"words": Path("Datasets") / "pretrain_words", "lines": Path("Datasets") / "pretrain_lines"}
 
 # the common flags, each a shortcut for one ``--set FIELD=VALUE`` of the recipe
 FLAG_FIELDS = {
@@ -255,7 +256,9 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         run_cfg.verbose = 2
     init_from = args.init_from or (None if args.resume else base_model_dir(cfg.base_model))
     if cfg.pretrain_samples and not (args.resume or init_from):
-        result = pretrain_then_train(cfg, parts.train, parts.val, run_cfg, render_dir=PRETRAIN_DIR)
+        result = pretrain_then_train(
+            cfg, parts.train, parts.val, run_cfg, render_dir=PRETRAIN_DIRS[cfg.pretrain_kind]
+        )
     else:
         result = train(
             cfg,

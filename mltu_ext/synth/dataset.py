@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -53,11 +53,16 @@ def _render_chunk(job: tuple) -> list[tuple[str, str, str]]:
         text = texts[int(rng.integers(len(texts)))] if texts else make_label(rng, words)
         font = pick_font(rng, fonts)
         image = render_label(text, rng, font, height)
-        name = f"images/{index:0{digits}d}.png"
-        if not cv2.imwrite(os.path.join(out_dir, name), image):
-            raise OutputWriteError(f"{os.path.join(out_dir, name)}: cannot write the image")
-        rows.append((name, text, font_name(font)))
+        rows.append((write_image(out_dir, index, digits, image), text, font_name(font)))
     return rows
+
+
+def write_image(out_dir: str, index: int, digits: int, image: np.ndarray) -> str:
+    """Write sample ``index`` as out_dir/images/NNNNNN.png; returns its name relative to out_dir."""
+    name = f"images/{index:0{digits}d}.png"
+    if not cv2.imwrite(os.path.join(out_dir, name), image):
+        raise OutputWriteError(f"{os.path.join(out_dir, name)}: cannot write the image")
+    return name
 
 
 def held_out(num_samples: int, val_fraction: float, seed: int) -> np.ndarray:
@@ -142,30 +147,64 @@ def build_synthetic_dataset(
         "texts": hashlib.sha1("\n".join(texts).encode()).hexdigest() if texts else None,
         "version": FORMAT_VERSION,
     }
-    split = held_out(num_samples, val_fraction, seed)
-    if _is_complete(out_dir, params):
+    split = held_out(num_samples, val_fraction, seed)  # checks val_fraction before anything is cleared
+    if not prepare_folder(out_dir, params):
         return out_dir
-    _clear_previous_build(out_dir)
-    (out_dir / "images").mkdir(parents=True, exist_ok=True)
-    digits = max(6, len(str(num_samples - 1)))
+    digits = image_digits(num_samples)
     jobs = [
         (str(out_dir), seed, start, min(CHUNK, num_samples - start), height, fonts, texts, digits)
         for start in range(0, num_samples, CHUNK)
     ]
+    rows = run_chunks(_render_chunk, jobs, [job[3] for job in jobs], workers, "rendering handwriting")
+    write_labels(out_dir, rows, split, params)
+    return out_dir
+
+
+def prepare_folder(out_dir: Path, params: dict) -> bool:
+    """False when out_dir already holds a finished build with ``params``; else clear it for one, True."""
+    if _is_complete(out_dir, params):
+        return False
+    _clear_previous_build(out_dir)
+    (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def image_digits(num_samples: int) -> int:
+    """Digits of the image numbers: at least 6, so names sort as numbers."""
+    return max(6, len(str(num_samples - 1)))
+
+
+def run_chunks(
+    render: Callable[[tuple], list[tuple[str, str, str]]],
+    jobs: Sequence[tuple],
+    counts: Sequence[int],
+    workers: int | None,
+    desc: str,
+) -> list[tuple[str, str, str]]:
+    """The rows of ``render(job)`` for every job, in job order, from a pool of ``workers`` processes.
+
+    ``render`` must be a module-level function (the pool pickles it); ``counts``
+    are the samples per job, for the progress bar.
+    """
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     rows: list[tuple[str, str, str]] = []
-    with tqdm(total=num_samples, desc="rendering handwriting", unit="img") as bar:
+    with tqdm(total=sum(counts), desc=desc, unit="img") as bar:
         if workers <= 1:
-            for job in jobs:
-                rows.extend(_render_chunk(job))
-                bar.update(job[3])
+            for job, count in zip(jobs, counts, strict=True):
+                rows.extend(render(job))
+                bar.update(count)
         else:
             # spawn, not fork: the caller may already run TensorFlow's threads
             context = multiprocessing.get_context("spawn")
             with context.Pool(workers, initializer=_init_worker) as pool:
-                for job, chunk in zip(jobs, pool.imap(_render_chunk, jobs), strict=True):
+                for count, chunk in zip(counts, pool.imap(render, jobs), strict=True):
                     rows.extend(chunk)
-                    bar.update(job[3])
+                    bar.update(count)
+    return rows
+
+
+def write_labels(out_dir: Path, rows: list[tuple[str, str, str]], split: np.ndarray, params: dict) -> None:
+    """Write labels.csv (whole, then renamed) and last the synth.json stamp that marks the build done."""
     labels = out_dir / "labels.csv"
     partial = labels.with_suffix(".csv.part")
     with partial.open("w", newline="", encoding="utf-8") as handle:
@@ -176,7 +215,6 @@ def build_synthetic_dataset(
     partial.replace(labels)
     # the stamp is written last: its presence means the build finished
     (out_dir / "synth.json").write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
-    return out_dir
 
 
 def _clear_previous_build(out_dir: Path) -> None:
@@ -188,7 +226,7 @@ def _clear_previous_build(out_dir: Path) -> None:
     if not stamp.is_file():
         if (out_dir / "labels.csv").exists():
             raise ConfigError(
-                f"{out_dir / 'labels.csv'}: exists but was not written by build_synthetic_dataset "
+                f"{out_dir / 'labels.csv'}: exists but was not written by mltu_ext.synth "
                 "(no synth.json); choose another folder"
             )
         return

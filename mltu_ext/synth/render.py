@@ -246,6 +246,12 @@ def pen_width(style: Style, scale: float) -> float:
     return min(style.pen, 0.2 * font_metrics(style.font).x_height * scale)
 
 
+def word_baseline(style: Style, height: int) -> float:
+    """The row ``render_ink`` puts the baseline on for ``style`` at ``height`` (its warp keeps the row)."""
+    scale = font_scale(style, height) if is_hershey(style.font) else ink_size(style, height)
+    return _baseline(font_metrics(style.font), scale, style, height)
+
+
 def _baseline(metrics: FontMetrics, scale: float, style: Style, height: int) -> float:
     """Row of the baseline: the line's free space split above and below as the style says."""
     free = max(height - metrics.span * scale, 0.0)

@@ -41,6 +41,35 @@ def rendered_texts(labels: Sequence[str], extra: int = 6000, seed: int = 0) -> l
     return sorted({t for t in labels if t.strip()} | set(name_like_words(extra, seed)))
 
 
+def render_warm_up(cfg: TrainConfig, labels: Sequence[str], render_dir: str | Path) -> Path:
+    """Render the warm-up set that ``cfg.pretrain_kind`` asks for into ``render_dir``; the folder.
+
+    Words: the training labels plus name-like words; lines: lines of English,
+    French and German text. Folders of the same settings are reused.
+    """
+    if cfg.pretrain_kind == "lines":
+        from mltu_ext.synth.line_dataset import build_line_dataset
+
+        return build_line_dataset(
+            render_dir,
+            cfg.pretrain_samples,
+            height=cfg.model.height,
+            seed=cfg.synthetic_seed,
+            val_fraction=0.0,
+        )
+    from mltu_ext.synth.dataset import build_synthetic_dataset
+
+    texts = rendered_texts(labels, seed=cfg.synthetic_seed)
+    return build_synthetic_dataset(
+        render_dir,
+        cfg.pretrain_samples,
+        seed=cfg.synthetic_seed,
+        val_fraction=0.0,
+        height=cfg.model.height,
+        texts=texts,
+    )
+
+
 def pretrain_then_train(
     cfg: TrainConfig,
     train_samples: Sequence[Sample],
@@ -68,17 +97,8 @@ def pretrain_then_train(
             f"pretrain_minutes={cfg.pretrain_minutes} leaves nothing of max_minutes={cfg.max_minutes}"
         )
     from mltu_ext.data import load_dataset
-    from mltu_ext.synth.dataset import build_synthetic_dataset
 
-    texts = rendered_texts([s.text for s in train_samples], seed=cfg.synthetic_seed)
-    folder = build_synthetic_dataset(
-        render_dir,
-        cfg.pretrain_samples,
-        seed=cfg.synthetic_seed,
-        val_fraction=0.0,
-        height=cfg.model.height,
-        texts=texts,
-    )
+    folder = render_warm_up(cfg, [s.text for s in train_samples], render_dir)
     rendered = load_dataset(str(Path(folder) / "labels.csv"), fmt="generic_csv").samples
 
     warm_run = dataclasses.replace(run, model_dir=str(Path(run.model_dir) / PRETRAIN_DIR), export=False)

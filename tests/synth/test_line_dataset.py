@@ -1,0 +1,96 @@
+"""The rendered line dataset and its command: layout, writer ids, reuse, loading."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import cv2
+import pytest
+
+from mltu_ext.synth import dataset
+from mltu_ext.synth.fonts import HERSHEY_FONTS, find_fonts, font_name, missing_glyphs
+from mltu_ext.synth.line_dataset import build_line_dataset
+
+
+def _rows(folder):
+    with (folder / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_line_dataset_round_trips_through_load_dataset(tmp_path, monkeypatch):
+    from mltu_ext.data import load_dataset
+
+    monkeypatch.setattr(dataset, "CHUNK", 5)  # several chunks
+    options = {"seed": 3, "languages": ("fr", "de"), "val_fraction": 0.25, "workers": 1}
+    folder = build_line_dataset(tmp_path / "lines", 12, **options)
+    rows = _rows(folder)
+    loaded = load_dataset(folder / "labels.csv", fmt="generic_csv")
+    assert len(loaded.samples) == len(rows) == 12
+    assert [s.text for s in loaded.samples] == [r["text"] for r in rows]
+    assert [s.writer for s in loaded.samples] == [r["writer_id"] for r in rows]
+    assert sum(s.split == "val" for s in loaded.samples) == 3
+    paths = {font_name(f): f for f in find_fonts()}
+    assert {r["writer_id"] for r in rows} <= (set(paths) or set(HERSHEY_FONTS))
+    for row in rows:
+        assert " " in row["text"]  # lines, not words
+        if row["writer_id"] in paths:  # the writer's font draws every character of its line
+            assert missing_glyphs(paths[row["writer_id"]], row["text"].replace(" ", "")) == ""
+        image = cv2.imread(str(folder / row["file_name"]), cv2.IMREAD_GRAYSCALE)
+        assert image is not None and image.shape[0] == 64 and image.shape[1] > 4 * 64
+    # the same arguments again: nothing is rendered again
+    stamp = os.path.getmtime(folder / rows[0]["file_name"])
+    build_line_dataset(tmp_path / "lines", 12, **options)
+    assert os.path.getmtime(folder / rows[0]["file_name"]) == stamp
+    # other arguments: rendered again, with no stale images
+    build_line_dataset(tmp_path / "lines", 4, seed=4, languages=("en",), workers=1)
+    assert len(_rows(folder)) == 4 and len(list((folder / "images").iterdir())) == 4
+
+
+def test_line_dataset_refuses_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="unknown language"):
+        build_line_dataset(tmp_path / "x", 3, languages=("xx",), workers=1)
+    with pytest.raises(ValueError, match="paper"):
+        build_line_dataset(tmp_path / "x", 3, paper="papyrus", workers=1)
+    with pytest.raises(ValueError, match="val_fraction"):
+        build_line_dataset(tmp_path / "x", 3, val_fraction=1.5, workers=1)
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "labels.csv").write_text("file_name,text\n")
+    with pytest.raises(ValueError, match=r"synth\.json"):
+        build_line_dataset(tmp_path / "foreign", 3, workers=1)
+
+
+def test_command_builds_a_line_dataset(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    out = tmp_path / "cli_lines"
+    args = ["--lines", "5", "-o", str(out), "--height", "48", "--languages", "fr", "--workers", "1"]
+    assert main(args) == 0
+    rows = _rows(out)
+    assert len(rows) == 5
+    assert all(cv2.imread(str(out / r["file_name"]), cv2.IMREAD_GRAYSCALE).shape[0] == 48 for r in rows)
+    assert "line dataset" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # --lines needs its folder
+        main(["--lines", "5"])
+    with pytest.raises(SystemExit):
+        main(["--lines", "5", "-o", str(out), "--languages", "fr,xx"])
+
+
+def test_command_renders_a_text_with_spaces_as_a_line(tmp_path):
+    from mltu_ext.cli.synth import main
+
+    out = tmp_path / "line.png"
+    assert main(["Une ligne écrite à la main", "-o", str(out), "--paper", "ruled", "--seed", "1"]) == 0
+    image = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE)
+    assert image.shape[0] == 64 and image.shape[1] > 6 * 64
+
+
+def test_without_fonts_only_english_lines_are_built(tmp_path, monkeypatch):
+    import mltu_ext.synth.line_dataset as line_dataset
+
+    monkeypatch.setattr(line_dataset, "find_fonts", lambda: ())
+    with pytest.raises(ValueError, match="ASCII only"):
+        build_line_dataset(tmp_path / "fr", 2, languages=("en", "fr"), workers=1)
+    folder = build_line_dataset(tmp_path / "en", 3, languages=("en",), workers=1)
+    assert {r["writer_id"] for r in _rows(folder)} <= set(HERSHEY_FONTS)
+    assert all(r["text"].isascii() for r in _rows(folder))
