@@ -13,7 +13,9 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -187,6 +189,13 @@ def run_chunks(
     are the samples per job, for the progress bar.
     """
     workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers > 1 and not spawn_can_start():
+        print(
+            "note: the main script is not a file (python - or -c); new processes could not "
+            "import it, so rendering runs in this process",
+            file=sys.stderr,
+        )
+        workers = 1
     rows: list[tuple[str, str, str]] = []
     with tqdm(total=sum(counts), desc=desc, unit="img") as bar:
         if workers <= 1:
@@ -194,13 +203,25 @@ def run_chunks(
                 rows.extend(render(job))
                 bar.update(count)
         else:
-            # spawn, not fork: the caller may already run TensorFlow's threads
+            # spawn, not fork: the caller may already run TensorFlow's threads. An
+            # executor, not a Pool: a worker that dies raises BrokenProcessPool
+            # instead of being replaced forever
             context = multiprocessing.get_context("spawn")
-            with context.Pool(workers, initializer=_init_worker) as pool:
-                for count, chunk in zip(counts, pool.imap(render, jobs), strict=True):
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+                for count, chunk in zip(counts, pool.map(render, jobs), strict=True):
                     rows.extend(chunk)
                     bar.update(count)
     return rows
+
+
+def spawn_can_start() -> bool:
+    """Whether spawned processes can start: they re-import the main script from its file.
+
+    A script read from standard input names ``<stdin>`` as its file, which
+    no new process can open (each would die at start, again and again).
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.isfile(main_file)
 
 
 def write_labels(out_dir: Path, rows: list[tuple[str, str, str]], split: np.ndarray, params: dict) -> None:

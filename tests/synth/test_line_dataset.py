@@ -94,3 +94,30 @@ def test_without_fonts_only_english_lines_are_built(tmp_path, monkeypatch):
     folder = build_line_dataset(tmp_path / "en", 3, languages=("en",), workers=1)
     assert {r["writer_id"] for r in _rows(folder)} <= set(HERSHEY_FONTS)
     assert all(r["text"].isascii() for r in _rows(folder))
+
+
+def test_rendering_from_a_script_on_standard_input_finishes(tmp_path):
+    """Spawned workers cannot re-import a ``python -`` script: it renders in-process instead of hanging."""
+    import subprocess
+    import sys
+
+    script = (
+        "from mltu_ext.synth.line_dataset import build_line_dataset\n"
+        f"build_line_dataset({str(tmp_path / 'lines')!r}, 6, height=32, seed=0,"
+        " val_fraction=0.0, workers=2)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={
+            **__import__("os").environ,
+            "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+        },
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "rendering runs in this process" in out.stderr
+    assert len((tmp_path / "lines" / "labels.csv").read_text(encoding="utf-8").splitlines()) == 7
