@@ -103,7 +103,7 @@ def test_rendering_from_a_script_on_standard_input_finishes(tmp_path):
 
     script = (
         "from mltu_ext.synth.line_dataset import build_line_dataset\n"
-        f"build_line_dataset({str(tmp_path / 'lines')!r}, 6, height=32, seed=0,"
+        f"build_line_dataset({str(tmp_path / 'lines')!r}, 251, height=16, seed=0,"
         " val_fraction=0.0, workers=2)\n"
     )
     out = subprocess.run(
@@ -120,4 +120,4 @@ def test_rendering_from_a_script_on_standard_input_finishes(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "rendering runs in this process" in out.stderr
-    assert len((tmp_path / "lines" / "labels.csv").read_text(encoding="utf-8").splitlines()) == 7
+    assert len((tmp_path / "lines" / "labels.csv").read_text(encoding="utf-8").splitlines()) == 252
