@@ -70,10 +70,12 @@ class LearningRateLogger(keras.callbacks.Callback):
 
 
 class ElapsedLogger(keras.callbacks.Callback):
-    """Put the wall time since training began (``elapsed_s``) into the epoch logs.
+    """Put the wall time since training began (``elapsed_s``) and the clock (``wall_time``,
+    seconds since 1970) into the epoch logs.
 
-    With it, ``log.csv`` says when a model first reached a given validation
-    CER, which is how recipes of equal time budgets are compared.
+    With them, ``log.csv`` says when a model first reached a given validation
+    CER, which is how recipes of equal time budgets are compared, also across
+    the phases of one command.
     """
 
     def on_train_begin(self, logs=None):
@@ -82,6 +84,7 @@ class ElapsedLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["elapsed_s"] = round(time.monotonic() - self.start, 2)
+            logs["wall_time"] = round(time.time(), 2)
 
 
 class ExportOnTrainEnd(keras.callbacks.Callback):
