@@ -14,7 +14,8 @@ class ReadLog:
     notes: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, count: int = 1) -> None:
-        self.skipped[reason] += count
+        if count:  # a reader may report an empty count; it is not a reason in the summary
+            self.skipped[reason] += count
 
     def note(self, text: str) -> None:
         self.notes.append(text)
