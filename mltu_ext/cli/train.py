@@ -255,9 +255,15 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
     if not is_main_process():  # other workers log one line per epoch
         run_cfg.verbose = 2
     init_from = args.init_from or (None if args.resume else base_model_dir(cfg.base_model))
-    if cfg.pretrain_samples and not (args.resume or init_from):
+    if cfg.pretrain_samples and not args.resume:
+        # the warm-up starts from the base model (or --init-from) when there is one
         result = pretrain_then_train(
-            cfg, parts.train, parts.val, run_cfg, render_dir=PRETRAIN_DIRS[cfg.pretrain_kind]
+            cfg,
+            parts.train,
+            parts.val,
+            run_cfg,
+            render_dir=PRETRAIN_DIRS[cfg.pretrain_kind],
+            init_from=init_from,
         )
     else:
         result = train(

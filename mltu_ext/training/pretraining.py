@@ -77,6 +77,7 @@ def pretrain_then_train(
     run: RunConfig | None = None,
     *,
     render_dir: str | Path,
+    init_from: str | Path | None = None,
 ) -> TrainResult:
     """Warm up on rendered words, then fine-tune on ``train_samples``; returns the second phase's result.
 
@@ -86,7 +87,8 @@ def pretrain_then_train(
     phase starts with every output trained. ``cfg.max_minutes`` (when set)
     bounds both phases together, rendering included; ``cfg.mix_rendered`` of
     the rendered words stay in the second phase's training set, next to the
-    real ones.
+    real ones. ``init_from`` is a trained model folder the warm-up starts from
+    (a base model, as ``cfg.base_model`` names).
     """
     start = time.monotonic()
     run = run or RunConfig()
@@ -110,7 +112,7 @@ def pretrain_then_train(
     warm.early_stopping_patience = max(cfg.early_stopping_patience, 1000)
     all_texts = [s.text for s in rendered] + [s.text for s in train_samples] + [s.text for s in val_samples]
     warm.model.vocabulary = Vocabulary.from_texts(all_texts).chars
-    train(warm, rendered, val_samples, warm_run)
+    train(warm, rendered, val_samples, warm_run, init_from=init_from)
 
     if cfg.max_minutes:
         planned = cfg.max_minutes - cfg.pretrain_minutes

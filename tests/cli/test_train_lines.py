@@ -49,7 +49,7 @@ def test_alto_pages_train_with_the_line_recipe_and_become_the_default_model(tmp_
     args = [
         "--recipe", "lines", "--dataset", str(tmp_path / "pages"), "--val-writers", "p4,p5",
         "--epochs", "1", "--pretrain-samples", "0", "--set", "mix_rendered=0", "--set", "max_minutes=null",
-        "--lr-schedule", "plateau",
+        "--set", "base_model=null", "--lr-schedule", "plateau",
         "--set", "model.filters=[8,8,8,8,8,8]", "--set", "model.lstm_units=[16]", "--height", "32",
         "--max-width", "512", "--batch-size", "4", "--accumulate", "2", "--model-dir", str(models / "lines"),
         "--cache-dir", "", "--quiet",
