@@ -72,3 +72,38 @@ def test_pretrain_then_train_runs_both_phases(tmp_path):
     saved = json.loads((tmp_path / "model" / "config.json").read_text())
     rendered = load_dataset(str(tmp_path / "render" / "labels.csv")).samples
     assert set("".join(s.text for s in samples + rendered)) <= set(saved["model"]["vocabulary"])
+
+
+@pytest.mark.slow
+def test_line_warm_up_renders_lines_and_starts_from_a_base_model(tmp_path, trained_model, monkeypatch):
+    """pretrain_kind='lines' renders whole lines; init_from gives the warm-up the base model's network."""
+    import keras
+
+    from mltu_ext.data import load_dataset, split_by_writer_ids
+    from mltu_ext.training import trainer
+
+    samples = load_dataset(str(write_word_dataset(tmp_path / "data", count=32))).samples
+    parts = split_by_writer_ids(samples, ["w3"])
+    cfg = tiny_config(epochs=1)
+    cfg.model.filters = (4, 4)  # not the base's: the warm-up must take the base's sizes
+    cfg.max_width = 512  # room for the CTC steps of a whole line
+    cfg.pretrain_kind, cfg.pretrain_samples, cfg.pretrain_minutes = "lines", 24, 0.05
+    cfg.max_minutes, cfg.lr_schedule = 1.0, "time_cosine"
+    started_from = []
+    real_train = trainer.train
+
+    def spy(*args, **kwargs):
+        started_from.append(kwargs.get("init_from"))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr("mltu_ext.training.pretraining.train", spy)
+    base_dir = trained_model[0].model_dir
+    run = tiny_run(tmp_path / "model", export=False)
+    pretrain_then_train(cfg, parts.train, parts.val, run, render_dir=tmp_path / "render", init_from=base_dir)
+    rendered = load_dataset(str(tmp_path / "render" / "labels.csv")).samples
+    assert len(rendered) == 24 and all(" " in s.text for s in rendered)
+    assert started_from[0] == base_dir
+    warm = keras.saving.load_model(tmp_path / "model" / PRETRAIN_DIR / "best.keras")
+    base = keras.saving.load_model(base_dir / "best.keras")
+    assert warm.get_layer("res0_conv1").kernel.shape == base.get_layer("res0_conv1").kernel.shape
+    assert warm.get_layer("res0_conv1").kernel.shape[-1] != 4  # the base's filters, not cfg's
