@@ -36,4 +36,11 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 # mltu 1.2.5 pins qqdm==0.0.7, which drags in Jupyter (~90 packages); its code
 # needs only what the line above installed
 .venv/bin/python -m pip install -q --no-deps "mltu==1.2.5"
+# the Node.js reader of exported models (examples/node); optional: without npm it is skipped.
+# --ignore-scripts: onnxruntime-node's install script downloads more from outside the
+# registry (GPU libraries); its CPU binary ships inside the package
+if command -v npm >/dev/null 2>&1; then
+  (cd examples/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "note: npm install in examples/node failed; the Node.js reader and its test are skipped"
+fi
 echo "ready: .venv/bin/python train.py --help"

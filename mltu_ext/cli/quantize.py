@@ -46,6 +46,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> Path:
     """Quantise, then (with --check-dir) compare the readings of both models."""
     from mltu_ext.data.images import read_gray
+    from mltu_ext.export.metadata import unlink_with_sidecar
     from mltu_ext.inference.model_files import find_model_file
 
     src = find_model_file(args.model)
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> Path:
         changed = compare_readings(src, dst, [read_gray(str(p)) for p in files])
         print(f"{changed:.1%} of {len(files)} check images read differently")
         if changed > args.max_changed:
-            dst.unlink()
+            unlink_with_sidecar(dst)  # and its model.int8.json
             raise QuantizeCheckError(
                 f"{dst.name}: {changed:.1%} of the images in {args.check_dir} read differently "
                 f"(allowed {args.max_changed:.1%}); the int8 model was removed"

@@ -1,8 +1,10 @@
 """The JSON metadata an exported model carries: what a reader needs to prepare images and decode outputs.
 
-Written by the export under one key of the ONNX file's metadata and read back
-with ``json.loads`` (never ``eval``); this module is the one place that knows
-the key and the fields.
+Written by the export under one key of the ONNX file's metadata, and as the
+same JSON in a sidecar file beside it (``model.json`` beside ``model.onnx``)
+for runtimes that cannot read ONNX metadata; read back with ``json.loads``
+(never ``eval``). This module is the one place that knows the key and the
+fields; ``docs/onnx_model.md`` is the contract they follow.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from typing import Any
 from mltu_ext import __version__
 from mltu_ext.data.images import PAD_VALUE
 from mltu_ext.errors import ModelLoadError
+from mltu_ext.io.atomic import write_text
 
 METADATA_KEY = "mltu_ext"
+# the version of the contract (docs/onnx_model.md) a file follows: raised only for a
+# change an older reader would get wrong (new optional keys do not raise it); files
+# written before the key existed have none and are version 1
+FORMAT_VERSION = 1
 
 
 def model_metadata(vocabulary: str, height: int, channels: int, time_scale: int, **extra: Any) -> dict:
     """Everything an inference program needs to prepare images and decode outputs."""
     return {
+        "format_version": FORMAT_VERSION,
         "vocabulary": vocabulary,
         "blank_index": len(vocabulary),
         "input_height": int(height),
@@ -64,7 +72,8 @@ def read_metadata(session, path: str | Path = "") -> dict:
 def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
     """Refuse metadata that contradicts the graph or has fields of the wrong type.
 
-    Vocabulary length plus the blank must equal the output classes, the blank
+    The format version (1 when absent) must be one this reader knows;
+    vocabulary length plus the blank must equal the output classes, the blank
     index must lie among them, height and channels must equal the input's,
     the time scale must be positive. ModelLoadError names the file and field:
     a model whose metadata does not fit its graph would read wrong text.
@@ -80,6 +89,15 @@ def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
             raise ModelLoadError(f"{path}: metadata field {name!r} must be text, got {value!r}{where}")
         return value
 
+    version = field("format_version", int) if "format_version" in metadata else 1
+    if version < 1:
+        raise ModelLoadError(f"{path}: metadata field 'format_version'={version} must be 1 or more")
+    if version > FORMAT_VERSION:
+        # a newer format may mean something this reader would silently get wrong
+        raise ModelLoadError(
+            f"{path}: model format version {version} is newer than this mltu_ext reads "
+            f"({FORMAT_VERSION}); upgrade mltu_ext (installed: {__version__})"
+        )
     vocabulary = field("vocabulary", str)
     if not vocabulary or len(set(vocabulary)) != len(vocabulary):
         raise ModelLoadError(
@@ -114,3 +132,64 @@ def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
         raise ModelLoadError(
             f"{path}: metadata field 'channels'={channels} but the graph takes {shape_in[3]}"
         )
+
+
+def sidecar_path(onnx_path: str | Path) -> Path:
+    """The JSON file beside an ONNX file: ``model.json`` for ``model.onnx``, ``model.int8.json``
+    for ``model.int8.onnx``."""
+    return Path(onnx_path).with_suffix(".json")
+
+
+def write_sidecar(onnx_path: str | Path, metadata: dict) -> Path:
+    """Write ``metadata`` as the sidecar JSON of ``onnx_path`` (atomically); returns its path.
+
+    Some runtimes cannot read an ONNX file's custom metadata (onnxruntime-node's
+    JavaScript API has no call for it), so the same JSON is kept beside the file.
+    """
+    target = sidecar_path(onnx_path)
+    write_text(target, json.dumps(metadata, ensure_ascii=False, indent=2) + "\n")
+    return target
+
+
+def unlink_with_sidecar(onnx_path: str | Path) -> None:
+    """Remove an ONNX file and its sidecar (a model that is not kept leaves no stray JSON)."""
+    Path(onnx_path).unlink(missing_ok=True)
+    sidecar_path(onnx_path).unlink(missing_ok=True)
+
+
+def file_metadata(onnx_path: str | Path) -> dict:
+    """The package metadata stored inside the ONNX file at ``onnx_path``, checked against its graph.
+
+    ModelLoadError names the file when it is missing, cannot load or has no valid metadata.
+    """
+    from mltu_ext.inference.recognizer import OnnxRecognizer  # it imports this module
+
+    return OnnxRecognizer(onnx_path, providers=["CPUExecutionProvider"]).metadata
+
+
+def write_sidecar_from_onnx(onnx_path: str | Path) -> Path:
+    """(Re)write the sidecar of an existing ONNX file from the metadata inside it.
+
+    For files exported before sidecars were written:
+    ``python -m mltu_ext.export.metadata Models/dhsd_words/model.onnx``.
+    """
+    return write_sidecar(onnx_path, file_metadata(onnx_path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the sidecar of each ONNX file named on the command line (2 and one line on failure)."""
+    import argparse
+
+    from mltu_ext.cli.common import run_command
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mltu_ext.export.metadata",
+        description="write model.json beside model.onnx from the metadata inside it",
+    )
+    parser.add_argument("onnx", nargs="+", help="ONNX files exported by mltu_ext")
+    paths = parser.parse_args(argv).onnx
+    return run_command(lambda: [print(write_sidecar_from_onnx(path)) for path in paths])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from mltu_ext.config.train_config import TrainConfig
-from mltu_ext.export.metadata import model_metadata
+from mltu_ext.export.metadata import model_metadata, unlink_with_sidecar
 from mltu_ext.export.onnx_export import export_onnx
 
 
@@ -29,7 +29,7 @@ def export_int8(
     texts: Sequence[str],
     tolerance: float = 0.01,
 ) -> Path | None:
-    """``model.int8.onnx`` beside ``onnx_path`` (convolutions calibrated on ``calibration``).
+    """``model.int8.onnx`` and its ``model.int8.json`` beside ``onnx_path`` (calibrated on ``calibration``).
 
     Kept only if its CER on ``check_images`` (validation images with their
     ``texts``) stays within ``tolerance`` of the float model's: on some
@@ -46,7 +46,7 @@ def export_int8(
         for path in (onnx_path, int8_path)
     ]
     if scores[1] > scores[0] + tolerance:
-        int8_path.unlink()
+        unlink_with_sidecar(int8_path)
         print(
             f"note: int8 model not kept: validation CER {scores[1]:.2%} against {scores[0]:.2%} "
             f"in float32 (more than {tolerance:.0%} worse)"

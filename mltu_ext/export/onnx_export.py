@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import ExportMismatchError, OutputWriteError
-from mltu_ext.export.metadata import METADATA_KEY
+from mltu_ext.export.metadata import METADATA_KEY, write_sidecar
 from mltu_ext.io.atomic import replacing
 
 
@@ -24,7 +24,8 @@ def export_onnx(
 
     The ONNX graph takes float32 (batch, height, width, channels) with a
     dynamic batch and width; ``metadata`` is stored as JSON under the key
-    ``mltu_ext``. ``check_images`` (B, H, W, C) are run through both
+    ``mltu_ext``, and the same JSON is written beside it (``model.json``
+    for ``model.onnx``: ``metadata.sidecar_path``). ``check_images`` (B, H, W, C) are run through both
     models (random pixels when None) and ExportMismatchError is raised when
     any output differs by more than ``atol``. The model's LSTMs are set to
     their loop form first (``recognizer.set_lstm_unroll``), which tf2onnx
@@ -58,6 +59,8 @@ def export_onnx(
             reason = error.strerror or error
             raise OutputWriteError(f"{path}: cannot write the ONNX model ({reason})") from error
         check_export(model, tmp, check_images, atol, name=path)
+    # after the model is in place: a failed check leaves the old pair as it was
+    write_sidecar(path, metadata)
     return path
 
 

@@ -8,7 +8,8 @@ read) the convolutions and activations are quantised statically as well:
 their activation ranges are measured on those images once, so the int8
 kernels run without measuring them at every call. The metadata
 (vocabulary, height, ...) is kept, so ``OnnxRecognizer`` reads the result as
-it reads the original.
+it reads the original, and written beside it as well (``model.int8.json``
+beside ``model.int8.onnx``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import InputFileError, OutputWriteError
+from mltu_ext.export.metadata import write_sidecar_from_onnx
 from mltu_ext.io.atomic import replacing
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
@@ -34,7 +36,7 @@ def quantize_onnx(
     dst: str | Path | None = None,
     calibration_images: Sequence[np.ndarray] | None = None,
 ) -> Path:
-    """Write ``src`` with int8 weights to ``dst`` (default ``<stem>.int8.onnx``).
+    """Write ``src`` with int8 weights to ``dst`` (default ``<stem>.int8.onnx``), and its sidecar JSON.
 
     LSTM and MatMul weights always become int8. With ``calibration_images``
     (grayscale uint8 word images) the convolutions and activations are
@@ -78,6 +80,8 @@ def quantize_onnx(
         raise OutputWriteError(f"{dst}: cannot write the int8 model ({error.strerror or error})") from error
     finally:
         logger.setLevel(level)
+    # from the written file, so the sidecar says what the int8 file itself says
+    write_sidecar_from_onnx(dst)
     return dst
 
 

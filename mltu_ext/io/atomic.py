@@ -30,6 +30,9 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     tmp = Path(name)
+    # mkstemp makes the file private (0600); the result should be as readable as any
+    # file this process creates (a web server serves model.onnx and model.json)
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         with open(tmp, "rb") as written:
@@ -37,6 +40,13 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -48,3 +48,18 @@ def test_disk_full_leaves_the_old_file_or_none(tmp_path, monkeypatch):
         write_text(tmp_path / "fresh.json", "x")
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_written_files_are_as_readable_as_other_new_files(tmp_path):
+    """Not mkstemp's private 0600: a static web server must be able to serve model.json."""
+    import os
+    import stat
+
+    from mltu_ext.io.atomic import write_text
+
+    mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "model.json", "{}")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "model.json").stat().st_mode) == 0o644

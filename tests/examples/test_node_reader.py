@@ -1,0 +1,180 @@
+"""The Node.js reader (examples/node) reads the same texts as the package, from the contract alone.
+
+It runs ``node recognize.js Models/dhsd_words IMAGE...`` on DHSD words (when
+../shared/data/dhsd is there), on DHSD words scaled up and down, and on words
+drawn here, as PNG (gray, colour, transparent) and JPEG (gray, colour), and
+compares what it prints with ``inferenceModel.py --no-ink-check``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.data.images import read_gray, resize_to_height
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = ROOT / "examples" / "node"
+MODEL = ROOT / "Models" / "dhsd_words"
+DHSD = ROOT.parent / "shared" / "data" / "dhsd"
+HEIGHT = 64  # the model's input_height
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH"),
+    pytest.mark.skipif(
+        not (NODE_DIR / "node_modules" / "onnxruntime-node").is_dir(),
+        reason="examples/node/node_modules missing: run scripts/install.sh (npm install in examples/node)",
+    ),
+]
+
+
+def node(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(["node", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def draw(text: str, height: int, colour: bool = False, alpha: bool = False) -> np.ndarray:
+    """A word drawn dark on light paper, ``height`` rows high (BGR, BGRA or gray)."""
+    scale, thickness, font = height / 45, max(1, height // 18), cv2.FONT_HERSHEY_SIMPLEX
+    (w, _), _ = cv2.getTextSize(text, font, scale, thickness)
+    image = np.full((height, w + height // 3), 250, np.uint8)
+    cv2.putText(image, text, (height // 6, int(height * 0.72)), font, scale, 20, thickness)
+    if alpha:  # ink opaque, paper transparent, with soft edges
+        return np.dstack([np.zeros((*image.shape, 3), np.uint8), 255 - image])
+    if colour:  # blue ink on cream paper
+        return np.dstack([image, image * 0.9 + 10, image * 0.8 + 30]).astype(np.uint8)
+    return image
+
+
+def scaled(image: np.ndarray, height: int, colour: bool) -> np.ndarray:
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    out = cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR) if colour else out
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> list[Path]:
+    """Image files: real words at their size and rescaled, and drawn ones, PNG and JPEG."""
+    folder = tmp_path_factory.mktemp("node_images")
+    files: list[Path] = []
+
+    def save(name: str, image: np.ndarray) -> None:
+        path = folder / name
+        assert cv2.imwrite(str(path), image)
+        files.append(path)
+
+    if (DHSD / "images").is_dir():
+        real = sorted((DHSD / "images").rglob("*.png"))
+        for path in real[:: max(1, len(real) // 24)][:24]:
+            files.append(path)
+        for k, path in enumerate(real[7 :: max(1, len(real) // 8)][:8]):
+            gray = read_gray(str(path))
+            for height in (40, 100, 128):  # upscaled, shrunk, shrunk by exactly 2
+                colour = (k + height) % 2 == 1
+                save(f"dhsd{k}_{height}.png", scaled(gray, height, colour))
+                save(f"dhsd{k}_{height}.jpg", scaled(gray, height, not colour))
+    words = ("Hamburg", "Bahnhof", "Lindenau", "Neustadt", "Berlin-Mitte", "Oberhof")
+    for k, word in enumerate(words):
+        for height in (30, 48, 64, 96, 150):
+            save(f"draw{k}_{height}.png", draw(word, height, colour=k % 2 == 0))
+            save(f"draw{k}_{height}.jpg", draw(word, height, colour=k % 2 == 1))
+        save(f"draw{k}_alpha.png", draw(word, 80, alpha=True))
+    return files
+
+
+def python_lines(paths: list[Path], *options: str) -> list[str]:
+    """What ``python inferenceModel.py --image PATHS --model Models/dhsd_words --no-ink-check`` prints."""
+    import contextlib
+    import io
+
+    from mltu_ext.cli.recognize import main
+
+    out = io.StringIO()
+    args = ["--image", *map(str, paths), "--model", str(MODEL), "--no-ink-check", "--cpu", *options]
+    with contextlib.redirect_stdout(out):
+        assert main(args) == 0
+    return out.getvalue().splitlines()
+
+
+def node_lines(paths: list[Path], *options: str, model: Path = MODEL) -> list[str]:
+    done = node("examples/node/recognize.js", *options, str(model), *map(str, paths))
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_node_reads_the_same_texts(images):
+    expected, got = python_lines(images), node_lines(images)
+    assert len(got) == len(expected) == len(images)
+    differ = [f"{e!r} (Python) != {g!r} (Node)" for e, g in zip(expected, got, strict=True) if e != g]
+    assert not differ, f"{len(differ)} of {len(images)} images read differently:\n" + "\n".join(differ)
+
+
+def test_one_image_prints_its_text_alone(images):
+    assert node_lines(images[:1]) == python_lines(images[:1])
+    assert "\t" not in node_lines(images[:1])[0]
+
+
+def _confidences(lines: list[str]) -> tuple[list[str], list[float]]:
+    pairs = [line.rsplit("\t", 1) for line in lines]
+    return [text for text, _ in pairs], [float(conf) for _, conf in pairs]
+
+
+def test_confidences_agree(images):
+    # PNG images reach the model with the same pixels, so the same probabilities come back;
+    # JPEG decoders round slightly differently, and in a file with int8 weights one image's
+    # pixels change the others' outputs a little (activations are quantised per batch)
+    for chosen, tolerance in (([p for p in images if p.suffix == ".png"], 1.01e-4), (images, 0.1)):
+        e_texts, expected = _confidences(python_lines(chosen, "--confidence"))
+        g_texts, got = _confidences(node_lines(chosen, "--confidence"))
+        assert g_texts == e_texts
+        worst = max(abs(g - e) for g, e in zip(got, expected, strict=True))
+        assert worst <= tolerance, f"confidences differ by up to {worst:.4f} on {len(chosen)} images"
+
+
+def test_prepared_pixels(images):
+    """PNG images reach the model with exactly the package's pixels; JPEG within a level or two."""
+    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, images))
+    assert done.returncode == 0, done.stderr
+    worst_jpeg = 0
+    for line, path in zip(done.stdout.splitlines(), images, strict=True):
+        got = json.loads(line)
+        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+        expected = resize_to_height(read_gray(str(path)), HEIGHT)
+        assert pixels.shape == expected.shape, path
+        diff = int(np.abs(pixels.astype(int) - expected).max())
+        if path.suffix == ".png":
+            assert diff == 0, f"{path}: pixels differ by up to {diff}"
+        else:
+            worst_jpeg = max(worst_jpeg, diff)
+    assert worst_jpeg <= 3
+
+
+def test_missing_sidecar_or_newer_format_is_refused(tmp_path, images):
+    model = tmp_path / "model.onnx"
+    shutil.copy(MODEL / "model.onnx", model)
+    done = node("examples/node/recognize.js", str(tmp_path), str(images[0]))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "model.json: metadata file missing" in done.stderr and "mltu_ext.export.metadata" in done.stderr
+    meta = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "format_version": 2}), encoding="utf-8")
+    done = node("examples/node/recognize.js", str(model), str(images[0]))
+    assert done.returncode == 2 and "format version 2 is newer" in done.stderr
+
+
+def test_a_long_command_line(tmp_path):
+    # onnxruntime-node 1.29 and 1.30 crash (segmentation fault) creating a session when the
+    # command line is longer than about 29 KB; package.json pins a version without the fault
+    folder = tmp_path / ("long_folder_name_" * 12)
+    folder.mkdir()
+    image = folder / "word.png"
+    cv2.imwrite(str(image), draw("Hamburg", 48))
+    paths = [image] * 300  # about 75 KB of arguments
+    assert sum(len(str(p)) + 1 for p in paths) > 40_000
+    lines = node_lines(paths)
+    assert lines == [f"{image}\t{python_lines([image])[0]}"] * len(paths)
