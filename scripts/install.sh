@@ -43,4 +43,30 @@ if command -v npm >/dev/null 2>&1; then
   (cd examples/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
     || echo "note: npm install in examples/node failed; the Node.js reader and its test are skipped"
 fi
+
+# ---- the web page (examples/web) and its browser test -------------------------------------
+# Optional, like the Node.js reader: without npm the page has no ONNX Runtime, and without
+# Chromium tests/examples/test_web_page.py is skipped. onnxruntime-web's build files are
+# third-party: `npm run vendor` copies them into examples/web/vendor/ (gitignored) here.
+if command -v npm >/dev/null 2>&1; then
+  (cd examples/web && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null \
+    && npm run --silent vendor >/dev/null) \
+    || echo "note: npm install in examples/web failed; the web page cannot load ONNX Runtime and its test is skipped"
+else
+  echo "note: npm not found; examples/web/vendor/ stays empty and the web page test is skipped"
+fi
+# headless Chromium and its driver, for the web page's test (about 400-600 MB installed, half a minute)
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
+    echo "installing chromium and chromium-driver (for tests/examples/test_web_page.py)"
+    { $SUDO apt-get update -qq >/dev/null \
+        && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+      || echo "warning: could not install chromium; the web page test is skipped"
+  else
+    echo "note: cannot install chromium here (no apt-get or root); the web page test is skipped"
+  fi
+fi
+# ---- end of the web page block ------------------------------------------------------------
 echo "ready: .venv/bin/python train.py --help"

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-"use strict";
 // Prints the pixels the reader feeds the model, for comparing them with the Python
 // package's: `node prepared.js HEIGHT IMAGE...` writes one JSON line per image,
 // {"file", "width", "height", "pixels" (base64 of the gray rows)}.
 
-const { loadForModel } = require("./image");
+import { loadForModel } from "./image.js";
 
 function main(argv) {
   const [height, ...files] = argv;
