@@ -36,6 +36,17 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 # mltu 1.2.5 pins qqdm==0.0.7, which drags in Jupyter (~90 packages); its code
 # needs only what the line above installed
 .venv/bin/python -m pip install -q --no-deps "mltu==1.2.5"
+# Node.js and npm for the JavaScript examples, from Debian when they are missing and apt-get
+# can run (the machines this is made for have Node.js 20 already)
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
+    echo "installing nodejs and npm (for examples/node and examples/web)"
+    { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq nodejs npm >/dev/null; } \
+      || echo "warning: could not install nodejs; the JavaScript examples' tests are skipped"
+  fi
+fi
 # the Node.js reader of exported models (examples/node); optional: without npm it is skipped.
 # --ignore-scripts: onnxruntime-node's install script downloads more from outside the
 # registry (GPU libraries); its CPU binary ships inside the package
