@@ -153,6 +153,16 @@ def page(browser, server):
 
 
 @pytest.fixture(scope="module")
+def lines() -> OnnxRecognizer:
+    """The shipped line model as the package reads it (skips when it is not there)."""
+    if not (LINES / "model.onnx").is_file():
+        pytest.skip(
+            "Models/handwritten_lines has no model.onnx yet: the line model is not trained or exported"
+        )
+    return OnnxRecognizer(LINES, check_ink=False)
+
+
+@pytest.fixture(scope="module")
 def words_model() -> OnnxRecognizer:
     return OnnxRecognizer(WORDS, check_ink=False)
 
@@ -236,12 +246,7 @@ def test_a_real_word_reads_as_in_python(page, folder, words_model):
         assert_reads_like_python(result, gray, words_model)
 
 
-def test_the_line_model_reads_a_line_as_in_python(page, folder):
-    if not (LINES / "model.onnx").is_file():
-        pytest.skip(
-            "Models/handwritten_lines has no model.onnx yet: the line model is not trained or exported"
-        )
-    lines = OnnxRecognizer(LINES, check_ink=False)
+def test_the_line_model_reads_a_line_as_in_python(page, folder, lines):
     try:
         call(page, "selectModel", "Models/handwritten_lines")
         pixels = rendered_line("Unter den Linden 12", 5)
@@ -276,12 +281,7 @@ def test_a_drawing_is_cropped_and_read_as_in_python(page, folder, words_model):
     assert f"{result['confidence']:.4f}" in page.find_element("id", "confidence").text
 
 
-def test_a_drawn_line_is_read_by_the_line_model_as_in_python(page, folder):
-    if not (LINES / "model.onnx").is_file():
-        pytest.skip(
-            "Models/handwritten_lines has no model.onnx yet: the line model is not trained or exported"
-        )
-    lines = OnnxRecognizer(LINES, check_ink=False)
+def test_a_drawn_line_is_read_by_the_line_model_as_in_python(page, folder, lines):
     try:
         call(page, "selectModel", "Models/handwritten_lines")
         page.find_element("id", "clear").click()
