@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "Models" / SHIPPED_LINE_MODEL
 COPISTE = ROOT.parent / "shared" / "data" / "copiste"
 SPLIT = ROOT / "benchmarks" / "copiste_lines" / "split.json"
-# 26.6 % measured on the 54 lines read below (24.7 % on all 585 validation lines): a crop or
-# decoding fault reads far worse
-MAX_CER_ON_FEW_LINES = 0.35
+# 14.0 % measured on the 54 lines read below (the same network trained without their writers:
+# 17.2 %, and 16.6 % on all 585 validation lines); a crop or decoding fault reads far worse
+MAX_CER_ON_FEW_LINES = 0.25
 
 
 def test_line_model_files_metadata_and_characters():
@@ -41,7 +41,7 @@ def test_without_a_recorded_model_the_shipped_line_model_is_the_default(tmp_path
 
 
 @pytest.mark.skipif(not (COPISTE / "alto").is_dir(), reason=f"{COPISTE} not present")
-def test_line_model_reads_real_copiste_lines_of_unseen_writers():
+def test_line_model_reads_real_copiste_lines():
     from mltu_ext.data import load_dataset
     from mltu_ext.data.samples import sample_pixels
 
@@ -54,6 +54,6 @@ def test_line_model_reads_real_copiste_lines_of_unseen_writers():
         samples += load_dataset(page).samples
     texts = OnnxRecognizer(SHIPPED).predict([sample_pixels(s) for s in samples], batch_size=8)
     truths = [s.text for s in samples]
-    # the model never saw these writers (benchmarks/copiste_lines/split.json); its card gives the
-    # CER on all 585 of their lines
+    # the shipped model was fine-tuned on all 227 writers, these four included; its card gives
+    # the CER on unseen writers, measured on the same network trained without them
     assert cer(texts, truths) <= MAX_CER_ON_FEW_LINES

@@ -1,0 +1,45 @@
+#!/bin/bash
+# One long line training on one H200, longer than a device call's 10 minutes: `start` launches
+# device_long_chain.sh in its own process session (it runs on between calls while the machine
+# is held), `wait SECONDS` follows it, `collect` packs the models under $OUT (tar parts of 15 MB).
+# Run from the repository root with carry [.whl, .devdata] (their contents: device_train.sh; here
+# copiste_h64/ may come as copiste_h64.tar, which `start` unpacks).
+#   bash benchmarks/line_model/device_long.sh start [SECONDS]
+#   bash benchmarks/line_model/device_long.sh wait SECONDS
+#   bash benchmarks/line_model/device_long.sh collect
+# The chain's settings come from the environment of `start` (see device_long_chain.sh).
+set -uo pipefail
+STEP=${1:?start, wait or collect}
+WORK=/tmp/long
+show() {
+  tail -4 $WORK/chain.log
+  for log in $WORK/*.train.log; do [ -f "$log" ] && { echo "== $log"; grep -a "val_CER" "$log" | tail -3; }; done
+}
+follow() {  # until the chain ends or $1 seconds have passed
+  local end=$(( $(date +%s) + $1 ))
+  while [ "$(date +%s)" -lt $end ] && [ ! -f $WORK/done ]; do sleep 10; done
+  show
+}
+case $STEP in
+start)
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+  mkdir -p $WORK /usr/share/dict && cp .devdata/dict/* /usr/share/dict/
+  # the line crops travel as one tar (copiste_h64/, JPEG quality 60) to fit the 64 MiB carry
+  [ -f .devdata/copiste_h64.tar ] && tar xf .devdata/copiste_h64.tar -C .devdata
+  rm -f $WORK/done
+  setsid nohup bash benchmarks/line_model/device_long_chain.sh > $WORK/chain.log 2>&1 < /dev/null &
+  follow "${2:-120}"
+  ;;
+wait)
+  follow "${2:?seconds}"
+  ;;
+collect)
+  for m in split all; do
+    [ -d $WORK/m_$m ] || continue
+    tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
+    split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"
+  done
+  cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null
+  ls -la "$OUT"; show
+  ;;
+esac

@@ -1,0 +1,59 @@
+#!/bin/bash
+# The chain that device_long.sh starts: render the warm-up lines, train "split" (the training
+# writers of benchmarks/copiste_lines/split.json, validated on its validation writers), then
+# "all": split's model fine-tuned on all 227 writers (validated on rendered lines), for the
+# shipped model. Each best.keras is saved again without its optimizer (a third of the size).
+# Settings: SPLIT_MINUTES (13), PRE (2.5 of them on rendered lines), RENDERED (30000),
+# ALL_MINUTES (5, half a minute of them on the rendered lines again, which the mix of
+# rendered lines into the real ones needs), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
+set -uo pipefail
+WORK=/tmp/long
+SPLIT_MINUTES=${SPLIT_MINUTES:-13}
+PRE=${PRE:-2.5}
+RENDERED=${RENDERED:-30000}
+ALL_MINUTES=${ALL_MINUTES:-5}
+ALL_LR=${ALL_LR:-3e-4}
+EXTRA=${EXTRA:-}
+export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
+export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
+T0=$(date +%s)
+stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+# rendered from -c: spawned workers re-import a script file without a main guard
+timeout 240 python3 -c "
+from mltu_ext.synth.line_dataset import build_line_dataset
+build_line_dataset('Datasets/pretrain_lines', $RENDERED, height=64, seed=0, val_fraction=0.0, workers=16)
+build_line_dataset('.devdata/rendered_val', 600, height=64, seed=7, val_fraction=0.0, workers=16)
+" > $WORK/render.log 2>&1
+stamp "rendered (exit $?)"
+cat > $WORK/all_writers.py <<'PY'
+import csv
+rows = list(csv.DictReader(open(".devdata/copiste_h64/labels.csv", encoding="utf-8")))
+val = list(csv.DictReader(open(".devdata/rendered_val/labels.csv", encoding="utf-8")))
+with open(".devdata/all_writers.csv", "w", newline="", encoding="utf-8") as handle:
+    out = csv.writer(handle)
+    out.writerow(["file_name", "text", "writer_id", "split"])
+    out.writerows(["copiste_h64/" + r["file_name"], r["text"], r["writer_id"], "train"] for r in rows)
+    out.writerows(["rendered_val/" + r["file_name"], r["text"], "font_" + r["writer_id"], "val"] for r in val)
+PY
+python3 $WORK/all_writers.py
+cat > $WORK/resave.py <<'PY'
+import sys
+import keras
+import mltu_ext.model.augment  # noqa: F401  (the augmentation layer the checkpoint names)
+path = sys.argv[1]
+keras.saving.load_model(path, compile=False).save(path)
+PY
+VAL=$(python3 -c "import json; print(','.join(json.load(open('benchmarks/copiste_lines/split.json'))['val_writers']))")
+COMMON="--recipe lines_large --quiet --bucket-width 512 --cache-dir /tmp/cache $EXTRA"
+stamp "split: $SPLIT_MINUTES minutes"
+python3 train.py $COMMON --dataset .devdata/copiste_h64/labels.csv --val-writers "$VAL" \
+  --max-minutes "$SPLIT_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes "$PRE" \
+  --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
+stamp "split done (exit $?)"
+python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
+python3 train.py $COMMON --dataset .devdata/all_writers.csv --init-from $WORK/m_split \
+  --max-minutes "$ALL_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes 0.5 --learning-rate "$ALL_LR" \
+  --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
+stamp "all done (exit $?)"
+python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved"
+touch $WORK/done

@@ -1,0 +1,65 @@
+"""``python -m mltu_ext.cli.export``: a model folder trained elsewhere (say under JAX) becomes ONNX here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from mltu_ext.cli import export
+
+pytestmark = pytest.mark.slow  # the session's tiny trained model
+
+
+def _folder_without_onnx(result, tmp_path):
+    folder = tmp_path / "models" / "from_gpu"
+    shutil.copytree(result.model_dir, folder)
+    for name in ("model.onnx", "model.json", "model.int8.onnx", "model.int8.json"):
+        (folder / name).unlink(missing_ok=True)
+    return folder
+
+
+def test_export_rebuilds_the_same_onnx_model(trained_model, tmp_path):
+    from mltu_ext.data.samples import sample_pixels
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    result, _, val = trained_model
+    folder = _folder_without_onnx(result, tmp_path)
+    assert export.main([str(folder)]) == 0
+    assert (folder / "model.onnx").is_file() and (folder / "model.json").is_file()
+    images = [sample_pixels(s) for s in val[:8]]
+    original = OnnxRecognizer(result.onnx_path, check_ink=False).predict(images)
+    again = OnnxRecognizer(folder / "model.onnx", check_ink=False).predict(images)
+    assert again == original
+    assert not (tmp_path / "models" / "last_trained.json").exists()  # only with --record
+
+
+def test_record_makes_it_the_default_model(trained_model, tmp_path):
+    from mltu_ext.inference.model_files import default_model
+
+    result, _, _ = trained_model
+    folder = _folder_without_onnx(result, tmp_path)
+    assert export.main([str(folder), "--record"]) == 0
+    record = json.loads((tmp_path / "models" / "last_trained.json").read_text(encoding="utf-8"))
+    assert record["model"] == "from_gpu/model.onnx"
+    chosen = default_model(tmp_path / "models")
+    assert chosen[0].resolve() == (folder / "model.onnx").resolve()
+
+
+@pytest.mark.parametrize("missing", ["config.json", "best.keras"])
+def test_a_folder_without_its_files_is_named(trained_model, tmp_path, capsys, missing):
+    result, _, _ = trained_model
+    folder = _folder_without_onnx(result, tmp_path)
+    (folder / missing).unlink()
+    assert export.main([str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert str(folder) in err and missing in err
+    assert not (folder / "model.onnx").exists()
+
+
+def test_check_images_are_seeded_noise():
+    first, second = export.check_images(32, 64, 1), export.check_images(32, 64, 1)
+    assert first.shape == (2, 32, 64, 1) and np.array_equal(first, second)
+    assert 0.0 <= first.min() and first.max() <= 255.0 and first.std() > 50
