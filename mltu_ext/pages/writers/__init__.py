@@ -1,0 +1,57 @@
+"""A read page as JSON, ALTO v4 or PAGE XML 2019: :func:`write_page` picks the format by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mltu_ext.errors import ConfigError
+from mltu_ext.pages.layout import PageText
+
+FORMATS = ("json", "alto", "page")
+# what --output's file ending says, when no format is named
+SUFFIX_FORMATS = {".json": "json", ".alto.xml": "alto", ".page.xml": "page"}
+
+
+def format_of(path: str | Path, given: str | None = None) -> str:
+    """The output format for ``path``: ``given``, else its ending (.json, .alto.xml, .page.xml).
+
+    >>> format_of("a/out.alto.xml"), format_of("x.json"), format_of("x.xml", "page")
+    ('alto', 'json', 'page')
+    """
+    if given is not None:
+        if given not in FORMATS:
+            raise ConfigError(f"output format {given!r}: choose one of {', '.join(FORMATS)}")
+        return given
+    name = Path(path).name.lower()
+    for suffix, fmt in SUFFIX_FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    raise ConfigError(
+        f"{path}: say the format by its ending ({', '.join(SUFFIX_FORMATS)}) or with --output-format"
+    )
+
+
+def render_page(page: PageText, fmt: str) -> str:
+    """``page`` as the text of a ``fmt`` file."""
+    if fmt == "json":
+        from mltu_ext.pages.writers.json_out import page_json
+
+        return page_json(page)
+    if fmt == "alto":
+        from mltu_ext.pages.writers.alto_out import page_alto
+
+        return page_alto(page)
+    if fmt == "page":
+        from mltu_ext.pages.writers.page_out import page_xml
+
+        return page_xml(page)
+    raise ConfigError(f"output format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def write_page(page: PageText, path: str | Path, fmt: str | None = None) -> Path:
+    """Write ``page`` to ``path`` (atomically) in ``fmt`` or the format its ending names."""
+    from mltu_ext.io.atomic import write_text
+
+    path = Path(path)
+    write_text(path, render_page(page, format_of(path, fmt)))
+    return path

@@ -1,0 +1,150 @@
+"""The JSON, ALTO v4 and PAGE 2019 writers: schema-valid files that the package's own readers read back."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.errors import ConfigError
+from mltu_ext.pages.layout import CharOnPage, LineOnPage, PageText, WordOnPage
+from mltu_ext.pages.writers import format_of, write_page
+from mltu_ext.pages.writers.alto_out import page_alto
+from mltu_ext.pages.writers.page_out import page_xml
+
+SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+
+
+def _page() -> PageText:
+    first = LineOnPage(
+        "eSc_line_1",
+        ((10, 20), (300, 20), (300, 60), (10, 60)),
+        baseline=((12, 52), (298, 54)),
+        block_id="region_a",
+        text="Bonjour à tous",
+        confidence=0.61,
+        words=(
+            WordOnPage("Bonjour", 0.9, (12.0, 20.0, 120.5, 61.0)),
+            WordOnPage("à", 0.8, (130.0, 20.0, 150.0, 61.0)),
+            WordOnPage("tous", 0.61, (160.0, 20.0, 230.0, 61.0)),
+        ),
+        chars=tuple(CharOnPage(c, 0.95, 12.0 + 16 * i, 52.5) for i, c in enumerate("Bonjour à tous")),
+    )
+    second = LineOnPage(
+        "2nd line",  # not an XML id: the writers make one
+        ((10, 70), (280, 72), (282, 110), (11, 108)),
+        baseline=None,
+        block_id="region_a",
+        text="« fin »",
+        confidence=0.4,
+        words=(
+            WordOnPage("«", 0.9, (10, 70, 20, 110)),
+            WordOnPage("fin", 0.5, (30, 70, 80, 110)),
+            WordOnPage("»", 0.9, (90, 70, 100, 110)),
+        ),
+    )
+    empty = LineOnPage("blank", ((400, 20), (500, 20), (500, 50), (400, 50)), block_id=None, text="")
+    return PageText("page 1.png", 640, 480, (first, second, empty))
+
+
+def _schema(name: str):
+    etree = pytest.importorskip("lxml.etree")
+    path = SCHEMAS / name
+    if not path.is_file():
+        pytest.skip(f"{path} not here")
+    return etree, etree.XMLSchema(etree.parse(str(path)))
+
+
+def _folder_with_image(tmp_path: Path, page: PageText) -> Path:
+    cv2.imwrite(str(tmp_path / page.image), np.full((page.height, page.width), 255, np.uint8))
+    return tmp_path
+
+
+def _page_2019(page: PageText) -> str:
+    return page_xml(page, datetime.datetime(2026, 1, 2, 3, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("render", "schema"), [(page_alto, "alto-4-4.xsd"), (_page_2019, "pagecontent-2019-07-15.xsd")]
+)
+def test_written_xml_is_schema_valid(render, schema):
+    etree, checker = _schema(schema)
+    document = etree.fromstring(render(_page()).encode("utf-8"))
+    assert checker.validate(document), checker.error_log
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [(".alto.xml", "alto"), (".page.xml", "page")])
+def test_xml_reads_back_as_the_same_lines_and_texts(tmp_path, suffix, fmt):
+    from mltu_ext.data import load_dataset
+
+    page = _page()
+    folder = _folder_with_image(tmp_path, page)
+    write_page(page, folder / f"page 1{suffix}")
+    dataset = load_dataset(folder / f"page 1{suffix}")
+    samples = dataset.samples
+    written = [line for line in page.lines if line.text]  # a line read as nothing is skipped, and counted
+    assert [s.text for s in samples] == [line.text for line in written]
+    for sample, line in zip(samples, written, strict=True):
+        assert np.allclose(np.asarray(sample.region, float), np.asarray(line.polygon, float), atol=0.5)
+    assert Path(samples[0].path).name == "page 1.png"
+
+
+def test_alto_keeps_confidences_ids_and_the_baseline():
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(page_alto(_page()))
+    ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+    lines = root.findall(".//a:TextLine", ns)
+    assert [line.get("ID") for line in lines] == ["eSc_line_1", "line_2", "blank"]
+    assert lines[0].get("BASELINE") == "12,52 298,54" and lines[1].get("BASELINE") is None
+    strings = lines[0].findall("a:String", ns)
+    assert [s.get("CONTENT") for s in strings] == ["Bonjour", "à", "tous"]
+    assert strings[0].get("WC") == "0.9000" and strings[0].get("CC") == "0 0 0 0 0 0 0"
+    assert strings[0].get("HPOS") == "12" and strings[0].get("WIDTH") == "108.5"
+    assert len(lines[0].findall("a:SP", ns)) == 2
+    assert [s.get("CONTENT") for s in lines[2].findall("a:String", ns)] == [""]
+    blocks = root.findall(".//a:TextBlock", ns)
+    assert [b.get("ID") for b in blocks] == ["region_a", "block_3"]
+
+
+def test_page_xml_keeps_the_reading_order_and_confidences():
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(page_xml(_page()))
+    ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+    refs = root.findall(".//p:ReadingOrder/p:OrderedGroup/p:RegionRefIndexed", ns)
+    regions = root.findall(".//p:TextRegion", ns)
+    assert [r.get("regionRef") for r in refs] == [r.get("id") for r in regions] == ["region_a", "block_3"]
+    line = regions[0].find("p:TextLine", ns)
+    assert line.find("p:TextEquiv", ns).get("conf") == "0.6100"
+    assert line.find("p:TextEquiv/p:Unicode", ns).text == "Bonjour à tous"
+    assert [w.find("p:TextEquiv/p:Unicode", ns).text for w in line.findall("p:Word", ns)] == [
+        "Bonjour",
+        "à",
+        "tous",
+    ]
+    # whole non-negative pixels, as PAGE wants
+    assert line.find("p:Word/p:Coords", ns).get("points") == "12,20 120,20 120,60 12,60"
+
+
+def test_json_has_lines_words_and_characters_in_page_pixels(tmp_path):
+    path = write_page(_page(), tmp_path / "out.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["text"] == "Bonjour à tous\n« fin »\n" and data["width"] == 640
+    first = data["lines"][0]
+    assert first["polygon"][1] == [300, 20] and first["baseline"] == [[12, 52], [298, 54]]
+    assert first["words"][0] == {"text": "Bonjour", "confidence": 0.9, "box": [12.0, 20.0, 120.5, 61.0]}
+    assert first["chars"][1] == {"char": "o", "confidence": 0.95, "x": 28.0, "y": 52.5}
+    assert data["lines"][1]["baseline"] is None and data["lines"][2]["text"] == ""
+
+
+def test_the_format_comes_from_the_ending_or_is_refused():
+    assert format_of("x.PAGE.xml") == "page"
+    with pytest.raises(ConfigError, match=r"out\.xml"):
+        format_of("out.xml")
+    with pytest.raises(ConfigError, match="hocr"):
+        format_of("out.json", "hocr")
