@@ -148,3 +148,28 @@ def test_the_format_comes_from_the_ending_or_is_refused():
         format_of("out.xml")
     with pytest.raises(ConfigError, match="hocr"):
         format_of("out.json", "hocr")
+
+
+@pytest.mark.parametrize("suffix", [".alto.xml", ".page.xml"])
+def test_layout_files_give_back_baselines_blocks_and_empty_lines(tmp_path, suffix):
+    from mltu_ext.pages.layout_file import read_layout_file
+
+    page = _page()
+    folder = _folder_with_image(tmp_path, page)
+    layout = read_layout_file(write_page(page, folder / f"page 1{suffix}"))
+    assert layout.image.name == "page 1.png" and layout.size == (640, 480)
+    assert [line.text for line in layout.lines] == [line.text for line in page.lines]
+    assert [line.block_id for line in layout.lines] == ["region_a", "region_a", "block_3"]
+    assert layout.lines[0].baseline == ((12.0, 52.0), (298.0, 54.0))
+    assert layout.lines[1].baseline is None
+    assert layout.lines[2].polygon == ((400.0, 20.0), (500.0, 20.0), (500.0, 50.0), (400.0, 50.0))
+
+
+def test_a_file_that_is_no_layout_is_named(tmp_path):
+    from mltu_ext.errors import DatasetError
+    from mltu_ext.pages.layout_file import read_layout_file
+
+    other = tmp_path / "mets.xml"
+    other.write_text("<mets/>", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"mets\.xml.*'mets'"):
+        read_layout_file(other)

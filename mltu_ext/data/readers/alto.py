@@ -28,7 +28,9 @@ from mltu_ext.data.readers.layout_common import (
     children,
     clean_text,
     descendants,
+    enclosing,
     local_name,
+    parse_baseline,
     parse_points,
     read_layout,
     rectangle,
@@ -55,12 +57,14 @@ def parse_alto(root: ET.Element) -> tuple[PageInfo, list[LineInfo]]:
     width = _number(page, "WIDTH") if page is not None else None
     height = _number(page, "HEIGHT") if page is not None else None
     info = PageInfo(image=image, width=width, height=height, unit=unit)
+    blocks = enclosing(root, "TextBlock")
     lines = []
     for index, line in enumerate(descendants(root, "TextLine"), start=1):
         line_id = attribute(line, "ID")
         text = _line_text(line)
-        points = _line_points(line, index, line_id) if text else None
-        lines.append(LineInfo(index, line_id, text, points))
+        points = _line_points(line, index, line_id) if text else _outline_if_any(line, index, line_id)
+        baseline = parse_baseline(attribute(line, "BASELINE"))
+        lines.append(LineInfo(index, line_id, text, points, baseline, blocks.get(line)))
     return info, lines
 
 
@@ -92,6 +96,14 @@ def _line_text(line: ET.Element) -> str:
         elif name == "HYP" and words:
             words[-1] += attribute(element, "CONTENT") or ""
     return clean_text(" ".join(words))
+
+
+def _outline_if_any(line: ET.Element, index: int, line_id: str | None) -> Points | None:
+    """An empty line's outline when it has a usable one (page tools keep such lines), else None."""
+    try:
+        return _line_points(line, index, line_id)
+    except LineProblem:
+        return None
 
 
 def _line_points(line: ET.Element, index: int, line_id: str | None) -> Points:

@@ -9,6 +9,7 @@ each line into a :class:`Sample` whose ``region`` is the outline.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -96,6 +97,43 @@ def _is_number(token: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def parse_baseline(text: str | None) -> tuple[tuple[float, float], ...] | None:
+    """A baseline's points (two or more), or None when ``text`` is empty or not a point list.
+
+    A baseline only helps (positions, segmentation), so a bad one is dropped rather than refused.
+
+    >>> parse_baseline("1,2 3,4"), parse_baseline("1 2 3 4"), parse_baseline("1 x"), parse_baseline(None)
+    (((1.0, 2.0), (3.0, 4.0)), ((1.0, 2.0), (3.0, 4.0)), None, None)
+    """
+    if not text or not text.strip():
+        return None
+    tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
+    if len(tokens) < 4 or len(tokens) % 2 or not all(_is_number(t) for t in tokens):
+        return None
+    values = [float(t) for t in tokens]
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        return None
+    return tuple(zip(values[::2], values[1::2], strict=True))
+
+
+def enclosing(root: ET.Element, name: str) -> dict[ET.Element, str | None]:
+    """For every element below ``root``: the id of its nearest ancestor named ``name`` (or None)."""
+    found: dict[ET.Element, str | None] = {}
+
+    def walk(element: ET.Element, current: str | None) -> None:
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            here = current
+            if local_name(child.tag) == name:
+                here = attribute(child, "ID") or attribute(child, "id") or current
+            found[child] = here
+            walk(child, here)
+
+    walk(root, None)
+    return found
 
 
 def rectangle(x: float, y: float, width: float, height: float) -> Points:
@@ -287,6 +325,8 @@ class LineInfo:
     line_id: str | None
     text: str
     points: Points | None
+    baseline: tuple[tuple[float, float], ...] | None = None  # two or more points, when given
+    block_id: str | None = None  # the enclosing TextBlock (ALTO) or TextRegion (PAGE)
 
 
 # A format's parser: the root element -> the page and its lines; raises LineProblem or ValueError.
@@ -437,3 +477,46 @@ def _outside(region: Region, size: tuple[int, int]) -> bool:
     xs = [x for x, _ in region]
     ys = [y for _, y in region]
     return max(xs) < 0 or max(ys) < 0 or min(xs) >= size[0] or min(ys) >= size[1]
+
+
+# ---------------------------------------------------------------- one page's lines, for page tools
+
+
+@dataclass(frozen=True)
+class PageLines:
+    """One layout file's page: its image, the image's size and every line in image pixels."""
+
+    xml: Path
+    image: Path
+    size: tuple[int, int] | None  # (width, height) of the image, when its header can be read
+    lines: tuple[LineInfo, ...]  # points and baselines scaled to the image; empty lines with an outline kept
+
+
+def page_lines(xml: str | Path, parse_page: PageParser, root_name: str) -> PageLines:
+    """Every text line of one ALTO or PAGE file, with outline, baseline and block, in image pixels.
+
+    Unlike the dataset readers, lines without text are kept when they have an
+    outline (a layout still to be recognised has no texts); a line with text
+    but without coordinates is still an error.
+    """
+    xml = Path(xml)
+    data, root = _parse(xml)
+    if local_name(root.tag) != root_name:
+        raise DatasetError(f"{xml}: root element is {local_name(root.tag)!r}, expected {root_name!r}")
+    try:
+        info, lines = parse_page(root)
+    except LineProblem as problem:
+        raise DatasetError(f"{_where(xml, data, problem.index, problem.line_id)}: {problem}") from None
+    except ValueError as error:
+        raise DatasetError(f"{xml}: {error}") from None
+    image = ImageFinder().find(xml, info.image)
+    size = image_dimensions(image)
+    sx, sy = _scale_factors(xml, info, size)
+    scaled = []
+    for line in lines:
+        points = line.points
+        if points is None:  # an empty line without an outline: nothing to place or read
+            continue
+        baseline = _scale(line.baseline, sx, sy) if line.baseline else None
+        scaled.append(dataclasses.replace(line, points=_scale(points, sx, sy), baseline=baseline))
+    return PageLines(xml, image, size, tuple(scaled))

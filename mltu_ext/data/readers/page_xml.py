@@ -28,6 +28,8 @@ from mltu_ext.data.readers.layout_common import (
     children,
     clean_text,
     descendants,
+    enclosing,
+    parse_baseline,
     parse_points,
     read_layout,
 )
@@ -55,12 +57,15 @@ def parse_page_xml(root: ET.Element) -> tuple[PageInfo, list[LineInfo]]:
         width=_size(page, "imageWidth"),
         height=_size(page, "imageHeight"),
     )
+    regions = enclosing(root, "TextRegion")
     lines = []
     for index, line in enumerate(descendants(root, "TextLine"), start=1):
         line_id = attribute(line, "id")
         text = _line_text(line)
-        points = _line_points(line, index, line_id) if text else None
-        lines.append(LineInfo(index, line_id, text, points))
+        points = _line_points(line, index, line_id) if text else _outline_if_any(line, index, line_id)
+        found = children(line, "Baseline")
+        baseline = parse_baseline(attribute(found[0], "points")) if found else None
+        lines.append(LineInfo(index, line_id, text, points, baseline, regions.get(line)))
     return info, lines
 
 
@@ -96,6 +101,14 @@ def _line_text(line: ET.Element) -> str:
         words = (_unicode(word) for word in children(line, "Word"))
         text = " ".join(w for w in words if w)
     return clean_text(text)
+
+
+def _outline_if_any(line: ET.Element, index: int, line_id: str | None) -> Points | None:
+    """An empty line's outline when it has a usable one (page tools keep such lines), else None."""
+    try:
+        return _line_points(line, index, line_id)
+    except LineProblem:
+        return None
 
 
 def _line_points(line: ET.Element, index: int, line_id: str | None) -> Points:
