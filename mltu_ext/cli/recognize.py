@@ -5,6 +5,8 @@ python inferenceModel.py --image scans/ more.png --model Models/my_model
 python inferenceModel.py --dataset Datasets/IAM_Words --report reports/iam
 python inferenceModel.py --dataset labels.csv --index 12
 python inferenceModel.py --image word.png --lm-text train_labels.txt   # beam search + character LM
+python inferenceModel.py --image page.jpg --output page.alto.xml       # a whole page: lines found and read
+python inferenceModel.py --image pages/ --page --output results/ --output-format page
 """
 
 from __future__ import annotations
@@ -72,6 +74,27 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=MAX_IMAGE_PIXELS,
         help="refuse images with more pixels than this (default %(default)s), before decoding them",
     )
+    pages = parser.add_argument_group("whole pages (segmented into lines, then read)")
+    pages.add_argument(
+        "--page",
+        action="store_true",
+        help="read every image as a page; without it, images shaped like pages (at least "
+        "400 pixels tall, at most 2.5 times as wide as tall) are read as pages",
+    )
+    pages.add_argument(
+        "--segmenter", default=None, help="line segmenter folder or .onnx (default: Models/line_segmenter)"
+    )
+    pages.add_argument(
+        "--output",
+        metavar="PATH",
+        help="write each page's lines, words and characters with positions and confidences: a file "
+        "for one page (.json, .alto.xml or .page.xml), a folder for several",
+    )
+    pages.add_argument(
+        "--output-format",
+        choices=("json", "alto", "page"),
+        help="the format (default: from --output's ending)",
+    )
     add_evaluation_arguments(parser)
     args = parser.parse_args(argv)
     if not args.image and not getattr(args, "dataset", None):
@@ -136,8 +159,14 @@ def run(args: argparse.Namespace) -> list[str]:
         return []
     paths = image_paths(args.image, args.recursive)
     images = [read_gray(str(p), max_pixels=args.max_pixels) for p in paths]
+    from mltu_ext.cli.recognize_pages import read_pages, split_pages
+
+    page_items, paths, images = split_pages(args, paths, images)
+    texts = read_pages(args, recognizer, page_items, several=len(page_items) + len(paths) > 1)
+    if not paths:
+        return texts
     readings = recognizer.read(images, batch_size=args.batch_size)
-    texts, dropped = [], 0
+    dropped = 0
     for path, reading in zip(paths, readings, strict=True):
         text = reading.text
         if args.min_confidence is not None and text and reading.confidence < args.min_confidence:

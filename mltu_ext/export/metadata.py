@@ -49,8 +49,11 @@ def model_metadata(vocabulary: str, height: int, channels: int, time_scale: int,
 REQUIRED_KEYS = ("vocabulary", "blank_index", "input_height", "channels")
 
 
-def read_metadata(session, path: str | Path = "") -> dict:
-    """The package's JSON metadata from an ONNX Runtime session."""
+def read_metadata(session, path: str | Path = "", required: tuple[str, ...] | None = None) -> dict:
+    """The package's JSON metadata from an ONNX Runtime session.
+
+    ``required``: the keys it must have (default: a recogniser's).
+    """
     props = session.get_modelmeta().custom_metadata_map
     if METADATA_KEY not in props:
         raise ModelLoadError(
@@ -63,7 +66,7 @@ def read_metadata(session, path: str | Path = "") -> dict:
         raise ModelLoadError(f"{path}: metadata is not valid JSON ({error})") from error
     if not isinstance(metadata, dict):
         raise ModelLoadError(f"{path}: metadata is not a JSON object ({type(metadata).__name__})")
-    missing = [k for k in REQUIRED_KEYS if k not in metadata]
+    missing = [k for k in (REQUIRED_KEYS if required is None else required) if k not in metadata]
     if missing:
         raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")
     return metadata

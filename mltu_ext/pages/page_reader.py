@@ -1,0 +1,42 @@
+"""Read whole pages: segment into lines, order them, recognise each, place words and characters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mltu_ext.pages.layout import PageText
+from mltu_ext.pages.read_lines import read_page
+
+SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
+# an image this tall, and not much wider than tall, is a page rather than a word or a line
+PAGE_MIN_HEIGHT = 400
+PAGE_MAX_ASPECT = 2.5
+
+
+def looks_like_page(image: np.ndarray) -> bool:
+    """True for an image shaped like a page (or a large part of one), not like a word or a line.
+
+    >>> looks_like_page(np.zeros((1980, 1530))), looks_like_page(np.zeros((70, 1200)))
+    (True, False)
+    """
+    height, width = image.shape[:2]
+    return height >= PAGE_MIN_HEIGHT and width / height <= PAGE_MAX_ASPECT
+
+
+class PageReader:
+    """A line segmenter and a line recogniser together: page image in, :class:`PageText` out."""
+
+    def __init__(self, recognizer, segmenter, batch_size: int = 16):
+        self.recognizer = recognizer
+        self.segmenter = segmenter
+        self.batch_size = batch_size
+
+    def read(self, page: np.ndarray, image_name: str) -> PageText:
+        """The page's lines, found, ordered and read."""
+        from mltu_ext.data.images import to_gray
+
+        gray = to_gray(np.asarray(page))
+        lines = self.segmenter.segment(gray)
+        return read_page(gray, lines, self.recognizer, image_name, self.batch_size)

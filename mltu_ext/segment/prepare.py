@@ -1,0 +1,87 @@
+"""Training pages for the segmenter: each page scaled to ``long_side`` with its three target maps.
+
+Writes ``pages/<name>.jpg`` (grayscale, JPEG quality 90, as scans mostly are),
+``targets/<name>.png`` (the region,
+core and baseline maps as the three colour planes) and ``pages.csv`` (name,
+writer, scale, width, height) into one folder, small enough to copy to a
+GPU machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from mltu_ext.data.images import read_gray
+from mltu_ext.data.readers.layout_common import compile_writer_pattern, writer_id, xml_files
+from mltu_ext.errors import DatasetError
+from mltu_ext.pages.layout_file import read_layout_file
+from mltu_ext.segment.targets import line_targets, scale_for
+
+
+def prepare_pages(
+    layout_dir: str | Path,
+    out_dir: str | Path,
+    long_side: int = 1024,
+    writer_pattern: str | re.Pattern | None = None,
+    writers: Iterable[str] | None = None,
+    exclude_writers: Iterable[str] = (),
+) -> int:
+    """Write the scaled pages and targets of every layout file below ``layout_dir``; the page count.
+
+    ``writers`` keeps only those writers, ``exclude_writers`` leaves those out
+    (a validation split); the writer is the file's stem or what
+    ``writer_pattern`` picks from it.
+    """
+    pattern = compile_writer_pattern(writer_pattern)
+    keep = set(writers) if writers is not None else None
+    skip = set(exclude_writers)
+    out = Path(out_dir)
+    (out / "pages").mkdir(parents=True, exist_ok=True)
+    (out / "targets").mkdir(exist_ok=True)
+    rows = []
+    files = [p for p in xml_files(Path(layout_dir)) if p.name.lower() != "mets.xml"]
+    for xml in tqdm(files, desc="pages", unit="page"):
+        writer = writer_id(xml, pattern)
+        if (keep is not None and writer not in keep) or writer in skip:
+            continue
+        layout = read_layout_file(xml)
+        page = read_gray(str(layout.image))
+        height, width = page.shape
+        scale = scale_for((width, height), long_side)
+        shape = (max(1, round(height * scale)), max(1, round(width * scale)))
+        small = cv2.resize(page, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        targets = line_targets(layout.lines, shape, scale)
+        cv2.imwrite(str(out / "pages" / f"{xml.stem}.jpg"), small, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(out / "targets" / f"{xml.stem}.png"), targets)
+        rows.append([xml.stem, writer, f"{scale:.6f}", width, height])
+    if not rows:
+        raise DatasetError(f"{layout_dir}: no layout file of the chosen writers")
+    with open(out / "pages.csv", "w", newline="", encoding="utf-8") as handle:
+        table = csv.writer(handle)
+        table.writerow(["name", "writer", "scale", "width", "height"])
+        table.writerows(rows)
+    return len(rows)
+
+
+def load_prepared(folder: str | Path) -> list[tuple[str, object, object]]:
+    """(name, page uint8 (H, W), targets uint8 (H, W, 3)) for each page of a prepared folder."""
+    folder = Path(folder)
+    table = folder / "pages.csv"
+    if not table.is_file():
+        raise DatasetError(f"{folder}: no pages.csv; make it with `python -m mltu_ext.segment prepare`")
+    with open(table, newline="", encoding="utf-8") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    found = []
+    for name in names:
+        page = read_gray(str(folder / "pages" / f"{name}.jpg"))
+        targets = cv2.imread(str(folder / "targets" / f"{name}.png"), cv2.IMREAD_COLOR)
+        if targets is None or targets.shape[:2] != page.shape:
+            raise DatasetError(f"{folder / 'targets' / (name + '.png')}: missing or not the page's size")
+        found.append((name, page, targets))
+    return found

@@ -1,0 +1,100 @@
+"""Train the segmenter on prepared pages: random crops at random scales, cross-entropy, a time budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+
+from mltu_ext.segment.prepare import load_prepared
+from mltu_ext.segment.unet import SegmenterConfig, build_segmenter, weighted_bce
+from mltu_ext.training.callbacks import ElapsedLogger, TimeLimit
+from mltu_ext.training.schedules import TimeCosineDecay
+
+PAPER = 255  # what a crop past the page's edge shows
+
+
+def random_crop(
+    page: np.ndarray, targets: np.ndarray, size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A ``size`` x ``size`` crop of a page (H, W) and its targets (H, W, 3) at a random scale and tone."""
+    scale = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+    if abs(scale - 1.0) > 0.01:
+        h, w = page.shape
+        shape = (max(1, round(w * scale)), max(1, round(h * scale)))
+        page = cv2.resize(page, shape, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        targets = cv2.resize(targets, shape, interpolation=cv2.INTER_NEAREST)
+    h, w = page.shape
+    top = int(rng.integers(0, max(h - size, 0) + 1))
+    left = int(rng.integers(0, max(w - size, 0) + 1))
+    image = np.full((size, size), PAPER, np.uint8)
+    maps = np.zeros((size, size, 3), np.uint8)
+    part = page[top : top + size, left : left + size]
+    image[: part.shape[0], : part.shape[1]] = part
+    maps[: part.shape[0], : part.shape[1]] = targets[top : top + size, left : left + size]
+    # paper tone and ink contrast of other scans and pens
+    contrast, shift = rng.uniform(0.6, 1.1), rng.uniform(-30, 20)
+    image = np.clip((image.astype(np.float32) - 255.0) * contrast + 255.0 + shift, 0, 255)
+    if rng.random() < 0.5:  # mirrored pages: the layout statistics stay, the baselines stay below
+        image, maps = image[:, ::-1], maps[:, ::-1]
+    return image.astype(np.float32), (maps > 127).astype(np.float32)
+
+
+class CropBatches(keras.utils.PyDataset):
+    """Batches of random crops (B, S, S, 1) and their maps (B, S, S, 3); ``steps`` batches an epoch."""
+
+    def __init__(self, pages, cfg: SegmenterConfig, steps: int, seed: int = 0):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.pages = pages
+        self.cfg = cfg
+        self.steps = steps
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, index: int):
+        images, maps = [], []
+        for k in self.rng.integers(0, len(self.pages), self.cfg.batch_size):
+            _, page, targets = self.pages[int(k)]
+            image, target = random_crop(page, targets, self.cfg.crop, self.rng)
+            images.append(image[..., None])
+            maps.append(target)
+        return np.stack(images), np.stack(maps)
+
+
+def train_segmenter(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    cfg: SegmenterConfig,
+    minutes: float,
+    steps_per_epoch: int = 100,
+) -> Path:
+    """Train on the prepared pages in ``data_dir`` for ``minutes``; ``segmenter.keras`` in ``out_dir``.
+
+    Writes ``segmenter_config.json`` (the config) and ``log.csv`` beside it.
+    """
+    cfg.check()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+    pages = load_prepared(data_dir)
+    model = build_segmenter(cfg)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=weighted_bce(cfg.baseline_weight))
+    settings = json.dumps(dataclasses.asdict(cfg), indent=2) + "\n"
+    (out / "segmenter_config.json").write_text(settings, encoding="utf-8")
+    callbacks = [
+        TimeLimit(minutes),
+        TimeCosineDecay(cfg.learning_rate, minutes),
+        ElapsedLogger(),
+        keras.callbacks.CSVLogger(str(out / "log.csv")),
+    ]
+    batches = CropBatches(pages, cfg, steps_per_epoch, cfg.seed)
+    model.fit(batches, epochs=100_000, callbacks=callbacks, verbose=2)
+    path = out / "segmenter.keras"
+    model.save(path)
+    return path
