@@ -56,7 +56,10 @@ def line_spacing(pieces: list[np.ndarray], default: float) -> float:
 
 
 def _baseline_points(piece: np.ndarray, step: int, scale: float) -> tuple[tuple[float, float], ...]:
-    """A baseline's points every ``step`` columns (the mean row of its pixels there), in page pixels."""
+    """A baseline's points every ``step`` columns (the mean row of its pixels there), in page pixels.
+
+    Points that lie within half a map pixel of the line through their neighbours are dropped.
+    """
     xs, ys = piece[:, 0], piece[:, 1]
     points = []
     columns = list(range(int(xs.min()), int(xs.max()) + 1, step))
@@ -64,8 +67,10 @@ def _baseline_points(piece: np.ndarray, step: int, scale: float) -> tuple[tuple[
         columns.append(int(xs.max()))
     for x in columns:
         near = np.abs(xs - x) <= step // 2
-        points.append((round(x / scale, 1), round(float(ys[near].mean()) / scale, 1)))
-    return tuple(points)
+        points.append((float(x), float(ys[near].mean())))
+    if len(points) > 2:  # a straight stretch keeps only its ends
+        points = cv2.approxPolyDP(np.asarray(points, np.float32).reshape(-1, 1, 2), 0.5, False).reshape(-1, 2)
+    return tuple((round(float(x) / scale, 1), round(float(y) / scale, 1)) for x, y in points)
 
 
 def maps_to_lines(maps: np.ndarray, scale: float = 1.0, cfg: PostSettings | None = None) -> list[LineOnPage]:

@@ -1,0 +1,126 @@
+"""A rendered page of known text read end to end with the shipped segmenter and line model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.evaluation.error_rates import cer
+
+ROOT = Path(__file__).resolve().parents[2]
+SEGMENTER = ROOT / "Models" / "line_segmenter"
+LINES = ROOT / "Models" / "handwritten_lines"
+SCHEMAS = ROOT.parent / "shared" / "schemas"
+TEXTS = [
+    "Le chat dort sur la table",
+    "une maison blanche au bord",
+    "de la mer et des arbres",
+    "nous partons demain matin",
+]
+TOPS = [300 + 110 * k for k in range(len(TEXTS))]
+# 0.0 measured with the first installed handwriting font; a slip or a wrong order reads far worse
+MAX_PAGE_CER = 0.15
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory) -> Path:
+    from mltu_ext.synth.fonts import find_fonts
+    from mltu_ext.synth.line_render import render_handwritten_line
+
+    fonts = find_fonts()
+    rng = np.random.default_rng(3)
+    page = np.full((1980, 1530), 250, np.uint8)
+    for text, top in zip(TEXTS, TOPS, strict=True):
+        line = render_handwritten_line(
+            text, rng, font=fonts[0] if fonts else "hershey", height=72, paper="plain"
+        )
+        width = min(line.shape[1], 1300)
+        window = page[top : top + 72, 150 : 150 + width]
+        np.minimum(window, line[:, :width], out=window)
+    path = tmp_path_factory.mktemp("page") / "page.png"
+    cv2.imwrite(str(path), page)
+    return path
+
+
+def _reader():
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+    from mltu_ext.pages.page_reader import PageReader
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    return PageReader(OnnxRecognizer(LINES), OnnxSegmenter(SEGMENTER))
+
+
+def test_a_rendered_page_reads_line_by_line_in_order(page_file):
+    page = _reader().read(cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE), page_file.name)
+    assert len(page.lines) == len(TEXTS)
+    assert cer([page.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    for line, top in zip(page.lines, TOPS, strict=True):
+        x0, y0, x1, y1 = line.box
+        assert top - 15 <= y0 and y1 <= top + 72 + 15 and 130 <= x0 < x1 <= 1460
+        assert line.baseline and all(y0 <= y <= y1 for _, y in line.baseline)
+        xs = [c.x for c in line.chars]
+        assert xs == sorted(xs) and x0 - 1 <= xs[0] and xs[-1] <= x1 + 1
+        for word in line.words:
+            assert x0 - 1 <= word.box[0] < word.box[2] <= x1 + 1 and 0 < word.confidence <= 1
+
+
+def test_the_command_writes_a_valid_alto_file_that_reads_back(page_file, tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from mltu_ext.data import load_dataset
+
+    target = tmp_path / "page.alto.xml"
+    image = tmp_path / page_file.name
+    image.write_bytes(page_file.read_bytes())
+    assert recognize.main(["--image", str(image), "--model", str(LINES), "--output", str(target)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(TEXTS)
+    assert [s.text for s in load_dataset(target).samples] == printed
+    etree = pytest.importorskip("lxml.etree")
+    if (SCHEMAS / "alto-4-4.xsd").is_file():
+        schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "alto-4-4.xsd")))
+        assert schema.validate(etree.parse(str(target))), schema.error_log
+
+
+def test_several_pages_go_to_a_folder_in_the_format_asked(page_file, tmp_path, capsys):
+    from mltu_ext.cli import recognize
+
+    for name in ("one.png", "two.png"):
+        (tmp_path / name).write_bytes(page_file.read_bytes())
+    out = tmp_path / "results"
+    argv = ["--image", str(tmp_path / "one.png"), str(tmp_path / "two.png"), "--model", str(LINES)]
+    assert recognize.main([*argv, "--output", str(out), "--output-format", "page", "--confidence"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["one.page.xml", "two.page.xml"]
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 2 * len(TEXTS) and rows[0].startswith(f"{tmp_path / 'one.png'}\t1\t")
+
+
+def test_output_without_a_page_is_refused(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+
+    word = tmp_path / "word.png"
+    cv2.imwrite(str(word), np.full((60, 200), 255, np.uint8))
+    assert (
+        recognize.main(["--image", str(word), "--model", str(LINES), "--output", str(tmp_path / "x.json")])
+        == 2
+    )
+    assert "--page" in capsys.readouterr().err
+
+
+def test_a_recogniser_is_not_taken_for_a_segmenter():
+    from mltu_ext.errors import ModelLoadError
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    with pytest.raises(ModelLoadError, match=r"model\.onnx"):
+        OnnxSegmenter(LINES / "model.onnx")
+
+
+def test_pages_are_told_from_words_and_lines_by_shape():
+    from mltu_ext.pages.page_reader import looks_like_page
+
+    assert looks_like_page(np.zeros((1980, 1530)))  # a page
+    assert looks_like_page(np.zeros((600, 1400)))  # half a page
+    assert not looks_like_page(np.zeros((90, 1500)))  # a line
+    assert not looks_like_page(np.zeros((500, 1500)))  # a wide strip of a few lines: three times wider
