@@ -1,6 +1,6 @@
 """Training pages for the segmenter: each page scaled to ``long_side`` with its three target maps.
 
-Writes ``pages/<name>.jpg`` (grayscale, JPEG quality 90, as scans mostly are),
+Writes ``prepared.json`` (the scale), ``pages/<name>.jpg`` (grayscale, JPEG quality 90, as scans mostly are),
 ``targets/<name>.png`` (the region,
 core and baseline maps as the three colour planes) and ``pages.csv`` (name,
 writer, scale, width, height) into one folder, small enough to copy to a
@@ -10,6 +10,7 @@ GPU machine.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,7 +67,17 @@ def prepare_pages(
         table = csv.writer(handle)
         table.writerow(["name", "writer", "scale", "width", "height"])
         table.writerows(rows)
+    # the scale the segmenter is trained at, and so must be run at
+    (out / "prepared.json").write_text(json.dumps({"long_side": long_side}) + "\n", encoding="utf-8")
     return len(rows)
+
+
+def prepared_long_side(folder: str | Path) -> int:
+    """The ``long_side`` a prepared folder was made with."""
+    path = Path(folder) / "prepared.json"
+    if not path.is_file():
+        raise DatasetError(f"{folder}: no prepared.json; make it with `python -m mltu_ext.segment prepare`")
+    return int(json.loads(path.read_text(encoding="utf-8"))["long_side"])
 
 
 def load_prepared(folder: str | Path) -> list[tuple[str, object, object]]:

@@ -1,0 +1,64 @@
+"""The segmenter's commands on a tiny page set: prepare, a few training steps, export, ONNX Runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.cli import segment
+from mltu_ext.pages.layout import LineOnPage, PageText
+from mltu_ext.pages.writers import write_page
+
+pytestmark = pytest.mark.slow  # trains and exports a small network (about 20 s)
+
+
+def _pages(folder: Path) -> Path:
+    """Two ALTO pages with three dark bars each (the 'lines') and their images."""
+    rng = np.random.default_rng(0)
+    for k in range(2):
+        image = np.full((400, 300), 245, np.uint8)
+        lines = []
+        for i in range(3):
+            top = 60 + 100 * i + int(rng.integers(0, 10))
+            image[top + 10 : top + 30, 30:270] = 40
+            outline = ((30.0, top), (269.0, top), (269.0, top + 39.0), (30.0, top + 39.0))
+            lines.append(LineOnPage(f"l{i}", outline, ((30.0, top + 30.0), (269.0, top + 30.0)), text="x"))
+        cv2.imwrite(str(folder / f"page{k}.png"), image)
+        write_page(PageText(f"page{k}.png", 300, 400, tuple(lines)), folder / f"page{k}.xml", "alto")
+    return folder
+
+
+def test_prepare_train_export_and_segment(tmp_path):
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    source = _pages(tmp_path)
+    data, model = tmp_path / "prepared", tmp_path / "segmenter"
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "256"]) == 0
+    targets = cv2.imread(str(data / "targets" / "page0.png"), cv2.IMREAD_COLOR)
+    assert targets.shape == (256, 192, 3) and targets[..., 0].any() and targets[..., 2].any()
+    argv = ["train", "--data", str(data), "-o", str(model), "--minutes", "0.05", "--batch-size", "2"]
+    assert segment.main([*argv, "--crop", "128", "--steps-per-epoch", "3"]) == 0
+    assert (model / "segmenter.keras").is_file() and (model / "log.csv").is_file()
+    assert segment.main(["export", str(model)]) == 0
+    segmenter = OnnxSegmenter(model)
+    maps, scale = segmenter.maps(cv2.imread(str(source / "page0.png"), cv2.IMREAD_GRAYSCALE))
+    assert maps.shape == (256, 192, 3) and scale == pytest.approx(256 / 400)
+    assert 0.0 <= maps.min() and maps.max() <= 1.0
+    assert isinstance(segmenter.segment(np.full((400, 300), 245, np.uint8)), list)
+
+
+def test_prepare_names_an_empty_selection(tmp_path, capsys):
+    source = _pages(tmp_path)
+    argv = ["prepare", "--dataset", str(source), "-o", str(tmp_path / "out"), "--writers", "nobody"]
+    assert segment.main(argv) == 2
+    assert "no layout file of the chosen writers" in capsys.readouterr().err
+
+
+def test_train_names_a_folder_that_was_not_prepared(tmp_path, capsys):
+    assert (
+        segment.main(["train", "--data", str(tmp_path), "-o", str(tmp_path / "m"), "--minutes", "0.01"]) == 2
+    )
+    assert "prepared.json" in capsys.readouterr().err
