@@ -1,0 +1,131 @@
+"""Confidence that means what it says: temperature scaling of the CTC posteriors, and how to measure it.
+
+A network trained with CTC is over-sure of its own readings. Dividing the
+log-probabilities by a temperature T > 1 before the confidences are taken
+(:func:`temper`) spreads them without changing the greedy text (the arg-max
+of every step stays). T is chosen on validation lines so that words read
+with confidence p are right about a fraction p of the time
+(:func:`fit_temperature`, by expected calibration error). A predicted word
+counts as right when a word-level alignment of the line pairs it with the
+same word of the reference (:func:`word_outcomes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+_TINY = 1e-30
+
+
+def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """``probs`` (..., C) with their logarithms divided by ``temperature``, renormalised over C.
+
+    >>> temper(np.array([[0.9, 0.1]]), 2.0).round(3).tolist()
+    [[0.75, 0.25]]
+    """
+    if temperature == 1.0:
+        return probs
+    logits = np.log(np.asarray(probs, np.float64) + _TINY) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    out = np.exp(logits)
+    return (out / out.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def word_outcomes(predicted: str, reference: str) -> list[bool]:
+    """For each word of ``predicted``: True when the best word alignment pairs it with the same word.
+
+    >>> word_outcomes("le chat dort ici", "le chien dort")
+    [True, False, True, False]
+    """
+    ours, theirs = predicted.split(), reference.split()
+    rows, cols = len(ours) + 1, len(theirs) + 1
+    cost = np.zeros((rows, cols), np.int32)
+    cost[:, 0], cost[0, :] = np.arange(rows), np.arange(cols)
+    for i in range(1, rows):
+        for j in range(1, cols):
+            same = ours[i - 1] == theirs[j - 1]
+            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1, cost[i - 1, j - 1] + (0 if same else 1))
+    right = [False] * len(ours)
+    i, j = len(ours), len(theirs)
+    while i and j:  # walk back, preferring the diagonal
+        same = ours[i - 1] == theirs[j - 1]
+        if cost[i, j] == cost[i - 1, j - 1] + (0 if same else 1):
+            right[i - 1] = same
+            i, j = i - 1, j - 1
+        elif cost[i, j] == cost[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return right
+
+
+def expected_calibration_error(confidences: Sequence[float], right: Sequence[bool], bins: int = 10) -> float:
+    """The mean gap between confidence and accuracy over ``bins`` equal-width bins, weighted by their sizes.
+
+    >>> round(expected_calibration_error([0.9, 0.9, 0.2, 0.2], [True, False, False, False]), 3)
+    0.3
+    """
+    conf = np.asarray(confidences, np.float64)
+    hits = np.asarray(right, np.float64)
+    if conf.size == 0:
+        return 0.0
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            gap += inside.sum() * abs(conf[inside].mean() - hits[inside].mean())
+    return float(gap / conf.size)
+
+
+def error_after_keeping(confidences: Sequence[float], right: Sequence[bool], keep: float = 0.9) -> float:
+    """The share of wrong words among the ``keep`` most confident ones (all words: ``keep=1``)."""
+    conf = np.asarray(confidences, np.float64)
+    hits = np.asarray(right, bool)
+    if conf.size == 0:
+        return 0.0
+    count = max(1, round(keep * conf.size))
+    chosen = np.argsort(-conf, kind="stable")[:count]
+    return float(1.0 - hits[chosen].mean())
+
+
+def word_confidences(
+    probs: Sequence[np.ndarray],
+    texts: Sequence[str],
+    references: Sequence[str],
+    vocabulary: str,
+    temperature: float,
+) -> tuple[list[float], list[bool]]:
+    """Every predicted word's confidence at ``temperature`` and whether it is right, over all lines.
+
+    ``probs`` holds each line's (T, C) posteriors, ``texts`` its greedy reading.
+    """
+    from mltu_ext.ctc.confidence import read_confidences
+
+    confidences, right = [], []
+    blank = len(vocabulary)
+    for row, text, reference in zip(probs, texts, references, strict=True):
+        reading = read_confidences(temper(row, temperature)[None], [text], vocabulary, blank)[0]
+        confidences.extend(w.confidence for w in reading.words)
+        right.extend(word_outcomes(text, reference))
+    return confidences, right
+
+
+def fit_temperature(
+    probs: Sequence[np.ndarray],
+    texts: Sequence[str],
+    references: Sequence[str],
+    vocabulary: str,
+    grid: Sequence[float] = tuple(np.round(np.arange(0.5, 4.01, 0.1), 2)),
+) -> tuple[float, float]:
+    """The temperature of ``grid`` with the lowest word-confidence ECE on these lines, and that ECE."""
+    best = (1.0, float("inf"))
+    for temperature in grid:
+        ece = expected_calibration_error(
+            *word_confidences(probs, texts, references, vocabulary, float(temperature))
+        )
+        if ece < best[1]:
+            best = (float(temperature), ece)
+    return best

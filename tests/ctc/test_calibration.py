@@ -1,0 +1,53 @@
+"""Temperature scaling and the calibration measures, on numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mltu_ext.ctc.calibration import (
+    error_after_keeping,
+    expected_calibration_error,
+    fit_temperature,
+    temper,
+    word_outcomes,
+)
+
+
+def test_temperature_keeps_every_steps_best_class_and_sums_to_one():
+    probs = np.random.default_rng(0).dirichlet(np.ones(5), size=(3, 7)).astype(np.float32)  # B,T,C
+    for t in (0.5, 1.7, 3.0):
+        out = temper(probs, t)
+        assert np.array_equal(out.argmax(-1), probs.argmax(-1))
+        assert np.allclose(out.sum(-1), 1.0, atol=1e-5)
+    assert temper(probs, 2.0).max() < probs.max()  # hotter: less sure
+    assert temper(probs, 1.0) is probs
+
+
+def test_words_are_right_only_where_the_alignment_pairs_them_with_the_same_word():
+    assert word_outcomes("a b c", "a b c") == [True, True, True]
+    assert word_outcomes("a x c", "a b c") == [True, False, True]
+    assert word_outcomes("a c", "a b c") == [True, True]  # a missed word costs no predicted word
+    assert word_outcomes("", "a b") == [] and word_outcomes("a", "") == [False]
+
+
+def test_ece_and_the_error_of_the_most_confident_words():
+    confidences = [0.95, 0.95, 0.95, 0.95, 0.15, 0.15]
+    right = [True, True, True, True, False, True]
+    # bin 0.9-1: conf 0.95, accuracy 1 (gap 0.05, 4 words); bin 0.1-0.2: 0.15 vs 0.5 (gap 0.35, 2 words)
+    assert expected_calibration_error(confidences, right) == pytest.approx((4 * 0.05 + 2 * 0.35) / 6)
+    assert error_after_keeping(confidences, right, 1.0) == pytest.approx(1 / 6)
+    assert error_after_keeping(confidences, right, 4 / 6) == 0.0
+    assert expected_calibration_error([], []) == 0.0
+
+
+def test_a_too_sure_model_is_cooled_down_by_the_fitted_temperature():
+    # each line reads "a" at probability 0.6 (b and the blank 0.2 each), but half the references
+    # are "b": words right half the time; at T = ln 3 / ln 2 = 1.58 the confidence is 0.5
+    vocabulary = "ab"
+    step = np.array([[0.6, 0.2, 0.2]], np.float32)  # T=1 step, C=3 (a, b, blank)
+    probs = [step] * 10
+    texts = ["a"] * 10
+    references = ["a", "b"] * 5
+    temperature, ece = fit_temperature(probs, texts, references, vocabulary)
+    assert 1.4 <= temperature <= 1.7 and ece < 0.03
