@@ -11,7 +11,7 @@ with ``Models/line_segmenter`` on two threads, matches its lines and kraken's
 (DIR/kraken_lines.json, from kraken_blla.py) to the true ones (IoU >= 0.5, one to one), reads
 each page with the shipped line model and scores the page text in reading order against the true
 lines joined by newlines, next to the same model on the true line crops of the same pages.
-It also draws one page's lines (DIR/segmented_page.png).
+It also draws one page's lines (DIR/segmented_page.jpg, the README's picture).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def _draw(page, lines, path: Path) -> None:
             base = np.rint(np.asarray(line.baseline)).astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(canvas, [base], False, (30, 30, 220), 2)
     scale = 800 / canvas.shape[0]
-    cv2.imwrite(str(path), cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    small = cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
 def score(out: Path) -> dict:
@@ -108,7 +109,7 @@ def score(out: Path) -> dict:
         row |= {"kraken_seconds": k["seconds"], "page_cer": round(edits / total, 4)}
         per_page.append(row)
         if xml.stem == SHOWN_PAGE:
-            _draw(page, read.lines, out / "segmented_page.png")
+            _draw(page, read.lines, out / "segmented_page.jpg")
     pages = len(per_page)
     result = {
         "pages": pages,
