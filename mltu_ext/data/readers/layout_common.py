@@ -411,12 +411,7 @@ def read_layout(
                 raise DatasetError(f"{xml}: root element is {local_name(root.tag)!r}, expected {root_name!r}")
             others.append(xml.name)
             continue
-        try:
-            info, lines = parse_page(root)
-        except LineProblem as problem:
-            raise DatasetError(f"{_where(xml, data, problem.index, problem.line_id)}: {problem}") from None
-        except ValueError as error:
-            raise DatasetError(f"{xml}: {error}") from None
+        info, lines = _parse_lines(xml, data, root, parse_page)
         writer = writer_id(xml, pattern)
         kept = [line for line in lines if line.text]
         log.skip("empty line text", len(lines) - len(kept))
@@ -464,6 +459,18 @@ def _parse(xml: Path) -> tuple[bytes, ET.Element]:
         raise DatasetError(f"{xml}:{error.position[0]}: malformed XML ({error})") from None
 
 
+def _parse_lines(
+    xml: Path, data: bytes, root: ET.Element, parse_page: PageParser
+) -> tuple[PageInfo, list[LineInfo]]:
+    """``parse_page(root)``, its problems as DatasetError naming the file (and the line)."""
+    try:
+        return parse_page(root)
+    except LineProblem as problem:
+        raise DatasetError(f"{_where(xml, data, problem.index, problem.line_id)}: {problem}") from None
+    except ValueError as error:
+        raise DatasetError(f"{xml}: {error}") from None
+
+
 def _where(xml: Path, data: bytes, index: int, line_id: str | None) -> str:
     """``file:line: TextLine 'id' (text line #n)`` for an error message."""
     number = element_line(data, "TextLine", index)
@@ -503,12 +510,7 @@ def page_lines(xml: str | Path, parse_page: PageParser, root_name: str) -> PageL
     data, root = _parse(xml)
     if local_name(root.tag) != root_name:
         raise DatasetError(f"{xml}: root element is {local_name(root.tag)!r}, expected {root_name!r}")
-    try:
-        info, lines = parse_page(root)
-    except LineProblem as problem:
-        raise DatasetError(f"{_where(xml, data, problem.index, problem.line_id)}: {problem}") from None
-    except ValueError as error:
-        raise DatasetError(f"{xml}: {error}") from None
+    info, lines = _parse_lines(xml, data, root, parse_page)
     image = ImageFinder().find(xml, info.image)
     size = image_dimensions(image)
     sx, sy = _scale_factors(xml, info, size)
