@@ -2,7 +2,7 @@
 
 Run with the package's venv, from the repository root:
 
-    python benchmarks/page_segmentation/package_pages.py list --out DIR     # DIR/pages.txt
+    python benchmarks/page_segmentation/package_pages.py list --out DIR [--limit N]  # DIR/pages.txt
     python benchmarks/page_segmentation/package_pages.py score --out DIR    # DIR/results.json
     python benchmarks/page_segmentation/package_pages.py large --out DIR    # a 5,000 x 7,000 scan
 
@@ -32,17 +32,21 @@ from split import DATA, load_split, writer_of  # noqa: E402
 SHOWN_PAGE = "imp_wikitexte_0141"
 
 
-def val_layouts() -> list[Path]:
-    """The ALTO files of the validation writers, sorted."""
+def val_layouts(limit: int | None = None) -> list[Path]:
+    """The ALTO files of the validation writers, sorted; with ``limit``, that many spread evenly."""
     val = set(load_split()["val_writers"])
-    return [p for p in sorted((DATA / "alto").glob("*.xml")) if writer_of(p.stem) in val]
+    files = [p for p in sorted((DATA / "alto").glob("*.xml")) if writer_of(p.stem) in val]
+    if limit and limit < len(files):
+        step = len(files) / limit
+        files = [files[int(k * step)] for k in range(limit)]
+    return files
 
 
-def list_pages(out: Path) -> None:
+def list_pages(out: Path, limit: int | None = None) -> None:
     from mltu_ext.pages.layout_file import read_layout_file
 
     out.mkdir(parents=True, exist_ok=True)
-    images = [str(read_layout_file(p).image.resolve()) for p in val_layouts()]
+    images = [str(read_layout_file(p).image.resolve()) for p in val_layouts(limit)]
     (out / "pages.txt").write_text("\n".join(images) + "\n", encoding="utf-8")
     print(f"{len(images)} pages -> {out / 'pages.txt'}")
 
@@ -63,7 +67,7 @@ def _draw(page, lines, path: Path) -> None:
     cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
-def score(out: Path) -> dict:
+def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines") -> dict:
     from mltu_ext.data.images import read_gray
     from mltu_ext.data.line_crop import crop_polygon
     from mltu_ext.evaluation.error_rates import char_errors
@@ -77,13 +81,16 @@ def score(out: Path) -> dict:
         Path(r["page"]).name: r for r in json.loads((out / "kraken_lines.json").read_text(encoding="utf-8"))
     }
     segmenter = OnnxSegmenter(REPO / "Models" / "line_segmenter", threads=2)
-    recognizer = OnnxRecognizer(REPO / "Models" / "handwritten_lines", providers=["CPUExecutionProvider"])
+    recognizer = OnnxRecognizer(line_model, providers=["CPUExecutionProvider"])
+    listed = {Path(line).name for line in (out / "pages.txt").read_text(encoding="utf-8").split()}
     ours, theirs = DetectionScore(0, 0, 0), DetectionScore(0, 0, 0)
     seconds, kraken_seconds = 0.0, 0.0
     page_edits, page_chars, crop_edits, crop_chars = 0, 0, 0, 0
     per_page = []
     for xml in val_layouts():
         layout = read_layout_file(xml)
+        if layout.image.name not in listed:
+            continue
         page = read_gray(str(layout.image))
         truth = [line for line in layout.lines if line.text]
         start = time.perf_counter()
@@ -112,6 +119,7 @@ def score(out: Path) -> dict:
             _draw(page, read.lines, out / "segmented_page.jpg")
     pages = len(per_page)
     result = {
+        "line_model": str(line_model),
         "pages": pages,
         "true_lines": ours.true_lines,
         "package": {"found": ours.found_lines, "matched": ours.matched, "precision": ours.precision,
@@ -155,8 +163,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("command", choices=("list", "score", "large"))
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--limit", type=int, help="list: this many pages, spread over the validation pages")
+    parser.add_argument(
+        "--line-model",
+        type=Path,
+        default=REPO / "Models" / "handwritten_lines",
+        help="score: the line model that reads the pages (the shipped one has seen these writers)",
+    )
     args = parser.parse_args(argv)
-    result = {"list": list_pages, "score": score, "large": large}[args.command](args.out)
+    if args.command == "list":
+        return list_pages(args.out, args.limit)
+    result = score(args.out, args.line_model) if args.command == "score" else large(args.out)
     if result:
         shown = {k: v for k, v in result.items() if k != "per_page"}
         print(json.dumps(shown, indent=1))
