@@ -2,14 +2,17 @@
 # One long line training on one H200, longer than a device call's 10 minutes: `start` launches
 # device_long_chain.sh in its own process session (it runs on between calls while the machine
 # is held), `wait SECONDS` follows it, `collect` packs the models under $OUT (tar parts of 15 MB).
-# Run from the repository root with carry [.whl, .devdata] (their contents: device_train.sh; here
-# copiste_h64/ may come as copiste_h64.tar, which `start` unpacks).
+# Run from the repository root (the carry's contents: device_train.sh; here copiste_h64/ may come
+# as copiste_h64.tar, which `start` unpacks). The tree, .whl and .devdata together pass the 64 MiB
+# carry, so `stage` (carry [.devdata]) keeps .devdata in /tmp of the held machine and `start`
+# (carry [.whl]) takes it back from there; call them back to back, before the machine goes idle.
+#   bash benchmarks/line_model/device_long.sh stage
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS
 #   bash benchmarks/line_model/device_long.sh collect
 # The chain's settings come from the environment of `start` (see device_long_chain.sh).
 set -uo pipefail
-STEP=${1:?start, wait or collect}
+STEP=${1:?stage, start, wait or collect}
 WORK=/tmp/long
 show() {
   tail -4 $WORK/chain.log
@@ -21,10 +24,14 @@ follow() {  # until the chain ends or $1 seconds have passed
   show
 }
 case $STEP in
+stage)
+  rm -rf /tmp/devdata_keep && cp -r .devdata /tmp/devdata_keep && du -sh /tmp/devdata_keep
+  ;;
 start)
+  if [ -d /tmp/devdata_keep ]; then rm -rf .devdata && cp -r /tmp/devdata_keep .devdata; fi
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
   mkdir -p $WORK /usr/share/dict && cp .devdata/dict/* /usr/share/dict/
-  # the line crops travel as one tar (copiste_h64/, JPEG quality 60) to fit the 64 MiB carry
+  # the line crops travel as one tar (copiste_h64/, JPEG quality 50) to fit the 64 MiB carry
   [ -f .devdata/copiste_h64.tar ] && tar xf .devdata/copiste_h64.tar -C .devdata
   rm -f $WORK/done
   setsid nohup bash benchmarks/line_model/device_long_chain.sh > $WORK/chain.log 2>&1 < /dev/null &

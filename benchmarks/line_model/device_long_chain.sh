@@ -5,7 +5,7 @@
 # shipped model. Each best.keras is saved again without its optimizer (a third of the size).
 # Settings: SPLIT_MINUTES (13), PRE (2.5 of them on rendered lines), RENDERED (30000),
 # ALL_MINUTES (5, half a minute of them on the rendered lines again, which the mix of
-# rendered lines into the real ones needs), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
+# rendered lines into the real ones needs; 0 skips it), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
 set -uo pipefail
 WORK=/tmp/long
 SPLIT_MINUTES=${SPLIT_MINUTES:-13}
@@ -51,9 +51,11 @@ python3 train.py $COMMON --dataset .devdata/copiste_h64/labels.csv --val-writers
   --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
 stamp "split done (exit $?)"
 python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
-python3 train.py $COMMON --dataset .devdata/all_writers.csv --init-from $WORK/m_split \
-  --max-minutes "$ALL_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes 0.5 --learning-rate "$ALL_LR" \
-  --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
-stamp "all done (exit $?)"
-python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved"
+if [ "$ALL_MINUTES" != 0 ]; then
+  python3 train.py $COMMON --dataset .devdata/all_writers.csv --init-from $WORK/m_split \
+    --max-minutes "$ALL_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes 0.5 --learning-rate "$ALL_LR" \
+    --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
+  stamp "all done (exit $?)"
+  python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved"
+fi
 touch $WORK/done
