@@ -8,16 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import InputFileError
+from mltu_ext.segment.file_format import MAPS, SEGMENTER_FORMAT, SEGMENTER_KIND
 from mltu_ext.segment.unet import SegmenterConfig
-
-SEGMENTER_FORMAT = 1  # the metadata's format_version; docs/onnx_model.md describes the recogniser's
-MAPS = ("region", "core", "baseline")
 
 
 def segmenter_metadata(cfg: SegmenterConfig) -> dict:
     """What a runtime needs to use the ONNX segmenter: scale, size multiple and the output maps."""
     return {
-        "kind": "line_segmenter",
+        "kind": SEGMENTER_KIND,
         "format_version": SEGMENTER_FORMAT,
         "long_side": cfg.long_side,
         "size_multiple": cfg.multiple,

@@ -11,7 +11,7 @@ from mltu_ext.data.images import to_gray
 from mltu_ext.errors import ModelLoadError
 from mltu_ext.export.metadata import read_metadata
 from mltu_ext.pages.layout import LineOnPage
-from mltu_ext.segment.export import SEGMENTER_FORMAT
+from mltu_ext.segment.file_format import SEGMENTER_FORMAT, SEGMENTER_KIND
 from mltu_ext.segment.postprocess import PostSettings, maps_to_lines
 
 REQUIRED_KEYS = ("kind", "long_side", "size_multiple")
@@ -36,7 +36,7 @@ class OnnxSegmenter:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self.metadata = read_metadata(self.session, self.path, required=REQUIRED_KEYS)
-        if self.metadata.get("kind") != "line_segmenter":
+        if self.metadata.get("kind") != SEGMENTER_KIND:
             raise ModelLoadError(f"{self.path}: not a line segmenter (kind {self.metadata.get('kind')!r})")
         if int(self.metadata.get("format_version", 0)) > SEGMENTER_FORMAT:
             raise ModelLoadError(

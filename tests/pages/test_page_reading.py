@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -65,6 +67,20 @@ def test_a_rendered_page_reads_line_by_line_in_order(page_file):
         assert xs == sorted(xs) and x0 - 1 <= xs[0] and xs[-1] <= x1 + 1
         for word in line.words:
             assert x0 - 1 <= word.box[0] < word.box[2] <= x1 + 1 and 0 < word.confidence <= 1
+
+
+def test_reading_a_page_needs_no_tensorflow(page_file):
+    # segmenting and reading in a fresh process: neither TensorFlow nor Keras may be imported
+    code = (
+        "import sys, cv2; from mltu_ext.inference.recognizer import OnnxRecognizer; "
+        "from mltu_ext.pages.page_reader import PageReader; "
+        "from mltu_ext.segment.segmenter import OnnxSegmenter; "
+        f"reader = PageReader(OnnxRecognizer({str(LINES)!r}), OnnxSegmenter({str(SEGMENTER)!r})); "
+        f"page = reader.read(cv2.imread({str(page_file)!r}, cv2.IMREAD_GRAYSCALE), 'page'); "
+        "print(len(page.lines), 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(len(TEXTS)), "False", "False"]
 
 
 def test_the_command_writes_a_valid_alto_file_that_reads_back(page_file, tmp_path, capsys):
