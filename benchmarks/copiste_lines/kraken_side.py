@@ -91,6 +91,16 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     train.add_argument(
         "--ketos-arg", action="append", default=[], help="extra argument for `ketos train` (repeatable)"
     )
+    train.add_argument(
+        "--quiet-load",
+        type=float,
+        default=1.0,
+        help="before ketos starts, wait until the 1-minute load average is below this, so that the "
+        "work before it (the package's side) has left the cores (0: do not wait)",
+    )
+    train.add_argument(
+        "--quiet-wait-minutes", type=float, default=45.0, help="stop waiting for a quiet machine after this"
+    )
 
     test = sub.add_parser("test", parents=[common], help="ketos test + CER/WER of kraken's predictions")
     test.add_argument("--model", type=Path, required=True)
@@ -316,6 +326,21 @@ def stop(process: subprocess.Popen, grace_s: float = 180.0) -> str:
     return "none"
 
 
+def wait_for_quiet(
+    max_load: float, limit_s: float, load=os.getloadavg, sleep=time.sleep, clock=time.monotonic
+) -> float:
+    """Sleep until the 1-minute load average is below ``max_load`` or ``limit_s`` passed; the seconds waited.
+
+    kraken's budget is wall time, so anything still running on the cores would cost it training.
+    """
+    start = clock()
+    while max_load > 0 and load()[0] >= max_load and clock() - start < limit_s:
+        sleep(15)
+    waited = clock() - start
+    print(f"waited {waited:.0f} s for a quiet machine (1-minute load {load()[0]:.2f})", flush=True)
+    return waited
+
+
 def train(args: argparse.Namespace) -> dict:
     work = prepare(args)
     checkpoints = args.out / "checkpoints"
@@ -330,6 +355,7 @@ def train(args: argparse.Namespace) -> dict:
         "-t", str(work.train_manifest), "-e", str(work.val_manifest),
         *args.ketos_arg,
     ]  # fmt: skip
+    waited_s = wait_for_quiet(args.quiet_load, args.quiet_wait_minutes * 60)
     print("$", " ".join(command), flush=True)
     budget_s = args.minutes * 60
     start = time.monotonic()
@@ -378,6 +404,7 @@ def train(args: argparse.Namespace) -> dict:
     summary = {
         "command": command,
         "budget_minutes": args.minutes,
+        "waited_for_quiet_s": round(waited_s),
         "wall_s": round(wall_s, 1),
         "stopped_by": stopped,
         "signal": signal_sent,
