@@ -115,6 +115,11 @@ def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
         ):
             limits = "1 or more" if name == "time_scale" else "0..255"
             raise ModelLoadError(f"{path}: metadata field {name!r}={metadata[name]} must be {limits}")
+    temperature = metadata.get("confidence_temperature", 1.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not temperature > 0:
+        raise ModelLoadError(
+            f"{path}: metadata field 'confidence_temperature' must be a positive number, got {temperature!r}"
+        )
     shape_in = list(session.get_inputs()[0].shape)  # [batch, height, width, channels]
     shape_out = list(session.get_outputs()[0].shape)  # [batch, time, classes]
     if len(shape_in) != 4 or len(shape_out) != 3:
@@ -168,6 +173,29 @@ def file_metadata(onnx_path: str | Path) -> dict:
     from mltu_ext.inference.recognizer import OnnxRecognizer  # it imports this module
 
     return OnnxRecognizer(onnx_path, providers=["CPUExecutionProvider"]).metadata
+
+
+def update_metadata(onnx_path: str | Path, **fields: Any) -> dict:
+    """Set ``fields`` in the metadata inside an exported ONNX file and in its sidecar; the new metadata.
+
+    The file is rewritten under a temporary name and checked by loading it before it replaces the
+    old one, so a failure leaves the model as it was. Needs the ``onnx`` package (installed with
+    tf2onnx), as the export does.
+    """
+    import onnx
+
+    from mltu_ext.io.atomic import replacing
+
+    onnx_path = Path(onnx_path)
+    metadata = {**file_metadata(onnx_path), **fields}
+    proto = onnx.load(str(onnx_path))
+    entries = [e for e in proto.metadata_props if e.key == METADATA_KEY]
+    entries[0].value = json.dumps(metadata, ensure_ascii=False)  # file_metadata found it
+    with replacing(onnx_path) as tmp:
+        onnx.save(proto, str(tmp))
+        file_metadata(tmp)  # refuses fields that contradict the graph
+    write_sidecar(onnx_path, metadata)
+    return metadata
 
 
 def write_sidecar_from_onnx(onnx_path: str | Path) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.ctc.calibration import temper
 from mltu_ext.ctc.confidence import Reading, read_confidences
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
@@ -69,6 +70,8 @@ class OnnxRecognizer:
         self.channels = int(self.metadata["channels"])
         self.pad_value = int(self.metadata.get("padding_value", PAD_VALUE))
         self.time_scale = int(self.metadata.get("time_scale", 1))
+        # fitted on validation lines by `python -m mltu_ext.cli.calibrate`; 1 leaves the posteriors
+        self.temperature = float(self.metadata.get("confidence_temperature", 1.0))
         self.input_name = self.session.get_inputs()[0].name
 
     def prepare_batch(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -120,7 +123,8 @@ class OnnxRecognizer:
             probs = self.probabilities([images[i] for i in chunk])
             texts = self.decoder(probs, self.vocabulary, self.blank_index)
             if confidences:
-                found = read_confidences(probs, texts, self.vocabulary, self.blank_index)
+                calibrated = temper(probs, self.temperature)  # the arg-max, so the text, stays
+                found = read_confidences(calibrated, texts, self.vocabulary, self.blank_index)
             else:  # the confidence is left unknown
                 found = [Reading(text, float("nan")) for text in texts]
             for i, reading in zip(chunk, found, strict=True):

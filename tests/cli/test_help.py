@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-COMMANDS = ["train", "recognize", "data", "synth", "quantize", "export", "segment"]
+COMMANDS = ["train", "recognize", "data", "synth", "quantize", "export", "segment", "calibrate"]
 
 
 @pytest.mark.parametrize("name", COMMANDS)

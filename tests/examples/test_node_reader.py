@@ -88,7 +88,7 @@ def images(tmp_path_factory) -> list[Path]:
     return files
 
 
-def python_lines(paths: list[Path], *options: str) -> list[str]:
+def python_lines(paths: list[Path], *options: str, model: Path = MODEL) -> list[str]:
     """What ``python inferenceModel.py --image PATHS --model Models/dhsd_words --no-ink-check`` prints."""
     import contextlib
     import io
@@ -96,7 +96,7 @@ def python_lines(paths: list[Path], *options: str) -> list[str]:
     from mltu_ext.cli.recognize import main
 
     out = io.StringIO()
-    args = ["--image", *map(str, paths), "--model", str(MODEL), "--no-ink-check", "--cpu", *options]
+    args = ["--image", *map(str, paths), "--model", str(model), "--no-ink-check", "--cpu", *options]
     with contextlib.redirect_stdout(out):
         assert main(args) == 0
     return out.getvalue().splitlines()
@@ -135,6 +135,21 @@ def test_confidences_agree(images):
         assert g_texts == e_texts
         worst = max(abs(g - e) for g, e in zip(got, expected, strict=True))
         assert worst <= tolerance, f"confidences differ by up to {worst:.4f} on {len(chosen)} images"
+
+
+def test_a_calibrated_model_tempers_its_confidences_alike(tmp_path, images):
+    from mltu_ext.export.metadata import update_metadata
+
+    for name in ("model.onnx", "model.json"):
+        shutil.copy(MODEL / name, tmp_path / name)
+    update_metadata(tmp_path / "model.onnx", confidence_temperature=2.0)  # the file and its sidecar
+    pngs = [p for p in images if p.suffix == ".png"]
+    e_texts, expected = _confidences(python_lines(pngs, "--confidence", model=tmp_path))
+    g_texts, got = _confidences(node_lines(pngs, "--confidence", model=tmp_path))
+    assert g_texts == e_texts
+    assert max(abs(g - e) for g, e in zip(got, expected, strict=True)) <= 1.01e-4
+    _, plain = _confidences(python_lines(pngs, "--confidence"))
+    assert all(t < p for t, p, text in zip(expected, plain, e_texts, strict=True) if text)
 
 
 def test_prepared_pixels(images):

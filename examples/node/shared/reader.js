@@ -14,7 +14,7 @@ export class ReaderError extends Error {}
 // ---------------------------------------------------------------- the metadata
 
 /** The metadata object (parsed JSON from `file`, the sidecar) checked for the fields a reader
- * needs: { chars, blank, height, channels, timeScale, padValue }. */
+ * needs: { chars, temperature, blank, height, channels, timeScale, padValue }. */
 export function checkMetadata(meta, file) {
   if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
     throw new ReaderError(`${file}: not a JSON object`);
@@ -42,8 +42,13 @@ export function checkMetadata(meta, file) {
   if (new Set(chars).size !== chars.length) {
     throw new ReaderError(`${file}: field vocabulary has a character twice`);
   }
+  const temperature = meta.confidence_temperature === undefined ? 1 : meta.confidence_temperature;
+  if (typeof temperature !== "number" || !(temperature > 0)) {
+    throw new ReaderError(`${file}: field confidence_temperature must be a number above 0, got ${temperature}`);
+  }
   return {
     chars,
+    temperature,
     blank: whole("blank_index", undefined, 0, chars.length),
     height: whole("input_height", undefined, 1, 1 << 16),
     channels: whole("channels", undefined, 1, 3),
@@ -136,6 +141,7 @@ export function greedyText({ steps, classes, probs }, meta) {
  * highest probability over its steps, a word's the product of its characters', the text's its
  * least sure word's; an empty text's the geometric mean of the blank's probability. */
 export function confidence(rows, text, meta) {
+  if (meta.temperature !== undefined && meta.temperature !== 1) rows = temper(rows, meta.temperature);
   const { steps, classes, probs } = rows;
   const p = (t, c) => probs[t * classes + c];
   const chars = Array.from(text);
@@ -162,6 +168,23 @@ export function confidence(rows, text, meta) {
     }
   });
   return least ?? 1;
+}
+
+/** The rows with each step's log-probabilities divided by `temperature` and renormalised
+ * (mltu_ext/ctc/calibration.py temper): the confidences the model's calibration asks for. */
+function temper({ steps, classes, probs }, temperature) {
+  const out = new Float64Array(steps * classes);
+  for (let t = 0; t < steps; t++) {
+    let top = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      out[t * classes + c] = Math.log(probs[t * classes + c] + TINY) / temperature;
+      top = Math.max(top, out[t * classes + c]);
+    }
+    let total = 0;
+    for (let c = 0; c < classes; c++) total += out[t * classes + c] = Math.exp(out[t * classes + c] - top);
+    for (let c = 0; c < classes; c++) out[t * classes + c] /= total;
+  }
+  return { steps, classes, probs: out };
 }
 
 /** Per step, the index of the label the best path emitting exactly `labels` emits (-1: blank). */

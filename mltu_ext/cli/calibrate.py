@@ -1,0 +1,146 @@
+"""Calibrate a model's confidences on validation data: fit the temperature of its CTC posteriors.
+
+A CTC network is over-sure of what it reads: of words read with confidence 0.9, fewer than 90 %
+are right. This command reads validation images with known text, finds the temperature that
+makes word confidence match how often the words are right (lowest expected calibration error),
+and with --write stores it in the model (metadata key ``confidence_temperature``), which every
+later reading of the model applies to its confidences. The text read does not change.
+
+python -m mltu_ext.cli.calibrate Models/handwritten_lines --dataset pages/ --split all
+python -m mltu_ext.cli.calibrate Models/my_model --dataset data/ --val-writers 28,29,30 --split val --write
+
+Use writers the model was not trained on: on its own training writers a model is surer, and
+rightly so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mltu_ext.cli.common import POSITIVE_INT, run_command
+from mltu_ext.cli.dataset_args import add_dataset_arguments
+from mltu_ext.errors import DatasetError
+
+# below this many words the expected calibration error of 10 bins is mostly noise
+FEW_WORDS = 200
+
+
+@dataclass
+class Calibration:
+    """What the command measured, at temperature 1 and at the fitted one."""
+
+    samples: int
+    words: int
+    temperature: float
+    ece_before: float
+    ece_after: float
+    wrong_words: float
+    wrong_in_most_confident_90: float
+    written: bool
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command's options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mltu_ext.cli.calibrate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", help="model folder or .onnx file")
+    add_dataset_arguments(parser)
+    parser.add_argument(
+        "--split",
+        choices=("all", "val"),
+        default="val",
+        help="the samples to calibrate on: the validation part of the split the dataset options "
+        "make (default), or all of them (a folder of writers the model never saw)",
+    )
+    parser.add_argument("--limit", type=POSITIVE_INT, metavar="N", help="only the first N samples")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="store the fitted temperature in the model (ONNX file and sidecar)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
+    return parser.parse_args(argv)
+
+
+def calibrate(args: argparse.Namespace) -> Calibration:
+    """Fit the temperature on the chosen samples; with ``--write``, store it in the model."""
+    from tqdm import tqdm
+
+    from mltu_ext.cli.evaluation_args import load_samples
+    from mltu_ext.ctc.calibration import (
+        error_after_keeping,
+        expected_calibration_error,
+        fit_temperature,
+        word_confidences,
+    )
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.samples import sample_pixels
+    from mltu_ext.export.metadata import update_metadata
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    samples, notes = load_samples(args)
+    for note in notes:
+        print(note)
+    recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    vocabulary, blank = recognizer.vocabulary, recognizer.blank_index
+    # one image a call: each line's posteriors (T, C) without another's padding
+    probs = [
+        recognizer.probabilities([sample_pixels(s)])[0] for s in tqdm(samples, desc="reading", unit="img")
+    ]
+    texts = [greedy_decode(p[None], vocabulary, blank)[0] for p in probs]
+    truths = [s.text for s in samples]
+    temperature, ece_after = fit_temperature(probs, texts, truths, vocabulary)
+    before, right = word_confidences(probs, texts, truths, vocabulary, 1.0)
+    if not right:
+        raise DatasetError(
+            f"{args.dataset}: the model read no words in {len(samples)} samples; nothing to calibrate"
+        )
+    if len(right) < FEW_WORDS:
+        print(f"warning: only {len(right)} words; a temperature fitted on so few is uncertain")
+    after, _ = word_confidences(probs, texts, truths, vocabulary, temperature)
+    result = Calibration(
+        samples=len(samples),
+        words=len(right),
+        temperature=temperature,
+        ece_before=expected_calibration_error(before, right),
+        ece_after=ece_after,
+        wrong_words=error_after_keeping(before, right, 1.0),
+        wrong_in_most_confident_90=error_after_keeping(after, right, 0.9),
+        written=bool(args.write),
+    )
+    if args.write:
+        update_metadata(recognizer.path, confidence_temperature=temperature)
+    return result
+
+
+def run(args: argparse.Namespace) -> Calibration:
+    """Calibrate, then print (and with ``--json`` save) what was measured."""
+    result = calibrate(args)
+    print(
+        f"{result.words} words in {result.samples} samples: temperature {result.temperature:g}; "
+        f"expected calibration error {result.ece_before:.3f} at 1 -> {result.ece_after:.3f}; "
+        f"{result.wrong_words:.1%} of the words wrong, {result.wrong_in_most_confident_90:.1%} of the "
+        "90 % most confident"
+    )
+    print(
+        f"written to {args.model}" if result.written else "not written (add --write to store it in the model)"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``mltu-calibrate``: 0 on success, 2 with one line on stderr for bad input."""
+    args = get_args(argv)
+    return run_command(lambda: run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""python -m mltu_ext.cli.calibrate: the fitted temperature is stored in the model and used by its readers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mltu_ext.errors import ModelLoadError
+
+ROOT = Path(__file__).resolve().parents[2]
+WORD_MODEL = ROOT / "Models" / "dhsd_words"
+
+
+@pytest.fixture
+def model_copy(tmp_path) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("model.onnx", "model.json"):
+        shutil.copy(WORD_MODEL / name, folder / name)
+    return folder
+
+
+def _images(word_dataset: Path, count: int = 24) -> list:
+    import cv2
+
+    return [
+        cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        for p in sorted((word_dataset.parent / "img").glob("*.png"))[:count]
+    ]
+
+
+def test_the_fitted_temperature_is_written_and_read_back(model_copy, word_dataset, tmp_path, capsys):
+    from mltu_ext.cli import calibrate
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    report = tmp_path / "calibration.json"
+    args = [
+        str(model_copy),
+        "--dataset",
+        str(word_dataset),
+        "--split",
+        "all",
+        "--write",
+        "--json",
+        str(report),
+    ]
+    assert calibrate.main(args) == 0
+    out = capsys.readouterr().out
+    result = json.loads(report.read_text())
+    assert result["samples"] == 96 and 0 < result["words"] <= 96 and result["written"]
+    assert f"only {result['words']} words" in out  # fewer than the command trusts
+    # the temperature lies in the grid and beats (or ties) leaving the posteriors alone
+    assert 0.5 <= result["temperature"] <= 4.0 and result["ece_after"] <= result["ece_before"]
+    sidecar = json.loads((model_copy / "model.json").read_text())
+    assert sidecar["confidence_temperature"] == result["temperature"]
+    assert OnnxRecognizer(model_copy).temperature == result["temperature"]
+
+
+def test_without_write_the_model_is_left_as_it_was(model_copy, word_dataset, capsys):
+    from mltu_ext.cli import calibrate
+
+    before = (model_copy / "model.onnx").read_bytes()
+    assert (
+        calibrate.main([str(model_copy), "--dataset", str(word_dataset), "--split", "all", "--limit", "20"])
+        == 0
+    )
+    assert "not written" in capsys.readouterr().out
+    assert (model_copy / "model.onnx").read_bytes() == before
+
+
+def test_a_temperature_changes_the_confidences_and_never_the_text(model_copy, word_dataset):
+    from mltu_ext.export.metadata import update_metadata
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    images = _images(word_dataset)
+    plain = OnnxRecognizer(model_copy).read(images)
+    update_metadata(model_copy / "model.onnx", confidence_temperature=3.0)
+    tempered = OnnxRecognizer(model_copy).read(images)
+    assert [r.text for r in tempered] == [r.text for r in plain]
+    # a temperature above 1 spreads the posteriors: every reading is less sure than before
+    assert all(t.confidence < p.confidence for t, p in zip(tempered, plain, strict=True) if p.text)
+
+
+def test_a_temperature_that_is_not_positive_is_refused_and_the_file_kept(model_copy):
+    from mltu_ext.export.metadata import update_metadata
+
+    before = (model_copy / "model.onnx").read_bytes()
+    with pytest.raises(ModelLoadError, match="confidence_temperature"):
+        update_metadata(model_copy / "model.onnx", confidence_temperature=0.0)
+    assert (model_copy / "model.onnx").read_bytes() == before
+    assert sorted(p.name for p in model_copy.iterdir()) == ["model.json", "model.onnx"]  # no leftovers
