@@ -23,8 +23,12 @@ def _load(path: Path) -> dict:
 
 
 def first_reaching(validations: list[dict], target: float) -> float | None:
-    """Seconds since the start of the first validation at or below ``target`` CER, else None."""
-    hits = [v["elapsed_s"] for v in validations if v["cer"] <= target]
+    """Seconds since the start of the first validation at or below ``target`` CER, else None.
+
+    A hair of slack: kraken's own validation counts 25,218 reference characters where the
+    package's scoring counts 25,215, so its best validation is a few 1e-6 above its tested CER.
+    """
+    hits = [v["elapsed_s"] for v in validations if v["cer"] <= target + 1e-4]
     return min(hits) if hits else None
 
 
