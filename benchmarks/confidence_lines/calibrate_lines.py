@@ -33,15 +33,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    from mltu_ext.cli.calibrate import read_posteriors
     from mltu_ext.ctc.calibration import (
         error_after_keeping,
         expected_calibration_error,
         fit_temperature,
         word_confidences,
     )
-    from mltu_ext.ctc.greedy import greedy_decode
     from mltu_ext.data import load_dataset
-    from mltu_ext.data.samples import sample_pixels
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
     writers = sorted(load_split()["val_writers"])
@@ -51,9 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     parts = []
     for half in halves:
         chosen = [s for s in samples if s.writer in half]
-        # one line a call: a line's posteriors without another's padding
-        probs = [recognizer.probabilities([sample_pixels(s)])[0] for s in chosen]
-        texts = [greedy_decode(p[None], recognizer.vocabulary, recognizer.blank_index)[0] for p in probs]
+        probs, texts = read_posteriors(recognizer, chosen)
         parts.append((probs, texts, [s.text for s in chosen]))
     temperature, fit_ece = fit_temperature(*parts[0], recognizer.vocabulary)
     result = {"model": str(args.model), "fit_writers": len(halves[0]), "test_writers": len(halves[1]),

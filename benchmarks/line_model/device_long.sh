@@ -2,11 +2,12 @@
 # One long line training on one H200, longer than a device call's 10 minutes: `start` launches
 # device_long_chain.sh in its own process session (it runs on between calls while the machine
 # is held), `wait SECONDS` follows it, `collect` packs the models under $OUT (tar parts of 15 MB).
-# Run from the repository root (the carry's contents: device_train.sh; here copiste_h64/ may come
-# as copiste_h64.tar, which `start` unpacks). The tree, .whl and .devdata together pass the 64 MiB
-# carry, so `stage` (carry [.devdata]) keeps .devdata in /tmp of the held machine and `start`
-# (carry [.whl]) takes it back from there; call them back to back, before the machine goes idle.
-#   bash benchmarks/line_model/device_long.sh stage
+# Run from the repository root; .devdata is made by prepare_devdata.py (copiste_h64/ comes as
+# copiste_h64.tar or its parts copiste_h64.tar.part_*, DHSD's words as dhsd_h64.tar, which `start`
+# unpacks). The tree, .whl and .devdata together pass the 64 MiB carry, so `stage` (carry a few
+# of .devdata's files a call) adds them to /tmp of the held machine and `start` (carry [.whl])
+# takes them back from there; make the calls back to back, before the machine goes idle.
+#   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS
 #   bash benchmarks/line_model/device_long.sh collect
@@ -25,14 +26,17 @@ follow() {  # until the chain ends or $1 seconds have passed
 }
 case $STEP in
 stage)
-  rm -rf /tmp/devdata_keep && cp -r .devdata /tmp/devdata_keep && du -sh /tmp/devdata_keep
+  mkdir -p /tmp/devdata_keep && cp -r .devdata/. /tmp/devdata_keep/ && ls -l /tmp/devdata_keep
   ;;
 start)
   if [ -d /tmp/devdata_keep ]; then rm -rf .devdata && cp -r /tmp/devdata_keep .devdata; fi
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
   mkdir -p $WORK /usr/share/dict && cp .devdata/dict/* /usr/share/dict/
-  # the line crops travel as one tar (copiste_h64/, JPEG quality 50) to fit the 64 MiB carry
-  [ -f .devdata/copiste_h64.tar ] && tar xf .devdata/copiste_h64.tar -C .devdata
+  # the line crops travel as tars (copiste_h64/, JPEG quality 50) to fit the 64 MiB carry
+  if ls .devdata/copiste_h64.tar.part_* > /dev/null 2>&1; then
+    cat .devdata/copiste_h64.tar.part_* | tar x -C .devdata || exit 1
+  fi
+  for t in .devdata/copiste_h64.tar .devdata/dhsd_h64.tar; do [ -f $t ] && { tar xf $t -C .devdata || exit 1; }; done
   rm -f $WORK/done
   setsid nohup bash benchmarks/line_model/device_long_chain.sh > $WORK/chain.log 2>&1 < /dev/null &
   follow "${2:-120}"

@@ -6,6 +6,8 @@
 # Settings: SPLIT_MINUTES (13), PRE (2.5 of them on rendered lines), RENDERED (30000),
 # ALL_MINUTES (5, half a minute of them on the rendered lines again, which the mix of
 # rendered lines into the real ones needs; 0 skips it), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
+# PRE=0: no warm-up; mix_csv.py puts all RENDERED lines (and DHSD's words of writers 1-27 when
+# .devdata/dhsd_h64 is there) into the training rows of both runs from the first step.
 set -uo pipefail
 WORK=/tmp/long
 SPLIT_MINUTES=${SPLIT_MINUTES:-13}
@@ -43,17 +45,32 @@ import mltu_ext.model.augment  # noqa: F401  (the augmentation layer the checkpo
 path = sys.argv[1]
 keras.saving.load_model(path, compile=False).save(path)
 PY
+if [ "$PRE" = 0 ]; then
+  DHSD=""; [ -f .devdata/dhsd_h64/labels.csv ] && DHSD="--dhsd .devdata/dhsd_h64/labels.csv"
+  MIX="python3 benchmarks/line_model/mix_csv.py --copiste .devdata/copiste_h64/labels.csv --rendered Datasets/pretrain_lines/labels.csv $DHSD"
+fi
 VAL=$(python3 -c "import json; print(','.join(json.load(open('benchmarks/copiste_lines/split.json'))['val_writers']))")
 COMMON="--recipe lines_large --quiet --bucket-width 512 --cache-dir /tmp/cache $EXTRA"
 stamp "split: $SPLIT_MINUTES minutes"
-python3 train.py $COMMON --dataset .devdata/copiste_h64/labels.csv --val-writers "$VAL" \
-  --max-minutes "$SPLIT_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes "$PRE" \
+if [ "$PRE" = 0 ]; then
+  $MIX split --val-writers "$VAL" -o .devdata/split_mix.csv
+  SPLIT_DATA="--dataset .devdata/split_mix.csv --pretrain-samples 0 --set mix_rendered=0"
+else
+  SPLIT_DATA="--dataset .devdata/copiste_h64/labels.csv --val-writers $VAL --pretrain-samples $RENDERED --pretrain-minutes $PRE"
+fi
+python3 train.py $COMMON $SPLIT_DATA --max-minutes "$SPLIT_MINUTES" \
   --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
 stamp "split done (exit $?)"
 python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
 if [ "$ALL_MINUTES" != 0 ]; then
-  python3 train.py $COMMON --dataset .devdata/all_writers.csv --init-from $WORK/m_split \
-    --max-minutes "$ALL_MINUTES" --pretrain-samples "$RENDERED" --pretrain-minutes 0.5 --learning-rate "$ALL_LR" \
+  if [ "$PRE" = 0 ]; then
+    $MIX all --rendered-val .devdata/rendered_val/labels.csv -o .devdata/all_mix.csv
+    ALL_DATA="--dataset .devdata/all_mix.csv --pretrain-samples 0 --set mix_rendered=0"
+  else
+    ALL_DATA="--dataset .devdata/all_writers.csv --pretrain-samples $RENDERED --pretrain-minutes 0.5"
+  fi
+  python3 train.py $COMMON $ALL_DATA --init-from $WORK/m_split \
+    --max-minutes "$ALL_MINUTES" --learning-rate "$ALL_LR" \
     --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
   stamp "all done (exit $?)"
   python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved"

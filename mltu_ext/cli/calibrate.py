@@ -68,10 +68,23 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def calibrate(args: argparse.Namespace) -> Calibration:
-    """Fit the temperature on the chosen samples; with ``--write``, store it in the model."""
+def read_posteriors(recognizer, samples: list, desc: str = "reading") -> tuple[list, list[str]]:
+    """Each sample's CTC posteriors (T, C) and its greedy text, with a progress bar.
+
+    One image a call, so that no line's posteriors carry another's padding.
+    """
     from tqdm import tqdm
 
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.data.samples import sample_pixels
+
+    probs = [recognizer.probabilities([sample_pixels(s)])[0] for s in tqdm(samples, desc=desc, unit="img")]
+    texts = [greedy_decode(p[None], recognizer.vocabulary, recognizer.blank_index)[0] for p in probs]
+    return probs, texts
+
+
+def calibrate(args: argparse.Namespace) -> Calibration:
+    """Fit the temperature on the chosen samples; with ``--write``, store it in the model."""
     from mltu_ext.cli.evaluation_args import load_samples
     from mltu_ext.ctc.calibration import (
         error_after_keeping,
@@ -79,8 +92,6 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         fit_temperature,
         word_confidences,
     )
-    from mltu_ext.ctc.greedy import greedy_decode
-    from mltu_ext.data.samples import sample_pixels
     from mltu_ext.export.metadata import update_metadata
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
@@ -88,12 +99,8 @@ def calibrate(args: argparse.Namespace) -> Calibration:
     for note in notes:
         print(note)
     recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
-    vocabulary, blank = recognizer.vocabulary, recognizer.blank_index
-    # one image a call: each line's posteriors (T, C) without another's padding
-    probs = [
-        recognizer.probabilities([sample_pixels(s)])[0] for s in tqdm(samples, desc="reading", unit="img")
-    ]
-    texts = [greedy_decode(p[None], vocabulary, blank)[0] for p in probs]
+    vocabulary = recognizer.vocabulary
+    probs, texts = read_posteriors(recognizer, samples)
     truths = [s.text for s in samples]
     temperature, ece_after = fit_temperature(probs, texts, truths, vocabulary)
     before, right = word_confidences(probs, texts, truths, vocabulary, 1.0)

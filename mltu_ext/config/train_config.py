@@ -133,7 +133,8 @@ class TrainConfig:
             raise ConfigError("pretrain_samples, pretrain_minutes and mix_rendered must not be negative")
         if self.mix_rendered > self.pretrain_samples:
             raise ConfigError(
-                f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered words"
+                f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered "
+                "warm-up samples (pretrain_samples); lower mix_rendered (--set mix_rendered=0)"
             )
         if self.schedule == "time_cosine" and not self.max_minutes:
             raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
