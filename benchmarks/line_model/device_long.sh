@@ -45,7 +45,7 @@ wait)
   follow "${2:?seconds}"
   ;;
 collect)
-  for m in split all; do
+  for m in split split_b all; do
     [ -d $WORK/m_$m ] || continue
     tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
     split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"

@@ -8,6 +8,10 @@
 # rendered lines into the real ones needs; 0 skips it), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
 # PRE=0: no warm-up; mix_csv.py puts all RENDERED lines (and DHSD's words of writers 1-27 when
 # .devdata/dhsd_h64 is there) into the training rows of both runs from the first step.
+# A_EXTRA (train.py options for split only, such as --init-from DIR --learning-rate 8e-4).
+# B_EXTRA (train.py options): a second split run, "split_b", trains beside the first on the same
+# GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
+# lower best validation CER.
 set -uo pipefail
 WORK=/tmp/long
 SPLIT_MINUTES=${SPLIT_MINUTES:-13}
@@ -16,6 +20,8 @@ RENDERED=${RENDERED:-30000}
 ALL_MINUTES=${ALL_MINUTES:-5}
 ALL_LR=${ALL_LR:-3e-4}
 EXTRA=${EXTRA:-}
+A_EXTRA=${A_EXTRA:-}
+B_EXTRA=${B_EXTRA:-}
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
 T0=$(date +%s)
@@ -58,10 +64,29 @@ if [ "$PRE" = 0 ]; then
 else
   SPLIT_DATA="--dataset .devdata/copiste_h64/labels.csv --val-writers $VAL --pretrain-samples $RENDERED --pretrain-minutes $PRE"
 fi
-python3 train.py $COMMON $SPLIT_DATA --max-minutes "$SPLIT_MINUTES" \
+if [ -n "$B_EXTRA" ]; then
+  export XLA_PYTHON_CLIENT_MEM_FRACTION=0.45
+  # its own image cache: two processes must not write one cache at once
+  python3 train.py $COMMON $SPLIT_DATA $B_EXTRA --cache-dir /tmp/cache_b --max-minutes "$SPLIT_MINUTES" \
+    --model-dir $WORK/m_split_b > $WORK/split_b.train.log 2>&1 &
+  B_PID=$!
+fi
+python3 train.py $COMMON $SPLIT_DATA $A_EXTRA --max-minutes "$SPLIT_MINUTES" \
   --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
 stamp "split done (exit $?)"
 python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
+FROM=$WORK/m_split
+if [ -n "$B_EXTRA" ]; then
+  wait $B_PID; stamp "split_b done (exit $?)"
+  unset XLA_PYTHON_CLIENT_MEM_FRACTION
+  python3 $WORK/resave.py $WORK/m_split_b/best.keras && stamp "split_b resaved"
+  FROM=$(python3 -c "
+import json, sys
+runs = sys.argv[1:]
+print(min(runs, key=lambda d: json.load(open(d + '/summary.json'))['best_val_CER']))
+" $WORK/m_split $WORK/m_split_b)
+  stamp "all starts from $FROM"
+fi
 if [ "$ALL_MINUTES" != 0 ]; then
   if [ "$PRE" = 0 ]; then
     $MIX all --rendered-val .devdata/rendered_val/labels.csv -o .devdata/all_mix.csv
@@ -69,7 +94,7 @@ if [ "$ALL_MINUTES" != 0 ]; then
   else
     ALL_DATA="--dataset .devdata/all_writers.csv --pretrain-samples $RENDERED --pretrain-minutes 0.5"
   fi
-  python3 train.py $COMMON $ALL_DATA --init-from $WORK/m_split \
+  python3 train.py $COMMON $ALL_DATA --init-from "$FROM" \
     --max-minutes "$ALL_MINUTES" --learning-rate "$ALL_LR" \
     --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
   stamp "all done (exit $?)"

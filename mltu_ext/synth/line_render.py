@@ -35,6 +35,7 @@ from mltu_ext.synth.render import (
 logger = logging.getLogger(__name__)
 
 PAPERS = ("random", "plain", "page", "ruled")
+HEADROOM = 0.3  # rows drawn above each word's height band, as a share of it
 
 
 @functools.cache
@@ -124,8 +125,10 @@ def _draw_words(words: list[str], rng: np.random.Generator, base: Style, height:
             pen=base.pen * scale,
         )
         word_height = max(8, round(height * scale))
-        ink = render_ink(word, rng, style, word_height)
-        drawn.append(_Word(ink, word_baseline(style, word_height), rng.normal(0.0, 0.015 * height)))
+        headroom = round(HEADROOM * word_height)  # accents over capitals stand above the ascenders
+        ink = render_ink(word, rng, style, word_height, headroom)
+        baseline = word_baseline(style, word_height) + headroom
+        drawn.append(_Word(ink, baseline, rng.normal(0.0, 0.015 * height)))
     return drawn
 
 

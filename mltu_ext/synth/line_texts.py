@@ -48,6 +48,9 @@ DIGITS = string.digits
 MIN_WORDS, MAX_WORDS = 3, 14  # words: tokens with a letter or digit (not a lone '«' or ';')
 MAX_CHARS = 100  # the longest Copiste lines have about 100 characters
 MAX_WORD_LENGTH = 16
+# some people write whole lines in capitals (in Copiste, small capitals that are easily
+# read as lower case); a model that never saw such lines reads them in lower case
+CAPITALS_SHARE = 0.08
 
 # short words that make a line read like a sentence (built in: the lists have no frequencies)
 FUNCTION_WORDS = {
@@ -268,9 +271,22 @@ def make_line_text(rng: np.random.Generator, language: str = "fr") -> str:
     elif roll < 0.54:
         tokens[-1] += " !" if french_space else "!"
     text = " ".join(tokens)
+    if rng.random() < CAPITALS_SHARE:
+        text = in_capitals(text, language)
     while len(text) > MAX_CHARS and " " in text:  # long words can overshoot: drop the last ones
         text = text.rsplit(" ", 1)[0]
     return text[:MAX_CHARS]
+
+
+def in_capitals(text: str, language: str) -> str:
+    """``text`` in capitals, leaving a letter whose capital the language's letters lack (ß).
+
+    >>> in_capitals("straße, l'été", "de"), in_capitals("l'été", "fr")
+    ("STRAßE, L'éTé", "L'ÉTÉ")
+    """
+    letters = LETTERS[language]
+    upper = {c: c.upper() for c in set(text)}
+    return "".join(u if len(u) == 1 and u in letters else c for c, u in ((c, upper[c]) for c in text))
 
 
 def line_texts(count: int, seed: int = 0, languages: Sequence[str] = LANGUAGES) -> list[str]:

@@ -173,53 +173,63 @@ def _letter_offsets(
     return dx, dy
 
 
-def _draw_ttf(text: str, rng: np.random.Generator, style: Style, height: int) -> tuple[np.ndarray, int]:
-    """Ink mask (height, W) float32 0..1 and the baseline row."""
+def _draw_ttf(
+    text: str, rng: np.random.Generator, style: Style, height: int, headroom: int = 0
+) -> tuple[np.ndarray, int]:
+    """Ink mask (headroom + height, W) float32 0..1 and the baseline row."""
     from PIL import Image, ImageDraw
 
     metrics = font_metrics(style.font)
     size = ink_size(style, height)
     font = _truetype(style.font, size)
-    baseline = _baseline(metrics, size, style, height)
+    baseline = _baseline(metrics, size, style, height) + headroom
     dx, dy = _letter_offsets(text, rng, style, size, height)
     # kerning-aware pen positions of each letter, then the jitter on top
     starts = np.array([font.getlength(text[:i]) for i in range(len(text))]) + dx
     pad = size  # room for swashes that reach left of the pen or past the advance
     width = int(font.getlength(text) + max(dx[-1], 0) + 2 * pad)
-    canvas = Image.new("L", (width, height), 0)
+    canvas = Image.new("L", (width, headroom + height), 0)
     draw = ImageDraw.Draw(canvas)
     for char, x, y in zip(text, starts, dy, strict=True):
         draw.text((pad + x, baseline + y), char, fill=255, font=font, anchor="ls")
     return np.asarray(canvas, np.float32) / 255.0, round(baseline)
 
 
-def _draw_hershey(text: str, rng: np.random.Generator, style: Style, height: int) -> tuple[np.ndarray, int]:
+def _draw_hershey(
+    text: str, rng: np.random.Generator, style: Style, height: int, headroom: int = 0
+) -> tuple[np.ndarray, int]:
     face = HERSHEY_FACES[style.font]
     metrics = font_metrics(style.font)
     scale = font_scale(style, height)
     thickness = max(1, round(pen_width(style, scale)))
-    baseline = _baseline(metrics, scale, style, height)
+    baseline = _baseline(metrics, scale, style, height) + headroom
     # fontScale s draws a letter about 30*s pixels tall: a "size" for the spacing jitter
     dx, dy = _letter_offsets(text, rng, style, 30 * scale, height)
     advances = [cv2.getTextSize(c, face, scale, thickness)[0][0] for c in text]
     starts = np.concatenate([[0.0], np.cumsum(advances)[:-1]]) + dx
     pad = round(30 * scale)
     width = int(sum(advances) + max(dx[-1], 0) + 2 * pad)
-    canvas = np.zeros((height, width), np.uint8)
+    canvas = np.zeros((headroom + height, width), np.uint8)
     for char, x, y in zip(text, starts, dy, strict=True):
         origin = (round(pad + x), round(baseline + y))
         cv2.putText(canvas, char, origin, face, scale, 255, thickness, cv2.LINE_AA)
     return canvas.astype(np.float32) / 255.0, round(baseline)
 
 
-def render_ink(text: str, rng: np.random.Generator, style: Style, height: int = 64) -> np.ndarray:
-    """Ink coverage of ``text`` (height, W) float32 in 0..1, cropped to the ink's columns."""
+def render_ink(
+    text: str, rng: np.random.Generator, style: Style, height: int = 64, headroom: int = 0
+) -> np.ndarray:
+    """Ink coverage of ``text`` (headroom + height, W) float32 in 0..1, cropped to the ink's columns.
+
+    ``headroom`` rows above the ``height`` band keep what reaches over the font's
+    ascenders (the accents of capitals: É, Ä); the baseline moves down by as many.
+    """
     if not text.strip():
         raise LabelError("cannot render an empty text")
     if is_hershey(style.font):
-        ink, baseline = _draw_hershey(text, rng, style, height)
+        ink, baseline = _draw_hershey(text, rng, style, height, headroom)
     else:
-        ink, baseline = _draw_ttf(text, rng, style, height)
+        ink, baseline = _draw_ttf(text, rng, style, height, headroom)
         size = ink_size(style, height)
         ink = adjust_stroke(ink, font_metrics(style.font).stroke * size, pen_width(style, size))
     ink = warp(ink, rng, baseline, style.shear, style.stretch, style.bend * height, style.elastic)

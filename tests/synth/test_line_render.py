@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from mltu_ext.synth.fonts import HERSHEY, find_fonts, missing_glyphs
 from mltu_ext.synth.line_render import choose_font, missing_chars, render_handwritten_line
+from mltu_ext.synth.render import Style, render_ink
 
 FRENCH = "« Où est l’élève ? » dit-il ; Noël, 1951 : très sûr à 12,50 !"
 GERMAN = "Größere Übungen für Äpfel und Öl (weiß)"
@@ -132,3 +134,22 @@ def test_font_missing_glyphs_is_not_used(caplog):
     assert any("cannot draw" in r.getMessage() for r in caplog.records)
     # the same font is kept for a text it can draw
     assert choose_font("plain words", rng, font=font) == font
+
+
+def test_accents_over_capitals_are_drawn_in_the_headroom():
+    fonts = [f for f in find_fonts() if not missing_glyphs(f, "EÉ")]
+    if not fonts:
+        pytest.skip("no handwriting fonts installed (scripts/install.sh)")
+
+    def top_row(font: str, text: str, headroom: int) -> int:
+        style = Style.sample(np.random.default_rng(0), font, 64)
+        style = dataclasses.replace(style, shear=0.0, bend=0.0, elastic=0.0)
+        ink = render_ink(text, np.random.default_rng(1), style, 64, headroom=headroom)
+        assert ink.shape[0] == 64 + headroom
+        return int(np.flatnonzero(ink.max(axis=1) > 0.3)[0])
+
+    # without headroom most fonts' accents on capitals touch the top row (cut off there);
+    # with it the accent stands clear above the capital
+    above = [top_row(f, "É", 24) < top_row(f, "E", 24) - 2 for f in fonts]
+    assert np.mean(above) > 0.75
+    assert all(top_row(f, "É", 24) > 0 for f in fonts)  # nothing reaches the canvas' edge

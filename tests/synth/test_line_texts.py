@@ -16,6 +16,7 @@ from mltu_ext.synth.line_texts import (
     MIN_WORDS,
     charset,
     content_words,
+    in_capitals,
     line_texts,
     make_line_text,
 )
@@ -62,6 +63,14 @@ def test_texts_read_like_sentences():
     assert any(e in t for t in french for e in ("l'", "d'", "qu'", "l’", "d’", "qu’"))
     assert any("«" in t and "»" in t for t in french)
     assert not any("«" in t or "’" in t for t in english)
+
+
+def test_some_lines_are_in_capitals_and_stay_in_the_charset():
+    texts = line_texts(1500, seed=5)
+    capitals = [t for t in texts if sum(c.isalpha() for c in t) > 5 and t == t.upper()]
+    assert 0.04 < len(capitals) / len(texts) < 0.14  # CAPITALS_SHARE is 0.08
+    assert set("".join(capitals)) <= set(charset())
+    assert in_capitals("Größe: l'été", "de") == "GRÖßE: L'éTé"  # no ß capital, no é in German
 
 
 def test_same_seed_same_texts():
