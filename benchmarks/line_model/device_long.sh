@@ -9,8 +9,10 @@
 # takes them back from there; make the calls back to back, before the machine goes idle.
 #   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
-#   bash benchmarks/line_model/device_long.sh wait SECONDS
+#   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done
 #   bash benchmarks/line_model/device_long.sh collect
+# A machine goes back 30 minutes after it was started, busy or not: a `wait` that sees the chain
+# end packs the models in the same call, so that no call is left to lose them.
 # The chain's settings come from the environment of `start` (see device_long_chain.sh).
 set -uo pipefail
 STEP=${1:?stage, start, wait or collect}
@@ -23,6 +25,15 @@ follow() {  # until the chain ends or $1 seconds have passed
   local end=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt $end ] && [ ! -f $WORK/done ]; do sleep 10; done
   show
+}
+collect() {
+  for m in split split_b all; do
+    [ -d $WORK/m_$m ] || continue
+    tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
+    split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"
+  done
+  cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null
+  ls -la "$OUT"
 }
 case $STEP in
 stage)
@@ -43,14 +54,9 @@ start)
   ;;
 wait)
   follow "${2:?seconds}"
+  if [ -f $WORK/done ]; then collect; fi
   ;;
 collect)
-  for m in split split_b all; do
-    [ -d $WORK/m_$m ] || continue
-    tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
-    split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"
-  done
-  cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null
-  ls -la "$OUT"; show
+  collect; show
   ;;
 esac
