@@ -78,6 +78,10 @@ class TrainConfig:
     learning_rate: float = 1e-3
     optimizer: str = "adam"  # "adam" or "adamw" (decoupled weight decay)
     weight_decay: float = 0.0  # for adamw
+    # validate, checkpoint and export the exponential moving average of the weights
+    # with this momentum (0: the weights as trained); 0.999 averages about the last
+    # thousand steps, which smooths the noise of small batches of few writers
+    ema_momentum: float = 0.0
     early_stopping_patience: int = 8
     lr_patience: int = 3
     lr_factor: float = 0.5
@@ -123,6 +127,8 @@ class TrainConfig:
             raise ConfigError(f"pretrain_kind={self.pretrain_kind!r}: use 'words' or 'lines'")
         if self.optimizer not in ("adam", "adamw"):
             raise ConfigError(f"optimizer={self.optimizer!r}: use 'adam' or 'adamw'")
+        if not 0.0 <= self.ema_momentum < 1.0:
+            raise ConfigError(f"ema_momentum={self.ema_momentum}: use 0 (off) or a value in (0, 1)")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay={self.weight_decay}: must not be negative")
         if self.lr_schedule not in ("auto", "plateau", "time_cosine", "cosine"):

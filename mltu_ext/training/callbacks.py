@@ -25,6 +25,7 @@ from mltu_ext.io.atomic import write_text
 from mltu_ext.io.text_files import open_text
 from mltu_ext.parallel.multi_process import is_main_process, main_values, process_count, process_index
 from mltu_ext.parallel.recompile import RecompileAfterFirstEpoch
+from mltu_ext.training.average_weights import average_weight_callbacks
 from mltu_ext.training.resume import BestCheckpoint, ResumeState
 from mltu_ext.training.schedules import EpochCosineDecay, TimeCosineDecay
 from mltu_ext.training.starting_point import StartingPoint
@@ -176,6 +177,10 @@ def build_callbacks(
         exporter = _exporter(cfg, run, model_dir, val_cache, train_cache)
         if exporter is not None:
             callbacks.append(exporter)
+    if cfg.ema_momentum:
+        # the averages are in the model from validation to the end of the epoch's callbacks
+        first, last = average_weight_callbacks()
+        callbacks = [first, *callbacks, last]
     return callbacks
 
 

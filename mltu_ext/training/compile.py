@@ -14,11 +14,15 @@ def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
     """Adam or AdamW with the config's learning rate; gradients clipped to norm 5.
 
     With ``cfg.accumulate`` > 1 the weights change once every that many
-    batches, by the mean of their gradients.
+    batches, by the mean of their gradients; with ``cfg.ema_momentum`` the
+    optimizer keeps a moving average of the weights.
     """
     options = {"clipnorm": 5.0}
     if cfg.accumulate > 1:
         options["gradient_accumulation_steps"] = cfg.accumulate
+    if cfg.ema_momentum:
+        # the moving average that validation, checkpoints and export read (average_weights)
+        options.update(use_ema=True, ema_momentum=cfg.ema_momentum)
     if cfg.optimizer == "adamw":
         return keras.optimizers.AdamW(cfg.learning_rate, weight_decay=cfg.weight_decay, **options)
     return keras.optimizers.Adam(cfg.learning_rate, **options)

@@ -107,6 +107,11 @@ def train(
             f"{cfg.pretrain_samples}): every process would render the same words; train the "
             "warm-up in one process, then --init-from its folder"
         )
+    if cfg.ema_momentum and run.parallel:
+        raise ConfigError(
+            f"ema_momentum={cfg.ema_momentum} with several devices or processes: the moving "
+            "averages are swapped in one process only; train on one device, or set ema_momentum=0"
+        )
     if is_main_process():  # the other training processes (--processes) write nothing
         cfg.save(model_dir / "config.json")
         run.save(model_dir / "run.json")

@@ -1,0 +1,78 @@
+"""Validation, checkpoints and export on the moving average of the weights (``ema_momentum``).
+
+With ``use_ema`` a Keras optimizer keeps an exponential moving average of
+every trainable weight beside it; these callbacks put the averages into the
+model for validation and for the callbacks that save it at the end of an
+epoch, and put the training weights back before training goes on. Keras's
+own ``SwapEMAWeights`` leaves the averages in the model when a callback
+stops training (time limit, early stopping), so the fit's closing
+``finalize_variable_values`` then writes the training weights over them;
+here the pair always ends an epoch with the training weights in the model.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from mltu_ext.errors import ConfigError
+
+
+class AverageWeightsIn(keras.callbacks.Callback):
+    """Put the moving averages into the model for validation and the epoch's end.
+
+    Place it first among the callbacks, and ``TrainingWeightsBack`` last.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.averages_in_model = False
+
+    def _pairs(self):
+        optimizer = self.model.optimizer
+        averages = getattr(optimizer, "_model_variables_moving_average", None)
+        if not getattr(optimizer, "use_ema", False) or averages is None:
+            raise ConfigError("ema_momentum is set but the optimizer keeps no moving averages")
+        return zip(optimizer._trainable_variables, averages, strict=True)
+
+    def swap(self) -> None:
+        """Exchange each trainable weight with its moving average, in place."""
+        for variable, average in self._pairs():
+            held = keras.ops.convert_to_numpy(variable)
+            variable.assign(average)
+            average.assign(held)
+        self.averages_in_model = not self.averages_in_model
+
+    def show_averages(self) -> None:
+        if not self.averages_in_model:
+            self.swap()
+
+    def show_training_weights(self) -> None:
+        if self.averages_in_model:
+            self.swap()
+
+    def on_test_begin(self, logs=None):
+        self.show_averages()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # validation (on_test_begin) has put them in already, unless it did not run
+        self.show_averages()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.show_training_weights()
+
+
+class TrainingWeightsBack(keras.callbacks.Callback):
+    """After every other callback's ``on_epoch_end``: the training weights back in the model."""
+
+    def __init__(self, swapper: AverageWeightsIn):
+        super().__init__()
+        self.swapper = swapper
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.swapper.show_training_weights()
+
+
+def average_weight_callbacks() -> tuple[AverageWeightsIn, TrainingWeightsBack]:
+    """The pair of callbacks: the first goes first in the list, the second last."""
+    swapper = AverageWeightsIn()
+    return swapper, TrainingWeightsBack(swapper)
