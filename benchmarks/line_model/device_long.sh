@@ -13,6 +13,8 @@
 #   bash benchmarks/line_model/device_long.sh collect
 # A machine goes back 30 minutes after it was started, busy or not: a `wait` that sees the chain
 # end packs the models in the same call, so that no call is left to lose them.
+# `collect` also packs JAX's compile cache (when under 60 MB) as jaxcache.tgz.part_*: copied into
+# .devdata and staged, `start` unpacks it, so that a later chain skips most of its compiles.
 # The chain's settings come from the environment of `start` (see device_long_chain.sh).
 set -uo pipefail
 STEP=${1:?stage, start, wait or collect}
@@ -32,6 +34,10 @@ collect() {
     tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
     split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"
   done
+  # the compiled steps, for a later session's chain (JAX_COMPILATION_CACHE_DIR), when they are small
+  if [ -d /tmp/jaxcache ] && [ "$(du -sm /tmp/jaxcache | cut -f1)" -lt 60 ]; then
+    tar czf $WORK/jaxcache.tgz -C /tmp jaxcache && split -b 15m $WORK/jaxcache.tgz "$OUT/jaxcache.tgz.part_"
+  fi
   cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null
   ls -la "$OUT"
 }
@@ -46,6 +52,10 @@ start)
   # the line crops travel as tars (copiste_h64/, JPEG quality 50) to fit the 64 MiB carry
   if ls .devdata/copiste_h64.tar.part_* > /dev/null 2>&1; then
     cat .devdata/copiste_h64.tar.part_* | tar x -C .devdata || exit 1
+  fi
+  # a compile cache that an earlier collect brought back, when staged
+  if ls .devdata/jaxcache.tgz.part_* > /dev/null 2>&1; then
+    cat .devdata/jaxcache.tgz.part_* | tar xz -C /tmp || exit 1
   fi
   for t in .devdata/copiste_h64.tar .devdata/dhsd_h64.tar; do [ -f $t ] && { tar xf $t -C .devdata || exit 1; }; done
   rm -f $WORK/done
