@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 PAPERS = ("random", "plain", "page", "ruled")
 HEADROOM = 0.3  # rows drawn above each word's height band, as a share of it
+# a line in capitals is often written in small capitals: each word's first letter full size,
+# the others about as high as lower-case letters (one Copiste writer of the validation set
+# writes so, and a model that never saw it reads most of those letters in lower case)
+SMALL_CAPS_SHARE = 0.6  # of the lines in capitals
+SMALL_CAPS_SIZE = (0.55, 0.8)  # the small capitals' height, as a share of the full ones
 
 
 @functools.cache
@@ -113,8 +118,45 @@ class _Word:
     dy: float  # the word's own baseline offset, pixels
 
 
-def _draw_words(words: list[str], rng: np.random.Generator, base: Style, height: int) -> list[_Word]:
-    """Each word in the line's hand, with its own size (±10 %), slant and baseline offset."""
+def _ink_and_baseline(
+    text: str, rng: np.random.Generator, style: Style, height: int
+) -> tuple[np.ndarray, float]:
+    """``text`` drawn at ``height`` with headroom: (headroom + height, W) ink and its baseline row."""
+    headroom = round(HEADROOM * height)  # accents over capitals stand above the ascenders
+    return render_ink(text, rng, style, height, headroom), word_baseline(style, height) + headroom
+
+
+def _join_on_baseline(parts: list[tuple[np.ndarray, float]], gaps: list[int]) -> tuple[np.ndarray, float]:
+    """Inks set side by side (``gaps`` blank columns between them) with their baselines on one row."""
+    above = max(b for _, b in parts)
+    below = max(ink.shape[0] - b for ink, b in parts)
+    rows = int(np.ceil(above + below))
+    width = sum(ink.shape[1] for ink, _ in parts) + sum(gaps)
+    canvas = np.zeros((rows, width), np.float32)
+    x = 0
+    for (ink, baseline), gap in zip(parts, [0, *gaps], strict=True):
+        x += gap
+        _paste(canvas, ink, round(above - baseline), x)
+        x += ink.shape[1]
+    return canvas, above
+
+
+def _small_caps_split(word: str) -> tuple[str, str]:
+    """``word`` cut after its first letter or digit: the part drawn full size and the small rest."""
+    for i, char in enumerate(word):
+        if char.isalnum():
+            return word[: i + 1], word[i + 1 :]
+    return word, ""
+
+
+def _draw_words(
+    words: list[str], rng: np.random.Generator, base: Style, height: int, small_caps: float | None = None
+) -> list[_Word]:
+    """Each word in the line's hand, with its own size (±10 %), slant and baseline offset.
+
+    With ``small_caps`` (a share of the height) the letters after each word's
+    first are drawn that much smaller, on the same baseline.
+    """
     drawn = []
     for word in words:
         scale = float(np.clip(rng.normal(1.0, 0.04), 0.9, 1.1))  # most words within ±5 %
@@ -125,9 +167,16 @@ def _draw_words(words: list[str], rng: np.random.Generator, base: Style, height:
             pen=base.pen * scale,
         )
         word_height = max(8, round(height * scale))
-        headroom = round(HEADROOM * word_height)  # accents over capitals stand above the ascenders
-        ink = render_ink(word, rng, style, word_height, headroom)
-        baseline = word_baseline(style, word_height) + headroom
+        head, tail = _small_caps_split(word) if small_caps else (word, "")
+        if tail.strip():
+            small = max(8, round(word_height * small_caps))
+            parts = [
+                _ink_and_baseline(head, rng, style, word_height),
+                _ink_and_baseline(tail, rng, style, small),
+            ]
+            ink, baseline = _join_on_baseline(parts, [round(word_height * rng.uniform(0.0, 0.08))])
+        else:
+            ink, baseline = _ink_and_baseline(word, rng, style, word_height)
         drawn.append(_Word(ink, baseline, rng.normal(0.0, 0.015 * height)))
     return drawn
 
@@ -177,7 +226,7 @@ def _paste(canvas: np.ndarray, ink: np.ndarray, top: int, left: int) -> None:
 
 
 def _line_ink(
-    text: str, rng: np.random.Generator, font: str, height: int
+    text: str, rng: np.random.Generator, font: str, height: int, small_caps: float | None = None
 ) -> tuple[np.ndarray, float, tuple[int, int]]:
     """The line's ink at ``height`` rows (float32 0..1), its baseline row and (left, right) margins."""
     words = text.split()
@@ -187,7 +236,7 @@ def _line_ink(
     base = dataclasses.replace(base, x_height=rng.uniform(0.27, 0.4), pen=height * rng.uniform(0.025, 0.06))
     metrics = font_metrics(font)
     scale = font_scale(base, height) if is_hershey(font) else ink_size(base, height)
-    drawn = _draw_words(words, rng, base, height)
+    drawn = _draw_words(words, rng, base, height, small_caps)
     gaps = _gaps(words, rng, metrics.x_height * scale)
     margins = tuple(round(height * m) for m in rng.uniform(0.05, 0.4, 2))
     width = sum(w.ink.shape[1] for w in drawn) + sum(gaps) + sum(margins)
@@ -316,6 +365,7 @@ def render_handwritten_line(
     font: str | None = None,
     height: int = 64,
     paper: str = "random",
+    small_caps: bool | None = None,
 ) -> np.ndarray:
     """``text`` (words separated by spaces) as a handwritten line: uint8 (height, W), dark ink on paper.
 
@@ -323,8 +373,10 @@ def render_handwritten_line(
     installed handwriting font. A font that lacks a character of ``text`` is
     replaced by one that has it (LabelError when none does). ``paper`` is
     "plain", "page" (tone, texture, gradient, now and then bleed-through),
-    "ruled" (faint lines, sometimes a margin line) or "random". The same
-    ``rng`` state gives the same pixels.
+    "ruled" (faint lines, sometimes a margin line) or "random".
+    ``small_caps`` draws each word's letters after the first smaller (True),
+    never (False) or, by default, for SMALL_CAPS_SHARE of the texts without
+    lower-case letters. The same ``rng`` state gives the same pixels.
 
     >>> image = render_handwritten_line("two words", np.random.default_rng(0), font="hershey")
     >>> image.dtype, image.shape[0]
@@ -337,7 +389,11 @@ def render_handwritten_line(
     if height < 8:
         raise ConfigError(f"height must be at least 8 pixels, got {height}")
     font = choose_font(text, rng, font)
-    ink, baseline, (left, _) = _line_ink(text, rng, font, height)
+    if small_caps is None:
+        capitals = any(c.isupper() for c in text) and not any(c.islower() and c != "ß" for c in text)
+        small_caps = capitals and rng.random() < SMALL_CAPS_SHARE
+    factor = float(rng.uniform(*SMALL_CAPS_SIZE)) if small_caps else None
+    ink, baseline, (left, _) = _line_ink(text, rng, font, height, factor)
     if paper == "random":
         paper = str(rng.choice(["plain", "page", "ruled"], p=[0.3, 0.35, 0.35]))
     margin = None

@@ -50,7 +50,7 @@ MAX_CHARS = 100  # the longest Copiste lines have about 100 characters
 MAX_WORD_LENGTH = 16
 # some people write whole lines in capitals (in Copiste, small capitals that are easily
 # read as lower case); a model that never saw such lines reads them in lower case
-CAPITALS_SHARE = 0.08
+CAPITALS_SHARE = 0.1
 
 # short words that make a line read like a sentence (built in: the lists have no frequencies)
 FUNCTION_WORDS = {

@@ -153,3 +153,38 @@ def test_accents_over_capitals_are_drawn_in_the_headroom():
     above = [top_row(f, "É", 24) < top_row(f, "E", 24) - 2 for f in fonts]
     assert np.mean(above) > 0.75
     assert all(top_row(f, "É", 24) > 0 for f in fonts)  # nothing reaches the canvas' edge
+
+
+def test_small_capitals_keep_only_the_first_letters_tall():
+    # the upper third of a line in full capitals is inked across most letters; in small
+    # capitals only over each word's first letter
+    def tall_share(small_caps: bool) -> float:
+        shares = []
+        for seed in range(4):
+            image = _render("HORUS AU SEREKH OU DOUBLE FAUCON", seed, paper="plain", small_caps=small_caps)
+            ink = image < 128  # (64, W)
+            inked = ink.any(axis=0)
+            shares.append(ink[: image.shape[0] // 3].any(axis=0)[inked].mean())
+        return float(np.mean(shares))
+
+    assert tall_share(True) < 0.7 * tall_share(False)
+
+
+def test_small_capitals_are_drawn_only_for_lines_in_capitals_by_default(monkeypatch):
+    from mltu_ext.synth import line_render
+
+    calls = []
+    original = line_render._line_ink
+
+    def spy(text, rng, font, height, small_caps=None):
+        calls.append(small_caps)
+        return original(text, rng, font, height, small_caps)
+
+    monkeypatch.setattr(line_render, "_line_ink", spy)
+    for seed in range(12):
+        _render("HORUS AU SEREKH", seed, paper="plain")
+        _render("Horus au serekh", seed, paper="plain")
+    capitals, mixed = calls[0::2], calls[1::2]
+    assert all(c is None for c in mixed)
+    assert 0 < sum(c is not None for c in capitals) < 12  # SMALL_CAPS_SHARE of them (0.6)
+    assert all(c is None or 0.5 < c < 0.85 for c in capitals)
