@@ -11,8 +11,11 @@
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done
 #   bash benchmarks/line_model/device_long.sh collect
-# A machine goes back 30 minutes after it was started, busy or not: a `wait` that sees the chain
-# end packs the models in the same call, so that no call is left to lose them.
+# A machine goes back 30 minutes after it was started, busy or not, and also when it is left idle
+# between two calls for longer than its idle release (status: idle_release_s, as short as 30 s):
+# make the calls back to back with nothing between them. Every `wait` packs the models that are
+# finished by then (split as soon as it is saved again), so that a machine lost later keeps them;
+# a `wait` that sees the chain end packs everything in the same call.
 # `collect` also packs JAX's compile cache (when under 60 MB) as jaxcache.tgz.part_*: copied into
 # .devdata and staged, `start` unpacks it, so that a later chain skips most of its compiles.
 # The chain's settings come from the environment of `start` (see device_long_chain.sh).
@@ -24,16 +27,24 @@ show() {
   for log in $WORK/*.train.log; do [ -f "$log" ] && { echo "== $log"; grep -a "val_CER" "$log" | tail -3; }; done
 }
 follow() {  # until the chain ends or $1 seconds have passed
+  if [ ! -f $WORK/chain.log ]; then
+    echo "no chain on this machine: the held one was given back and this is a fresh one" >&2
+    exit 3
+  fi
   local end=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt $end ] && [ ! -f $WORK/done ]; do sleep 10; done
   show
 }
-collect() {
+pack() {  # the model folders whose training is over ($1: only those marked ready)
   for m in split split_b all; do
     [ -d $WORK/m_$m ] || continue
+    if [ "${1:-}" = ready ] && [ ! -f $WORK/$m.ready ]; then continue; fi
     tar czf $WORK/$m.tgz -C $WORK/m_$m --exclude='*.npz' --exclude=last.keras --exclude='pretrain/*.keras' --exclude=workers .
     split -b 15m $WORK/$m.tgz "$OUT/$m.tgz.part_"
   done
+}
+collect() {
+  pack
   # the compiled steps, for a later session's chain (JAX_COMPILATION_CACHE_DIR), when they are small
   if [ -d /tmp/jaxcache ] && [ "$(du -sm /tmp/jaxcache | cut -f1)" -lt 60 ]; then
     tar czf $WORK/jaxcache.tgz -C /tmp jaxcache && split -b 15m $WORK/jaxcache.tgz "$OUT/jaxcache.tgz.part_"
@@ -58,13 +69,13 @@ start)
     cat .devdata/jaxcache.tgz.part_* | tar xz -C /tmp || exit 1
   fi
   for t in .devdata/copiste_h64.tar .devdata/dhsd_h64.tar; do [ -f $t ] && { tar xf $t -C .devdata || exit 1; }; done
-  rm -f $WORK/done
+  rm -f $WORK/done $WORK/*.ready
   setsid nohup bash benchmarks/line_model/device_long_chain.sh > $WORK/chain.log 2>&1 < /dev/null &
   follow "${2:-120}"
   ;;
 wait)
   follow "${2:?seconds}"
-  if [ -f $WORK/done ]; then collect; fi
+  if [ -f $WORK/done ]; then collect; else pack ready; cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null; fi
   ;;
 collect)
   collect; show

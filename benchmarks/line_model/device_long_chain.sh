@@ -74,12 +74,12 @@ fi
 python3 train.py $COMMON $SPLIT_DATA $A_EXTRA --max-minutes "$SPLIT_MINUTES" \
   --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
 stamp "split done (exit $?)"
-python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
+python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved" && touch $WORK/split.ready
 FROM=$WORK/m_split
 if [ -n "$B_EXTRA" ]; then
   wait $B_PID; stamp "split_b done (exit $?)"
   unset XLA_PYTHON_CLIENT_MEM_FRACTION
-  python3 $WORK/resave.py $WORK/m_split_b/best.keras && stamp "split_b resaved"
+  python3 $WORK/resave.py $WORK/m_split_b/best.keras && stamp "split_b resaved" && touch $WORK/split_b.ready
   FROM=$(python3 -c "
 import json, sys
 runs = sys.argv[1:]
@@ -98,6 +98,6 @@ if [ "$ALL_MINUTES" != 0 ]; then
     --max-minutes "$ALL_MINUTES" --learning-rate "$ALL_LR" \
     --model-dir $WORK/m_all > $WORK/all.train.log 2>&1
   stamp "all done (exit $?)"
-  python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved"
+  python3 $WORK/resave.py $WORK/m_all/best.keras && stamp "all resaved" && touch $WORK/all.ready
 fi
 touch $WORK/done
