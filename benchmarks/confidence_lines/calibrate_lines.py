@@ -7,7 +7,9 @@ temperature is fitted on the first half's lines and measured on the other half's
 expected calibration error (ECE, 10 bins) of word confidence and the share of wrong words, all
 of them and the 90 % most confident, are reported at temperature 1 and at the fitted one.
 A word is right when a word alignment of its line pairs it with the same reference word.
-Writes DIR/calibration.json.
+Then every writer held out in turn ("held_out_by_writer"): each of the 23 writers' words scored at
+the temperature fitted on the other 22 (mltu_ext.ctc.calibration.held_out_by_group), all words
+measured together. Writes DIR/calibration.json.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> dict:
         error_after_keeping,
         expected_calibration_error,
         fit_temperature,
+        held_out_by_group,
         word_confidences,
     )
     from mltu_ext.data import load_dataset
@@ -64,6 +67,17 @@ def main(argv: list[str] | None = None) -> dict:
             "wrong_words": error_after_keeping(confidences, right, 1.0),
             "wrong_words_in_most_confident_90": error_after_keeping(confidences, right, 0.9),
         }
+    probs, texts, truths = (parts[0][k] + parts[1][k] for k in range(3))
+    writers_of_lines = [s.writer for half in halves for s in samples if s.writer in half]
+    held = held_out_by_group(probs, texts, truths, writers_of_lines, recognizer.vocabulary)
+    result["held_out_by_writer"] = {
+        "writers": len(held.temperatures),
+        "words": len(held.right),
+        "temperatures": held.temperatures,
+        "ece": held.ece,
+        "wrong_words": error_after_keeping(held.confidences, held.right, 1.0),
+        "wrong_words_in_most_confident_90": error_after_keeping(held.confidences, held.right, 0.9),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))

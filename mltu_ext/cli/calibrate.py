@@ -40,6 +40,9 @@ class Calibration:
     wrong_words: float
     wrong_in_most_confident_90: float
     written: bool
+    writers: int = 0
+    ece_held_out_by_writer: float | None = None  # None with fewer than two known writers
+    held_out_temperatures: tuple[float, float] | None = None  # their lowest and highest
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -90,6 +93,7 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         error_after_keeping,
         expected_calibration_error,
         fit_temperature,
+        held_out_by_group,
         word_confidences,
     )
     from mltu_ext.export.metadata import update_metadata
@@ -121,6 +125,12 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         wrong_in_most_confident_90=error_after_keeping(after, right, 0.9),
         written=bool(args.write),
     )
+    writers = [s.writer for s in samples]
+    result.writers = len({w for w in writers if w is not None})
+    if result.writers >= 2 and None not in writers:
+        held = held_out_by_group(probs, texts, truths, writers, vocabulary)
+        result.ece_held_out_by_writer = held.ece
+        result.held_out_temperatures = (min(held.temperatures.values()), max(held.temperatures.values()))
     if args.write:
         update_metadata(recognizer.path, confidence_temperature=temperature)
     return result
@@ -135,6 +145,12 @@ def run(args: argparse.Namespace) -> Calibration:
         f"{result.wrong_words:.1%} of the words wrong, {result.wrong_in_most_confident_90:.1%} of the "
         "90 % most confident"
     )
+    if result.ece_held_out_by_writer is not None:
+        low, high = result.held_out_temperatures
+        print(
+            f"held out by writer ({result.writers} writers, each at the temperature fitted on the others, "
+            f"{low:g}-{high:g}): expected calibration error {result.ece_held_out_by_writer:.3f}"
+        )
     print(
         f"written to {args.model}" if result.written else "not written (add --write to store it in the model)"
     )

@@ -57,6 +57,10 @@ def test_the_fitted_temperature_is_written_and_read_back(model_copy, word_datase
     sidecar = json.loads((model_copy / "model.json").read_text())
     assert sidecar["confidence_temperature"] == result["temperature"]
     assert OnnxRecognizer(model_copy).temperature == result["temperature"]
+    # the dataset's writers: each one scored at the temperature fitted on the others
+    assert result["writers"] >= 2 and 0.0 <= result["ece_held_out_by_writer"] <= 1.0
+    low, high = result["held_out_temperatures"]
+    assert 0.5 <= low <= high <= 4.0 and "held out by writer" in out
 
 
 def test_without_write_the_model_is_left_as_it_was(model_copy, word_dataset, capsys):

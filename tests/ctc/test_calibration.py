@@ -9,7 +9,9 @@ from mltu_ext.ctc.calibration import (
     error_after_keeping,
     expected_calibration_error,
     fit_temperature,
+    held_out_by_group,
     temper,
+    word_confidences,
     word_outcomes,
 )
 
@@ -51,3 +53,37 @@ def test_a_too_sure_model_is_cooled_down_by_the_fitted_temperature():
     references = ["a", "b"] * 5
     temperature, ece = fit_temperature(probs, texts, references, vocabulary)
     assert 1.4 <= temperature <= 1.7 and ece < 0.03
+
+
+def test_the_fit_over_all_temperatures_gives_the_confidences_of_each_one():
+    # the fit aligns each line once for every temperature; it must find what a reading at that
+    # temperature finds, so its ECE equals the ECE of word_confidences at the chosen temperature
+    rng = np.random.default_rng(5)
+    vocabulary = "ab "
+    probs = [rng.dirichlet(np.full(4, 0.3), size=12).astype(np.float32) for _ in range(6)]  # T=12, C=4
+    texts = ["ab a", "b", "a b", "ba", "a", "b b"]
+    references = ["ab b", "b", "a a", "ba", "b", "b b"]
+    for grid in ((0.7,), (1.3,), (2.4,)):
+        temperature, ece = fit_temperature(probs, texts, references, vocabulary, grid)
+        assert temperature == grid[0]
+        assert ece == pytest.approx(
+            expected_calibration_error(*word_confidences(probs, texts, references, vocabulary, grid[0]))
+        )
+
+
+def test_each_writer_is_scored_at_the_temperature_fitted_on_the_others():
+    # writers x and y read "a" at 0.6 and are right half the time: alone they want T = 1.58;
+    # writer z reads "a" at 0.6 and is always right: it wants T = 1 (or lower)
+    vocabulary = "ab"
+    step = np.array([[0.6, 0.2, 0.2]], np.float32)
+    probs = [step] * 12
+    texts = ["a"] * 12
+    references = ["a", "b"] * 4 + ["a"] * 4
+    groups = ["x", "x", "y", "y"] * 2 + ["z"] * 4
+    grid = (1.0, 1.6)
+    held = held_out_by_group(probs, texts, references, groups, vocabulary, grid)
+    # x is fitted on y and z (6 right of 8 at 0.6: T 1 is nearer), likewise y; z on x and y (T 1.6)
+    assert held.temperatures == {"x": 1.0, "y": 1.0, "z": 1.6}
+    assert len(held.confidences) == 12 and sum(held.right) == 8
+    with pytest.raises(ValueError, match="two groups"):
+        held_out_by_group(probs, texts, references, ["x"] * 12, vocabulary, grid)
