@@ -14,8 +14,9 @@
 # A machine goes back 30 minutes after it was started, busy or not, and also when it is left idle
 # between two calls for longer than its idle release (status: idle_release_s, as short as 30 s):
 # make the calls back to back with nothing between them. Every `wait` packs the models that are
-# finished by then (split as soon as it is saved again), so that a machine lost later keeps them;
-# a `wait` that sees the chain end packs everything in the same call.
+# finished by then (split as soon as it is saved again), and of a training still running its best
+# checkpoint so far, without the optimizer (NAME.snapshot.tgz.part_*: a start for --init-from), so
+# that a machine lost later keeps them; a `wait` that sees the chain end packs everything.
 # `collect` also packs JAX's compile cache (when under 60 MB) as jaxcache.tgz.part_*: copied into
 # .devdata and staged, `start` unpacks it, so that a later chain skips most of its compiles.
 # The chain's settings come from the environment of `start` (see device_long_chain.sh).
@@ -34,6 +35,25 @@ follow() {  # until the chain ends or $1 seconds have passed
   local end=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt $end ] && [ ! -f $WORK/done ]; do sleep 10; done
   show
+}
+snapshot() {  # the best checkpoint so far of each training still running, without its optimizer
+  for m in split split_b all; do
+    [ -f $WORK/m_$m/best.keras ] && [ ! -f $WORK/$m.ready ] || continue
+    rm -rf $WORK/snap_$m && mkdir -p $WORK/snap_$m && cp $WORK/m_$m/*.json $WORK/snap_$m/ 2>/dev/null
+    cp $WORK/m_$m/best.keras $WORK/snap_$m/copy.keras || continue
+    # on the CPU: the training process holds the GPU's memory; a checkpoint caught half-written fails here
+    if JAX_PLATFORMS=cpu PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax python3 -c "
+import sys, keras
+import mltu_ext.model.augment  # noqa: F401
+keras.saving.load_model(sys.argv[1], compile=False).save(sys.argv[2])
+" $WORK/snap_$m/copy.keras $WORK/snap_$m/best.keras; then
+      rm $WORK/snap_$m/copy.keras
+      tar czf $WORK/$m.snapshot.tgz -C $WORK/snap_$m . && split -b 15m $WORK/$m.snapshot.tgz "$OUT/$m.snapshot.tgz.part_"
+      echo "snapshot of $m's best checkpoint so far: $m.snapshot.tgz.part_*"
+    else
+      echo "no snapshot of $m this time (its checkpoint could not be read)"
+    fi
+  done
 }
 pack() {  # the model folders whose training is over ($1: only those marked ready)
   for m in split split_b all; do
@@ -70,12 +90,13 @@ start)
   fi
   for t in .devdata/copiste_h64.tar .devdata/dhsd_h64.tar; do [ -f $t ] && { tar xf $t -C .devdata || exit 1; }; done
   rm -f $WORK/done $WORK/*.ready
+  : > $WORK/chain.log  # before the chain opens it: follow looks for it at once
   setsid nohup bash benchmarks/line_model/device_long_chain.sh > $WORK/chain.log 2>&1 < /dev/null &
   follow "${2:-120}"
   ;;
 wait)
   follow "${2:?seconds}"
-  if [ -f $WORK/done ]; then collect; else pack ready; cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null; fi
+  if [ -f $WORK/done ]; then collect; else pack ready; snapshot; cp $WORK/chain.log $WORK/*.train.log "$OUT/" 2>/dev/null; fi
   ;;
 collect)
   collect; show

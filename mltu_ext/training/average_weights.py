@@ -8,13 +8,30 @@ own ``SwapEMAWeights`` leaves the averages in the model when a callback
 stops training (time limit, early stopping), so the fit's closing
 ``finalize_variable_values`` then writes the training weights over them;
 here the pair always ends an epoch with the training weights in the model.
+
+Keras starts the averages from the first step's weights, which for a model
+trained from random weights are noise: with momentum 0.999 over a third of
+the average is still those weights after 1,000 steps, and validation on the
+averages reads nothing long after the training weights read well
+(benchmarks/line_model, run 012). So the averages restart from the training
+weights at the start of the second epoch, and of every later epoch that
+starts before the optimizer has taken ``averaging_steps`` steps (1 / (1 -
+momentum), the length of the average's memory): from then on they average
+weights that have learnt something.
 """
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from mltu_ext.errors import ConfigError
+
+
+def averaging_steps(momentum: float) -> int:
+    """Steps after which the averages stop restarting at each epoch: 1 / (1 - momentum), rounded up."""
+    return math.ceil(1.0 / (1.0 - momentum) - 1e-9)
 
 
 class AverageWeightsIn(keras.callbacks.Callback):
@@ -57,8 +74,18 @@ class AverageWeightsIn(keras.callbacks.Callback):
         # validation (on_test_begin) has put them in already, unless it did not run
         self.show_averages()
 
+    def restart_averages(self) -> None:
+        """Set each moving average to its training weight (the training weights in the model)."""
+        for variable, average in self._pairs():
+            # a copy: under JAX the two must not share one buffer, the step donates both
+            average.assign(keras.ops.convert_to_numpy(variable))
+
     def on_epoch_begin(self, epoch, logs=None):
         self.show_training_weights()
+        optimizer = self.model.optimizer
+        steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        if epoch == 1 or 0 < steps < averaging_steps(float(optimizer.ema_momentum)):
+            self.restart_averages()
 
 
 class TrainingWeightsBack(keras.callbacks.Callback):

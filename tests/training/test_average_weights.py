@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
 from mltu_ext.config import TrainConfig
 from mltu_ext.errors import ConfigError
-from mltu_ext.training.average_weights import average_weight_callbacks
+from mltu_ext.training.average_weights import average_weight_callbacks, averaging_steps
 
 MOMENTUM = 0.8
 LR = 0.1
@@ -32,7 +36,7 @@ class Recorder(keras.callbacks.Callback):
         self.epoch_ends.append(self._weight())
 
 
-def _fit(use_ema: bool, epochs: int = 3):
+def _fit(use_ema: bool, epochs: int = 3, batch_size: int = 8):
     # y = w x with w from 0 towards 2: plain SGD, so every step moves w by a known rule
     x = np.linspace(-1.0, 1.0, 32, dtype="float32").reshape(-1, 1)
     y = 2.0 * x
@@ -52,7 +56,7 @@ def _fit(use_ema: bool, epochs: int = 3):
     history = model.fit(
         x,
         y,
-        batch_size=8,
+        batch_size=batch_size,
         epochs=epochs,
         shuffle=False,
         validation_data=(x, y),
@@ -62,26 +66,43 @@ def _fit(use_ema: bool, epochs: int = 3):
     return model, recorder, history
 
 
-def _average(steps: list[float]) -> list[float]:
-    # Keras: the first step's average is the weight itself, then m*avg + (1-m)*w
+def _average(steps: list[float], steps_per_epoch: int) -> list[float]:
+    # Keras: the first step's average is the weight itself, then m*avg + (1-m)*w; and at the
+    # second epoch's start, and at any epoch's start before step 1 / (1 - m) = 5, the average
+    # restarts from the weight
     out, average = [], steps[0]
     for index, weight in enumerate(steps):
+        if index % steps_per_epoch == 0 and (index == steps_per_epoch or 0 < index < 5):
+            average = steps[index - 1]
         average = weight if index == 0 else MOMENTUM * average + (1 - MOMENTUM) * weight
         out.append(average)
     return out
 
 
-def test_training_goes_on_from_the_training_weights_and_checkpoints_see_the_averages():
-    _, plain, _ = _fit(use_ema=False)
-    model, averaged, history = _fit(use_ema=True)
+def test_averaging_steps_is_the_memory_of_the_average():
+    assert averaging_steps(0.8) == 5
+    assert averaging_steps(0.999) == 1000
+    assert averaging_steps(0.9) == 10
+
+
+@pytest.mark.parametrize("batch_size", [8, 4])
+def test_training_goes_on_from_the_training_weights_and_checkpoints_see_the_averages(batch_size):
+    _, plain, _ = _fit(use_ema=False, batch_size=batch_size)
+    model, averaged, history = _fit(use_ema=True, batch_size=batch_size)
     # the same steps: the averages never leaked into training
     np.testing.assert_allclose(averaged.steps, plain.steps, rtol=1e-5)
-    expected = _average(plain.steps)
-    steps_per_epoch = 4
+    steps_per_epoch = 32 // batch_size
+    expected = _average(plain.steps, steps_per_epoch)
+    # epoch 2 started (at step 4 < 5, or at step 8 as the second epoch) from the training
+    # weight, not from the epoch-1 average
+    first = steps_per_epoch
+    assert expected[first] == pytest.approx(
+        MOMENTUM * plain.steps[first - 1] + (1 - MOMENTUM) * plain.steps[first]
+    )
     ends = [expected[(epoch + 1) * steps_per_epoch - 1] for epoch in range(2)]
     # stopped after 2 epochs; what a checkpoint saved at each epoch end is the average, not the weight
     np.testing.assert_allclose(averaged.epoch_ends, ends, rtol=1e-5)
-    assert abs(ends[-1] - plain.steps[7]) > 0.05
+    assert abs(ends[-1] - plain.steps[2 * steps_per_epoch - 1]) > 0.01
     # validation read the averages: its loss is that of the averaged weight
     x = np.linspace(-1.0, 1.0, 32)
     np.testing.assert_allclose(
@@ -96,3 +117,18 @@ def test_training_goes_on_from_the_training_weights_and_checkpoints_see_the_aver
 def test_a_momentum_outside_zero_to_one_is_refused(value):
     with pytest.raises(ConfigError, match="ema_momentum"):
         TrainConfig(ema_momentum=value).validate()
+
+
+@pytest.mark.jax
+def test_the_same_under_jax():
+    # JAX donates the step's buffers: a restarted average that shared its weight's buffer failed there
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "not under_jax"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "5 passed" in done.stdout
