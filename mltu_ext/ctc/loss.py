@@ -5,14 +5,17 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
+from mltu_ext.ctc.unrolled_loss import ctc_loss_scan, ctc_loss_unrolled
 from mltu_ext.data.vocabulary import LABEL_PAD
 
 # Under JAX the time loop is unrolled up to this many steps (unrolled_loss.py:
-# one launch instead of two per step on a GPU); longer outputs use Keras' scan.
+# one launch instead of two per step on a GPU); longer outputs use a scan.
 # Words need 32-80 steps; a line batch of 1,000 columns has 250, whose
 # unrolled graph costs minutes of compiling per batch width.
 MAX_UNROLLED_STEPS = 128
+# Frames per turn of that scan under JAX (ctc_loss_scan); 0 keeps Keras' ops.ctc_loss,
+# one frame a turn. benchmarks/line_model/ctc_speed.py measures the choice.
+SCAN_UNROLL = 16
 
 
 @keras.saving.register_keras_serializable(package="mltu_ext")
@@ -24,8 +27,9 @@ class CTCLoss(keras.losses.Loss):
     The label length of each row is its count of non-padding entries, so
     padding never becomes a target; every row uses all T time steps.
     The loss is computed in float32 even under mixed precision. Under the
-    JAX backend it is ``ctc_unrolled.ctc_loss_unrolled`` (same values and
-    gradients, no per-step launches); elsewhere Keras' ``ops.ctc_loss``.
+    JAX backend it is ``unrolled_loss.ctc_loss_unrolled`` (same values and
+    gradients, no per-step launches) or, past MAX_UNROLLED_STEPS frames,
+    ``unrolled_loss.ctc_loss_scan``; elsewhere Keras' ``ops.ctc_loss``.
     """
 
     def __init__(self, blank_index: int, name: str = "ctc_loss", **kwargs):
@@ -46,8 +50,11 @@ class CTCLoss(keras.losses.Loss):
         # valid choice, since log_softmax(log p) == log p
         log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
         static_steps = y_pred.shape[1]
-        if keras.backend.backend() == "jax" and static_steps and static_steps <= MAX_UNROLLED_STEPS:
-            return ctc_loss_unrolled(targets, label_length, log_probs, self.blank_index)
+        if keras.backend.backend() == "jax" and static_steps:
+            if static_steps <= MAX_UNROLLED_STEPS:
+                return ctc_loss_unrolled(targets, label_length, log_probs, self.blank_index)
+            if SCAN_UNROLL > 0:
+                return ctc_loss_scan(targets, label_length, log_probs, self.blank_index, SCAN_UNROLL)
         return ops.ctc_loss(targets, log_probs, label_length, logit_length, mask_index=self.blank_index)
 
     def get_config(self) -> dict:

@@ -1,4 +1,4 @@
-"""CTC loss: the unrolled recursion against TensorFlow's CTC and Keras' JAX CTC."""
+"""CTC loss: the unrolled and the chunked-scan recursions against TensorFlow's CTC and Keras' JAX CTC."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from mltu_ext.ctc.unrolled_loss import ctc_loss_unrolled
+from mltu_ext.ctc.unrolled_loss import ctc_loss_scan, ctc_loss_unrolled
 from tests.conftest import run_jax
 
 BLANK = 4
@@ -37,6 +37,20 @@ def test_unrolled_ctc_matches_tensorflow_values_and_gradients():
     np.testing.assert_allclose(tape.gradient(ours_sum, z), tape.gradient(native_sum, z), atol=1e-5)
 
 
+@pytest.mark.parametrize("unroll", [1, 3, 8, 64])
+def test_scan_ctc_matches_tensorflow_values_and_gradients(unroll):
+    """Chunks that divide the 19 later frames or not, and one longer than all of them."""
+    logits, labels, lengths = _case(2)
+    z = tf.Variable(logits)
+    with tf.GradientTape(persistent=True) as tape:
+        log_probs = tf.nn.log_softmax(z)
+        ours = ctc_loss_scan(labels, lengths, log_probs, BLANK, unroll=unroll)
+        native = ops.ctc_loss(labels, log_probs, lengths, np.full(6, 20, "int32"), mask_index=BLANK)
+        ours_sum, native_sum = tf.reduce_sum(ours), tf.reduce_sum(native)
+    np.testing.assert_allclose(ours.numpy(), native.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(ours_sum, z), tape.gradient(native_sum, z), atol=1e-5)
+
+
 def test_unrolled_ctc_impossible_label_is_huge_not_nan():
     """A label longer than the frames allow has no path: a huge finite loss, finite gradients."""
     z = tf.Variable(np.zeros((1, 3, 5), "float32"))
@@ -56,7 +70,7 @@ def test_unrolled_ctc_needs_static_time_steps():
 
 
 JAX_CHECK = """
-import json, sys
+import json, re, sys
 import jax, jax.numpy as jnp, numpy as np
 from keras import ops
 from mltu_ext.ctc.loss import CTCLoss
@@ -73,11 +87,21 @@ def keras_scan(z):  # Keras' own JAX CTC (a lax.scan over time)
     return ops.ctc_loss(labels, log_probs, lengths, np.full(len(z), z.shape[1]), mask_index=4).sum()
 
 text = str(jax.make_jaxpr(jax.grad(ours))(logits))
-print(json.dumps({
+result = {
     "loss": [float(ours(logits)), float(keras_scan(logits))],
     "grad_diff": float(jnp.abs(jax.grad(ours)(logits) - jax.grad(keras_scan)(logits)).max()),
     "scans": text.count("scan["),
-}))
+}
+# a line-length output (past MAX_UNROLLED_STEPS): the chunked scan
+long = np.tile(logits, (1, 8, 1))  # B,160,C
+long_text = str(jax.make_jaxpr(jax.grad(ours))(long))
+result.update(
+    long_loss=[float(ours(long)), float(keras_scan(long))],
+    long_grad_diff=float(jnp.abs(jax.grad(ours)(long) - jax.grad(keras_scan)(long)).max()),
+    long_scans=long_text.count("scan["),
+    long_unroll=[int(n) for n in re.findall(r"unroll=(\\d+)", long_text)],
+)
+print(json.dumps(result))
 """
 
 
@@ -92,3 +116,9 @@ def test_ctc_loss_under_jax_is_unrolled_and_agrees_with_keras(tmp_path):
     assert ours == pytest.approx(keras_scan, rel=1e-4)
     assert result["grad_diff"] < 1e-4
     assert result["scans"] == 0  # no loop over time left in the loss or its gradient
+    # 160 frames: one scan forward (and its transpose backward), 16 frames a turn
+    ours, keras_scan = result["long_loss"]
+    assert ours == pytest.approx(keras_scan, rel=1e-4)
+    assert result["long_grad_diff"] < 1e-4
+    assert result["long_scans"] >= 1
+    assert set(result["long_unroll"]) == {16}
