@@ -69,7 +69,7 @@ def _ctc_advance(alpha, emit_t, skip):
 
 
 def _ctc_finish(alpha, label_length):
-    """-log p(label) (B,) from the last frame's alpha: the path ends on the last character or the blank after it."""
+    """-log p(label) (B,) from the last alpha: a path ends on the last character or the blank after."""
     label_length = ops.cast(label_length, "int32")
     last = (2 * label_length)[:, None]  # B,1
     end_blank = ops.take_along_axis(alpha, last, axis=1)[:, 0]
