@@ -30,6 +30,9 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-length", type=int, default=100, help="the padded label width")
     parser.add_argument("--steps", type=int, default=20, help="timed steps after the first")
     parser.add_argument("--vocabulary-size", type=int, default=144)
+    parser.add_argument(
+        "--metrics", action="store_true", help="compile with the CER/WER metrics, as train.py does"
+    )
     return parser.parse_args(argv)
 
 
@@ -52,6 +55,7 @@ def run(args: argparse.Namespace) -> dict:
 
     import mltu_ext.ctc.loss as loss_module
     from configs import lines_large_config
+    from mltu_ext.ctc.metrics import CharacterErrorRate, WordErrorRate
     from mltu_ext.data.vocabulary import LABEL_PAD
     from mltu_ext.model.recognizer import build_recognizer
 
@@ -76,6 +80,7 @@ def run(args: argparse.Namespace) -> dict:
         "width": args.width,
         "frames": frames,
         "label_length": args.label_length,
+        "metrics": args.metrics,
         "runs": [],
     }
     for unroll in [int(u) for u in args.unrolls.split(",")]:
@@ -91,7 +96,10 @@ def run(args: argparse.Namespace) -> dict:
         )
         keras.utils.set_random_seed(0)
         model = build_recognizer(cfg.model)
-        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=True)
+        metrics = []
+        if args.metrics:
+            metrics = [CharacterErrorRate(blank), WordErrorRate(blank, 0)]
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, metrics=metrics, jit_compile=True)
         first, median = _timed_steps(
             lambda model=model: model.train_on_batch(images, labels, return_dict=True), args.steps
         )

@@ -22,6 +22,13 @@ _BIG = 2**30  # "infinity" in int32 distance rows: far above any real distance, 
 # Word ids index a fixed table by (position in word, character). Positions wrap
 # past this many characters, see words_as_ids.
 _WORD_POSITIONS = 64
+
+# A static row axis up to this long is unrolled in Python (words: 16-40 rows); a
+# line's 100-odd rows unrolled made the CER/WER part of every compiled step
+# several times the size of the rest, compiled once per batch width, so longer
+# axes run as a scan of ROW_UNROLL rows a turn (benchmarks/line_model/ctc_speed.py).
+MAX_UNROLLED_ROWS = 64
+ROW_UNROLL = 8
 _WORD_TABLE_SEED = 20240611
 
 
@@ -101,9 +108,11 @@ def batch_edit_distance(a, a_len, b, b_len):
     minimum takes log2(Nb + 1) shifted minimums. Row ``a_len`` and column
     ``b_len`` give each batch item's answer.
 
-    A static row axis is unrolled in Python over all its rows (rows past an
-    item's length leave its answer alone): straight-line code that a GPU
-    runs without the host in the loop. A loop that stops at a length computed
+    A static row axis of up to MAX_UNROLLED_ROWS is unrolled in Python over
+    all its rows (rows past an item's length leave its answer alone):
+    straight-line code that a GPU runs without the host in the loop; a
+    longer one is a scan of ROW_UNROLL rows a turn, which compiles in a
+    fraction of the time. A loop that stops at a length computed
     on the device would make the host copy the condition back and wait for it
     at every iteration, and even a fixed-count loop is one launch per row.
     Only an axis whose length is unknown until the graph runs is a loop that
@@ -139,6 +148,13 @@ def batch_edit_distance(a, a_len, b, b_len):
     if not isinstance(rows_max, int):
         _, answer = ops.fori_loop(0, ops.max(a_len), next_row, state)
         return answer
+    if rows_max > MAX_UNROLLED_ROWS:
+
+        def scan_row(state, i):
+            return next_row(i, state), None
+
+        state, _ = ops.scan(scan_row, state, ops.arange(rows_max, dtype="int32"), unroll=ROW_UNROLL)
+        return state[1]
     for i in range(rows_max):
         state = next_row(i, state)
     return state[1]

@@ -6,6 +6,8 @@ Answers come from hand-worked cases or from the plain functions in
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -134,6 +136,23 @@ def test_edit_distance_matches_plain_function(seed):
     assert _np(batch_edit_distance(b, b_len, a, a_len)).tolist() == expected
 
 
+def test_edit_distance_of_line_length_rows_runs_as_a_scan():
+    """Past MAX_UNROLLED_ROWS on both sides the rows are a scan: same distances as the plain function."""
+    from mltu_ext.ctc import edit_distance_ops
+
+    rng = np.random.default_rng(5)
+    rows = edit_distance_ops.MAX_UNROLLED_ROWS + 13  # not a multiple of ROW_UNROLL
+    a = rng.integers(0, 5, size=(6, rows)).astype("int32")
+    b = rng.integers(0, 5, size=(6, rows + 30)).astype("int32")
+    a_len = np.array([rows, 0, 1, 40, rows - 1, 7])
+    b_len = np.array([rows + 30, 3, 0, 40, rows - 20, 70])
+    expected = [
+        edit_distance(list(x[:m]), list(y[:n])) for x, m, y, n in zip(a, a_len, b, b_len, strict=True)
+    ]
+    assert _np(batch_edit_distance(a, a_len, b, b_len)).tolist() == expected
+    assert _np(batch_edit_distance(b, b_len, a, a_len)).tolist() == expected
+
+
 def test_edit_distance_with_unknown_widths_in_tf_graph():
     """tf.function with (B, None) inputs takes the dynamic-width path and still agrees."""
     if keras.backend.backend() != "tensorflow":
@@ -228,6 +247,41 @@ def test_metric_loops_are_straight_line_under_jax(tmp_path):
     assert [name for name, *_ in lines] == ["CER", "WER", "WER"]
     for name, whiles, scans in lines:
         assert int(whiles) == 0 and int(scans) == 0, (name, whiles, scans)
+
+
+LONG_ROWS_CHECK = """
+import json, sys
+import jax, numpy as np
+from mltu_ext.ctc.edit_distance_ops import batch_edit_distance
+case = np.load(sys.argv[1])
+run = jax.jit(batch_edit_distance)
+text = str(jax.make_jaxpr(batch_edit_distance)(case["a"], case["a_len"], case["b"], case["b_len"]))
+print(json.dumps({
+    "distances": np.asarray(run(case["a"], case["a_len"], case["b"], case["b_len"])).tolist(),
+    "scans": text.count("scan["),
+}))
+"""
+
+
+@pytest.mark.jax
+def test_edit_distance_of_line_length_rows_under_jax(tmp_path):
+    """Under jax.jit a line's 100 rows are one scan, and the distances are the plain function's."""
+    from tests.conftest import run_jax
+
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 5, size=(5, 100)).astype("int32")
+    b = rng.integers(0, 5, size=(5, 256)).astype("int32")
+    a_len = np.array([100, 0, 37, 99, 64])
+    b_len = np.array([256, 12, 0, 120, 70])
+    np.savez(tmp_path / "case.npz", a=a, a_len=a_len, b=b, b_len=b_len)
+    result = json.loads(
+        run_jax(["-c", LONG_ROWS_CHECK, str(tmp_path / "case.npz")], timeout=300).splitlines()[-1]
+    )
+    expected = [
+        edit_distance(list(x[:m]), list(y[:n])) for x, m, y, n in zip(a, a_len, b, b_len, strict=True)
+    ]
+    assert result["distances"] == expected
+    assert result["scans"] == 1
 
 
 # --- metrics against the plain corpus functions ---------------------------------------
