@@ -9,6 +9,9 @@
 # PRE=0: no warm-up; mix_csv.py puts all RENDERED lines (and DHSD's words of writers 1-27 when
 # .devdata/dhsd_h64 is there) into the training rows of both runs from the first step.
 # A_EXTRA (train.py options for split only, such as --init-from DIR --learning-rate 8e-4).
+# INIT_NPZ: a split model packed by pack_weights.py (int8 weights, in the repository, so that a
+# session whose machine kept nothing need not start from random weights): unpacked and given to
+# split as --init-from (do not also pass --init-from in A_EXTRA).
 # B_EXTRA (train.py options): a second split run, "split_b", trains beside the first on the same
 # GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
 # lower best validation CER.
@@ -21,6 +24,7 @@ ALL_MINUTES=${ALL_MINUTES:-5}
 ALL_LR=${ALL_LR:-3e-4}
 EXTRA=${EXTRA:-}
 A_EXTRA=${A_EXTRA:-}
+INIT_NPZ=${INIT_NPZ:-}
 B_EXTRA=${B_EXTRA:-}
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
@@ -54,6 +58,11 @@ PY
 if [ "$PRE" = 0 ]; then
   DHSD=""; [ -f .devdata/dhsd_h64/labels.csv ] && DHSD="--dhsd .devdata/dhsd_h64/labels.csv"
   MIX="python3 benchmarks/line_model/mix_csv.py --copiste .devdata/copiste_h64/labels.csv --rendered Datasets/pretrain_lines/labels.csv $DHSD"
+fi
+if [ -n "$INIT_NPZ" ]; then
+  python3 benchmarks/line_model/pack_weights.py unpack "$INIT_NPZ" $WORK/init_split || exit 1
+  A_EXTRA="--init-from $WORK/init_split $A_EXTRA"
+  stamp "split starts from $INIT_NPZ"
 fi
 VAL=$(python3 -c "import json; print(','.join(json.load(open('benchmarks/copiste_lines/split.json'))['val_writers']))")
 COMMON="--recipe lines_large --quiet --bucket-width 512 --cache-dir /tmp/cache $EXTRA"
