@@ -33,6 +33,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--metrics", action="store_true", help="compile with the CER/WER metrics, as train.py does"
     )
+    parser.add_argument(
+        "--unrolled-rows",
+        type=int,
+        help="edit distances unroll up to this many rows (default: edit_distance_ops.MAX_UNROLLED_ROWS)",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,12 +58,15 @@ def run(args: argparse.Namespace) -> dict:
     import jax
     import keras
 
+    import mltu_ext.ctc.edit_distance_ops as edit_distance_module
     import mltu_ext.ctc.loss as loss_module
     from configs import lines_large_config
     from mltu_ext.ctc.metrics import CharacterErrorRate, WordErrorRate
     from mltu_ext.data.vocabulary import LABEL_PAD
     from mltu_ext.model.recognizer import build_recognizer
 
+    if args.unrolled_rows is not None:
+        edit_distance_module.MAX_UNROLLED_ROWS = args.unrolled_rows
     cfg = lines_large_config()
     cfg.model.vocabulary = "".join(chr(0x41 + i) for i in range(args.vocabulary_size))
     rng = np.random.default_rng(0)
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> dict:
         "frames": frames,
         "label_length": args.label_length,
         "metrics": args.metrics,
+        "max_unrolled_rows": edit_distance_module.MAX_UNROLLED_ROWS,
         "runs": [],
     }
     for unroll in [int(u) for u in args.unrolls.split(",")]:
