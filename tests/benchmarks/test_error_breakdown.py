@@ -1,22 +1,15 @@
 """benchmarks/line_model/error_breakdown.py: per-writer CER and the folded CERs."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.scripts import load_script
 
 
 def _module():
-    path = ROOT / "benchmarks" / "line_model" / "error_breakdown.py"
-    spec = importlib.util.spec_from_file_location("error_breakdown", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("line_model/error_breakdown.py")
 
 
 def _records(tmp_path: Path) -> Path:

@@ -1,19 +1,10 @@
 """benchmarks/copiste_lines/kraken_side.py: the wait for a quiet machine before kraken's timed training."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.scripts import load_script
 
 
 def _kraken_side():
-    path = ROOT / "benchmarks" / "copiste_lines" / "kraken_side.py"
-    spec = importlib.util.spec_from_file_location("kraken_side", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["kraken_side"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("copiste_lines/kraken_side.py")
 
 
 def _wait(max_load, limit_s, loads):

@@ -1,20 +1,15 @@
 """benchmarks/line_model/mix_csv.py: real and rendered lines in one training set, split by writer."""
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.scripts import load_script
 
 
 def _mix_csv():
-    path = ROOT / "benchmarks" / "line_model" / "mix_csv.py"
-    spec = importlib.util.spec_from_file_location("mix_csv", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("line_model/mix_csv.py")
 
 
 def _labels(folder: Path, rows: list[tuple[str, str, str]]) -> Path:

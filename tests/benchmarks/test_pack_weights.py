@@ -1,8 +1,6 @@
 """benchmarks/line_model/pack_weights.py: a model folder as int8 weights and back, for --init-from."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,16 +8,11 @@ import pytest
 
 from mltu_ext.config import AugmentConfig, ModelConfig, TrainConfig
 from mltu_ext.model.recognizer import build_recognizer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.scripts import load_script
 
 
 def _pack_weights():
-    path = ROOT / "benchmarks" / "line_model" / "pack_weights.py"
-    spec = importlib.util.spec_from_file_location("pack_weights", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("line_model/pack_weights.py")
 
 
 def test_quantize_per_channel_hand_worked():
