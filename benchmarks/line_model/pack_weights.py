@@ -1,12 +1,11 @@
 """A trained model folder as one small file of int8 weights, and back, to start a later lease from.
 
-A line model's ``best.keras`` is 18 MB without its optimizer: too large to keep in the repository
-after every lease, so each session that found no split model on the machine it got started its
-lease from random weights again. ``pack`` stores the config and the weights, every matrix and
-convolution kernel as int8 with one float32 scale per output channel (the same rounding that the
-int8 ONNX files read at 0.01 points of the float CER), everything else as it is: about a quarter
-of the size. ``unpack`` rebuilds the network from the config and writes a folder that
-``train.py --init-from`` takes (``config.json``, ``best.keras``).
+A line model's ``best.keras`` is too large to keep in the repository after every lease, so a
+session whose GPU machine kept nothing had to start its lease from random weights again.
+``pack`` stores the config and the weights, every matrix and convolution kernel as int8 with one
+float32 scale per output channel, everything else as it is. ``unpack`` rebuilds the network from
+the config and writes a folder that ``train.py --init-from`` takes (``config.json``,
+``best.keras``). Sizes and the unpacked model's CER: ``RESULTS.md``, run 013.
 
     python benchmarks/line_model/pack_weights.py pack Models/my_split_run split_weights.npz
     python benchmarks/line_model/pack_weights.py unpack split_weights.npz /tmp/init_split
@@ -16,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def quantize(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +52,6 @@ def unpack_arrays(entries) -> tuple[dict, list[np.ndarray]]:
 
 def pack(model_dir: Path, out: Path) -> dict:
     """Write ``out`` (.npz) from ``model_dir``'s config.json and best.keras."""
-    sys.path.insert(0, str(ROOT))
     import keras
 
     import mltu_ext.model.augment  # noqa: F401  (the augmentation layer a checkpoint names)
@@ -70,7 +65,6 @@ def pack(model_dir: Path, out: Path) -> dict:
 
 def unpack(packed: Path, out_dir: Path) -> dict:
     """Write ``out_dir``/config.json and best.keras, the network rebuilt from the packed config."""
-    sys.path.insert(0, str(ROOT))
     from mltu_ext.config import TrainConfig
     from mltu_ext.model.recognizer import build_recognizer
 
