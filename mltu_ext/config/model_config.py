@@ -83,9 +83,21 @@ class AugmentConfig:
     contrast: float = 0.3  # contrast factor in [1 - c, 1 + c]
     thickness_prob: float = 0.5  # chance of thinning or thickening the strokes
     elastic: float = 0.0  # smooth random bending, up to this share of the height
+    # widening up to 1 + stretch, as far as each image's blank right margin allows (0: only narrowing)
+    stretch: float = 0.0
 
     def validate(self) -> None:
-        for name in ("shear", "rotation_deg", "scale", "translate", "brightness", "contrast", "elastic"):
+        sizes = (
+            "shear",
+            "rotation_deg",
+            "scale",
+            "translate",
+            "brightness",
+            "contrast",
+            "elastic",
+            "stretch",
+        )
+        for name in sizes:
             if getattr(self, name) < 0:
                 raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")
         if not 0.0 <= self.thickness_prob <= 1.0:

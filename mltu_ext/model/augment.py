@@ -25,8 +25,10 @@ SETTINGS = (
     "contrast",
     "thickness_prob",
     "elastic",
+    "stretch",
 )
 ELASTIC_GRID = (3, 12)  # rows, columns of random displacement nodes across an image
+INK_LEVEL = 128.0  # a column with a pixel darker than this holds writing (for ``stretch``)
 
 
 @keras.saving.register_keras_serializable(package="mltu_ext")
@@ -40,6 +42,9 @@ class HandwritingAugment(keras.layers.Layer):
     by a smooth random field: displacements of up to ``elastic`` times the
     height, drawn on a coarse grid (``ELASTIC_GRID``) and interpolated, so
     that neighbouring pixels move together as a pen's wobble does.
+    ``stretch`` also lets the warp widen the writing, by up to ``1 + stretch``
+    but never further than the image's blank right margin (its padding in a
+    batch) allows, so no ink leaves the image either way.
     """
 
     def __init__(
@@ -52,6 +57,7 @@ class HandwritingAugment(keras.layers.Layer):
         contrast: float = 0.3,
         thickness_prob: float = 0.5,
         elastic: float = 0.0,
+        stretch: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -64,6 +70,7 @@ class HandwritingAugment(keras.layers.Layer):
         self.contrast = float(contrast)
         self.thickness_prob = float(thickness_prob)
         self.elastic = float(elastic)
+        self.stretch = float(stretch)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -95,7 +102,10 @@ class HandwritingAugment(keras.layers.Layer):
         # with x measured from the left edge, so shrinking keeps the start of the word
         angle = self._uniform(batch, -1.0, 1.0) * (self.rotation_deg * math.pi / 180.0)
         shear = self._uniform(batch, -self.shear, self.shear)
-        sx = self._uniform(batch, 1.0, 1.0 + self.scale)
+        if self.stretch > 0:
+            sx = self._horizontal_scale(images, batch, height, angle, shear)
+        else:  # the same random draws as before ``stretch`` existed
+            sx = self._uniform(batch, 1.0, 1.0 + self.scale)
         sy = self._uniform(batch, 1.0 - self.scale / 2, 1.0 + self.scale)
         ty = self._uniform(batch, -self.translate, self.translate) * height
         cy = height / 2.0
@@ -113,6 +123,18 @@ class HandwritingAugment(keras.layers.Layer):
         return ops.image.affine_transform(
             images, transform, interpolation="bilinear", fill_mode="constant", fill_value=PAD_VALUE
         )
+
+    def _horizontal_scale(self, images, batch, height, angle, shear):
+        """B, scales sx in [lowest, 1 + scale]; sx < 1 widens, as far as each image's margin allows."""
+        cols = ops.shape(images)[2]
+        inked = ops.cast(ops.min(images, axis=(1, 3)) < INK_LEVEL, "float32")  # B,W
+        ends = ops.cast(ops.arange(cols), "float32")[None, :] + 1.0
+        right = ops.max(inked * ends, axis=1)  # B: one past the last inked column, 0 for none
+        # slant and rotation carry the top and bottom rows further right than the middle
+        reach = right + (2.0 * ops.abs(shear) + ops.abs(ops.sin(angle))) * height / 2.0 + 1.0
+        lowest = ops.maximum(1.0 / (1.0 + self.stretch), reach / ops.cast(cols, "float32"))
+        lowest = ops.minimum(lowest, 1.0)
+        return lowest + self._uniform(batch, 0.0, 1.0) * (1.0 + self.scale - lowest)
 
     def _bend(self, images, batch, height):
         shape = ops.shape(images)

@@ -81,3 +81,70 @@ def test_elastic_works_on_batches_of_unknown_width():
 def test_negative_elastic_is_refused():
     with pytest.raises(ConfigError, match="elastic"):
         AugmentConfig(elastic=-0.1).validate()
+
+
+def _stretch_only(stretch: float, seed: int = 5) -> HandwritingAugment:
+    """A layer whose only random change is the horizontal scale (widening up to 1 + stretch)."""
+    return HandwritingAugment(
+        shear=0,
+        rotation_deg=0,
+        scale=0,
+        translate=0,
+        brightness=0,
+        contrast=0,
+        thickness_prob=0,
+        stretch=stretch,
+        seed=seed,
+    )
+
+
+def _last_inked_column(images: np.ndarray) -> np.ndarray:
+    """B: index of the rightmost column with a pixel under 128 (-1 for none)."""
+    inked = (images < 128).any(axis=(1, 3))
+    return np.where(inked.any(axis=1), inked.shape[1] - 1 - np.argmax(inked[:, ::-1], axis=1), -1)
+
+
+def test_stretch_widens_the_writing_within_its_limit():
+    image = np.repeat(_bar_image(1, 32, 200), 32, axis=0)  # the bar ends at column 69
+    widened = ops.convert_to_numpy(_stretch_only(0.5)(image, training=True))
+    ends = _last_inked_column(widened)
+    assert ends.max() > 85  # widened by more than a fifth in some copies
+    assert ends.min() >= 68  # never narrowed: scale is 0
+    assert ends.max() <= 70 * 1.5  # at most 1 + stretch
+    # without stretch the writing keeps its width
+    same = ops.convert_to_numpy(_stretch_only(0.0)(image, training=True))
+    assert np.array_equal(same, image)
+
+
+def test_stretch_never_pushes_ink_out_of_the_image():
+    image = np.full((16, 32, 120, 1), 255.0, np.float32)
+    image[:8, 10:20, 10:60] = 0.0  # eight copies with room to widen
+    image[8:, 10:20, 30:120] = 0.0  # eight that run to the right edge: none
+
+    def augment(stretch: float) -> np.ndarray:
+        layer = HandwritingAugment(
+            shear=0.4,
+            rotation_deg=1,
+            scale=0,
+            translate=0,
+            brightness=0,
+            contrast=0,
+            thickness_prob=0,
+            stretch=stretch,
+            seed=2,
+        )
+        return ops.convert_to_numpy(layer(image, training=True))
+
+    widened, plain = augment(0.8), augment(0.0)
+    ends = _last_inked_column(widened[:8])
+    assert ends.max() > _last_inked_column(plain[:8]).max() + 10  # widened, with slant and rotation
+    assert np.all(widened[:8, :, -2:] > 250)  # but the slanted strokes still end inside the image
+    # the same random draws otherwise: where there is no room, stretch changes nothing
+    assert np.array_equal(widened[8:], plain[8:])
+
+
+def test_stretch_is_saved_and_checked():
+    layer = HandwritingAugment.from_settings(AugmentConfig(stretch=0.3), seed=1)
+    assert HandwritingAugment.from_config(layer.get_config()).stretch == pytest.approx(0.3)
+    with pytest.raises(ConfigError, match="stretch"):
+        AugmentConfig(stretch=-0.2).validate()
