@@ -11,7 +11,7 @@
 # A_EXTRA (train.py options for split only, such as --init-from DIR --learning-rate 8e-4).
 # INIT_NPZ: a split model packed by pack_weights.py (int8 weights, in the repository, so that a
 # session whose machine kept nothing need not start from random weights): unpacked and given to
-# split as --init-from (do not also pass --init-from in A_EXTRA).
+# split (and split_b) as --init-from (do not also pass --init-from in A_EXTRA or B_EXTRA).
 # B_EXTRA (train.py options): a second split run, "split_b", trains beside the first on the same
 # GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
 # lower best validation CER.
@@ -62,6 +62,7 @@ fi
 if [ -n "$INIT_NPZ" ]; then
   python3 benchmarks/line_model/pack_weights.py unpack "$INIT_NPZ" $WORK/init_split || exit 1
   A_EXTRA="--init-from $WORK/init_split $A_EXTRA"
+  [ -n "$B_EXTRA" ] && B_EXTRA="--init-from $WORK/init_split $B_EXTRA"  # both from the same weights
   stamp "split starts from $INIT_NPZ"
 fi
 VAL=$(python3 -c "import json; print(','.join(json.load(open('benchmarks/copiste_lines/split.json'))['val_writers']))")
