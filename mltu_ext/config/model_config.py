@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from mltu_ext.errors import ConfigError
 
@@ -87,17 +87,7 @@ class AugmentConfig:
     stretch: float = 0.0
 
     def validate(self) -> None:
-        sizes = (
-            "shear",
-            "rotation_deg",
-            "scale",
-            "translate",
-            "brightness",
-            "contrast",
-            "elastic",
-            "stretch",
-        )
-        for name in sizes:
+        for name in (f.name for f in fields(self) if f.name != "enabled"):  # every size and chance
             if getattr(self, name) < 0:
                 raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")
         if not 0.0 <= self.thickness_prob <= 1.0:

@@ -8,25 +8,17 @@ input through unchanged, so it costs nothing in the exported model.
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 
 import keras
 from keras import ops
 
+from mltu_ext.config.model_config import AugmentConfig
 from mltu_ext.data.images import PAD_VALUE
 
 # the layer's random-change sizes: its constructor arguments, its saved config
 # and the fields of AugmentConfig that it is built from
-SETTINGS = (
-    "shear",
-    "rotation_deg",
-    "scale",
-    "translate",
-    "brightness",
-    "contrast",
-    "thickness_prob",
-    "elastic",
-    "stretch",
-)
+SETTINGS = tuple(f.name for f in fields(AugmentConfig) if f.name != "enabled")
 ELASTIC_GRID = (3, 12)  # rows, columns of random displacement nodes across an image
 INK_LEVEL = 128.0  # a column with a pixel darker than this holds writing (for ``stretch``)
 

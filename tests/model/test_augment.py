@@ -23,6 +23,12 @@ def _grid(batch: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return xs.copy(), ys.copy()
 
 
+def _only(seed: int = 3, **changes) -> HandwritingAugment:
+    """A layer whose random changes are all off except ``changes``."""
+    off = dict.fromkeys(("shear", "rotation_deg", "scale", "translate", "brightness", "contrast"), 0)
+    return HandwritingAugment(**{**off, "thickness_prob": 0, **changes}, seed=seed)
+
+
 def test_bilinear_sample_identity_half_pixel_and_outside():
     image = _bar_image()
     xs, ys = _grid(2, 32, 96)
@@ -39,17 +45,7 @@ def test_bilinear_sample_identity_half_pixel_and_outside():
 
 def test_elastic_bends_the_strokes_but_keeps_the_ink():
     image = _bar_image()
-    layer = HandwritingAugment(
-        shear=0,
-        rotation_deg=0,
-        scale=0,
-        translate=0,
-        brightness=0,
-        contrast=0,
-        thickness_prob=0,
-        elastic=0.1,
-        seed=3,
-    )
+    layer = _only(elastic=0.1)
     assert np.array_equal(ops.convert_to_numpy(layer(image, training=False)), image)
     bent = ops.convert_to_numpy(layer(image, training=True))
     assert bent.shape == image.shape
@@ -83,21 +79,6 @@ def test_negative_elastic_is_refused():
         AugmentConfig(elastic=-0.1).validate()
 
 
-def _stretch_only(stretch: float, seed: int = 5) -> HandwritingAugment:
-    """A layer whose only random change is the horizontal scale (widening up to 1 + stretch)."""
-    return HandwritingAugment(
-        shear=0,
-        rotation_deg=0,
-        scale=0,
-        translate=0,
-        brightness=0,
-        contrast=0,
-        thickness_prob=0,
-        stretch=stretch,
-        seed=seed,
-    )
-
-
 def _last_inked_column(images: np.ndarray) -> np.ndarray:
     """B: index of the rightmost column with a pixel under 128 (-1 for none)."""
     inked = (images < 128).any(axis=(1, 3))
@@ -106,13 +87,13 @@ def _last_inked_column(images: np.ndarray) -> np.ndarray:
 
 def test_stretch_widens_the_writing_within_its_limit():
     image = np.repeat(_bar_image(1, 32, 200), 32, axis=0)  # the bar ends at column 69
-    widened = ops.convert_to_numpy(_stretch_only(0.5)(image, training=True))
+    widened = ops.convert_to_numpy(_only(5, stretch=0.5)(image, training=True))
     ends = _last_inked_column(widened)
     assert ends.max() > 85  # widened by more than a fifth in some copies
     assert ends.min() >= 68  # never narrowed: scale is 0
     assert ends.max() <= 70 * 1.5  # at most 1 + stretch
     # without stretch the writing keeps its width
-    same = ops.convert_to_numpy(_stretch_only(0.0)(image, training=True))
+    same = ops.convert_to_numpy(_only(5, stretch=0.0)(image, training=True))
     assert np.array_equal(same, image)
 
 
@@ -122,17 +103,7 @@ def test_stretch_never_pushes_ink_out_of_the_image():
     image[8:, 10:20, 30:120] = 0.0  # eight that run to the right edge: none
 
     def augment(stretch: float) -> np.ndarray:
-        layer = HandwritingAugment(
-            shear=0.4,
-            rotation_deg=1,
-            scale=0,
-            translate=0,
-            brightness=0,
-            contrast=0,
-            thickness_prob=0,
-            stretch=stretch,
-            seed=2,
-        )
+        layer = _only(2, shear=0.4, rotation_deg=1, stretch=stretch)
         return ops.convert_to_numpy(layer(image, training=True))
 
     widened, plain = augment(0.8), augment(0.0)
