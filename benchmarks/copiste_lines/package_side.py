@@ -11,7 +11,8 @@ Runs with the package's venv, on the split of ``split.json`` (the same writers a
 on rendered lines included) and writes ``train_summary.json``: each validation's CER with the
 seconds since the command started. ``test`` reads the validation writers' lines from the ALTO
 files (cut by polygon, as in training) and scores the exported ONNX model, greedy and with a
-6-gram character model of the training writers' texts. ``speed`` times ONNX Runtime on the line
+6-gram character model of the training writers' texts (``--jpeg-quality Q``: the lines as the
+training copies store them, to see what that storage costs). ``speed`` times ONNX Runtime on the line
 images of kraken's speed test, one line a call and 16 a call.
 """
 
@@ -46,7 +47,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--minutes", type=float, required=True, help="wall time of the whole training")
     train.add_argument("--recipe", default="lines")
     train.add_argument("extra", nargs="*", help="more train.py options (after --)")
-    commands.choices["test"].add_argument("--beam", type=int, default=8)
+    test = commands.choices["test"]
+    test.add_argument("--beam", type=int, default=8)
+    test.add_argument(
+        "--jpeg-quality",
+        type=int,
+        help="read each line as a training copy stores it: resized to the model's height and "
+        "saved as JPEG of this quality (export-lines --jpeg-quality); results get a _jpegQ suffix",
+    )
     speed = commands.choices["speed"]
     speed.add_argument("--lines", type=Path, required=True, help="folder of line PNGs")
     speed.add_argument("--limit", type=int, help="use only the first N line images")
@@ -116,6 +124,12 @@ def test(args: argparse.Namespace) -> dict:
     images = [sample_pixels(s) for s in val]
     truths = [s.text for s in val]
     summary: dict = {"lines": len(val), "chars": sum(len(t) for t in truths)}
+    suffix = ""
+    if args.jpeg_quality is not None:
+        height = OnnxRecognizer(args.out / "model", providers=["CPUExecutionProvider"]).height
+        images = [_stored_copy(image, height, args.jpeg_quality) for image in images]
+        summary["jpeg_quality"] = args.jpeg_quality
+        suffix = f"_jpeg{args.jpeg_quality}"
     decoders = {"greedy": None, "lm": BeamDecoder(lm_from_labels(train_texts), beam=args.beam)}
     predictions = {}
     for name, decoder in decoders.items():
@@ -132,11 +146,25 @@ def test(args: argparse.Namespace) -> dict:
         {"source": s.source, "truth": t, **{k: v[i] for k, v in predictions.items()}}
         for i, (s, t) in enumerate(zip(val, truths, strict=True))
     ]
-    (args.out / "val_predictions.json").write_text(
+    (args.out / f"val_predictions{suffix}.json").write_text(
         json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    (args.out / "test_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (args.out / f"test_summary{suffix}.json").write_text(
+        json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+    )
     return summary
+
+
+def _stored_copy(image, height: int, quality: int):
+    """``image`` (uint8 gray or BGR) after resizing to ``height`` and a JPEG round trip of ``quality``."""
+    import cv2
+    import numpy as np
+
+    from mltu_ext.data.export_lines import encode_image
+    from mltu_ext.data.images import resize_to_height, to_gray
+
+    data = encode_image(resize_to_height(to_gray(np.asarray(image)), height), ".jpg", quality)
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
 
 
 def speed(args: argparse.Namespace) -> dict:

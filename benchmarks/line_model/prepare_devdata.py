@@ -2,9 +2,11 @@
 
 The GPU machine has no ../shared and no TensorFlow; what a line training there
 needs travels in the carry (64 MiB with the tree), so the images are cut small:
-    copiste_h64.tar.part_aa, _ab   the Copiste lines at height 64, JPEG quality 50 (export-lines),
-                     one tar in parts of 20 MB, so that each device call carries one (with the
-                     tree it would pass the 64 MiB)
+    copiste_h64.tar.part_aa, ...   the Copiste lines at height 64, JPEG quality 90 (export-lines),
+                     one tar in parts of 20 MB (four at quality 90), so that each device call
+                     carries one (with the tree it would pass the 64 MiB). Runs 006-014 trained
+                     on quality 50 (two parts), which loses detail that the model reads
+                     (RESULTS.md, run 014: the lines stored so read a point worse)
     dhsd_h64.tar     DHSD's words of writers 1-27 at height 64, labels corrected; writers
                      28-30 stay out, so the line model's word CER on them is still unseen data
     fonts/           the handwriting-like fonts this machine has (the renderer's font search)
@@ -40,7 +42,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--shared", default="../shared", help="the folder with data/copiste and data/dhsd")
     parser.add_argument("--height", type=int, default=64)
-    parser.add_argument("--jpeg-quality", type=int, default=50)
+    parser.add_argument("--jpeg-quality", type=int, default=90)
     return parser.parse_args(argv)
 
 
