@@ -3,8 +3,8 @@
 The GPU machine has no ../shared and no TensorFlow; what a line training there
 needs travels in the carry (64 MiB with the tree), so the images are cut small:
     copiste_h64.tar.part_aa, ...   the Copiste lines at height 64, JPEG quality 90 (export-lines),
-                     one tar in parts of 20 MB (four at quality 90), so that each device call
-                     carries one (with the tree it would pass the 64 MiB). Runs 006-014 trained
+                     one tar in parts of 16 MiB (five at quality 90), so that each device call
+                     carries one beside the tree (41 MB now) within the 64 MiB. Runs 006-014 trained
                      on quality 50 (two parts), which loses detail that the model reads
                      (RESULTS.md, run 014: the lines stored so read a point worse)
     dhsd_h64.tar     DHSD's words of writers 1-27 at height 64, labels corrected; writers
@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 DEV = Path(".devdata")
 WHEELS = ("keras==3.15.1", "namex==0.1.0", "optree==0.20.0")
-PART_BYTES = 20 * 1024 * 1024
+PART_BYTES = 16 * 1024 * 1024
 DICTS = ("american-english", "french", "ngerman")
 DHSD_TRAIN_WRITERS = {str(w) for w in range(1, 28)}
 
@@ -72,7 +72,7 @@ def export_copiste(shared: Path, height: int, quality: int) -> None:
 
 
 def pack(folder: Path, parts: bool = False) -> None:
-    """``folder`` as ``folder.tar`` (in 20 MB parts ``.part_aa``, ... when ``parts``); the folder removed."""
+    """``folder`` as ``folder.tar`` (parts ``.part_aa``, ... of PART_BYTES when ``parts``); folder removed."""
     tar_path = folder.with_suffix(".tar")
     with tarfile.open(tar_path, "w") as tar:
         tar.add(folder, arcname=folder.name)
