@@ -96,7 +96,7 @@ class HandwritingAugment(keras.layers.Layer):
         shear = self._uniform(batch, -self.shear, self.shear)
         if self.stretch > 0:
             sx = self._horizontal_scale(images, batch, height, angle, shear)
-        else:  # the same random draws as before ``stretch`` existed
+        else:  # narrowing only, drawn as the recipes without stretch were trained
             sx = self._uniform(batch, 1.0, 1.0 + self.scale)
         sy = self._uniform(batch, 1.0 - self.scale / 2, 1.0 + self.scale)
         ty = self._uniform(batch, -self.translate, self.translate) * height
