@@ -124,16 +124,19 @@ def test(args: argparse.Namespace) -> dict:
     images = [sample_pixels(s) for s in val]
     truths = [s.text for s in val]
     summary: dict = {"lines": len(val), "chars": sum(len(t) for t in truths)}
+    decoders = {"greedy": None, "lm": BeamDecoder(lm_from_labels(train_texts), beam=args.beam)}
+    recognizers = {
+        name: OnnxRecognizer(args.out / "model", providers=["CPUExecutionProvider"], decoder=decoder)
+        for name, decoder in decoders.items()
+    }
     suffix = ""
     if args.jpeg_quality is not None:
-        height = OnnxRecognizer(args.out / "model", providers=["CPUExecutionProvider"]).height
+        height = recognizers["greedy"].height
         images = [_stored_copy(image, height, args.jpeg_quality) for image in images]
         summary["jpeg_quality"] = args.jpeg_quality
         suffix = f"_jpeg{args.jpeg_quality}"
-    decoders = {"greedy": None, "lm": BeamDecoder(lm_from_labels(train_texts), beam=args.beam)}
     predictions = {}
-    for name, decoder in decoders.items():
-        recognizer = OnnxRecognizer(args.out / "model", providers=["CPUExecutionProvider"], decoder=decoder)
+    for name, recognizer in recognizers.items():
         start = time.perf_counter()
         texts = recognizer.predict(images, batch_size=16)
         summary[name] = {

@@ -9,7 +9,7 @@
 # takes them back from there; make the calls back to back, before the machine goes idle.
 #   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need: one call
 #        for .devdata/fonts, .devdata/dict and .whl, one for each copiste_h64.tar.part_*, one for
-#        dhsd_h64.tar (the tree itself, 41 MB, travels with every call)
+#        dhsd_h64.tar (the tree itself travels with every call)
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done
 #   bash benchmarks/line_model/device_long.sh collect

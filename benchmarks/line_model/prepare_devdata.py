@@ -3,10 +3,9 @@
 The GPU machine has no ../shared and no TensorFlow; what a line training there
 needs travels in the carry (64 MiB with the tree), so the images are cut small:
     copiste_h64.tar.part_aa, ...   the Copiste lines at height 64, JPEG quality 90 (export-lines),
-                     one tar in parts of 16 MiB (five at quality 90), so that each device call
-                     carries one beside the tree (41 MB now) within the 64 MiB. Runs 006-014 trained
-                     on quality 50 (two parts), which loses detail that the model reads
-                     (RESULTS.md, run 014: the lines stored so read a point worse)
+                     one tar in parts of PART_BYTES, so that each device call carries one
+                     beside the tree within the 64 MiB. Quality 50 loses detail that the
+                     model reads (RESULTS.md, run 014)
     dhsd_h64.tar     DHSD's words of writers 1-27 at height 64, labels corrected; writers
                      28-30 stay out, so the line model's word CER on them is still unseen data
     fonts/           the handwriting-like fonts this machine has (the renderer's font search)
