@@ -15,6 +15,8 @@
 # B_EXTRA (train.py options): a second split run, "split_b", trains beside the first on the same
 # GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
 # lower best validation CER.
+# ALL_IF_BELOW (a CER such as 0.118): "all" runs only when split's best validation CER (Keras) is
+# below it, so that a lease whose split model would not be shipped spends no minutes on "all".
 set -uo pipefail
 WORK=/tmp/long
 SPLIT_MINUTES=${SPLIT_MINUTES:-13}
@@ -26,6 +28,7 @@ EXTRA=${EXTRA:-}
 A_EXTRA=${A_EXTRA:-}
 INIT_NPZ=${INIT_NPZ:-}
 B_EXTRA=${B_EXTRA:-}
+ALL_IF_BELOW=${ALL_IF_BELOW:-}
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
 T0=$(date +%s)
@@ -96,6 +99,15 @@ runs = sys.argv[1:]
 print(min(runs, key=lambda d: json.load(open(d + '/summary.json'))['best_val_CER']))
 " $WORK/m_split $WORK/m_split_b)
   stamp "all starts from $FROM"
+fi
+if [ -n "$ALL_IF_BELOW" ] && [ "$ALL_MINUTES" != 0 ]; then
+  BEST=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1] + '/summary.json'))['best_val_CER'])" "$FROM")
+  if python3 -c "import sys; sys.exit(not float(sys.argv[1]) < float(sys.argv[2]))" "$BEST" "$ALL_IF_BELOW"; then
+    stamp "split's best validation CER $BEST is below $ALL_IF_BELOW: all runs"
+  else
+    stamp "split's best validation CER $BEST is not below $ALL_IF_BELOW: all skipped"
+    ALL_MINUTES=0
+  fi
 fi
 if [ "$ALL_MINUTES" != 0 ]; then
   if [ "$PRE" = 0 ]; then

@@ -29,7 +29,12 @@ class StartingPoint:
 def starting_point(
     cfg: TrainConfig, model_dir: Path, texts: Sequence[str], *, resume: bool, init_from: str | Path | None
 ) -> StartingPoint:
-    """Read what ``resume`` or ``init_from`` starts from; sets ``cfg.model`` to that model's sizes."""
+    """Read what ``resume`` or ``init_from`` starts from; sets ``cfg.model`` to that model's sizes.
+
+    With ``init_from`` the dropout stays this run's (``cfg.model.dropout``):
+    it holds no weights, so a fine-tuning run may regularise more or less
+    than the run that made the source model.
+    """
     if resume:
         saved = model_dir / "config.json"
         if not (model_dir / "last.keras").is_file() or not saved.is_file():
@@ -47,7 +52,9 @@ def starting_point(
     if not weights.is_file():
         raise TrainingError(f"{source_dir}: no best.keras to start from")
     old_vocab = source_cfg.model.vocabulary
+    dropout = cfg.model.dropout
     cfg.model = source_cfg.model
+    cfg.model.dropout = dropout
     cfg.model.vocabulary = Vocabulary(old_vocab).merged_with(texts).chars
     model = keras.saving.load_model(weights, compile=False)
     return StartingPoint(source_model=model, source_vocabulary=old_vocab)

@@ -102,3 +102,21 @@ def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_pat
     np.testing.assert_array_equal(
         new.get_layer("res0_conv1").get_weights()[0], old.get_layer("res0_conv1").get_weights()[0]
     )
+
+
+def test_init_from_takes_the_sizes_of_the_source_and_the_dropout_of_the_run(trained_model, tmp_path):
+    from mltu_ext.training.starting_point import starting_point
+    from tests.conftest import tiny_config
+
+    result, train_samples, _ = trained_model
+    source = TrainConfig.load(result.model_dir / "config.json")
+    cfg = tiny_config(epochs=1)
+    cfg.model.filters = tuple(f * 2 for f in source.model.filters)  # must give way to the source's
+    cfg.model.dropout = source.model.dropout + 0.2
+    start = starting_point(
+        cfg, tmp_path / "run", [s.text for s in train_samples], resume=False, init_from=result.model_dir
+    )
+    assert start.source_model is not None
+    assert cfg.model.filters == source.model.filters
+    assert cfg.model.lstm_units == source.model.lstm_units
+    assert cfg.model.dropout == pytest.approx(source.model.dropout + 0.2)
