@@ -15,6 +15,8 @@
 # B_EXTRA (train.py options): a second split run, "split_b", trains beside the first on the same
 # GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
 # lower best validation CER.
+# RENDER_SEED (0): the seed of the rendered training lines; another seed gives a lease that
+# continues an earlier model lines it has not seen.
 # ALL_IF_BELOW (a CER such as 0.118): "all" runs only when split's best validation CER (Keras) is
 # below it, so that a lease whose split model would not be shipped spends no minutes on "all".
 set -uo pipefail
@@ -29,6 +31,7 @@ A_EXTRA=${A_EXTRA:-}
 INIT_NPZ=${INIT_NPZ:-}
 B_EXTRA=${B_EXTRA:-}
 ALL_IF_BELOW=${ALL_IF_BELOW:-}
+RENDER_SEED=${RENDER_SEED:-0}
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
 T0=$(date +%s)
@@ -36,7 +39,7 @@ stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 # rendered from -c: spawned workers re-import a script file without a main guard
 timeout 240 python3 -c "
 from mltu_ext.synth.line_dataset import build_line_dataset
-build_line_dataset('Datasets/pretrain_lines', $RENDERED, height=64, seed=0, val_fraction=0.0, workers=16)
+build_line_dataset('Datasets/pretrain_lines', $RENDERED, height=64, seed=$RENDER_SEED, val_fraction=0.0, workers=16)
 build_line_dataset('.devdata/rendered_val', 600, height=64, seed=7, val_fraction=0.0, workers=16)
 " > $WORK/render.log 2>&1
 stamp "rendered (exit $?)"
