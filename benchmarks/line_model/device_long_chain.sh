@@ -16,7 +16,7 @@
 # GPU (each process gets 45 % of its memory); "all" then starts from the split run with the
 # lower best validation CER.
 # RENDER_SEED (0): the seed of the rendered training lines; another seed gives a lease that
-# continues an earlier model lines it has not seen.
+# continues an earlier model lines it has not seen (not 7, the seed of "all"'s rendered validation lines).
 # ALL_IF_BELOW (a CER such as 0.118): "all" runs only when split's best validation CER (Keras) is
 # below it, so that a lease whose split model would not be shipped spends no minutes on "all".
 set -uo pipefail
