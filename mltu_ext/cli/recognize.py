@@ -52,6 +52,12 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--beam", type=POSITIVE_INT, default=8, help="beam width with --lm-text")
     parser.add_argument(
+        "--greedy",
+        action="store_true",
+        help="decode greedily even when the model folder has its own language model "
+        "(language_model.json.gz, made by python -m mltu_ext.cli.language_model): faster, less accurate",
+    )
+    parser.add_argument(
         "--confidence", action="store_true", help="print each text's confidence (0..1) after a tab"
     )
     parser.add_argument(
@@ -135,6 +141,27 @@ def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
     return paths
 
 
+def choose_decoder(args: argparse.Namespace, model):
+    """The decoder that the options ask for: --lm-text's, else the model's own language model
+    (unless --greedy), else None (greedy); says on stderr when it is the model's own."""
+    if args.lm_text:
+        from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file
+
+        return BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
+    if args.greedy:
+        return None
+    from mltu_ext.ctc.lm_file import language_model_path, model_decoder
+
+    decoder = model_decoder(model)
+    if decoder is not None:
+        print(
+            f"decoding: beam search ({decoder.beam}) with the model's language model "
+            f"{language_model_path(model)} (--greedy: without)",
+            file=sys.stderr,
+        )
+    return decoder
+
+
 def run(args: argparse.Namespace) -> list[str]:
     """Print (and return) the recognised text of each image, or run the evaluation."""
     from mltu_ext.inference.model_files import default_model
@@ -144,11 +171,7 @@ def run(args: argparse.Namespace) -> list[str]:
     if model is None:
         model, why = default_model(args.models_root)
         print(f"model: {model} ({why})", file=sys.stderr)
-    decoder = None
-    if args.lm_text:
-        from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_file
-
-        decoder = BeamDecoder(lm_from_file(args.lm_text, args.lm_order), beam=args.beam, alpha=args.lm_weight)
+    decoder = choose_decoder(args, model)
     providers = ["CPUExecutionProvider"] if args.cpu else None
     recognizer = OnnxRecognizer(model, providers=providers, decoder=decoder, check_ink=not args.no_ink_check)
     if getattr(args, "dataset", None):

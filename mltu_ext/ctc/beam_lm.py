@@ -155,8 +155,8 @@ def lm_from_labels(texts: Sequence[str], order: int = 6) -> CharNgramLM:
     return CharNgramLM.from_texts([t for t in texts if t], order)
 
 
-def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
-    """A CharNgramLM of a UTF-8 text file, one text per line; InputFileError names a missing or empty file."""
+def read_lm_lines(path: str | Path) -> list[str]:
+    """The non-empty lines of a UTF-8 text file, stripped; InputFileError names a missing or empty file."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")
@@ -164,7 +164,12 @@ def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
     lines = [line for line in lines if line]
     if not lines:
         raise InputFileError(f"{path}: language-model text file has no text")
-    return lm_from_labels(lines, order)
+    return lines
+
+
+def lm_from_file(path: str | Path, order: int = 6) -> CharNgramLM:
+    """A CharNgramLM of a UTF-8 text file, one text per line (see :func:`read_lm_lines`)."""
+    return lm_from_labels(read_lm_lines(path), order)
 
 
 @dataclass

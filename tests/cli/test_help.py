@@ -6,7 +6,17 @@ import importlib
 
 import pytest
 
-COMMANDS = ["train", "recognize", "data", "synth", "quantize", "export", "segment", "calibrate"]
+COMMANDS = [
+    "train",
+    "recognize",
+    "data",
+    "synth",
+    "quantize",
+    "export",
+    "segment",
+    "calibrate",
+    "language_model",
+]
 
 
 @pytest.mark.parametrize("name", COMMANDS)

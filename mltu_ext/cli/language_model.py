@@ -1,0 +1,144 @@
+"""Give a model its own language model: a character n-gram of texts like those it will read.
+
+Counts the characters of the training texts (a dataset's labels, or a text file of one line or
+word a line) and writes ``language_model.json.gz`` beside the model's ONNX file, with the
+beam-search settings. ``inferenceModel.py`` then decodes that model's readings with a beam
+search and this language model (``--greedy`` turns it off), pages included.
+
+python -m mltu_ext.cli.language_model Models/my_model --dataset pages/ --val-writers a,b --split train
+python -m mltu_ext.cli.language_model Models/my_model --text my_texts.txt --order 6
+python -m mltu_ext.cli.language_model Models/my_model --remove
+
+Count only texts the validation figures do not score: a language model of the very lines it is
+measured on reads them far better than it will read new ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.dataset_args import add_dataset_arguments
+from mltu_ext.errors import ConfigError, ModelLoadError
+
+# the settings that read Copiste lines best, chosen by writer-held-out cross-validation
+# (benchmarks/lm_decoding, run 003)
+DEFAULT_ORDER = 6
+DEFAULT_WEIGHT = 0.6
+DEFAULT_BONUS = 1.5
+DEFAULT_BEAM = 16
+
+
+@dataclass
+class LanguageModelReport:
+    """What the command wrote (or removed)."""
+
+    path: str
+    texts: int = 0
+    characters: int = 0
+    contexts: int = 0
+    file_bytes: int = 0
+    unknown_characters: str = ""  # in the texts but not in the model's vocabulary
+    removed: bool = False
+
+
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command's options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mltu_ext.cli.language_model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", help="model folder or .onnx file")
+    add_dataset_arguments(parser, required=False)
+    parser.add_argument(
+        "--split",
+        choices=("all", "train"),
+        default="train",
+        help="with --dataset: the texts of the training part of the split the dataset options make "
+        "(default), or all of them",
+    )
+    parser.add_argument("--text", metavar="FILE", help="a UTF-8 text file, one line or word a line")
+    parser.add_argument("--order", type=POSITIVE_INT, default=DEFAULT_ORDER, help="characters of context + 1")
+    parser.add_argument(
+        "--weight",
+        type=float_in(0.0),
+        default=DEFAULT_WEIGHT,
+        help="weight of the language model's log-probability",
+    )
+    parser.add_argument(
+        "--bonus",
+        type=float,
+        default=DEFAULT_BONUS,
+        help="added to a reading's score for each character it has (offsets the model's cost of length)",
+    )
+    parser.add_argument("--beam", type=POSITIVE_INT, default=DEFAULT_BEAM, help="beam width")
+    parser.add_argument("--remove", action="store_true", help="delete the model's language model")
+    return parser.parse_args(argv)
+
+
+def training_texts(args: argparse.Namespace) -> tuple[list[str], str]:
+    """The texts to count and a short description of where they came from."""
+    if bool(args.dataset) == bool(args.text):
+        raise ConfigError("give either --dataset (with the split options) or --text FILE")
+    if args.text:
+        from mltu_ext.ctc.beam_lm import read_lm_lines
+
+        return read_lm_lines(args.text), f"text file {Path(args.text).name}"
+    from mltu_ext.cli.evaluation_args import load_samples
+
+    args.limit = None
+    samples, _ = load_samples(args)
+    texts = [s.text for s in samples if s.text]
+    return texts, f"dataset {Path(args.dataset).name}, {args.split} split ({len(texts)} texts)"
+
+
+def run(args: argparse.Namespace) -> LanguageModelReport:
+    """Build and write (or remove) the model's language model; prints one line."""
+    from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_labels
+    from mltu_ext.ctc.lm_file import language_model_path, save_language_model
+    from mltu_ext.export.metadata import file_metadata
+    from mltu_ext.inference.model_files import find_model_file
+
+    onnx = find_model_file(args.model)
+    path = language_model_path(onnx)
+    if args.remove:
+        if not path.is_file():
+            raise ModelLoadError(f"{onnx.parent}: has no language model to remove")
+        path.unlink()
+        print(f"removed {path}")
+        return LanguageModelReport(str(path), removed=True)
+    texts, source = training_texts(args)
+    vocabulary = set(file_metadata(onnx)["vocabulary"])
+    decoder = BeamDecoder(
+        lm_from_labels(texts, args.order), beam=args.beam, alpha=args.weight, beta=args.bonus
+    )
+    save_language_model(path, decoder, source=source)
+    unknown = "".join(sorted({c for t in texts for c in t} - vocabulary))
+    report = LanguageModelReport(
+        path=str(path),
+        texts=len(texts),
+        characters=sum(len(t) for t in texts),
+        contexts=len(decoder.lm.counts),
+        file_bytes=path.stat().st_size,
+        unknown_characters=unknown,
+    )
+    print(
+        f"{report.texts} texts, {report.characters} characters: a {args.order}-gram of {report.contexts} "
+        f"contexts written to {path} ({report.file_bytes / 1e6:.1f} MB)"
+    )
+    if unknown:
+        print(f"note: the model cannot write these characters of the texts: {unknown!r}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``mltu-language-model``: 0 on success, 2 with one line on stderr for bad input."""
+    args = get_args(argv)
+    return run_command(lambda: run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

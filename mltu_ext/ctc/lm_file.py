@@ -1,0 +1,87 @@
+"""A model folder's own language model: a character n-gram and the beam-search settings to use it with.
+
+``python -m mltu_ext.cli.language_model`` writes ``language_model.json.gz`` beside a model's
+ONNX file; ``model_decoder(model)`` reads it back as a ``BeamDecoder``, which
+``inferenceModel.py`` then uses unless told ``--greedy``. The file holds the n-gram counts (not
+the texts they were counted from), the order and the decoder's weights, so a model and the
+decoding it was measured with travel together.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections import Counter
+from pathlib import Path
+
+from mltu_ext.ctc.beam_lm import END, BeamDecoder, CharNgramLM
+from mltu_ext.errors import ConfigError, ModelLoadError
+from mltu_ext.io.atomic import write_bytes
+
+LM_FILE = "language_model.json.gz"
+FORMAT = "mltu_ext character n-gram"
+VERSION = 1
+
+
+def save_language_model(path: str | Path, decoder: BeamDecoder, source: str = "") -> Path:
+    """Write ``decoder`` (its n-gram model and beam settings) to ``path`` as gzipped JSON."""
+    if decoder.lm is None:
+        raise ConfigError("the decoder has no language model to save")
+    lm = decoder.lm
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "order": lm.order,
+        "alphabet": "".join(sorted(lm.alphabet - {END})),
+        "beam": decoder.beam,
+        "alpha": decoder.alpha,
+        "beta": decoder.beta,
+        "source": source,
+        # context -> {next character: count}; sorted so that the same texts give the same file
+        "counts": {context: dict(sorted(lm.counts[context].items())) for context in sorted(lm.counts)},
+    }
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    # mtime 0: the same model gives byte-identical files
+    write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+    return Path(path)
+
+
+def load_language_model(path: str | Path) -> BeamDecoder:
+    """Read a file of :func:`save_language_model`; ModelLoadError names the file and what is wrong."""
+    path = Path(path)
+    try:
+        with gzip.open(path, "rb") as handle:
+            document = json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError as error:
+        raise ModelLoadError(f"{path}: language model file not found") from error
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{path}: not a readable language model ({error})") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelLoadError(f"{path}: not a {FORMAT} file")
+    if document.get("version") != VERSION:
+        raise ModelLoadError(f"{path}: version {document.get('version')} (this package reads {VERSION})")
+    try:
+        order = int(document["order"])
+        counts = {context: Counter(followers) for context, followers in document["counts"].items()}
+        lm = CharNgramLM(order, counts, set(document["alphabet"]))
+        decoder = BeamDecoder(
+            lm, beam=int(document["beam"]), alpha=float(document["alpha"]), beta=float(document["beta"])
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ModelLoadError(f"{path}: incomplete language model ({error!r})") from error
+    if order < 1 or decoder.beam < 1 or "" not in counts:
+        raise ModelLoadError(f"{path}: order {order}, beam {decoder.beam}: not a usable language model")
+    return decoder
+
+
+def language_model_path(model: str | Path) -> Path:
+    """Where a model's language model lives: beside its ONNX file (``model`` is the folder or the file)."""
+    model = Path(model)
+    return (model if model.is_dir() else model.parent) / LM_FILE
+
+
+def model_decoder(model: str | Path) -> BeamDecoder | None:
+    """The beam-search decoder of a model's own language model, or None when it has none."""
+    path = language_model_path(model)
+    return load_language_model(path) if path.is_file() else None

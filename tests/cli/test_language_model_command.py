@@ -1,0 +1,67 @@
+"""python -m mltu_ext.cli.language_model: a model's own language model, used by inferenceModel.py."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mltu_ext.ctc.lm_file import LM_FILE, load_language_model
+from mltu_ext.errors import ConfigError, ModelLoadError
+
+ROOT = Path(__file__).resolve().parents[2]
+WORD_MODEL = ROOT / "Models" / "dhsd_words"
+
+
+@pytest.fixture
+def model_copy(tmp_path) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("model.onnx", "model.json"):
+        shutil.copy(WORD_MODEL / name, folder / name)
+    return folder
+
+
+def test_the_training_split_texts_become_the_models_language_model(model_copy, word_dataset, capsys):
+    from mltu_ext.cli import language_model
+
+    args = [str(model_copy), "--dataset", str(word_dataset), "--val-writers", "w0", "--order", "3"]
+    args += ["--weight", "0.8", "--bonus", "0.5", "--beam", "4"]
+    report = language_model.run(language_model.get_args(args))
+    decoder = load_language_model(model_copy / LM_FILE)
+    assert (decoder.beam, decoder.alpha, decoder.beta, decoder.lm.order) == (4, 0.8, 0.5, 3)
+    # writer w0 holds every fourth word: only the other three writers' texts were counted
+    assert report.texts == 72 and f"{report.texts} texts" in capsys.readouterr().out
+    assert report.contexts == len(decoder.lm.counts) > 1
+
+
+def test_inference_uses_the_models_language_model_unless_told_greedy(model_copy, word_dataset, capsys):
+    from mltu_ext.cli import language_model, recognize
+    from mltu_ext.ctc.beam_lm import BeamDecoder
+
+    text = word_dataset.parent / "texts.txt"
+    text.write_text("Hauptstraße\nBergweg\n", encoding="utf-8")
+    assert language_model.main([str(model_copy), "--text", str(text)]) == 0
+    capsys.readouterr()
+    image = sorted((word_dataset.parent / "img").glob("*.png"))[0]
+    args = recognize.get_args(["--image", str(image), "--model", str(model_copy)])
+    decoder = recognize.choose_decoder(args, args.model)
+    assert isinstance(decoder, BeamDecoder) and decoder.beam == language_model.DEFAULT_BEAM
+    assert "the model's language model" in capsys.readouterr().err
+    greedy = recognize.get_args(["--image", str(image), "--model", str(model_copy), "--greedy"])
+    assert recognize.choose_decoder(greedy, greedy.model) is None
+    # the whole command reads with it too
+    assert len(recognize.run(args)) == 1
+    assert "language_model.json.gz" in capsys.readouterr().err
+
+
+def test_bad_requests_are_refused(model_copy, word_dataset):
+    from mltu_ext.cli import language_model
+
+    with pytest.raises(ConfigError, match="either --dataset"):
+        language_model.run(language_model.get_args([str(model_copy)]))
+    with pytest.raises(ModelLoadError, match="no language model to remove"):
+        language_model.run(language_model.get_args([str(model_copy), "--remove"]))
+    assert language_model.main([str(model_copy), "--text", str(word_dataset.parent / "missing.txt")]) == 2
+    assert not (model_copy / LM_FILE).exists()
