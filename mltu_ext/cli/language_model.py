@@ -6,7 +6,7 @@ beam-search settings. ``inferenceModel.py`` then decodes that model's readings w
 search and this language model (``--greedy`` turns it off), pages included.
 
 python -m mltu_ext.cli.language_model Models/my_model --dataset pages/ --val-writers a,b --split train
-python -m mltu_ext.cli.language_model Models/my_model --text my_texts.txt --order 6
+python -m mltu_ext.cli.language_model Models/my_model --text my_texts.txt --text /usr/share/dict/ngerman
 python -m mltu_ext.cli.language_model Models/my_model --remove
 
 Count only texts the validation figures do not score: a language model of the very lines it is
@@ -60,7 +60,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --dataset: the texts of the training part of the split the dataset options make "
         "(default), or all of them",
     )
-    parser.add_argument("--text", metavar="FILE", help="a UTF-8 text file, one line or word a line")
+    parser.add_argument(
+        "--text",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a UTF-8 text file, one line or word a line (a word list too); repeat it for several, "
+        "and add --dataset for its texts as well",
+    )
     parser.add_argument("--order", type=POSITIVE_INT, default=DEFAULT_ORDER, help="characters of context + 1")
     parser.add_argument(
         "--weight",
@@ -81,18 +88,24 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def training_texts(args: argparse.Namespace) -> tuple[list[str], str]:
     """The texts to count and a short description of where they came from."""
-    if bool(args.dataset) == bool(args.text):
-        raise ConfigError("give either --dataset (with the split options) or --text FILE")
-    if args.text:
-        from mltu_ext.ctc.beam_lm import read_lm_lines
+    if not args.dataset and not args.text:
+        raise ConfigError("give --dataset (with the split options), --text FILE, or both")
+    texts: list[str] = []
+    sources = []
+    if args.dataset:
+        from mltu_ext.cli.evaluation_args import load_samples
 
-        return read_lm_lines(args.text), f"text file {Path(args.text).name}"
-    from mltu_ext.cli.evaluation_args import load_samples
+        args.limit = None
+        samples, _ = load_samples(args)
+        texts = [s.text for s in samples if s.text]
+        sources.append(f"dataset {Path(args.dataset).name}, {args.split} split ({len(texts)} texts)")
+    from mltu_ext.ctc.beam_lm import read_lm_lines
 
-    args.limit = None
-    samples, _ = load_samples(args)
-    texts = [s.text for s in samples if s.text]
-    return texts, f"dataset {Path(args.dataset).name}, {args.split} split ({len(texts)} texts)"
+    for path in args.text:
+        lines = read_lm_lines(path)
+        texts += lines
+        sources.append(f"text file {Path(path).name} ({len(lines)} lines)")
+    return texts, "; ".join(sources)
 
 
 def run(args: argparse.Namespace) -> LanguageModelReport:

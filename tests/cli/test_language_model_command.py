@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -33,6 +35,11 @@ def test_the_training_split_texts_become_the_models_language_model(model_copy, w
     assert (decoder.beam, decoder.alpha, decoder.beta, decoder.lm.order) == (4, 0.8, 0.5, 3)
     # writer w0 holds every fourth word: only the other three writers' texts were counted
     assert report.texts == 72 and f"{report.texts} texts" in capsys.readouterr().out
+    words = word_dataset.parent / "words.txt"
+    words.write_text("Hauptstraße\n\nBergweg\n", encoding="utf-8")
+    both = language_model.run(language_model.get_args([*args, "--text", str(words)]))
+    saved = json.loads(gzip.decompress((model_copy / LM_FILE).read_bytes()))
+    assert both.texts == 74 and saved["source"].endswith("words.txt (2 lines)")
     assert report.contexts == len(decoder.lm.counts) > 1
 
 
@@ -59,7 +66,7 @@ def test_inference_uses_the_models_language_model_unless_told_greedy(model_copy,
 def test_bad_requests_are_refused(model_copy, word_dataset):
     from mltu_ext.cli import language_model
 
-    with pytest.raises(ConfigError, match="either --dataset"):
+    with pytest.raises(ConfigError, match="give --dataset"):
         language_model.run(language_model.get_args([str(model_copy)]))
     with pytest.raises(ModelLoadError, match="no language model to remove"):
         language_model.run(language_model.get_args([str(model_copy), "--remove"]))
