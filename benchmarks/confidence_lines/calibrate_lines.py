@@ -10,6 +10,11 @@ A word is right when a word alignment of its line pairs it with the same referen
 Then every writer held out in turn ("held_out_by_writer"): each of the 23 writers' words scored at
 the temperature fitted on the other 22 (mltu_ext.ctc.calibration.held_out_by_group), all words
 measured together. Writes DIR/calibration.json.
+
+With ``--lm`` the lines are read as ``inferenceModel.py`` reads them with a model's own language
+model: a beam search with a character n-gram of the training writers' texts (and of the word
+lists given with ``--lm-words``), at the settings of ``python -m mltu_ext.cli.language_model``;
+the word confidences are then those of the texts that search found.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--lm", action="store_true", help="decode with the training texts' language model")
+    parser.add_argument("--lm-words", type=Path, action="append", default=[], help="word lists for --lm")
     args = parser.parse_args(argv)
     from mltu_ext.cli.calibrate import read_posteriors
     from mltu_ext.ctc.calibration import (
@@ -50,13 +57,17 @@ def main(argv: list[str] | None = None) -> dict:
     halves = (set(writers[0::2]), set(writers[1::2]))
     samples = load_dataset(DATA, writer_pattern=WRITER_PATTERN).samples
     recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    decode = lm_decoder(args, [s.text for s in samples if s.writer not in set(writers)]) if args.lm else None
     parts = []
     for half in halves:
         chosen = [s for s in samples if s.writer in half]
         probs, texts = read_posteriors(recognizer, chosen)
+        if decode is not None:
+            texts = [decode(p[None], recognizer.vocabulary, recognizer.blank_index)[0] for p in probs]
         parts.append((probs, texts, [s.text for s in chosen]))
     temperature, fit_ece = fit_temperature(*parts[0], recognizer.vocabulary)
-    result = {"model": str(args.model), "fit_writers": len(halves[0]), "test_writers": len(halves[1]),
+    result = {"model": str(args.model), "decoding": "language model" if args.lm else "greedy",
+              "fit_writers": len(halves[0]), "test_writers": len(halves[1]),
               "fit_lines": len(parts[0][0]), "test_lines": len(parts[1][0]), "temperature": temperature,
               "fit_ece": fit_ece}  # fmt: skip
     for name, t in (("uncalibrated", 1.0), ("calibrated", temperature)):
@@ -82,6 +93,20 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
     return result
+
+
+def lm_decoder(args: argparse.Namespace, training_texts: list[str]):
+    """The beam search that a model folder's language model of these texts would give."""
+    from mltu_ext.cli import language_model as defaults
+    from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_labels, read_lm_lines
+
+    texts = [t for t in training_texts if t]
+    for path in args.lm_words:
+        texts += read_lm_lines(path)
+    lm = lm_from_labels(texts, defaults.DEFAULT_ORDER)
+    return BeamDecoder(
+        lm, beam=defaults.DEFAULT_BEAM, alpha=defaults.DEFAULT_WEIGHT, beta=defaults.DEFAULT_BONUS
+    )
 
 
 if __name__ == "__main__":

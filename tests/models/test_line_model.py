@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mltu_ext.ctc.lm_file import model_decoder
 from mltu_ext.evaluation.error_rates import cer
 from mltu_ext.inference.model_files import SHIPPED_LINE_MODEL, default_model
 from mltu_ext.inference.recognizer import OnnxRecognizer
@@ -23,7 +24,10 @@ MAX_CER_ON_FEW_LINES = 0.20
 def test_line_model_files_metadata_and_characters():
     for name in ("model.onnx", "config.json", "MODEL_CARD.md"):
         assert (SHIPPED / name).is_file(), name
-    assert (SHIPPED / "model.onnx").stat().st_size <= 20_000_000
+    assert sum(f.stat().st_size for f in SHIPPED.iterdir()) <= 20_000_000
+    decoder = model_decoder(SHIPPED)  # its own language model, which inferenceModel.py uses
+    assert decoder is not None and decoder.lm.order >= 3 and decoder.beam > 1
+    assert "ß" in decoder.lm.alphabet and "é" in decoder.lm.alphabet  # DHSD's words, Copiste's lines
     recognizer = OnnxRecognizer(SHIPPED)
     for char in " éèàçêô'’,.«»-äöüß":
         assert char in recognizer.vocabulary, char
@@ -53,8 +57,12 @@ def test_line_model_reads_real_copiste_lines():
     samples = []
     for page in pages[:3]:
         samples += load_dataset(page).samples
-    texts = OnnxRecognizer(SHIPPED).predict([sample_pixels(s) for s in samples], batch_size=8)
+    images = [sample_pixels(s) for s in samples]
+    texts = OnnxRecognizer(SHIPPED).predict(images, batch_size=8)
     truths = [s.text for s in samples]
     # the shipped model was fine-tuned on all 227 writers, these four included; its card gives
     # the CER on unseen writers, measured on the same network trained without them
     assert cer(texts, truths) <= MAX_CER_ON_FEW_LINES
+    # what inferenceModel.py reads by default: the beam search with the folder's language model
+    with_lm = OnnxRecognizer(SHIPPED, decoder=model_decoder(SHIPPED)).predict(images, batch_size=8)
+    assert cer(with_lm, truths) < cer(texts, truths)
