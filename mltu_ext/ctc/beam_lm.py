@@ -20,6 +20,7 @@ import numpy as np
 from mltu_ext.errors import ConfigError, InputFileError
 from mltu_ext.io.text_files import read_text
 
+MIN_LOG_PROB = -12.0
 START, END = "\x02", "\x03"  # sentence markers, outside any vocabulary
 
 
@@ -36,6 +37,7 @@ class CharNgramLM:
         self.counts = counts  # context (0..order-1 chars) -> Counter of next chars
         self.alphabet = alphabet | {END}
         self._cache: dict[tuple[str, str], float] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}  # context -> (count of all followers, distinct ones)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], order: int = 4) -> CharNgramLM:
@@ -54,7 +56,11 @@ class CharNgramLM:
 
     def logprob(self, history: str, char: str) -> float:
         """log P(char | the last order-1 characters of ``history``)."""
-        context = (START * (self.order - 1) + history)[-(self.order - 1) :] if self.order > 1 else ""
+        width = self.order - 1
+        # only the last characters count: no copy of a long history
+        context = history[-width:] if width else ""
+        if len(context) < width:
+            context = START * (width - len(context)) + context
         key = (context, char)
         if key not in self._cache:
             self._cache[key] = math.log(self._prob(context, char))
@@ -64,10 +70,14 @@ class CharNgramLM:
         # uniform floor, then each longer context interpolated with the shorter one
         prob = 1.0 / len(self.alphabet)
         for n in range(len(context) + 1):
-            seen = self.counts.get(context[len(context) - n :] if n else "")
+            suffix = context[len(context) - n :] if n else ""
+            seen = self.counts.get(suffix)
             if not seen:
                 continue
-            total, types = sum(seen.values()), len(seen)
+            sizes = self._sizes.get(suffix)
+            if sizes is None:
+                sizes = self._sizes[suffix] = (sum(seen.values()), len(seen))
+            total, types = sizes
             weight = total / (total + types)
             prob = weight * seen.get(char, 0) / total + (1 - weight) * prob
         return prob
@@ -99,7 +109,7 @@ def beam_decode(
     for t in range(log_probs.shape[0]):
         row = log_probs[t]
         # only characters that are not negligible at this step
-        candidates = [c for c in np.argsort(row)[::-1][: beam + 1] if row[c] > -12.0]
+        candidates = [c for c in np.argsort(row)[::-1][: beam + 1] if row[c] > MIN_LOG_PROB]
         nxt: dict[str, list[float]] = defaultdict(lambda: [-math.inf, -math.inf])
         for prefix, (p_blank, p_char) in beams.items():
             total = _logaddexp(p_blank, p_char)
