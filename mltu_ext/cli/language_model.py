@@ -2,8 +2,8 @@
 
 Counts the characters of the training texts (a dataset's labels, or a text file of one line or
 word a line) and writes ``language_model.json.gz`` beside the model's ONNX file, with the
-beam-search settings. ``inferenceModel.py`` then decodes that model's readings with a beam
-search and this language model (``--greedy`` turns it off), pages included.
+beam-search settings. ``inferenceModel.py --lm`` then decodes that model's readings with a beam
+search and this language model, pages included.
 
 python -m mltu_ext.cli.language_model Models/my_model --dataset pages/ --val-writers a,b --split train
 python -m mltu_ext.cli.language_model Models/my_model --text my_texts.txt --text /usr/share/dict/ngerman

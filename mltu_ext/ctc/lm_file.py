@@ -2,7 +2,7 @@
 
 ``python -m mltu_ext.cli.language_model`` writes ``language_model.json.gz`` beside a model's
 ONNX file; ``model_decoder(model)`` reads it back as a ``BeamDecoder``, which
-``inferenceModel.py`` then uses unless told ``--greedy``. The file holds the n-gram counts (not
+``inferenceModel.py --lm`` decodes with. The file holds the n-gram counts (not
 the texts they were counted from), the order and the decoder's weights, so a model and the
 decoding it was measured with travel together.
 """

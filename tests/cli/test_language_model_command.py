@@ -43,23 +43,34 @@ def test_the_training_split_texts_become_the_models_language_model(model_copy, w
     assert report.contexts == len(decoder.lm.counts) > 1
 
 
-def test_inference_uses_the_models_language_model_unless_told_greedy(model_copy, word_dataset, capsys):
+def test_inference_reads_with_the_models_language_model_when_asked(model_copy, word_dataset, capsys):
     from mltu_ext.cli import language_model, recognize
     from mltu_ext.ctc.beam_lm import BeamDecoder
 
+    image = sorted((word_dataset.parent / "img").glob("*.png"))[0]
+    plain = recognize.get_args(["--image", str(image), "--model", str(model_copy)])
+    asked = recognize.get_args(["--image", str(image), "--model", str(model_copy), "--lm"])
+    with pytest.raises(ModelLoadError, match="no language model"):
+        recognize.choose_decoder(asked, asked.model)
+    assert recognize.choose_decoder(plain, plain.model) is None
+    assert capsys.readouterr().err == ""  # no language model, nothing to point at
     text = word_dataset.parent / "texts.txt"
     text.write_text("Hauptstraße\nBergweg\n", encoding="utf-8")
     assert language_model.main([str(model_copy), "--text", str(text)]) == 0
     capsys.readouterr()
-    image = sorted((word_dataset.parent / "img").glob("*.png"))[0]
-    args = recognize.get_args(["--image", str(image), "--model", str(model_copy)])
-    decoder = recognize.choose_decoder(args, args.model)
+    # greedy unless asked: the confidences are calibrated for greedy readings
+    assert recognize.choose_decoder(plain, plain.model) is None
+    assert "--lm reads with it" in capsys.readouterr().err
+    decoder = recognize.choose_decoder(asked, asked.model)
     assert isinstance(decoder, BeamDecoder) and decoder.beam == language_model.DEFAULT_BEAM
     assert "the model's language model" in capsys.readouterr().err
-    greedy = recognize.get_args(["--image", str(image), "--model", str(model_copy), "--greedy"])
-    assert recognize.choose_decoder(greedy, greedy.model) is None
+    both = recognize.get_args(
+        ["--image", str(image), "--model", str(model_copy), "--lm", "--lm-text", str(text)]
+    )
+    with pytest.raises(ConfigError, match="not both"):
+        recognize.choose_decoder(both, both.model)
     # the whole command reads with it too
-    assert len(recognize.run(args)) == 1
+    assert len(recognize.run(asked)) == 1
     assert "language_model.json.gz" in capsys.readouterr().err
 
 

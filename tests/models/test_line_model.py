@@ -63,6 +63,6 @@ def test_line_model_reads_real_copiste_lines():
     # the shipped model was fine-tuned on all 227 writers, these four included; its card gives
     # the CER on unseen writers, measured on the same network trained without them
     assert cer(texts, truths) <= MAX_CER_ON_FEW_LINES
-    # what inferenceModel.py reads by default: the beam search with the folder's language model
+    # what inferenceModel.py --lm reads: the beam search with the folder's language model
     with_lm = OnnxRecognizer(SHIPPED, decoder=model_decoder(SHIPPED)).predict(images, batch_size=8)
     assert cer(with_lm, truths) < cer(texts, truths)
