@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mltu_ext.errors import ModelLoadError
-
-ROOT = Path(__file__).resolve().parents[2]
-WORD_MODEL = ROOT / "Models" / "dhsd_words"
-
-
-@pytest.fixture
-def model_copy(tmp_path) -> Path:
-    folder = tmp_path / "model"
-    folder.mkdir()
-    for name in ("model.onnx", "model.json"):
-        shutil.copy(WORD_MODEL / name, folder / name)
-    return folder
 
 
 def _images(word_dataset: Path, count: int = 24) -> list:

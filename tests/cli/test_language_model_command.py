@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from mltu_ext.ctc.lm_file import LM_FILE, load_language_model
 from mltu_ext.errors import ConfigError, ModelLoadError
-
-ROOT = Path(__file__).resolve().parents[2]
-WORD_MODEL = ROOT / "Models" / "dhsd_words"
-
-
-@pytest.fixture
-def model_copy(tmp_path) -> Path:
-    folder = tmp_path / "model"
-    folder.mkdir()
-    for name in ("model.onnx", "model.json"):
-        shutil.copy(WORD_MODEL / name, folder / name)
-    return folder
 
 
 def test_the_training_split_texts_become_the_models_language_model(model_copy, word_dataset, capsys):
