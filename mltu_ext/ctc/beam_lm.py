@@ -190,6 +190,8 @@ class BeamDecoder:
     beam: int = 8
     alpha: float = 0.6
     beta: float = 0.0
+    # logistic weights of its readings' word confidences (mltu_ext.ctc.lm_confidence); None: not fitted
+    word_confidence: tuple[float, float, float] | None = None
 
     def __call__(self, probs: np.ndarray, vocabulary: str, blank_index: int | None = None) -> list[str]:
         return beam_decode_batch(

@@ -38,6 +38,7 @@ def save_language_model(path: str | Path, decoder: BeamDecoder, source: str = ""
         "alpha": decoder.alpha,
         "beta": decoder.beta,
         "source": source,
+        "word_confidence": list(decoder.word_confidence) if decoder.word_confidence is not None else None,
         # context -> {next character: count}; sorted so that the same texts give the same file
         "counts": {context: dict(sorted(lm.counts[context].items())) for context in sorted(lm.counts)},
     }
@@ -65,13 +66,20 @@ def load_language_model(path: str | Path) -> BeamDecoder:
         order = int(document["order"])
         counts = {context: Counter(followers) for context, followers in document["counts"].items()}
         lm = CharNgramLM(order, counts, set(document["alphabet"]))
+        weights = document.get("word_confidence")
         decoder = BeamDecoder(
-            lm, beam=int(document["beam"]), alpha=float(document["alpha"]), beta=float(document["beta"])
+            lm,
+            beam=int(document["beam"]),
+            alpha=float(document["alpha"]),
+            beta=float(document["beta"]),
+            word_confidence=None if weights is None else tuple(float(w) for w in weights),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ModelLoadError(f"{path}: incomplete language model ({error!r})") from error
     if order < 1 or decoder.beam < 1 or "" not in counts:
         raise ModelLoadError(f"{path}: order {order}, beam {decoder.beam}: not a usable language model")
+    if decoder.word_confidence is not None and len(decoder.word_confidence) != 3:
+        raise ModelLoadError(f"{path}: word_confidence needs 3 weights, has {len(decoder.word_confidence)}")
     return decoder
 
 

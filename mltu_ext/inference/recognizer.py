@@ -16,6 +16,7 @@ import numpy as np
 from mltu_ext.ctc.calibration import temper
 from mltu_ext.ctc.confidence import Reading, read_confidences
 from mltu_ext.ctc.greedy import greedy_decode
+from mltu_ext.ctc.lm_confidence import recalibrate
 from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
 from mltu_ext.errors import ConfigError, ImageReadError, ModelLoadError
 from mltu_ext.export.metadata import check_metadata, read_metadata
@@ -125,6 +126,10 @@ class OnnxRecognizer:
             if confidences:
                 calibrated = temper(probs, self.temperature)  # the arg-max, so the text, stays
                 found = read_confidences(calibrated, texts, self.vocabulary, self.blank_index)
+                weights = getattr(self.decoder, "word_confidence", None)
+                if weights is not None:  # a language model's readings: their own word calibration
+                    greedy = greedy_decode(probs, self.vocabulary, self.blank_index)
+                    found = [recalibrate(r, g, weights) for r, g in zip(found, greedy, strict=True)]
             else:  # the confidence is left unknown
                 found = [Reading(text, float("nan")) for text in texts]
             for i, reading in zip(chunk, found, strict=True):

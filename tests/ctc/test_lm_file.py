@@ -28,10 +28,13 @@ def _posteriors(seed: int, steps: int = 12, vocabulary: str = " acehilmnost") ->
 
 
 def test_a_saved_language_model_decodes_as_the_one_it_was_saved_from(tmp_path):
-    decoder = BeamDecoder(lm_from_labels(TEXTS, order=4), beam=5, alpha=0.9, beta=1.25)
+    decoder = BeamDecoder(
+        lm_from_labels(TEXTS, order=4), beam=5, alpha=0.9, beta=1.25, word_confidence=(0.5, -1, 2)
+    )
     path = save_language_model(tmp_path / LM_FILE, decoder, source="four texts")
     again = load_language_model(path)
     assert (again.beam, again.alpha, again.beta, again.lm.order) == (5, 0.9, 1.25, 4)
+    assert again.word_confidence == (0.5, -1.0, 2.0)
     assert again.lm.alphabet == decoder.lm.alphabet
     probs = np.stack([_posteriors(seed) for seed in range(6)])
     vocabulary = " acehilmnost"
@@ -57,6 +60,13 @@ def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):
         (gzip.compress(b'{"format": "something else"}'), "not a mltu_ext character n-gram file"),
         (gzip.compress(b'{"format": "mltu_ext character n-gram", "version": 9}'), "version 9"),
         (gzip.compress(b'{"format": "mltu_ext character n-gram", "version": 1, "order": 3}'), "incomplete"),
+        (
+            gzip.compress(
+                b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
+                b' "beam": 2, "alpha": 1, "beta": 0, "counts": {"": {"a": 1}}, "word_confidence": [1, 2]}'
+            ),
+            "needs 3 weights",
+        ),
     ],
 )
 def test_a_broken_language_model_file_is_refused_with_its_name(tmp_path, content, message):
