@@ -110,47 +110,36 @@ def lm_word_confidence(parts, halves, writers_of_lines, vocabulary: str, tempera
     """The logistic word confidence of language-model readings (mltu_ext.ctc.lm_confidence):
     fitted on one half and measured on the other, fitted without each writer and measured on it,
     and fitted on all lines (the weights to keep)."""
-    import numpy as np
-
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
-    from mltu_ext.ctc.lm_confidence import fit_weights, word_probability, word_table
+    from mltu_ext.ctc.lm_confidence import fit_weights, held_out_probabilities, word_probability, word_table
 
-    def scored(confidences, changed, right, weights) -> dict:
-        mapped = [word_probability(c, f, weights) for c, f in zip(confidences, changed, strict=True)]
+    def summary(raw: list, mapped: list, right: list) -> dict:
         return {
             "words": len(right),
-            "ece_ctc_confidence": expected_calibration_error(confidences, right),
+            "ece_ctc_confidence": expected_calibration_error(raw, right),
             "ece": expected_calibration_error(mapped, right),
             "wrong_words": error_after_keeping(mapped, right, 1.0),
             "wrong_words_in_most_confident_90": error_after_keeping(mapped, right, 0.9),
-        }, mapped
+        }
 
     tables = [word_table(*part, vocabulary, temperature) for part in parts]
     fitted = fit_weights(*tables[0])
-    out: dict = {"temperature": temperature, "halves": {"weights": fitted}}
-    out["halves"].update(scored(*tables[1], fitted)[0])
+    held = tables[1]
+    mapped = [word_probability(c, f, fitted) for c, f in zip(held[0], held[1], strict=True)]
+    out: dict = {
+        "temperature": temperature,
+        "halves": {"weights": fitted, **summary(held[0], mapped, held[2])},
+    }
     # every writer held out: per line, so that the words can be grouped by writer
     probs, texts, truths = (parts[0][k] + parts[1][k] for k in range(3))
     lines = [
         word_table([p], [t], [r], vocabulary, temperature)
         for p, t, r in zip(probs, texts, truths, strict=True)
     ]
-    word_writers = np.array([w for line, w in zip(lines, writers_of_lines, strict=True) for _ in line[0]])
-    confidences, changed, right = (np.array([v for line in lines for v in line[k]]) for k in range(3))
-    mapped = np.zeros(len(right))
-    for writer in sorted(set(writers_of_lines)):
-        mine = word_writers == writer
-        weights = fit_weights(confidences[~mine], changed[~mine], right[~mine])
-        mapped[mine] = [
-            word_probability(c, f, weights) for c, f in zip(confidences[mine], changed[mine], strict=True)
-        ]
-    out["held_out_by_writer"] = {
-        "words": len(right),
-        "ece_ctc_confidence": expected_calibration_error(confidences.tolist(), right.tolist()),
-        "ece": expected_calibration_error(mapped.tolist(), right.tolist()),
-        "wrong_words": error_after_keeping(mapped.tolist(), right.tolist(), 1.0),
-        "wrong_words_in_most_confident_90": error_after_keeping(mapped.tolist(), right.tolist(), 0.9),
-    }
+    word_writers = [w for line, w in zip(lines, writers_of_lines, strict=True) for _ in line[0]]
+    confidences, changed, right = ([v for line in lines for v in line[k]] for k in range(3))
+    mapped = held_out_probabilities(confidences, changed, right, word_writers)
+    out["held_out_by_writer"] = summary(confidences, mapped, right)
     out["all_lines_weights"] = fit_weights(confidences, changed, right)
     return out
 

@@ -1,6 +1,7 @@
 """The language model shipped with Models/handwritten_lines: how it is built, what it changes.
 
-    python benchmarks/lm_decoding/shipped_lm.py build Models/handwritten_lines
+    python benchmarks/lm_decoding/shipped_lm.py build Models/handwritten_lines \\
+        --word-confidence benchmarks/confidence_lines/runs/008-split-model-run014-lm-logistic/calibration.json
     python benchmarks/lm_decoding/shipped_lm.py measure --shipped Models/handwritten_lines \\
         --split-model SPLIT_MODEL_DIR --out runs/NNN
 
@@ -40,6 +41,13 @@ def get_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="write MODEL/language_model.json.gz")
     build.add_argument("model", type=Path)
+    build.add_argument(
+        "--word-confidence",
+        type=Path,
+        metavar="JSON",
+        help="a calibration.json of benchmarks/confidence_lines/calibrate_lines.py --lm: its "
+        "all-lines weights become the file's word-confidence map",
+    )
     measure = commands.add_parser("measure", help="CER/WER and speed, greedy and with the language model")
     measure.add_argument("--shipped", type=Path, required=True)
     measure.add_argument("--split-model", type=Path, required=True)
@@ -84,7 +92,11 @@ def build(args: argparse.Namespace) -> dict:
         f"Copiste d'un jour (BAnQ, CC BY 4.0): {len(lines)} lines of 227 writers; "
         f"DHSD (CC BY 4.0): {len(words)} words of writers 1-27"
     )
-    path = save_language_model(language_model_path(args.model), decoder_of(lines + words), source=source)
+    decoder = decoder_of(lines + words)
+    if args.word_confidence:
+        calibration = json.loads(args.word_confidence.read_text(encoding="utf-8"))
+        decoder.word_confidence = tuple(calibration["language_model_word_confidence"]["all_lines_weights"])
+    path = save_language_model(language_model_path(args.model), decoder, source=source)
     print(f"{path}: {source} ({path.stat().st_size / 1e6:.2f} MB)")
     return {"path": str(path), "source": source}
 

@@ -8,6 +8,13 @@ later reading of the model applies to its confidences. The text read does not ch
 
 python -m mltu_ext.cli.calibrate Models/handwritten_lines --dataset pages/ --split all
 python -m mltu_ext.cli.calibrate Models/my_model --dataset data/ --val-writers 28,29,30 --split val --write
+python -m mltu_ext.cli.calibrate Models/my_model --dataset data/ --val-writers 28,29,30 --lm --write
+
+With --lm it calibrates the readings of the model's own language model (inferenceModel.py --lm)
+instead: the words such a beam search changes were given low probabilities by the network yet are
+often right, so no temperature fits them; a logistic map of the log CTC confidence and of
+"changed by the language model" does (mltu_ext.ctc.lm_confidence), and --write stores its
+weights in the model's language_model.json.gz.
 
 Use writers the model was not trained on: on its own training writers a model is surer, and
 rightly so.
@@ -22,7 +29,7 @@ from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
-from mltu_ext.errors import DatasetError
+from mltu_ext.errors import DatasetError, ModelLoadError
 
 # below this many words the expected calibration error of 10 bins is mostly noise
 FEW_WORDS = 200
@@ -43,6 +50,23 @@ class Calibration:
     writers: int = 0
     ece_held_out_by_writer: float | None = None  # None with fewer than two known writers
     held_out_temperatures: tuple[float, float] | None = None  # their lowest and highest
+
+
+@dataclass
+class LanguageModelCalibration:
+    """What ``--lm`` measured: the CTC word confidences of the language model's readings, then mapped."""
+
+    samples: int
+    words: int
+    weights: tuple[float, float, float]
+    changed_words: float  # share of the words that the language model read otherwise than greedy
+    ece_before: float
+    ece_after: float
+    wrong_words: float
+    wrong_in_most_confident_90: float
+    written: bool
+    writers: int = 0
+    ece_held_out_by_writer: float | None = None  # None with fewer than two known writers
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,6 +92,13 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="store the fitted temperature in the model (ONNX file and sidecar)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
+    parser.add_argument(
+        "--lm",
+        action="store_true",
+        help="calibrate the word confidence of readings with the model's own language model "
+        "(inferenceModel.py --lm) instead of the temperature: a logistic map fitted on these samples "
+        "at the model's temperature (calibrate that first); --write stores it in language_model.json.gz",
+    )
     return parser.parse_args(argv)
 
 
@@ -136,8 +167,92 @@ def calibrate(args: argparse.Namespace) -> Calibration:
     return result
 
 
-def run(args: argparse.Namespace) -> Calibration:
+def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibration:
+    """Fit the word-confidence map of the model's language-model readings; with ``--write``, store it."""
+    from tqdm import tqdm
+
+    from mltu_ext.cli.evaluation_args import load_samples
+    from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
+    from mltu_ext.ctc.lm_confidence import fit_weights, held_out_probabilities, word_probability, word_table
+    from mltu_ext.ctc.lm_file import language_model_path, model_decoder, set_word_confidence
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    decoder = model_decoder(args.model)
+    if decoder is None:
+        raise ModelLoadError(
+            f"{language_model_path(args.model)}: no language model to calibrate "
+            "(make one with python -m mltu_ext.cli.language_model)"
+        )
+    samples, notes = load_samples(args)
+    for note in notes:
+        print(note)
+    recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    vocabulary = recognizer.vocabulary
+    probs, _ = read_posteriors(recognizer, samples)
+    texts = [decoder(p[None], vocabulary, recognizer.blank_index)[0] for p in tqdm(probs, desc="decoding")]
+    # per sample, so that the words can be grouped by writer
+    tables = [
+        word_table([p], [t], [s.text], vocabulary, recognizer.temperature)
+        for p, t, s in zip(probs, texts, samples, strict=True)
+    ]
+    confidences, changed, right = ([v for table in tables for v in table[k]] for k in range(3))
+    if not right:
+        raise DatasetError(
+            f"{args.dataset}: the model read no words in {len(samples)} samples; nothing to calibrate"
+        )
+    if len(right) < FEW_WORDS:
+        print(f"warning: only {len(right)} words; a map fitted on so few is uncertain")
+    weights = fit_weights(confidences, changed, right)
+    mapped = [word_probability(c, f, weights) for c, f in zip(confidences, changed, strict=True)]
+    result = LanguageModelCalibration(
+        samples=len(samples),
+        words=len(right),
+        weights=weights,
+        changed_words=sum(changed) / len(changed),
+        ece_before=expected_calibration_error(confidences, right),
+        ece_after=expected_calibration_error(mapped, right),
+        wrong_words=error_after_keeping(mapped, right, 1.0),
+        wrong_in_most_confident_90=error_after_keeping(mapped, right, 0.9),
+        written=bool(args.write),
+    )
+    writers = [s.writer for s in samples]
+    result.writers = len({w for w in writers if w is not None})
+    if result.writers >= 2 and None not in writers:
+        groups = [w for table, w in zip(tables, writers, strict=True) for _ in table[0]]
+        held = held_out_probabilities(confidences, changed, right, groups)
+        result.ece_held_out_by_writer = expected_calibration_error(held, right)
+    if args.write:
+        set_word_confidence(language_model_path(recognizer.path), weights)
+    return result
+
+
+def run_language_model(args: argparse.Namespace) -> LanguageModelCalibration:
+    """``--lm``: calibrate, then print (and with ``--json`` save) what was measured."""
+    result = calibrate_language_model(args)
+    print(
+        f"{result.words} words in {result.samples} samples read with the language model "
+        f"({result.changed_words:.1%} of them otherwise than greedy): expected calibration error "
+        f"{result.ece_before:.3f} as the network gives it -> {result.ece_after:.3f} mapped; "
+        f"{result.wrong_words:.1%} of the words wrong, {result.wrong_in_most_confident_90:.1%} of the "
+        "90 % most confident"
+    )
+    if result.ece_held_out_by_writer is not None:
+        print(
+            f"held out by writer ({result.writers} writers, each mapped by weights fitted on the others): "
+            f"expected calibration error {result.ece_held_out_by_writer:.3f}"
+        )
+    print(
+        "written to the model's language model" if result.written else "not written (add --write to store it)"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
+    return result
+
+
+def run(args: argparse.Namespace) -> Calibration | LanguageModelCalibration:
     """Calibrate, then print (and with ``--json`` save) what was measured."""
+    if args.lm:
+        return run_language_model(args)
     result = calibrate(args)
     print(
         f"{result.words} words in {result.samples} samples: temperature {result.temperature:g}; "

@@ -114,3 +114,23 @@ def word_table(
         changed += changed_words(text, greedy)
         right += word_outcomes(text, reference)
     return confidences, changed, right
+
+
+def held_out_probabilities(
+    confidences: Sequence[float], changed: Sequence[bool], right: Sequence[bool], groups: Sequence[object]
+) -> list[float]:
+    """Each word's calibrated confidence under the weights fitted on the other groups' words only.
+
+    ``groups`` names each word's writer: how well the map carries over to writers it was not
+    fitted on, as ``calibration.held_out_by_group`` measures the temperature.
+    """
+    conf = np.asarray(confidences, np.float64)
+    flags = np.asarray(changed, bool)
+    outcome = np.asarray(right, bool)
+    names = np.asarray([str(g) for g in groups])
+    mapped = np.zeros(len(conf))
+    for name in sorted(set(names)):
+        mine = names == name
+        weights = fit_weights(conf[~mine], flags[~mine], outcome[~mine])
+        mapped[mine] = [word_probability(c, f, weights) for c, f in zip(conf[mine], flags[mine], strict=True)]
+    return mapped.tolist()

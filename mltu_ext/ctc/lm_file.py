@@ -93,3 +93,12 @@ def model_decoder(model: str | Path) -> BeamDecoder | None:
     """The beam-search decoder of a model's own language model, or None when it has none."""
     path = language_model_path(model)
     return load_language_model(path) if path.is_file() else None
+
+
+def set_word_confidence(path: str | Path, weights: tuple[float, float, float]) -> None:
+    """Store fitted word-confidence weights in an existing language model file, the rest unchanged."""
+    load_language_model(path)  # refuses a file that is not one
+    document = json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
+    document["word_confidence"] = [float(w) for w in weights]
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))

@@ -83,3 +83,27 @@ def test_a_temperature_that_is_not_positive_is_refused_and_the_file_kept(model_c
         update_metadata(model_copy / "model.onnx", confidence_temperature=0.0)
     assert (model_copy / "model.onnx").read_bytes() == before
     assert sorted(p.name for p in model_copy.iterdir()) == ["model.json", "model.onnx"]  # no leftovers
+
+
+def test_the_language_model_word_map_is_fitted_written_and_used(model_copy, word_dataset, tmp_path, capsys):
+    from mltu_ext.cli import calibrate, language_model
+    from mltu_ext.ctc.lm_file import LM_FILE, load_language_model, model_decoder
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    args = [str(model_copy), "--dataset", str(word_dataset), "--split", "all", "--lm"]
+    with pytest.raises(ModelLoadError, match="no language model to calibrate"):
+        calibrate.run(calibrate.get_args(args))
+    assert language_model.main([str(model_copy), "--dataset", str(word_dataset), "--split", "all"]) == 0
+    report = tmp_path / "lm_calibration.json"
+    assert calibrate.main([*args, "--write", "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(report.read_text())
+    assert result["samples"] == 96 and result["written"] and "read with the language model" in out
+    assert "held out by writer (4 writers" in out  # write_word_dataset's four writers
+    # the logistic fit's own data: mapped confidences are no worse calibrated than the network's
+    assert result["ece_after"] <= result["ece_before"] + 1e-9
+    weights = load_language_model(model_copy / LM_FILE).word_confidence
+    assert weights == pytest.approx(result["weights"])
+    images = _images(word_dataset, 8)
+    readings = OnnxRecognizer(model_copy, decoder=model_decoder(model_copy)).read(images)
+    assert all(0.0 <= w.confidence <= 1.0 for r in readings for w in r.words)
