@@ -55,8 +55,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lm",
         action="store_true",
         help="decode with the model folder's own language model (language_model.json.gz, made by "
-        "python -m mltu_ext.cli.language_model): fewer errors, half the speed, and confidences that "
-        "are not calibrated for its readings",
+        "python -m mltu_ext.cli.language_model): fewer errors, half the speed; its word confidences "
+        "are mapped as calibrate --lm fitted them",
     )
     parser.add_argument(
         "--confidence", action="store_true", help="print each text's confidence (0..1) after a tab"
