@@ -67,7 +67,7 @@ def _draw(page, lines, path: Path) -> None:
     cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
 
 
-def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines") -> dict:
+def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines", lm: bool = False) -> dict:
     from mltu_ext.data.images import read_gray
     from mltu_ext.data.line_crop import crop_polygon
     from mltu_ext.evaluation.error_rates import char_errors
@@ -81,7 +81,14 @@ def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines") -
         Path(r["page"]).name: r for r in json.loads((out / "kraken_lines.json").read_text(encoding="utf-8"))
     }
     segmenter = OnnxSegmenter(REPO / "Models" / "line_segmenter", threads=2)
-    recognizer = OnnxRecognizer(line_model, providers=["CPUExecutionProvider"])
+    decoder = None
+    if lm:
+        from mltu_ext.ctc.lm_file import model_decoder
+
+        decoder = model_decoder(line_model)
+        if decoder is None:
+            raise SystemExit(f"{line_model}: no language_model.json.gz for --lm")
+    recognizer = OnnxRecognizer(line_model, providers=["CPUExecutionProvider"], decoder=decoder)
     listed = {Path(line).name for line in (out / "pages.txt").read_text(encoding="utf-8").split()}
     ours, theirs = DetectionScore(0, 0, 0), DetectionScore(0, 0, 0)
     seconds, kraken_seconds = 0.0, 0.0
@@ -120,6 +127,7 @@ def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines") -
     pages = len(per_page)
     result = {
         "line_model": str(line_model),
+        "decoding": "language model" if lm else "greedy",
         "pages": pages,
         "true_lines": ours.true_lines,
         "package": {"found": ours.found_lines, "matched": ours.matched, "precision": ours.precision,
@@ -130,7 +138,8 @@ def score(out: Path, line_model: Path = REPO / "Models" / "handwritten_lines") -
         "crop_cer": crop_edits / crop_chars,
         "per_page": per_page,
     }  # fmt: skip
-    (out / "results.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    name = "results_lm.json" if lm else "results.json"
+    (out / name).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
 
 
@@ -170,10 +179,15 @@ def main(argv: list[str] | None = None) -> None:
         default=REPO / "Models" / "handwritten_lines",
         help="score: the line model that reads the pages (the shipped one has seen these writers)",
     )
+    parser.add_argument(
+        "--lm",
+        action="store_true",
+        help="score: read with the line model folder's own language model (results_lm.json)",
+    )
     args = parser.parse_args(argv)
     if args.command == "list":
         return list_pages(args.out, args.limit)
-    result = score(args.out, args.line_model) if args.command == "score" else large(args.out)
+    result = score(args.out, args.line_model, args.lm) if args.command == "score" else large(args.out)
     if result:
         shown = {k: v for k, v in result.items() if k != "per_page"}
         print(json.dumps(shown, indent=1))
