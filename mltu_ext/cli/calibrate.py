@@ -35,13 +35,12 @@ from mltu_ext.errors import DatasetError, ModelLoadError
 FEW_WORDS = 200
 
 
-@dataclass
-class Calibration:
-    """What the command measured, at temperature 1 and at the fitted one."""
+@dataclass(kw_only=True)
+class Measured:
+    """What both calibrations measure on the chosen samples."""
 
     samples: int
     words: int
-    temperature: float
     ece_before: float
     ece_after: float
     wrong_words: float
@@ -49,24 +48,22 @@ class Calibration:
     written: bool
     writers: int = 0
     ece_held_out_by_writer: float | None = None  # None with fewer than two known writers
+
+
+@dataclass(kw_only=True)
+class Calibration(Measured):
+    """The temperature: what the command measured at temperature 1 and at the fitted one."""
+
+    temperature: float
     held_out_temperatures: tuple[float, float] | None = None  # their lowest and highest
 
 
-@dataclass
-class LanguageModelCalibration:
-    """What ``--lm`` measured: the CTC word confidences of the language model's readings, then mapped."""
+@dataclass(kw_only=True)
+class LanguageModelCalibration(Measured):
+    """``--lm``: the CTC word confidences of the language model's readings, then mapped."""
 
-    samples: int
-    words: int
     weights: tuple[float, float, float]
     changed_words: float  # share of the words that the language model read otherwise than greedy
-    ece_before: float
-    ece_after: float
-    wrong_words: float
-    wrong_in_most_confident_90: float
-    written: bool
-    writers: int = 0
-    ece_held_out_by_writer: float | None = None  # None with fewer than two known writers
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
