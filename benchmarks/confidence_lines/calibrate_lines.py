@@ -111,7 +111,7 @@ def lm_word_confidence(parts, halves, writers_of_lines, vocabulary: str, tempera
     fitted on one half and measured on the other, fitted without each writer and measured on it,
     and fitted on all lines (the weights to keep)."""
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
-    from mltu_ext.ctc.lm_confidence import fit_weights, held_out_probabilities, word_probability, word_table
+    from mltu_ext.ctc.lm_confidence import fit_weights, fit_word_map, word_probability, word_table
 
     def summary(raw: list, mapped: list, right: list) -> dict:
         return {
@@ -130,32 +130,23 @@ def lm_word_confidence(parts, halves, writers_of_lines, vocabulary: str, tempera
         "temperature": temperature,
         "halves": {"weights": fitted, **summary(held[0], mapped, held[2])},
     }
-    # every writer held out: per line, so that the words can be grouped by writer
+    # every writer held out, and the weights fitted on all lines (the ones to keep)
     probs, texts, truths = (parts[0][k] + parts[1][k] for k in range(3))
-    lines = [
-        word_table([p], [t], [r], vocabulary, temperature)
-        for p, t, r in zip(probs, texts, truths, strict=True)
-    ]
-    word_writers = [w for line, w in zip(lines, writers_of_lines, strict=True) for _ in line[0]]
-    confidences, changed, right = ([v for line in lines for v in line[k]] for k in range(3))
-    mapped = held_out_probabilities(confidences, changed, right, word_writers)
-    out["held_out_by_writer"] = summary(confidences, mapped, right)
-    out["all_lines_weights"] = fit_weights(confidences, changed, right)
+    every = fit_word_map(probs, texts, truths, vocabulary, temperature, writers_of_lines)
+    out["held_out_by_writer"] = summary(every.confidences, every.held_out, every.right)
+    out["all_lines_weights"] = every.weights
     return out
 
 
 def lm_decoder(args: argparse.Namespace, training_texts: list[str]):
-    """The beam search that a model folder's language model of these texts would give."""
-    from mltu_ext.cli import language_model as defaults
-    from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_labels, read_lm_lines
+    """The beam search that a model folder's language model of these texts (and --lm-words) gives."""
+    from mltu_ext.ctc.beam_lm import read_lm_lines
+    from mltu_ext.ctc.lm_file import build_decoder
 
     texts = [t for t in training_texts if t]
     for path in args.lm_words:
         texts += read_lm_lines(path)
-    lm = lm_from_labels(texts, defaults.DEFAULT_ORDER)
-    return BeamDecoder(
-        lm, beam=defaults.DEFAULT_BEAM, alpha=defaults.DEFAULT_WEIGHT, beta=defaults.DEFAULT_BONUS
-    )
+    return build_decoder(texts)
 
 
 if __name__ == "__main__":

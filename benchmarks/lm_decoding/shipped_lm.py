@@ -71,19 +71,8 @@ def dhsd_samples() -> list:
     return load_dataset(SHARED / "dhsd", corrections=str(corrections)).samples
 
 
-def decoder_of(texts: list[str]):
-    """The beam search that ``python -m mltu_ext.cli.language_model`` makes of ``texts``."""
-    from mltu_ext.cli import language_model as settings
-    from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_labels
-
-    lm = lm_from_labels(texts, settings.DEFAULT_ORDER)
-    return BeamDecoder(
-        lm, beam=settings.DEFAULT_BEAM, alpha=settings.DEFAULT_WEIGHT, beta=settings.DEFAULT_BONUS
-    )
-
-
 def build(args: argparse.Namespace) -> dict:
-    from mltu_ext.ctc.lm_file import language_model_path, save_language_model
+    from mltu_ext.ctc.lm_file import build_decoder, language_model_path, save_language_model
 
     copiste, _ = copiste_samples()
     words = [s.text for s in dhsd_samples() if str(s.writer) not in DHSD_TEST_WRITERS]
@@ -92,7 +81,7 @@ def build(args: argparse.Namespace) -> dict:
         f"Copiste d'un jour (BAnQ, CC BY 4.0): {len(lines)} lines of 227 writers; "
         f"DHSD (CC BY 4.0): {len(words)} words of writers 1-27"
     )
-    decoder = decoder_of(lines + words)
+    decoder = build_decoder(lines + words)
     if args.word_confidence:
         calibration = json.loads(args.word_confidence.read_text(encoding="utf-8"))
         decoder.word_confidence = tuple(calibration["language_model_word_confidence"]["all_lines_weights"])
@@ -101,14 +90,14 @@ def build(args: argparse.Namespace) -> dict:
     return {"path": str(path), "source": source}
 
 
-def scores(recognizer, images, truths, decoder) -> dict:
+def scores(recognizer, samples: list, decoder) -> dict:
     """CER and WER of one set read greedily and with ``decoder`` (posteriors read once, one image a call)."""
-    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.cli.calibrate import read_posteriors
     from mltu_ext.evaluation.error_rates import cer, wer
 
-    probs = [recognizer.probabilities([image])[0] for image in images]
-    greedy = [greedy_decode(p[None], recognizer.vocabulary, recognizer.blank_index)[0] for p in probs]
+    probs, greedy = read_posteriors(recognizer, samples)
     with_lm = [decoder(p[None], recognizer.vocabulary, recognizer.blank_index)[0] for p in probs]
+    truths = [s.text for s in samples]
     return {
         "items": len(truths),
         "greedy": {"cer": cer(greedy, truths), "wer": wer(greedy, truths)},
@@ -146,7 +135,7 @@ def lines_per_second(recognizer, images, decoder) -> dict:
 
 
 def measure(args: argparse.Namespace) -> dict:
-    from mltu_ext.ctc.lm_file import model_decoder
+    from mltu_ext.ctc.lm_file import build_decoder, model_decoder
     from mltu_ext.data.samples import sample_pixels
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
@@ -154,7 +143,7 @@ def measure(args: argparse.Namespace) -> dict:
     dhsd = dhsd_samples()
     dhsd_train = [s.text for s in dhsd if str(s.writer) not in DHSD_TEST_WRITERS]
     dhsd_test = [s for s in dhsd if str(s.writer) in DHSD_TEST_WRITERS]
-    split_decoder = decoder_of(
+    split_decoder = build_decoder(
         [s.text for s in copiste if s.writer not in val_writers and s.text] + dhsd_train
     )
     split = OnnxRecognizer(args.split_model, providers=["CPUExecutionProvider"])
@@ -164,17 +153,10 @@ def measure(args: argparse.Namespace) -> dict:
         raise SystemExit(f"{args.shipped}: no language_model.json.gz (run the build step first)")
     val = [s for s in copiste if s.writer in val_writers]
     result: dict = {"split_model": str(args.split_model), "shipped": str(args.shipped)}
-    result["copiste_validation_writers"] = scores(
-        split, [sample_pixels(s) for s in val], [s.text for s in val], split_decoder
-    )
-    result["dhsd_writers_28_30"] = scores(
-        shipped, [sample_pixels(s) for s in dhsd_test], [s.text for s in dhsd_test], shipped_decoder
-    )
+    result["copiste_validation_writers"] = scores(split, val, split_decoder)
+    result["dhsd_writers_28_30"] = scores(shipped, dhsd_test, shipped_decoder)
     for language in ("en", "de"):
-        lines = rendered_lines(language)
-        result[f"rendered_{language}"] = scores(
-            shipped, [sample_pixels(s) for s in lines], [s.text for s in lines], shipped_decoder
-        )
+        result[f"rendered_{language}"] = scores(shipped, rendered_lines(language), shipped_decoder)
     result["lines_per_s_100_copiste_lines"] = lines_per_second(
         shipped, [sample_pixels(s) for s in val[:100]], shipped_decoder
     )

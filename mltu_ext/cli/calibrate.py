@@ -170,7 +170,7 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
 
     from mltu_ext.cli.evaluation_args import load_samples
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
-    from mltu_ext.ctc.lm_confidence import fit_weights, held_out_probabilities, word_probability, word_table
+    from mltu_ext.ctc.lm_confidence import fit_word_map, word_probability
     from mltu_ext.ctc.lm_file import language_model_path, model_decoder, set_word_confidence
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
@@ -187,39 +187,34 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
     vocabulary = recognizer.vocabulary
     probs, _ = read_posteriors(recognizer, samples)
     texts = [decoder(p[None], vocabulary, recognizer.blank_index)[0] for p in tqdm(probs, desc="decoding")]
-    # per sample, so that the words can be grouped by writer
-    tables = [
-        word_table([p], [t], [s.text], vocabulary, recognizer.temperature)
-        for p, t, s in zip(probs, texts, samples, strict=True)
-    ]
-    confidences, changed, right = ([v for table in tables for v in table[k]] for k in range(3))
+    writers = [s.writer for s in samples]
+    fitted = fit_word_map(
+        probs, texts, [s.text for s in samples], vocabulary, recognizer.temperature, writers
+    )
+    confidences, changed, right = fitted.confidences, fitted.changed, fitted.right
     if not right:
         raise DatasetError(
             f"{args.dataset}: the model read no words in {len(samples)} samples; nothing to calibrate"
         )
     if len(right) < FEW_WORDS:
         print(f"warning: only {len(right)} words; a map fitted on so few is uncertain")
-    weights = fit_weights(confidences, changed, right)
-    mapped = [word_probability(c, f, weights) for c, f in zip(confidences, changed, strict=True)]
+    mapped = [word_probability(c, f, fitted.weights) for c, f in zip(confidences, changed, strict=True)]
     result = LanguageModelCalibration(
         samples=len(samples),
         words=len(right),
-        weights=weights,
+        weights=fitted.weights,
         changed_words=sum(changed) / len(changed),
         ece_before=expected_calibration_error(confidences, right),
         ece_after=expected_calibration_error(mapped, right),
         wrong_words=error_after_keeping(mapped, right, 1.0),
         wrong_in_most_confident_90=error_after_keeping(mapped, right, 0.9),
         written=bool(args.write),
+        writers=len({w for w in writers if w is not None}),
     )
-    writers = [s.writer for s in samples]
-    result.writers = len({w for w in writers if w is not None})
-    if result.writers >= 2 and None not in writers:
-        groups = [w for table, w in zip(tables, writers, strict=True) for _ in table[0]]
-        held = held_out_probabilities(confidences, changed, right, groups)
-        result.ece_held_out_by_writer = expected_calibration_error(held, right)
+    if fitted.held_out is not None:
+        result.ece_held_out_by_writer = expected_calibration_error(fitted.held_out, right)
     if args.write:
-        set_word_confidence(language_model_path(recognizer.path), weights)
+        set_word_confidence(language_model_path(recognizer.path), fitted.weights)
     return result
 
 

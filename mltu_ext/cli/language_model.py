@@ -21,14 +21,8 @@ from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
+from mltu_ext.ctc.lm_file import DEFAULT_BEAM, DEFAULT_BONUS, DEFAULT_ORDER, DEFAULT_WEIGHT
 from mltu_ext.errors import ConfigError, ModelLoadError
-
-# the settings that read Copiste lines best, chosen by writer-held-out cross-validation
-# (benchmarks/lm_decoding, run 003)
-DEFAULT_ORDER = 6
-DEFAULT_WEIGHT = 0.6
-DEFAULT_BONUS = 1.5
-DEFAULT_BEAM = 16
 
 
 @dataclass
@@ -110,8 +104,7 @@ def training_texts(args: argparse.Namespace) -> tuple[list[str], str]:
 
 def run(args: argparse.Namespace) -> LanguageModelReport:
     """Build and write (or remove) the model's language model; prints one line."""
-    from mltu_ext.ctc.beam_lm import BeamDecoder, lm_from_labels
-    from mltu_ext.ctc.lm_file import language_model_path, save_language_model
+    from mltu_ext.ctc.lm_file import build_decoder, language_model_path, save_language_model
     from mltu_ext.export.metadata import file_metadata
     from mltu_ext.inference.model_files import find_model_file
 
@@ -125,9 +118,7 @@ def run(args: argparse.Namespace) -> LanguageModelReport:
         return LanguageModelReport(str(path), removed=True)
     texts, source = training_texts(args)
     vocabulary = set(file_metadata(onnx)["vocabulary"])
-    decoder = BeamDecoder(
-        lm_from_labels(texts, args.order), beam=args.beam, alpha=args.weight, beta=args.bonus
-    )
+    decoder = build_decoder(texts, args.order, beam=args.beam, alpha=args.weight, beta=args.bonus)
     save_language_model(path, decoder, source=source)
     unknown = "".join(sorted({c for t in texts for c in t} - vocabulary))
     report = LanguageModelReport(

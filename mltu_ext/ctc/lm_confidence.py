@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def features(confidences: Sequence[float], changed: Sequence[bool]) -> np.ndarra
 
 def fit_weights(
     confidences: Sequence[float], changed: Sequence[bool], right: Sequence[bool]
-) -> tuple[float, ...]:
+) -> tuple[float, float, float]:
     """The logistic weights (w0, w1, w2) of highest likelihood, by Newton's method.
 
     A tiny ridge keeps the step defined when one feature does not vary (no word changed).
@@ -66,7 +66,7 @@ def fit_weights(
         w -= step
         if np.abs(step).max() < 1e-9:
             break
-    return tuple(float(v) for v in w)
+    return float(w[0]), float(w[1]), float(w[2])
 
 
 def word_probability(confidence: float, changed: bool, weights: Sequence[float]) -> float:
@@ -134,3 +134,40 @@ def held_out_probabilities(
         weights = fit_weights(conf[~mine], flags[~mine], outcome[~mine])
         mapped[mine] = [word_probability(c, f, weights) for c, f in zip(conf[mine], flags[mine], strict=True)]
     return mapped.tolist()
+
+
+@dataclass
+class WordMap:
+    """Every word of some lines read with a language model, and the map fitted on them."""
+
+    confidences: list[float]  # CTC word confidences
+    changed: list[bool]
+    right: list[bool]
+    weights: tuple[float, float, float]  # fitted on all the words
+    held_out: list[float] | None  # each word mapped by weights fitted without its group; None: < 2 groups
+
+
+def fit_word_map(
+    probs: Sequence[np.ndarray],
+    texts: Sequence[str],
+    references: Sequence[str],
+    vocabulary: str,
+    temperature: float = 1.0,
+    groups: Sequence[object] | None = None,
+) -> WordMap:
+    """Fit the word-confidence map on lines read with a language model (one group, e.g. a writer, per line).
+
+    With two or more groups (and none of them None) each word is also mapped by the weights
+    fitted on the other groups' words alone: how well the map carries over.
+    """
+    tables = [
+        word_table([p], [t], [r], vocabulary, temperature)
+        for p, t, r in zip(probs, texts, references, strict=True)
+    ]
+    confidences, changed, right = ([v for table in tables for v in table[k]] for k in range(3))
+    held = None
+    if groups is not None and None not in groups and len(set(groups)) >= 2:
+        word_groups = [g for table, g in zip(tables, groups, strict=True) for _ in table[0]]
+        held = held_out_probabilities(confidences, changed, right, word_groups)
+    weights = fit_weights(confidences, changed, right) if right else (0.0, 0.0, 0.0)
+    return WordMap(confidences, changed, right, weights, held)

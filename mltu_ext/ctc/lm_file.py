@@ -13,15 +13,33 @@ import gzip
 import json
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
-from mltu_ext.ctc.beam_lm import END, BeamDecoder, CharNgramLM
+from mltu_ext.ctc.beam_lm import END, BeamDecoder, CharNgramLM, lm_from_labels
 from mltu_ext.errors import ConfigError, ModelLoadError
 from mltu_ext.io.atomic import write_bytes
 
 LM_FILE = "language_model.json.gz"
 FORMAT = "mltu_ext character n-gram"
 VERSION = 1
+# the settings that read Copiste lines best, chosen by writer-held-out cross-validation
+# (benchmarks/lm_decoding, run 003)
+DEFAULT_ORDER = 6
+DEFAULT_WEIGHT = 0.6
+DEFAULT_BONUS = 1.5
+DEFAULT_BEAM = 16
+
+
+def build_decoder(
+    texts: Sequence[str],
+    order: int = DEFAULT_ORDER,
+    beam: int = DEFAULT_BEAM,
+    alpha: float = DEFAULT_WEIGHT,
+    beta: float = DEFAULT_BONUS,
+) -> BeamDecoder:
+    """A beam search with a character n-gram of ``texts``, at the settings chosen for lines."""
+    return BeamDecoder(lm_from_labels(texts, order), beam=beam, alpha=alpha, beta=beta)
 
 
 def save_language_model(path: str | Path, decoder: BeamDecoder, source: str = "") -> Path:
@@ -42,22 +60,30 @@ def save_language_model(path: str | Path, decoder: BeamDecoder, source: str = ""
         # context -> {next character: count}; sorted so that the same texts give the same file
         "counts": {context: dict(sorted(lm.counts[context].items())) for context in sorted(lm.counts)},
     }
+    _write_document(path, document)
+    return Path(path)
+
+
+def _write_document(path: str | Path, document: dict) -> None:
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     # mtime 0: the same model gives byte-identical files
     write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
-    return Path(path)
+
+
+def _read_document(path: Path) -> object:
+    try:
+        with gzip.open(path, "rb") as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError as error:
+        raise ModelLoadError(f"{path}: language model file not found") from error
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{path}: not a readable language model ({error})") from error
 
 
 def load_language_model(path: str | Path) -> BeamDecoder:
     """Read a file of :func:`save_language_model`; ModelLoadError names the file and what is wrong."""
     path = Path(path)
-    try:
-        with gzip.open(path, "rb") as handle:
-            document = json.loads(handle.read().decode("utf-8"))
-    except FileNotFoundError as error:
-        raise ModelLoadError(f"{path}: language model file not found") from error
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelLoadError(f"{path}: not a readable language model ({error})") from error
+    document = _read_document(path)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelLoadError(f"{path}: not a {FORMAT} file")
     if document.get("version") != VERSION:
@@ -98,7 +124,6 @@ def model_decoder(model: str | Path) -> BeamDecoder | None:
 def set_word_confidence(path: str | Path, weights: tuple[float, float, float]) -> None:
     """Store fitted word-confidence weights in an existing language model file, the rest unchanged."""
     load_language_model(path)  # refuses a file that is not one
-    document = json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
+    document = _read_document(Path(path))
     document["word_confidence"] = [float(w) for w in weights]
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+    _write_document(path, document)
