@@ -114,9 +114,21 @@ def read_posteriors(recognizer, samples: list, desc: str = "reading") -> tuple[l
     return probs, texts
 
 
+def read_chosen_samples(args: argparse.Namespace) -> tuple[list, object, list, list[str]]:
+    """The samples the options choose (their notes printed), the model, their posteriors and greedy texts."""
+    from mltu_ext.cli.evaluation_args import load_samples
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    samples, notes = load_samples(args)
+    for note in notes:
+        print(note)
+    recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    probs, texts = read_posteriors(recognizer, samples)
+    return samples, recognizer, probs, texts
+
+
 def calibrate(args: argparse.Namespace) -> Calibration:
     """Fit the temperature on the chosen samples; with ``--write``, store it in the model."""
-    from mltu_ext.cli.evaluation_args import load_samples
     from mltu_ext.ctc.calibration import (
         error_after_keeping,
         expected_calibration_error,
@@ -125,14 +137,9 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         word_confidences,
     )
     from mltu_ext.export.metadata import update_metadata
-    from mltu_ext.inference.recognizer import OnnxRecognizer
 
-    samples, notes = load_samples(args)
-    for note in notes:
-        print(note)
-    recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    samples, recognizer, probs, texts = read_chosen_samples(args)
     vocabulary = recognizer.vocabulary
-    probs, texts = read_posteriors(recognizer, samples)
     truths = [s.text for s in samples]
     temperature, ece_after = fit_temperature(probs, texts, truths, vocabulary)
     before, right = word_confidences(probs, texts, truths, vocabulary, 1.0)
@@ -168,11 +175,9 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
     """Fit the word-confidence map of the model's language-model readings; with ``--write``, store it."""
     from tqdm import tqdm
 
-    from mltu_ext.cli.evaluation_args import load_samples
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
     from mltu_ext.ctc.lm_confidence import fit_word_map, word_probability
     from mltu_ext.ctc.lm_file import language_model_path, model_decoder, set_word_confidence
-    from mltu_ext.inference.recognizer import OnnxRecognizer
 
     decoder = model_decoder(args.model)
     if decoder is None:
@@ -180,12 +185,8 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
             f"{language_model_path(args.model)}: no language model to calibrate "
             "(make one with python -m mltu_ext.cli.language_model)"
         )
-    samples, notes = load_samples(args)
-    for note in notes:
-        print(note)
-    recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
+    samples, recognizer, probs, _ = read_chosen_samples(args)
     vocabulary = recognizer.vocabulary
-    probs, _ = read_posteriors(recognizer, samples)
     texts = [decoder(p[None], vocabulary, recognizer.blank_index)[0] for p in tqdm(probs, desc="decoding")]
     writers = [s.writer for s in samples]
     fitted = fit_word_map(
