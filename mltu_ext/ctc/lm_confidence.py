@@ -1,11 +1,11 @@
 """Word confidence for readings decoded with a language model.
 
-A beam search with a language model changes about a quarter of the words of a greedy line
-reading; the network gave those words' characters low probabilities, yet half of them are right,
-so the CTC word confidence of such a reading no longer says how often a word is right, at any
-temperature. Here a word's confidence is instead a logistic function of two things the reader
-knows: the log of its CTC confidence, and whether the language model changed it (the word has
-no match in the greedy reading of the same line):
+A beam search with a language model changes some words of a greedy line reading; the network
+gave those words' characters low probabilities, yet many of them are right, so the CTC word
+confidence of such a reading no longer says how often a word is right, at any temperature
+(benchmarks/confidence_lines/RESULTS.md, runs 007-008). Here a word's confidence is instead a
+logistic function of two things the reader knows: the log of its CTC confidence, and whether
+the language model changed it (the word has no match in the greedy reading of the same line):
 
     confidence = sigmoid(w0 * log(ctc confidence) + w1 * changed + w2)
 
