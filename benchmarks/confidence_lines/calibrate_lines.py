@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if args.lm:
         result["language_model_word_confidence"] = lm_word_confidence(
-            parts, halves, writers_of_lines, recognizer.vocabulary, args.lm_temperature
+            parts, writers_of_lines, recognizer.vocabulary, decode.lm, args.lm_temperature
         )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
@@ -106,34 +106,32 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
-def lm_word_confidence(parts, halves, writers_of_lines, vocabulary: str, temperature: float) -> dict:
+def lm_word_confidence(parts, writers_of_lines, vocabulary: str, lm, temperature: float) -> dict:
     """The logistic word confidence of language-model readings (mltu_ext.ctc.lm_confidence):
     fitted on one half and measured on the other, fitted without each writer and measured on it,
     and fitted on all lines (the weights to keep)."""
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
-    from mltu_ext.ctc.lm_confidence import fit_weights, fit_word_map, word_probability, word_table
+    from mltu_ext.ctc.lm_confidence import fit_weights, fit_word_map, mapped, word_table
 
-    def summary(raw: list, mapped: list, right: list) -> dict:
+    def summary(table, probabilities: list) -> dict:
         return {
-            "words": len(right),
-            "ece_ctc_confidence": expected_calibration_error(raw, right),
-            "ece": expected_calibration_error(mapped, right),
-            "wrong_words": error_after_keeping(mapped, right, 1.0),
-            "wrong_words_in_most_confident_90": error_after_keeping(mapped, right, 0.9),
+            "words": len(table),
+            "ece_ctc_confidence": expected_calibration_error(table.confidences, table.right),
+            "ece": expected_calibration_error(probabilities, table.right),
+            "wrong_words": error_after_keeping(probabilities, table.right, 1.0),
+            "wrong_words_in_most_confident_90": error_after_keeping(probabilities, table.right, 0.9),
         }
 
-    tables = [word_table(*part, vocabulary, temperature) for part in parts]
-    fitted = fit_weights(*tables[0])
-    held = tables[1]
-    mapped = [word_probability(c, f, fitted) for c, f in zip(held[0], held[1], strict=True)]
+    fit_table, held = (word_table(*part, vocabulary, lm, temperature) for part in parts)
+    fitted = fit_weights(fit_table)
     out: dict = {
         "temperature": temperature,
-        "halves": {"weights": fitted, **summary(held[0], mapped, held[2])},
+        "halves": {"weights": fitted, **summary(held, mapped(held, fitted))},
     }
     # every writer held out, and the weights fitted on all lines (the ones to keep)
     probs, texts, truths = (parts[0][k] + parts[1][k] for k in range(3))
-    every = fit_word_map(probs, texts, truths, vocabulary, temperature, writers_of_lines)
-    out["held_out_by_writer"] = summary(every.confidences, every.held_out, every.right)
+    every = fit_word_map(probs, texts, truths, vocabulary, lm, temperature, writers_of_lines)
+    out["held_out_by_writer"] = summary(every.table, every.held_out)
     out["all_lines_weights"] = every.weights
     return out
 

@@ -176,7 +176,7 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
     from tqdm import tqdm
 
     from mltu_ext.ctc.calibration import error_after_keeping, expected_calibration_error
-    from mltu_ext.ctc.lm_confidence import fit_word_map, word_probability
+    from mltu_ext.ctc.lm_confidence import fit_word_map, mapped
     from mltu_ext.ctc.lm_file import language_model_path, model_decoder, set_word_confidence
 
     decoder = model_decoder(args.model)
@@ -190,25 +190,26 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
     texts = [decoder(p[None], vocabulary, recognizer.blank_index)[0] for p in tqdm(probs, desc="decoding")]
     writers = [s.writer for s in samples]
     fitted = fit_word_map(
-        probs, texts, [s.text for s in samples], vocabulary, recognizer.temperature, writers
+        probs, texts, [s.text for s in samples], vocabulary, decoder.lm, recognizer.temperature, writers
     )
-    confidences, changed, right = fitted.confidences, fitted.changed, fitted.right
+    table = fitted.table
+    confidences, changed, right = table.confidences, table.changed, table.right
     if not right:
         raise DatasetError(
             f"{args.dataset}: the model read no words in {len(samples)} samples; nothing to calibrate"
         )
     if len(right) < FEW_WORDS:
         print(f"warning: only {len(right)} words; a map fitted on so few is uncertain")
-    mapped = [word_probability(c, f, fitted.weights) for c, f in zip(confidences, changed, strict=True)]
+    after = mapped(table, fitted.weights)
     result = LanguageModelCalibration(
         samples=len(samples),
         words=len(right),
         weights=fitted.weights,
         changed_words=sum(changed) / len(changed),
         ece_before=expected_calibration_error(confidences, right),
-        ece_after=expected_calibration_error(mapped, right),
-        wrong_words=error_after_keeping(mapped, right, 1.0),
-        wrong_in_most_confident_90=error_after_keeping(mapped, right, 0.9),
+        ece_after=expected_calibration_error(after, right),
+        wrong_words=error_after_keeping(after, right, 1.0),
+        wrong_in_most_confident_90=error_after_keeping(after, right, 0.9),
         written=bool(args.write),
         writers=len({w for w in writers if w is not None}),
     )

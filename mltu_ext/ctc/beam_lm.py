@@ -192,7 +192,7 @@ class BeamDecoder:
     alpha: float = 0.6
     beta: float = 0.0
     # logistic weights of its readings' word confidences (mltu_ext.ctc.lm_confidence); None: not fitted
-    word_confidence: tuple[float, float, float] | None = None
+    word_confidence: tuple[float, ...] | None = None
 
     def __call__(self, probs: np.ndarray, vocabulary: str, blank_index: int | None = None) -> list[str]:
         return beam_decode_batch(

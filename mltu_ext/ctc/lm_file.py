@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mltu_ext.ctc.beam_lm import END, BeamDecoder, CharNgramLM, lm_from_labels
+from mltu_ext.ctc.lm_confidence import full_weights
 from mltu_ext.errors import ConfigError, ModelLoadError
 from mltu_ext.io.atomic import write_bytes
 
@@ -104,8 +105,11 @@ def load_language_model(path: str | Path) -> BeamDecoder:
         raise ModelLoadError(f"{path}: incomplete language model ({error!r})") from error
     if order < 1 or decoder.beam < 1 or "" not in counts:
         raise ModelLoadError(f"{path}: order {order}, beam {decoder.beam}: not a usable language model")
-    if decoder.word_confidence is not None and len(decoder.word_confidence) != 3:
-        raise ModelLoadError(f"{path}: word_confidence needs 3 weights, has {len(decoder.word_confidence)}")
+    if decoder.word_confidence is not None:
+        try:
+            decoder.word_confidence = full_weights(decoder.word_confidence)
+        except ConfigError as error:
+            raise ModelLoadError(f"{path}: {error}") from error
     return decoder
 
 
@@ -121,9 +125,9 @@ def model_decoder(model: str | Path) -> BeamDecoder | None:
     return load_language_model(path) if path.is_file() else None
 
 
-def set_word_confidence(path: str | Path, weights: tuple[float, float, float]) -> None:
+def set_word_confidence(path: str | Path, weights: Sequence[float]) -> None:
     """Store fitted word-confidence weights in an existing language model file, the rest unchanged."""
     load_language_model(path)  # refuses a file that is not one
     document = _read_document(Path(path))
-    document["word_confidence"] = [float(w) for w in weights]
+    document["word_confidence"] = list(full_weights(weights))
     _write_document(path, document)

@@ -129,7 +129,8 @@ class OnnxRecognizer:
                 weights = getattr(self.decoder, "word_confidence", None)
                 if weights is not None:  # a language model's readings: their own word calibration
                     greedy = greedy_decode(probs, self.vocabulary, self.blank_index)
-                    found = [recalibrate(r, g, weights) for r, g in zip(found, greedy, strict=True)]
+                    lm = getattr(self.decoder, "lm", None)
+                    found = [recalibrate(r, g, weights, lm) for r, g in zip(found, greedy, strict=True)]
             else:  # the confidence is left unknown
                 found = [Reading(text, float("nan")) for text in texts]
             for i, reading in zip(chunk, found, strict=True):

@@ -29,12 +29,12 @@ def _posteriors(seed: int, steps: int = 12, vocabulary: str = " acehilmnost") ->
 
 def test_a_saved_language_model_decodes_as_the_one_it_was_saved_from(tmp_path):
     decoder = BeamDecoder(
-        lm_from_labels(TEXTS, order=4), beam=5, alpha=0.9, beta=1.25, word_confidence=(0.5, -1, 2)
+        lm_from_labels(TEXTS, order=4), beam=5, alpha=0.9, beta=1.25, word_confidence=(0.5, -1, 0.25, 2)
     )
     path = save_language_model(tmp_path / LM_FILE, decoder, source="four texts")
     again = load_language_model(path)
     assert (again.beam, again.alpha, again.beta, again.lm.order) == (5, 0.9, 1.25, 4)
-    assert again.word_confidence == (0.5, -1.0, 2.0)
+    assert again.word_confidence == (0.5, -1.0, 0.25, 2.0)
     assert again.lm.alphabet == decoder.lm.alphabet
     probs = np.stack([_posteriors(seed) for seed in range(6)])
     vocabulary = " acehilmnost"
@@ -45,6 +45,16 @@ def test_a_saved_language_model_decodes_as_the_one_it_was_saved_from(tmp_path):
     assert path.read_bytes() == first
     document = json.loads(gzip.decompress(first))
     assert document["source"] == "four texts" and "la maison" not in json.dumps(document)
+
+
+def test_a_file_with_three_word_confidence_weights_reads_with_no_spelling_term(tmp_path):
+    """Files written before the spelling term keep working: (w0, w1, w2) -> (w0, w1, 0, w2)."""
+    decoder = BeamDecoder(lm_from_labels(TEXTS, order=3), beam=3)
+    path = save_language_model(tmp_path / LM_FILE, decoder)
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    document["word_confidence"] = [0.5, -1.0, 2.0]
+    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    assert load_language_model(path).word_confidence == (0.5, -1.0, 0.0, 2.0)
 
 
 def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):
@@ -65,7 +75,7 @@ def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):
                 b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
                 b' "beam": 2, "alpha": 1, "beta": 0, "counts": {"": {"a": 1}}, "word_confidence": [1, 2]}'
             ),
-            "needs 3 weights",
+            "needs 4 weights",
         ),
     ],
 )
