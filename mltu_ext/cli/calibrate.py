@@ -12,9 +12,12 @@ python -m mltu_ext.cli.calibrate Models/my_model --dataset data/ --val-writers 2
 
 With --lm it calibrates the readings of the model's own language model (inferenceModel.py --lm)
 instead: the words such a beam search changes were given low probabilities by the network yet are
-often right, so no temperature fits them; a logistic map of the log CTC confidence and of
-"changed by the language model" does (mltu_ext.ctc.lm_confidence), and --write stores its
-weights in the model's language_model.json.gz.
+often right, so no temperature fits them; a logistic map of the log CTC confidence, of "changed
+by the language model" and of how familiar the word's spelling is to the language model does
+(mltu_ext.ctc.lm_confidence), and --write stores its weights in the model's language_model.json.gz.
+
+--plot FILE.png draws a reliability diagram: the share of words right against their confidence,
+before and after, and with writers known each writer scored by a fit without it.
 
 Use writers the model was not trained on: on its own training writers a model is surer, and
 rightly so.
@@ -62,7 +65,7 @@ class Calibration(Measured):
 class LanguageModelCalibration(Measured):
     """``--lm``: the CTC word confidences of the language model's readings, then mapped."""
 
-    weights: tuple[float, float, float]
+    weights: tuple[float, float, float, float]
     changed_words: float  # share of the words that the language model read otherwise than greedy
 
 
@@ -89,6 +92,9 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="store the fitted temperature in the model (ONNX file and sidecar)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the measurements to FILE as JSON")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="also draw a reliability diagram (confidence against share right)"
+    )
     parser.add_argument(
         "--lm",
         action="store_true",
@@ -162,10 +168,17 @@ def calibrate(args: argparse.Namespace) -> Calibration:
     )
     writers = [s.writer for s in samples]
     result.writers = len({w for w in writers if w is not None})
+    curves = {
+        "temperature 1": (before, right),
+        f"temperature {temperature:g}, fitted on these words": (after, right),
+    }
     if result.writers >= 2 and None not in writers:
         held = held_out_by_group(probs, texts, truths, writers, vocabulary)
         result.ece_held_out_by_writer = held.ece
         result.held_out_temperatures = (min(held.temperatures.values()), max(held.temperatures.values()))
+        curves["each writer at the temperature fitted on the others"] = (held.confidences, held.right)
+    if args.plot:
+        draw_reliability(args, curves, f"{len(samples)} samples, greedy readings")
     if args.write:
         update_metadata(recognizer.path, confidence_temperature=temperature)
     return result
@@ -213,11 +226,23 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
         written=bool(args.write),
         writers=len({w for w in writers if w is not None}),
     )
+    curves = {"CTC confidence": (confidences, right), "mapped, fitted on these words": (after, right)}
     if fitted.held_out is not None:
         result.ece_held_out_by_writer = expected_calibration_error(fitted.held_out, right)
+        curves["each writer mapped by weights fitted on the others"] = (fitted.held_out, right)
+    if args.plot:
+        draw_reliability(args, curves, f"{len(samples)} samples, language-model readings")
     if args.write:
         set_word_confidence(language_model_path(recognizer.path), fitted.weights)
     return result
+
+
+def draw_reliability(args: argparse.Namespace, curves: dict, title: str) -> None:
+    """``--plot``: the reliability diagram of these sets of word confidences."""
+    from mltu_ext.evaluation.plots import plot_reliability
+
+    plot_reliability(curves, args.plot, f"{Path(args.model).name}: {title}")
+    print(f"reliability diagram: {args.plot}")
 
 
 def run_language_model(args: argparse.Namespace) -> LanguageModelCalibration:

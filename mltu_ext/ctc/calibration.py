@@ -66,23 +66,55 @@ def word_outcomes(predicted: str, reference: str) -> list[bool]:
     return right
 
 
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One confidence bin: its range, how many words fall in it, their mean confidence and share right."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float
+    accuracy: float
+
+
+def reliability_bins(
+    confidences: Sequence[float], right: Sequence[bool], bins: int = 10
+) -> list[ReliabilityBin]:
+    """The non-empty ones of ``bins`` equal-width confidence bins (1.0 falls in the last).
+
+    >>> found = reliability_bins([0.75, 0.25, 1.0], [True, False, False], 2)
+    >>> [(b.count, b.confidence, b.accuracy) for b in found]
+    [(1, 0.25, 0.0), (2, 0.875, 0.5)]
+    """
+    conf = np.asarray(confidences, np.float64)
+    hits = np.asarray(right, np.float64)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    found = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            found.append(
+                ReliabilityBin(
+                    b / bins,
+                    (b + 1) / bins,
+                    int(inside.sum()),
+                    float(conf[inside].mean()),
+                    float(hits[inside].mean()),
+                )
+            )
+    return found
+
+
 def expected_calibration_error(confidences: Sequence[float], right: Sequence[bool], bins: int = 10) -> float:
     """The mean gap between confidence and accuracy over ``bins`` equal-width bins, weighted by their sizes.
 
     >>> round(expected_calibration_error([0.9, 0.9, 0.2, 0.2], [True, False, False, False]), 3)
     0.3
     """
-    conf = np.asarray(confidences, np.float64)
-    hits = np.asarray(right, np.float64)
-    if conf.size == 0:
+    if len(confidences) == 0:
         return 0.0
-    which = np.minimum((conf * bins).astype(int), bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.sum() * abs(conf[inside].mean() - hits[inside].mean())
-    return float(gap / conf.size)
+    gap = sum(b.count * abs(b.confidence - b.accuracy) for b in reliability_bins(confidences, right, bins))
+    return float(gap / len(confidences))
 
 
 def error_after_keeping(confidences: Sequence[float], right: Sequence[bool], keep: float = 0.9) -> float:

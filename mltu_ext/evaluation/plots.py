@@ -195,6 +195,43 @@ def plot_single(image: np.ndarray, truth: str, prediction: str, path: str) -> No
     _save(figure, path)
 
 
+def plot_reliability(
+    curves: dict[str, tuple[Sequence[float], Sequence[bool]]], path: str, title: str = ""
+) -> None:
+    """A reliability diagram: for each named set of (word confidences, right or wrong), the share of
+    words right against their mean confidence in ten bins (on the diagonal when calibrated), and
+    below it how the words spread over the bins."""
+    from mltu_ext.ctc.calibration import expected_calibration_error, reliability_bins
+
+    figure = _new_figure((6.0, 6.5))
+    grid = figure.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.08)
+    top = figure.add_subplot(grid[0])
+    bottom = figure.add_subplot(grid[1], sharex=top)
+    top.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+    width = 0.1 / max(len(curves), 1)
+    for k, (name, (confidences, right)) in enumerate(curves.items()):
+        found = reliability_bins(confidences, right)
+        ece = expected_calibration_error(confidences, right)
+        top.plot(
+            [b.confidence for b in found],
+            [b.accuracy for b in found],
+            marker="o",
+            label=f"{_safe(name)} (ECE {ece:.3f}, {len(right)} words)",
+        )
+        total = max(len(right), 1)
+        bottom.bar([b.low + (k + 0.5) * width for b in found], [b.count / total for b in found], width=width)
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_ylabel("share of the words that are right")
+    top.legend(loc="upper left", fontsize=8)
+    top.tick_params(labelbottom=False)
+    if title:
+        top.set_title(_short(title, 80))
+    bottom.set_xlabel("word confidence")
+    bottom.set_ylabel("share of words")
+    _save(figure, path)
+
+
 def _new_figure(size: tuple[float, float]) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -33,9 +33,12 @@ def test_the_fitted_temperature_is_written_and_read_back(model_copy, word_datase
         "--write",
         "--json",
         str(report),
+        "--plot",
+        str(tmp_path / "reliability.png"),
     ]
     assert calibrate.main(args) == 0
     out = capsys.readouterr().out
+    assert (tmp_path / "reliability.png").read_bytes()[:4] == b"\x89PNG" and "reliability diagram" in out
     result = json.loads(report.read_text())
     assert result["samples"] == 96 and 0 < result["words"] <= 96 and result["written"]
     assert f"only {result['words']} words" in out  # fewer than the command trusts
@@ -95,8 +98,10 @@ def test_the_language_model_word_map_is_fitted_written_and_used(model_copy, word
         calibrate.run(calibrate.get_args(args))
     assert language_model.main([str(model_copy), "--dataset", str(word_dataset), "--split", "all"]) == 0
     report = tmp_path / "lm_calibration.json"
-    assert calibrate.main([*args, "--write", "--json", str(report)]) == 0
+    plot = tmp_path / "lm_reliability.png"
+    assert calibrate.main([*args, "--write", "--json", str(report), "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
     result = json.loads(report.read_text())
     assert result["samples"] == 96 and result["written"] and "read with the language model" in out
     assert "held out by writer (4 writers" in out  # write_word_dataset's four writers

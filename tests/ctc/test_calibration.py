@@ -10,6 +10,7 @@ from mltu_ext.ctc.calibration import (
     expected_calibration_error,
     fit_temperature,
     held_out_by_group,
+    reliability_bins,
     temper,
     word_confidences,
     word_outcomes,
@@ -87,3 +88,31 @@ def test_each_writer_is_scored_at_the_temperature_fitted_on_the_others():
     assert len(held.confidences) == 12 and sum(held.right) == 8
     with pytest.raises(ValueError, match="two groups"):
         held_out_by_group(probs, texts, references, ["x"] * 12, vocabulary, grid)
+
+
+def test_reliability_bins_by_hand_and_the_ece_is_their_weighted_gap():
+    # bin [0, 0.5): 0.25 wrong; bin [0.5, 1]: 0.75 right and 1.0 (the top edge) wrong
+    found = reliability_bins([0.75, 0.25, 1.0], [True, False, False], bins=2)
+    assert [(b.low, b.high, b.count) for b in found] == [(0.0, 0.5, 1), (0.5, 1.0, 2)]
+    assert found[0].confidence == pytest.approx(0.25) and found[0].accuracy == 0.0
+    assert found[1].confidence == pytest.approx(0.875) and found[1].accuracy == 0.5
+    # (1 * 0.25 + 2 * 0.375) / 3
+    assert expected_calibration_error([0.75, 0.25, 1.0], [True, False, False], bins=2) == pytest.approx(1 / 3)
+    assert reliability_bins([], []) == [] and expected_calibration_error([], []) == 0.0
+
+
+def test_a_reliability_diagram_is_drawn_for_several_sets(tmp_path):
+    from mltu_ext.errors import OutputWriteError
+    from mltu_ext.evaluation.plots import plot_reliability
+
+    rng = np.random.default_rng(1)
+    confidences = rng.uniform(size=300)
+    right = rng.uniform(size=300) < confidences
+    path = tmp_path / "reliability.png"
+    plot_reliability(
+        {"as given": (confidences, right), "squeezed $": (confidences**2, right)}, str(path), "t"
+    )
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(OutputWriteError, match="cannot write the picture"):
+        plot_reliability({"a": ([0.5], [True])}, str(tmp_path / "a_file" / "r.png"))
