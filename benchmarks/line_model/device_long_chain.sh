@@ -17,6 +17,8 @@
 # lower best validation CER.
 # RENDER_SEED (0): the seed of the rendered training lines; another seed gives a lease that
 # continues an earlier model lines it has not seen (not 7, the seed of "all"'s rendered validation lines).
+# CAPITALS (a share such as 0.25): the rendered training lines written in capitals, most of them
+# in small capitals (build_line_dataset's capitals; by default its own share).
 # ALL_IF_BELOW (a CER such as 0.118): "all" runs only when split's best validation CER (Keras) is
 # below it, so that a lease whose split model would not be shipped spends no minutes on "all".
 set -uo pipefail
@@ -32,6 +34,8 @@ INIT_NPZ=${INIT_NPZ:-}
 B_EXTRA=${B_EXTRA:-}
 ALL_IF_BELOW=${ALL_IF_BELOW:-}
 RENDER_SEED=${RENDER_SEED:-0}
+CAPS_ARG=""
+[ -n "${CAPITALS:-}" ] && CAPS_ARG=", capitals=$CAPITALS"
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1 MLTU_EXT_FONT_DIRS=$PWD/.devdata/fonts
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=1
 T0=$(date +%s)
@@ -39,7 +43,7 @@ stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 # rendered from -c: spawned workers re-import a script file without a main guard
 timeout 240 python3 -c "
 from mltu_ext.synth.line_dataset import build_line_dataset
-build_line_dataset('Datasets/pretrain_lines', $RENDERED, height=64, seed=$RENDER_SEED, val_fraction=0.0, workers=16)
+build_line_dataset('Datasets/pretrain_lines', $RENDERED, height=64, seed=$RENDER_SEED, val_fraction=0.0, workers=16$CAPS_ARG)
 build_line_dataset('.devdata/rendered_val', 600, height=64, seed=7, val_fraction=0.0, workers=16)
 " > $WORK/render.log 2>&1
 stamp "rendered (exit $?)"

@@ -18,6 +18,8 @@ from mltu_ext.io.text_files import open_text
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from mltu_ext.synth.line_texts import CAPITALS_SHARE
+
     parser = argparse.ArgumentParser(
         prog="python -m mltu_ext.synth",
         description=__doc__,
@@ -49,6 +51,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=_languages,
         default=("en", "fr", "de"),
         help="for --lines: comma-separated languages of the texts, from en, fr, de (default all three)",
+    )
+    parser.add_argument(
+        "--capitals",
+        type=float_in(0.0, 1.0),
+        default=CAPITALS_SHARE,
+        metavar="SHARE",
+        help=f"for --lines: the share of lines written in capitals, most of them in small capitals "
+        f"(default {CAPITALS_SHARE})",
     )
     parser.add_argument(
         "--paper",
@@ -142,7 +152,12 @@ def run(args: argparse.Namespace) -> None:
         print(f"dataset: {folder / 'labels.csv'}")
     if args.lines:
         folder = build_line_dataset(
-            args.output, args.lines, languages=args.languages, paper=args.paper, **common
+            args.output,
+            args.lines,
+            languages=args.languages,
+            paper=args.paper,
+            capitals=args.capitals,
+            **common,
         )
         print(f"line dataset: {folder / 'labels.csv'}")
     if args.text:

@@ -27,7 +27,7 @@ from mltu_ext.synth.dataset import (
 )
 from mltu_ext.synth.fonts import HERSHEY_FONTS, find_fonts, font_name, warn_hershey_fallback
 from mltu_ext.synth.line_render import PAPERS, choose_font, render_handwritten_line
-from mltu_ext.synth.line_texts import LANGUAGES, make_line_text
+from mltu_ext.synth.line_texts import CAPITALS_SHARE, LANGUAGES, make_line_text
 
 LINE_FORMAT_VERSION = 1  # bump when line texts or line rendering change, so old folders are rendered again
 _TEXT_TRIES = 20  # texts drawn again when no font draws one (few fonts installed)
@@ -35,7 +35,7 @@ _TEXT_TRIES = 20  # texts drawn again when no font draws one (few fonts installe
 
 def _render_line_chunk(job: tuple) -> list[tuple[str, str, str]]:
     """Render lines start..start+count-1 into out_dir/images; returns their CSV rows."""
-    out_dir, seed, start, count, height, fonts, languages, paper, digits = job
+    out_dir, seed, start, count, height, fonts, languages, paper, digits, capitals = job
     if multiprocessing.parent_process() is not None:
         # the parent process has already said which word lists are missing
         logging.getLogger(line_texts.__name__).setLevel(logging.ERROR)
@@ -43,7 +43,7 @@ def _render_line_chunk(job: tuple) -> list[tuple[str, str, str]]:
     rows = []
     for index in range(start, start + count):
         for _ in range(_TEXT_TRIES):
-            text = make_line_text(rng, languages[int(rng.integers(len(languages)))])
+            text = make_line_text(rng, languages[int(rng.integers(len(languages)))], capitals)
             try:
                 font = choose_font(text, rng, fonts=fonts)
                 break
@@ -65,6 +65,7 @@ def build_line_dataset(
     val_fraction: float = 0.1,
     workers: int | None = None,
     paper: str = "random",
+    capitals: float = CAPITALS_SHARE,
 ) -> Path:
     """Render ``num_samples`` handwritten lines into ``out_dir`` and return the folder.
 
@@ -72,7 +73,8 @@ def build_line_dataset(
     that draws all its characters; labels.csv has file_name, text, writer_id
     (the font's name, so a writer split keeps fonts apart) and split (a
     seeded ``val_fraction`` share is "val"). Images are ``height`` rows high,
-    as wide as the line. The same arguments give the same folder for any
+    as wide as the line; a ``capitals`` share of the texts is in capitals (most of those drawn
+    in small capitals). The same arguments give the same folder for any
     ``workers``; a finished folder with the same arguments (and the same
     fonts and word lists installed) is reused.
 
@@ -84,6 +86,8 @@ def build_line_dataset(
         raise ConfigError(f"height must be at least 8 pixels, got {height}")
     if paper not in PAPERS:
         raise ConfigError(f"paper must be one of {', '.join(PAPERS)}, got {paper!r}")
+    if not 0.0 <= capitals <= 1.0:
+        raise ConfigError(f"capitals is a share of the lines, from 0 to 1, got {capitals}")
     languages = tuple(dict.fromkeys(languages))
     if not languages:
         raise ConfigError("give at least one language")
@@ -109,6 +113,7 @@ def build_line_dataset(
         "height": height,
         "languages": list(languages),
         "paper": paper,
+        "capitals": capitals,
         "fonts": [font_name(f) for f in fonts],
         "word_lists": {language: source or "built-in" for language, source in sources.items()},
         "version": LINE_FORMAT_VERSION,
@@ -119,7 +124,18 @@ def build_line_dataset(
     digits = image_digits(num_samples)
     chunk = dataset.CHUNK  # read at call time, so tests can make chunks small
     jobs = [
-        (str(out_dir), seed, start, min(chunk, num_samples - start), height, fonts, languages, paper, digits)
+        (
+            str(out_dir),
+            seed,
+            start,
+            min(chunk, num_samples - start),
+            height,
+            fonts,
+            languages,
+            paper,
+            digits,
+            capitals,
+        )
         for start in range(0, num_samples, chunk)
     ]
     rows = run_chunks(_render_line_chunk, jobs, [job[3] for job in jobs], workers, "rendering lines")

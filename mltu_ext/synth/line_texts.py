@@ -224,8 +224,9 @@ def _wrap(tokens: list[str], rng: np.random.Generator, opening: str, closing: st
         tokens[last] = tokens[last] + closing
 
 
-def make_line_text(rng: np.random.Generator, language: str = "fr") -> str:
-    """One line of ``language`` text, mostly 20..90 characters (median near 47), at most ``MAX_CHARS``.
+def make_line_text(rng: np.random.Generator, language: str = "fr", capitals: float = CAPITALS_SHARE) -> str:
+    """One line of ``language`` text, mostly 20..90 characters (median near 47), at most ``MAX_CHARS``;
+    in capitals with probability ``capitals``.
 
     >>> text = make_line_text(np.random.default_rng(0), "fr")
     >>> 3 <= len(text.split()) and len(text) <= MAX_CHARS
@@ -271,7 +272,7 @@ def make_line_text(rng: np.random.Generator, language: str = "fr") -> str:
     elif roll < 0.54:
         tokens[-1] += " !" if french_space else "!"
     text = " ".join(tokens)
-    if rng.random() < CAPITALS_SHARE:
+    if rng.random() < capitals:
         text = in_capitals(text, language)
     while len(text) > MAX_CHARS and " " in text:  # long words can overshoot: drop the last ones
         text = text.rsplit(" ", 1)[0]

@@ -47,6 +47,16 @@ def test_line_dataset_round_trips_through_load_dataset(tmp_path, monkeypatch):
     assert len(_rows(folder)) == 4 and len(list((folder / "images").iterdir())) == 4
 
 
+def test_the_share_of_lines_in_capitals_is_chosen(tmp_path):
+    def lower_case_lines(folder):
+        return [r["text"] for r in _rows(folder) if any(c.islower() for c in r["text"])]
+
+    # French: every letter has its capital in the line texts' letters
+    options = {"seed": 5, "height": 16, "languages": ("fr",), "val_fraction": 0.0, "workers": 1}
+    assert lower_case_lines(build_line_dataset(tmp_path / "caps", 8, capitals=1.0, **options)) == []
+    assert len(lower_case_lines(build_line_dataset(tmp_path / "none", 8, capitals=0.0, **options))) == 8
+
+
 def test_line_dataset_refuses_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="unknown language"):
         build_line_dataset(tmp_path / "x", 3, languages=("xx",), workers=1)
@@ -54,6 +64,8 @@ def test_line_dataset_refuses_bad_arguments(tmp_path):
         build_line_dataset(tmp_path / "x", 3, paper="papyrus", workers=1)
     with pytest.raises(ValueError, match="val_fraction"):
         build_line_dataset(tmp_path / "x", 3, val_fraction=1.5, workers=1)
+    with pytest.raises(ValueError, match="capitals is a share"):
+        build_line_dataset(tmp_path / "x", 3, capitals=1.5, workers=1)
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "labels.csv").write_text("file_name,text\n")
     with pytest.raises(ValueError, match=r"synth\.json"):
