@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -177,10 +178,10 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         result.ece_held_out_by_writer = held.ece
         result.held_out_temperatures = (min(held.temperatures.values()), max(held.temperatures.values()))
         curves["each writer at the temperature fitted on the others"] = (held.confidences, held.right)
-    if args.plot:
-        draw_reliability(args, curves, f"{len(samples)} samples, greedy readings")
     if args.write:
         update_metadata(recognizer.path, confidence_temperature=temperature)
+    if args.plot:  # after --write: a path it cannot write leaves the fit stored
+        draw_reliability(args, curves, f"{len(samples)} samples, greedy readings")
     return result
 
 
@@ -230,14 +231,16 @@ def calibrate_language_model(args: argparse.Namespace) -> LanguageModelCalibrati
     if fitted.held_out is not None:
         result.ece_held_out_by_writer = expected_calibration_error(fitted.held_out, right)
         curves["each writer mapped by weights fitted on the others"] = (fitted.held_out, right)
-    if args.plot:
-        draw_reliability(args, curves, f"{len(samples)} samples, language-model readings")
     if args.write:
         set_word_confidence(language_model_path(recognizer.path), fitted.weights)
+    if args.plot:  # after --write, as above
+        draw_reliability(args, curves, f"{len(samples)} samples, language-model readings")
     return result
 
 
-def draw_reliability(args: argparse.Namespace, curves: dict, title: str) -> None:
+def draw_reliability(
+    args: argparse.Namespace, curves: dict[str, tuple[Sequence[float], Sequence[bool]]], title: str
+) -> None:
     """``--plot``: the reliability diagram of these sets of word confidences."""
     from mltu_ext.evaluation.plots import plot_reliability
 

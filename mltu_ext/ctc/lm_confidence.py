@@ -67,10 +67,10 @@ def spelling_score(lm: CharNgramLM | None, word: str) -> float:
 def full_weights(weights: Sequence[float]) -> tuple[float, float, float, float]:
     """Four weights; three (a file from before the spelling term) read as (w0, w1, 0, w2)."""
     if len(weights) == WEIGHTS - 1:
-        weights = (weights[0], weights[1], 0.0, weights[2])
+        return float(weights[0]), float(weights[1]), 0.0, float(weights[2])
     if len(weights) != WEIGHTS:
         raise ConfigError(f"word confidence needs {WEIGHTS} weights (or 3), got {len(weights)}")
-    return tuple(float(w) for w in weights)  # type: ignore[return-value]
+    return float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3])
 
 
 @dataclass
@@ -97,10 +97,12 @@ class WordTable:
         return WordTable(*([column[i] for i in rows] for column in self._columns()))
 
     def extend(self, other: WordTable) -> None:
+        """Append ``other``'s rows."""
         for mine, theirs in zip(self._columns(), other._columns(), strict=True):
             mine.extend(theirs)
 
     def _columns(self) -> tuple[list, list, list, list]:
+        """The four columns, in the order of the constructor."""
         return self.confidences, self.changed, self.spelling, self.right
 
 
@@ -143,12 +145,12 @@ def recalibrate(reading: Reading, greedy: str, weights: Sequence[float], lm: Cha
     if not reading.words:
         return reading
     changed = changed_words(reading.text, greedy)
-    w = full_weights(weights)
+    four = full_weights(weights)
     words = [
-        replace(word, confidence=word_probability(word.confidence, flag, spelling_score(lm, word.text), w))
+        replace(word, confidence=word_probability(word.confidence, flag, spelling_score(lm, word.text), four))
         for word, flag in zip(reading.words, changed, strict=True)
     ]
-    return replace(reading, words=words, confidence=min(w.confidence for w in words))
+    return replace(reading, words=words, confidence=min(word.confidence for word in words))
 
 
 def word_table(
@@ -220,8 +222,8 @@ def fit_word_map(
     """
     table = WordTable()
     word_groups: list[object] = []
-    for i, line in enumerate(zip(probs, texts, references, strict=True)):
-        part = word_table([line[0]], [line[1]], [line[2]], vocabulary, lm, temperature)
+    for i, (row, text, reference) in enumerate(zip(probs, texts, references, strict=True)):
+        part = word_table([row], [text], [reference], vocabulary, lm, temperature)
         table.extend(part)
         word_groups += [None if groups is None else groups[i]] * len(part)
     held = None

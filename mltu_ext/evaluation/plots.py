@@ -208,9 +208,9 @@ def plot_reliability(
     top = figure.add_subplot(grid[0])
     bottom = figure.add_subplot(grid[1], sharex=top)
     top.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
-    width = 0.1 / max(len(curves), 1)
     for k, (name, (confidences, right)) in enumerate(curves.items()):
         found = reliability_bins(confidences, right)
+        width = (found[0].high - found[0].low) / len(curves) if found else 0.0  # the bins side by side
         ece = expected_calibration_error(confidences, right)
         top.plot(
             [b.confidence for b in found],

@@ -15,6 +15,7 @@ from mltu_ext.ctc.lm_file import (
     load_language_model,
     model_decoder,
     save_language_model,
+    set_word_confidence,
 )
 from mltu_ext.errors import ConfigError, ModelLoadError
 
@@ -55,6 +56,8 @@ def test_a_file_with_three_word_confidence_weights_reads_with_no_spelling_term(t
     document["word_confidence"] = [0.5, -1.0, 2.0]
     path.write_bytes(gzip.compress(json.dumps(document).encode()))
     assert load_language_model(path).word_confidence == (0.5, -1.0, 0.0, 2.0)
+    set_word_confidence(path, (0.25, -0.5, 1.0))  # stored as four
+    assert json.loads(gzip.decompress(path.read_bytes()))["word_confidence"] == [0.25, -0.5, 0.0, 1.0]
 
 
 def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):

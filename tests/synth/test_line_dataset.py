@@ -77,15 +77,17 @@ def test_command_builds_a_line_dataset(tmp_path, capsys):
 
     out = tmp_path / "cli_lines"
     args = ["--lines", "5", "-o", str(out), "--height", "48", "--languages", "fr", "--workers", "1"]
-    assert main(args) == 0
+    assert main([*args, "--capitals", "1"]) == 0
     rows = _rows(out)
-    assert len(rows) == 5
+    assert len(rows) == 5 and not any(c.islower() for r in rows for c in r["text"])  # all in capitals
     assert all(cv2.imread(str(out / r["file_name"]), cv2.IMREAD_GRAYSCALE).shape[0] == 48 for r in rows)
     assert "line dataset" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # --lines needs its folder
         main(["--lines", "5"])
     with pytest.raises(SystemExit):
         main(["--lines", "5", "-o", str(out), "--languages", "fr,xx"])
+    with pytest.raises(SystemExit):
+        main(["--lines", "5", "-o", str(out), "--capitals", "1.5"])
 
 
 def test_command_renders_a_text_with_spaces_as_a_line(tmp_path):
