@@ -3,13 +3,13 @@
 # device_long_chain.sh in its own process session (it runs on between calls while the machine
 # is held), `wait SECONDS` follows it, `collect` packs the models under $OUT (tar parts of 15 MB).
 # Run from the repository root; .devdata is made by prepare_devdata.py (copiste_h64/ comes as
-# copiste_h64.tar or its parts copiste_h64.tar.part_*, DHSD's words as dhsd_h64.tar, which `start`
-# unpacks). The tree, .whl and .devdata together pass the 64 MiB carry, so `stage` (carry a few
+# copiste_h64.tar or its parts copiste_h64.tar.part_*, DHSD's words as dhsd_h64.tar or its parts,
+# which `start` unpacks). The tree, .whl and .devdata together pass the 64 MiB carry, so `stage` (carry a few
 # of .devdata's files a call) adds them to /tmp of the held machine and `start` (carry [.whl])
 # takes them back from there; make the calls back to back, before the machine goes idle.
 #   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need: one call
-#        for .devdata/fonts, .devdata/dict and .whl, one for each copiste_h64.tar.part_*, one for
-#        dhsd_h64.tar (the tree itself travels with every call)
+#        for .devdata/fonts, .devdata/dict and .whl, one for each copiste_h64.tar.part_* and each
+#        dhsd_h64.tar.part_* (the tree itself travels with every call)
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done
 #   bash benchmarks/line_model/device_long.sh collect
@@ -82,10 +82,12 @@ start)
   if [ -d /tmp/devdata_keep ]; then rm -rf .devdata && cp -r /tmp/devdata_keep .devdata; fi
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
   mkdir -p $WORK /usr/share/dict && cp .devdata/dict/* /usr/share/dict/
-  # the line crops travel as tars (copiste_h64/, JPEG quality 50) to fit the 64 MiB carry
-  if ls .devdata/copiste_h64.tar.part_* > /dev/null 2>&1; then
-    cat .devdata/copiste_h64.tar.part_* | tar x -C .devdata || exit 1
-  fi
+  # the crops travel as tars in parts (copiste_h64/, dhsd_h64/) to fit the 64 MiB carry
+  for t in copiste_h64 dhsd_h64; do
+    if ls .devdata/$t.tar.part_* > /dev/null 2>&1; then
+      cat .devdata/$t.tar.part_* | tar x -C .devdata || exit 1
+    fi
+  done
   # a compile cache that an earlier collect brought back, when staged
   if ls .devdata/jaxcache.tgz.part_* > /dev/null 2>&1; then
     cat .devdata/jaxcache.tgz.part_* | tar xz -C /tmp || exit 1

@@ -6,8 +6,9 @@ needs travels in the carry (64 MiB with the tree), so the images are cut small:
                      one tar in parts of PART_BYTES, so that each device call carries one
                      beside the tree within the 64 MiB. Quality 50 loses detail that the
                      model reads (RESULTS.md, run 014)
-    dhsd_h64.tar     DHSD's words of writers 1-27 at height 64, labels corrected; writers
-                     28-30 stay out, so the line model's word CER on them is still unseen data
+    dhsd_h64.tar.part_aa, ...   DHSD's words of writers 1-27 at height 64, labels corrected,
+                     in parts as the lines; writers 28-30 stay out, so the line model's word
+                     CER on them is still unseen data
     fonts/           the handwriting-like fonts this machine has (the renderer's font search)
     dict/            25,000 words of each Debian word list the line renderer reads
     .whl/            keras, namex and optree wheels for the device's Python 3.12
@@ -113,7 +114,7 @@ def export_dhsd(shared: Path, height: int, quality: int) -> int:
         writer = csv.writer(handle)
         writer.writerow(["file_name", "text", "writer_id"])
         writer.writerows(rows)
-    pack(out)
+    pack(out, parts=True)
     return len(rows)
 
 
