@@ -1,4 +1,8 @@
-"""Where training starts: a fresh model, a resumed run (epochs, best score), or another model's weights."""
+"""Where training starts: a fresh model, a resumed run (epochs, best score), or another model's weights.
+
+Another model's weights come from its ``best.keras``, or from the int8 ``weights.npz`` that a
+shipped model folder carries beside its ONNX file (``mltu_ext.model.packed_weights``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import keras
 from mltu_ext.config.train_config import TrainConfig
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import TrainingError
+from mltu_ext.model.packed_weights import PACKED_WEIGHTS, load_packed
 from mltu_ext.training.resume import read_resume_state
 
 
@@ -48,13 +53,16 @@ def starting_point(
     if not (source_dir / "config.json").is_file():
         raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
     source_cfg = TrainConfig.load(source_dir / "config.json")
-    weights = source_dir / "best.keras"
-    if not weights.is_file():
-        raise TrainingError(f"{source_dir}: no best.keras to start from")
+    weights, packed = source_dir / "best.keras", source_dir / PACKED_WEIGHTS
+    if weights.is_file():
+        model = keras.saving.load_model(weights, compile=False)
+    elif packed.is_file():  # a shipped folder: int8 weights beside its ONNX file
+        model = load_packed(packed, source_cfg)
+    else:
+        raise TrainingError(f"{source_dir}: no best.keras or {PACKED_WEIGHTS} to start from")
     old_vocab = source_cfg.model.vocabulary
     dropout = cfg.model.dropout
     cfg.model = source_cfg.model
     cfg.model.dropout = dropout
     cfg.model.vocabulary = Vocabulary(old_vocab).merged_with(texts).chars
-    model = keras.saving.load_model(weights, compile=False)
     return StartingPoint(source_model=model, source_vocabulary=old_vocab)

@@ -22,7 +22,7 @@ MAX_CER_ON_FEW_LINES = 0.20
 
 
 def test_line_model_files_metadata_and_characters():
-    for name in ("model.onnx", "config.json", "MODEL_CARD.md"):
+    for name in ("model.onnx", "config.json", "MODEL_CARD.md", "weights.npz"):
         assert (SHIPPED / name).is_file(), name
     assert sum(f.stat().st_size for f in SHIPPED.iterdir()) <= 20_000_000
     decoder = model_decoder(SHIPPED)  # its own language model, which inferenceModel.py uses
@@ -36,6 +36,33 @@ def test_line_model_files_metadata_and_characters():
     card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "CC BY 4.0" in card and "Copiste" in card and "BAnQ" in card
     assert "DHSD" in card and "10.5281/zenodo.18743313" in card  # its words are in the training set
+
+
+def test_the_packed_weights_read_as_the_onnx_file_does():
+    """weights.npz (for --init-from) holds the network of model.onnx, not another one."""
+    import keras
+    import numpy as np
+
+    from mltu_ext.config import TrainConfig
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.model.packed_weights import load_packed
+    from mltu_ext.synth.line_render import render_handwritten_line
+
+    cfg = TrainConfig.load(SHIPPED / "config.json")
+    network = load_packed(SHIPPED / "weights.npz", cfg)
+    recognizer = OnnxRecognizer(SHIPPED)
+    texts = ["The river flows north", "une ville du nom de Paris"]
+    images = [
+        render_handwritten_line(t, np.random.default_rng(i), font="hershey") for i, t in enumerate(texts)
+    ]
+    batch = recognizer.prepare_batch(images)  # B,64,W,1
+    from_onnx = recognizer.probabilities(images)
+    from_keras = keras.ops.convert_to_numpy(network(batch, training=False))
+    assert from_keras.shape == from_onnx.shape
+    # both int8 (the ONNX file's activations too), so close but not equal: the same readings
+    vocabulary, blank = recognizer.vocabulary, recognizer.blank_index
+    assert greedy_decode(from_keras, vocabulary, blank) == greedy_decode(from_onnx, vocabulary, blank)
+    assert (from_keras.argmax(-1) == from_onnx.argmax(-1)).mean() > 0.97
 
 
 def test_without_a_recorded_model_the_shipped_line_model_is_the_default(tmp_path):

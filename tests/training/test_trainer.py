@@ -8,6 +8,7 @@ import pytest
 
 from mltu_ext.config import TrainConfig
 from mltu_ext.data.vocabulary import Vocabulary
+from mltu_ext.errors import TrainingError
 from tests.conftest import tiny_run
 
 # every test here uses the trained_model fixture: a tiny model trained and exported
@@ -120,3 +121,31 @@ def test_init_from_takes_the_sizes_of_the_source_and_the_dropout_of_the_run(trai
     assert cfg.model.filters == source.model.filters
     assert cfg.model.lstm_units == source.model.lstm_units
     assert cfg.model.dropout == pytest.approx(source.model.dropout + 0.2)
+
+
+def test_init_from_a_folder_with_packed_weights_only(trained_model, tmp_path):
+    """A shipped folder holds config.json and weights.npz (no best.keras): fine-tuning starts from them."""
+    import shutil
+
+    from mltu_ext.model.packed_weights import pack_model_dir
+    from mltu_ext.training.starting_point import starting_point
+    from tests.conftest import tiny_config
+
+    result, train_samples, _ = trained_model
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    shutil.copy(result.model_dir / "config.json", shipped / "config.json")
+    pack_model_dir(result.model_dir, shipped / "weights.npz")
+    start = starting_point(
+        tiny_config(epochs=1),
+        tmp_path / "run",
+        [s.text for s in train_samples],
+        resume=False,
+        init_from=shipped,
+    )
+    source = keras.saving.load_model(result.model_dir / "best.keras", compile=False)
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 32, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(start.source_model(batch)), np.asarray(source(batch)), atol=0.02)
+    (shipped / "weights.npz").unlink()
+    with pytest.raises(TrainingError, match=r"shipped: no best\.keras or weights\.npz"):
+        starting_point(tiny_config(), tmp_path / "run", ["ab"], resume=False, init_from=shipped)
