@@ -2,7 +2,7 @@
 
 A shipped model folder holds the ONNX file for reading; to fine-tune it on new pages,
 ``train.py --init-from`` needs the network's weights as well. ``best.keras`` with its
-float32 weights would double the folder's size, so a folder may carry ``weights.npz``
+float32 weights would more than double the folder's size, so a folder may carry ``weights.npz``
 instead: the training config and every weight, matrices and convolution kernels as int8
 with one float32 scale per output channel (a quarter of the size), everything else
 (biases, BatchNorm statistics) as it is.
@@ -15,6 +15,7 @@ with one float32 scale per output channel (a quarter of the size), everything el
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,9 +84,14 @@ def load_packed(packed: Path, config: TrainConfig | None = None) -> keras.Model:
     from mltu_ext.model.recognizer import build_recognizer
 
     try:
-        with np.load(packed) as entries:
-            stored, weights = unpack_arrays(entries)
-    except (OSError, ValueError, KeyError) as error:
+        # opened here, so that the file is closed when numpy fails on a broken archive
+        with open(packed, "rb") as handle:
+            entries = np.load(handle)
+            if not isinstance(entries, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an .npz archive")
+            with entries:
+                stored, weights = unpack_arrays(entries)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise ModelLoadError(f"{packed}: not a packed weights file ({error})") from error
     if config is None:
         config = TrainConfig.from_dict(stored)

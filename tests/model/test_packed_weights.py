@@ -90,6 +90,15 @@ def test_load_packed_names_a_file_that_is_not_packed_weights(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(ModelLoadError, match=r"weights\.npz: not a packed weights file"):
         load_packed(bad)
+    cut = tmp_path / "cut.npz"
+    np.savez(cut, something=np.zeros(300))
+    cut.write_bytes(cut.read_bytes()[:200])  # a zip whose end is missing
+    with pytest.raises(ModelLoadError, match=r"cut\.npz: not a packed weights file"):
+        load_packed(cut)
+    single = tmp_path / "single.npy"
+    np.save(single, np.zeros(3))
+    with pytest.raises(ModelLoadError, match=r"single\.npy: not a packed weights file \(a single array"):
+        load_packed(single)
     other = tmp_path / "other.npz"
     np.savez(other, something=np.zeros(3))
     with pytest.raises(ModelLoadError, match=r"other\.npz: not a packed weights file"):
