@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mltu_ext.model.packed_weights import load_packed, pack_model_dir
+from mltu_ext.model.packed_weights import load_packed, pack_model_dir, read_packed
 
 
 def pack(model_dir: Path, out: Path) -> dict:
@@ -29,10 +29,7 @@ def pack(model_dir: Path, out: Path) -> dict:
 
 def unpack(packed: Path, out_dir: Path) -> dict:
     """Write ``out_dir``/config.json and best.keras, the network rebuilt from the packed config."""
-    import numpy as np
-
-    with np.load(packed) as entries:
-        config = json.loads(str(entries["config"]))
+    config, _ = read_packed(packed)
     model = load_packed(packed)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")

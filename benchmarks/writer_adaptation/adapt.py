@@ -95,17 +95,14 @@ def starting_folders(packed: Path, out: Path) -> tuple[Path, Path]:
     """A folder shaped as a shipped one (config.json, weights.npz) to fine-tune; the same network exported."""
     from mltu_ext.config import TrainConfig
     from mltu_ext.export.model_folder import export_best
-    from mltu_ext.model.packed_weights import PACKED_WEIGHTS, load_packed
+    from mltu_ext.model.packed_weights import PACKED_WEIGHTS, load_packed, read_packed
 
     start, before = out / "start", out / "before"
     start.mkdir(parents=True, exist_ok=True)
     before.mkdir(parents=True, exist_ok=True)
     shutil.copy(packed, start / PACKED_WEIGHTS)
-    model = load_packed(packed)
-    import numpy as np
-
-    with np.load(packed) as entries:
-        config = TrainConfig.from_dict(json.loads(str(entries["config"])))
+    config = TrainConfig.from_dict(read_packed(packed)[0])
+    model = load_packed(packed, config)
     for folder in (start, before):
         config.save(folder / "config.json")
     model.save(before / "best.keras")

@@ -74,6 +74,23 @@ def pack_model_dir(model_dir: Path, out: Path) -> int:
     return Path(out).stat().st_size
 
 
+def read_packed(packed: Path) -> tuple[dict, list[np.ndarray]]:
+    """The config (as saved in config.json) and the float32 weights stored in ``packed``.
+
+    Raises ModelLoadError naming the file when it is not a packed weights file.
+    """
+    try:
+        # opened here, so that the file is closed when numpy fails on a broken archive
+        with open(packed, "rb") as handle:
+            entries = np.load(handle)
+            if not isinstance(entries, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an .npz archive")
+            with entries:
+                return unpack_arrays(entries)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise ModelLoadError(f"{packed}: not a packed weights file ({error})") from error
+
+
 def load_packed(packed: Path, config: TrainConfig | None = None) -> keras.Model:
     """The recogniser stored in ``packed``, built from ``config`` (a TrainConfig; default the packed one).
 
@@ -83,16 +100,7 @@ def load_packed(packed: Path, config: TrainConfig | None = None) -> keras.Model:
     from mltu_ext.config import TrainConfig
     from mltu_ext.model.recognizer import build_recognizer
 
-    try:
-        # opened here, so that the file is closed when numpy fails on a broken archive
-        with open(packed, "rb") as handle:
-            entries = np.load(handle)
-            if not isinstance(entries, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an .npz archive")
-            with entries:
-                stored, weights = unpack_arrays(entries)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise ModelLoadError(f"{packed}: not a packed weights file ({error})") from error
+    stored, weights = read_packed(packed)
     if config is None:
         config = TrainConfig.from_dict(stored)
     model = build_recognizer(config.model, config.augment)
