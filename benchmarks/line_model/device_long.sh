@@ -7,9 +7,12 @@
 # which `start` unpacks). The tree, .whl and .devdata together pass the 64 MiB carry, so `stage` (carry a few
 # of .devdata's files a call) adds them to /tmp of the held machine and `start` (carry [.whl])
 # takes them back from there; make the calls back to back, before the machine goes idle.
-#   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need: one call
-#        for .devdata/fonts, .devdata/dict and .whl, one for each copiste_h64.tar.part_* and each
-#        dhsd_h64.tar.part_* (the tree itself travels with every call)
+# The tracked tree alone is about 50 MB (shipped models, packed weights of earlier runs): first
+# `python benchmarks/line_model/device_tree.py aside --keep "$INIT_NPZ"` (about 9 MB left, so a
+# stage call carries up to three 16 MiB parts), and `device_tree.py back` once the lease is over.
+#   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need, e.g.
+#        three calls: carry [fonts, dict, .whl, jaxcache part, copiste part_aa, dhsd part_ab],
+#        [copiste part_ab, part_ac], [copiste part_ad, part_ae, dhsd part_aa] (all under .devdata)
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done
 #   bash benchmarks/line_model/device_long.sh collect
