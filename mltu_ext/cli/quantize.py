@@ -57,12 +57,13 @@ def run(args: argparse.Namespace) -> Path:
         calibration = [read_gray(str(p)) for p in spread(files, args.calibration_count)]
         if not calibration:
             raise InputFileError(f"{args.calibration_dir}: no images to calibrate on")
+    # the check images are read first: one that does not decode stops before any model is written
+    checks = [read_gray(str(p)) for p in image_files(args.check_dir)] if args.check_dir else []
     dst = quantize_onnx(src, args.output, calibration)
     print(f"wrote {dst} ({dst.stat().st_size / 1e6:.1f} MB, from {src.stat().st_size / 1e6:.1f} MB)")
     if args.check_dir:
-        files = image_files(args.check_dir)
-        changed = compare_readings(src, dst, [read_gray(str(p)) for p in files])
-        print(f"{changed:.1%} of {len(files)} check images read differently")
+        changed = compare_readings(src, dst, checks)
+        print(f"{changed:.1%} of {len(checks)} check images read differently")
         if changed > args.max_changed:
             unlink_with_sidecar(dst)  # and its model.int8.json
             raise QuantizeCheckError(

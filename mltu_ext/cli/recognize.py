@@ -15,10 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
 from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
 from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_gray
-from mltu_ext.errors import ConfigError, InputFileError, ModelLoadError
+from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -106,6 +108,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.image and not getattr(args, "dataset", None):
         parser.error("give --image (files or folders) or --dataset")
+    if args.image and getattr(args, "dataset", None):
+        parser.error("give --image (files or folders) or --dataset, not both")
     return args
 
 
@@ -186,14 +190,44 @@ def run(args: argparse.Namespace) -> list[str]:
         log = recognizer.path.parent / "log.csv"
         run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
         return []
-    paths = image_paths(args.image, args.recursive)
-    images = [read_gray(str(p), max_pixels=args.max_pixels) for p in paths]
+    paths, images, unreadable = read_images(image_paths(args.image, args.recursive), args.max_pixels)
     from mltu_ext.cli.recognize_pages import read_pages, split_pages
 
     page_items, paths, images = split_pages(args, paths, images)
-    texts = read_pages(args, recognizer, page_items, several=len(page_items) + len(paths) > 1)
-    if not paths:
-        return texts
+    texts = read_pages(args, recognizer, page_items, several=len(page_items) + len(paths) + unreadable > 1)
+    if paths:
+        texts += read_lines(args, recognizer, paths, images, several=len(paths) + unreadable > 1)
+    if unreadable:
+        raise InputFileError(
+            f"{unreadable} of {unreadable + len(page_items) + len(paths)} images could not be read "
+            "(each named above); the others were read"
+        )
+    return texts
+
+
+def read_images(paths: list[Path], max_pixels: int) -> tuple[list[Path], list[np.ndarray], int]:
+    """(the paths that decode, their images, how many did not): one image that does not decode
+    is an error; among several, each is named on stderr and the others are still read."""
+    if len(paths) == 1:
+        return paths, [read_gray(str(paths[0]), max_pixels=max_pixels)], 0
+    good, images = [], []
+    for path in paths:
+        try:
+            images.append(read_gray(str(path), max_pixels=max_pixels))
+        except ImageReadError as error:
+            print(f"error: {error}", file=sys.stderr)
+            continue
+        good.append(path)
+    if not good:
+        raise InputFileError(f"none of the {len(paths)} images could be read (each named above)")
+    return good, images, len(paths) - len(good)
+
+
+def read_lines(
+    args: argparse.Namespace, recognizer, paths: list[Path], images: list[np.ndarray], several: bool
+) -> list[str]:
+    """Read and print the images that are not pages (words or lines); their texts."""
+    texts = []
     readings = recognizer.read(images, batch_size=args.batch_size)
     dropped = 0
     for path, reading in zip(paths, readings, strict=True):
@@ -202,7 +236,7 @@ def run(args: argparse.Namespace) -> list[str]:
             text, dropped = "", dropped + 1
         texts.append(text)
         line = f"{text}\t{reading.confidence:.4f}" if args.confidence else text
-        print(line if len(paths) == 1 else f"{path}\t{line}")
+        print(f"{path}\t{line}" if several else line)
     if dropped:
         print(
             f"note: {dropped} text(s) less sure than {args.min_confidence} printed as empty", file=sys.stderr

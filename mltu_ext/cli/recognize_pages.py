@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import ConfigError
+from mltu_ext.errors import ConfigError, OutputWriteError
 
 
 def split_pages(
@@ -31,21 +31,53 @@ def split_pages(
     return pages, other_paths, other_images
 
 
-def _output_path(args: argparse.Namespace, path: Path, count: int) -> Path | None:
-    """Where the result of the page at ``path`` goes: --output itself for one page, else a file in it."""
+def output_paths(args: argparse.Namespace, paths: list[Path]) -> list[Path | None]:
+    """Where each page's result goes, decided before any page is read.
+
+    One page: ``--output`` itself when it names a file (an existing file, or a name with an
+    ending), else a file in that folder. Several pages: a file each in the folder ``--output``,
+    named after the page; pages whose names clash (``a/p.png`` and ``b/p.jpg``) keep their
+    ending and then their folders in the name, so that no result overwrites another.
+    """
     if not args.output:
-        return None
+        return [None] * len(paths)
     from mltu_ext.pages.writers import format_of
 
     target = Path(args.output)
-    if count == 1 and not target.is_dir() and target.suffix:
-        return target
-    fmt = args.output_format or "json"
-    ending = {"json": ".json", "alto": ".alto.xml", "page": ".page.xml"}[fmt]
-    target.mkdir(parents=True, exist_ok=True)
-    chosen = target / f"{path.stem}{ending}"
-    format_of(chosen, args.output_format)  # the same check as for a named file
-    return chosen
+    if len(paths) == 1 and not target.is_dir() and (target.suffix or target.exists()):
+        format_of(target, args.output_format)  # an unknown ending stops here, not after the reading
+        return [target]
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{target}: is a file; {len(paths)} pages need a folder for --output")
+    if target.suffix and not target.exists():
+        raise ConfigError(
+            f"{target}: names a file, but {len(paths)} pages were given; name a folder for --output"
+        )
+    ending = {"json": ".json", "alto": ".alto.xml", "page": ".page.xml"}[args.output_format or "json"]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputWriteError(f"{target}: cannot create the output folder ({error.strerror})") from error
+    return [target / f"{name}{ending}" for name in distinct_names(paths)]
+
+
+def distinct_names(paths: list[Path]) -> list[str]:
+    """A name for each path, unique among them: the stem, else the file name, else with its folders.
+
+    >>> distinct_names([Path("a/p.png"), Path("b/p.png"), Path("a/q.jpg"), Path("a/q.png")])
+    ['a_p.png', 'b_p.png', 'q.jpg', 'q.png']
+    """
+    names = [path.stem for path in paths]
+    for depth in range(len(max((path.parts for path in paths), key=len)) + 1):
+        clashing = {name for name in names if names.count(name) > 1}
+        if not clashing:
+            return names
+        names = [
+            "_".join(path.parts[-depth - 1 :]) if name in clashing else name
+            for name, path in zip(names, paths, strict=True)
+        ]
+    # the same path given twice: the same result, written once per mention
+    return names
 
 
 def read_pages(
@@ -60,15 +92,15 @@ def read_pages(
 
     segmenter = OnnxSegmenter(args.segmenter or Path(args.models_root) / SHIPPED_SEGMENTER.name)
     reader = PageReader(recognizer, segmenter, batch_size=min(args.batch_size, 16))
+    targets = output_paths(args, [path for path, _ in pages])
     texts = []
     progress = _progress(len(pages))
-    for path, image in progress(pages):
+    for (path, image), target in progress(list(zip(pages, targets, strict=True))):
         page = reader.read(image, path.name)
         print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
         for number, line in enumerate(page.lines, 1):
             text = f"{line.text}\t{line.confidence:.4f}" if args.confidence else line.text
             print(f"{path}\t{number}\t{text}" if several else text)
-        target = _output_path(args, path, len(pages))
         if target is not None:
             write_page(page, target, args.output_format)
             print(f"note: wrote {target}", file=sys.stderr)

@@ -130,6 +130,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("this run (devices, output; not part of the recipe)")
     run.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
     run.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into a --model-dir that already holds a model, replacing it (without it, refused)",
+    )
     run.add_argument("--init-from", metavar="MODEL_DIR", help="fine-tune a trained model folder")
     run.add_argument("--freeze-cnn", action="store_true", help="with --init-from: train only the LSTMs")
     run.add_argument("--check", action="store_true", help="print the dataset report and exit")
@@ -215,6 +220,25 @@ def load_data(cfg: TrainConfig, args: argparse.Namespace):
     from mltu_ext.synth.default_words import rendered_default_dataset
 
     return rendered_default_dataset(cfg)
+
+
+MODEL_FILES = ("best.keras", "last.keras", "model.onnx")
+
+
+def check_model_dir(model_dir: str, resume: bool, overwrite: bool) -> None:
+    """Refuse a model folder that cannot be written, or that holds a model this run would replace."""
+    folder = Path(model_dir)
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            raise ConfigError(f"--model-dir {folder}: {place} is a file, not a folder")
+    if resume or overwrite or not folder.is_dir():
+        return
+    found = [name for name in MODEL_FILES if (folder / name).is_file()]
+    if found:
+        raise ConfigError(
+            f"{folder}: holds a trained model ({', '.join(found)}); continue it with --resume, "
+            "write this one to another --model-dir, or replace it with --overwrite"
+        )
 
 
 def base_model_dir(path: str | None) -> Path | None:
@@ -328,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         run_cfg = run_config_from_args(args, cfg)
         if worker is not None:
             run_cfg.processes = worker.count
-        elif run_cfg.processes > 1 and not args.check:
+        elif not args.check:  # the workers' parent checked it for them
+            check_model_dir(run_cfg.model_dir, args.resume, args.overwrite)
+        if worker is None and run_cfg.processes > 1 and not args.check:
             exit_code = launch_workers(cfg, run_cfg, args, argv)
             return
         run(cfg, run_cfg, args)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import InputFileError, OutputWriteError
+from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.export.metadata import write_sidecar_from_onnx
 from mltu_ext.io.atomic import replacing
 
@@ -54,6 +54,8 @@ def quantize_onnx(
     src = find_model_file(src)
     OnnxRecognizer(src, providers=["CPUExecutionProvider"])  # a file that cannot load stops here, named
     dst = Path(dst) if dst is not None else src.with_name(f"{src.stem}.int8.onnx")
+    if dst.resolve() == src.resolve():
+        raise ConfigError(f"{dst}: is the model being quantized; write the int8 model to another file")
     if calibration_images is not None and not len(calibration_images):
         raise InputFileError(
             "no calibration images: give a folder of word images, or none for LSTM-only int8"

@@ -82,3 +82,71 @@ def test_corrupt_onnx_file_is_one_line(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0
     assert "broken.onnx: not a loadable ONNX model" in out.stderr
+
+
+def test_one_unreadable_image_among_several_loses_no_reading(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    good = [_sample(tmp_path, name, text).path for name, text in (("a.png", "Berlin"), ("b.png", "Bonn"))]
+    broken = tmp_path / "broken.png"
+    broken.write_text("not an image")
+
+    code = recognize.main(["--image", good[0], str(broken), good[1], "--model", str(WORD_MODEL)])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert [row.split("\t")[0] for row in out.splitlines()] == good  # both good ones printed
+    assert f"error: {broken}: cannot decode image" in err
+    assert "1 of 3 images could not be read" in err
+
+
+def test_image_and_dataset_together_are_refused(tmp_path, capsys):
+    import pytest
+
+    from mltu_ext.cli import recognize
+
+    with pytest.raises(SystemExit) as stop:
+        recognize.get_args(["--image", str(_sample(tmp_path).path), "--dataset", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_training_into_a_folder_with_a_model_is_refused_unless_asked(tmp_path, capsys):
+    from mltu_ext.cli import train
+
+    folder = tmp_path / "trained"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"a model from an earlier run")
+
+    assert train.main(["--model-dir", str(folder), "--max-minutes", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: holds a trained model (model.onnx)" in err and "--overwrite" in err
+    assert (folder / "model.onnx").read_bytes() == b"a model from an earlier run"
+    train.check_model_dir(str(folder), resume=False, overwrite=True)  # asked for: allowed
+    train.check_model_dir(str(folder), resume=True, overwrite=False)
+
+
+def test_a_model_folder_under_a_file_is_refused(tmp_path, capsys):
+    from mltu_ext.cli import train
+
+    (tmp_path / "notes.txt").write_text("a file")
+    assert train.main(["--model-dir", str(tmp_path / "notes.txt" / "model"), "--max-minutes", "0.1"]) == 2
+    assert "notes.txt is a file, not a folder" in capsys.readouterr().err
+
+
+def test_quantize_refuses_to_write_over_its_input_and_reads_check_images_first(model_copy, capsys):
+    from mltu_ext.cli import quantize
+
+    source = model_copy / "model.onnx"
+    before = source.read_bytes()
+    assert quantize.main([str(model_copy), "-o", str(source)]) == 2
+    assert "is the model being quantized" in capsys.readouterr().err
+    assert source.read_bytes() == before
+
+    checks = model_copy.parent / "checks"
+    checks.mkdir()
+    (checks / "broken.png").write_text("not an image")
+    assert quantize.main([str(model_copy), "--check-dir", str(checks)]) == 2
+    assert "broken.png: cannot decode" in capsys.readouterr().err
+    assert not (model_copy / "model.int8.onnx").exists()  # no unchecked model left behind

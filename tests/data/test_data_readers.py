@@ -331,6 +331,19 @@ def test_malformed_line_names_file_and_line(tmp_path):
     assert_one_line(error, f"{tmp_path / 'words.txt'}:8", "malformed line", "found 4")
 
 
+def test_generic_csv_row_split_by_an_unquoted_comma_is_refused(tmp_path):
+    write_png(tmp_path / "a.png")
+    table = tmp_path / "labels.csv"
+    table.write_text("file_name,text,writer_id\na.png,Groß,Köris,1\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as error:
+        load_dataset(table)
+    assert_one_line(error, f"{table}:2", "expected 3 fields, found 4", "double quotes")
+    # quoted, the same text reads whole; empty fields after the last column lose nothing
+    table.write_text('file_name,text,writer_id\na.png,"Groß, Köris",1,,\n', encoding="utf-8")
+    (sample,) = load_dataset(table).samples
+    assert (sample.text, sample.writer) == ("Groß, Köris", "1")
+
+
 def test_generic_csv_short_row_and_empty_label(tmp_path):
     write_png(tmp_path / "a.png")
     table = tmp_path / "labels.csv"

@@ -113,6 +113,12 @@ def read_generic_csv(
                 raise DatasetError(
                     f"{where}: malformed line, expected {len(header)} fields, found {len(row)}"
                 )
+            if any(cell.strip() for cell in row[len(header) :]):
+                # an unquoted separator in a text would shift the fields after it
+                raise DatasetError(
+                    f"{where}: malformed line, expected {len(header)} fields, found {len(row)} "
+                    '(put a text that holds the separator in double quotes: "Berlin, Mitte")'
+                )
             name = row[roles["image"]].strip()
             if not name:
                 raise DatasetError(f"{where}: malformed line, empty image path")
