@@ -2,7 +2,9 @@
 
 Every command's ``main()`` goes through :func:`run_command`: the package's
 errors (``MltuExtError``) print as one line ``error: <file>: <problem>`` and
-exit 2; anything else is a bug and keeps its traceback.
+exit 2, and so do the operating system's errors about a named file (a folder
+that is a file, a full disk, no permission), which come from the paths a user
+gave; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from mltu_ext.errors import MltuExtError
 
@@ -22,7 +25,24 @@ def run_command(body: Callable[[], object]) -> int:
     except MltuExtError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.filename is None:  # not about a path the user named: a bug, keep its traceback
+            raise
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 2
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a failed file operation: the path and why, naming a parent that is a file.
+
+    The system says "File exists" or "Not a directory" when a folder on the way is a file.
+    """
+    path = Path(os.fsdecode(error.filename))
+    for place in path.parents:
+        if place.exists() and not place.is_dir():
+            return f"{path}: cannot write there, {place} is a file, not a folder"
+    return f"{path}: {error.strerror or error}"
 
 
 def set_tensorflow_environment() -> None:

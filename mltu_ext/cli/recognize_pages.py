@@ -86,11 +86,12 @@ def read_pages(
     """Segment, read, print (and with --output write) each page; the pages' texts."""
     if not pages:
         return []
+    from mltu_ext.inference.model_files import shipped_path
     from mltu_ext.pages.page_reader import SHIPPED_SEGMENTER, PageReader
     from mltu_ext.pages.writers import write_page
     from mltu_ext.segment.segmenter import OnnxSegmenter
 
-    segmenter = OnnxSegmenter(args.segmenter or Path(args.models_root) / SHIPPED_SEGMENTER.name)
+    segmenter = OnnxSegmenter(args.segmenter or shipped_path(args.models_root, SHIPPED_SEGMENTER.name))
     reader = PageReader(recognizer, segmenter, batch_size=min(args.batch_size, 16))
     targets = output_paths(args, [path for path, _ in pages])
     texts = []

@@ -16,6 +16,10 @@ from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT, float_in, int_at
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.io.text_files import open_text
 
+# OpenCV's warps stop at 32,767 pixels a side; a rendered character is about a third of the
+# height wide, so characters x height up to this bound stay well below it (400 at height 64)
+MAX_CHARACTERS_X_HEIGHT = 25_600
+
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     from mltu_ext.synth.line_texts import CAPITALS_SHARE
@@ -107,6 +111,12 @@ def resolve_font(name: str | None) -> str | None:
     if name is None or is_hershey(name):
         return name
     if Path(name).is_file():
+        from PIL import ImageFont
+
+        try:
+            ImageFont.truetype(name, 16)
+        except OSError as error:
+            raise InputFileError(f"{name}: not a font file that can be read ({error})") from error
         return name
     fonts = find_fonts()
     exact = [f for f in fonts if font_name(f).lower() == name.lower()]
@@ -161,6 +171,12 @@ def run(args: argparse.Namespace) -> None:
         )
         print(f"line dataset: {folder / 'labels.csv'}")
     if args.text:
+        most = MAX_CHARACTERS_X_HEIGHT // args.height
+        if len(args.text) > most:
+            raise ConfigError(
+                f"the text has {len(args.text)} characters; one image {args.height} pixels high holds "
+                f"at most {most} (render longer text line by line)"
+            )
         rng, font = np.random.default_rng(args.seed), resolve_font(args.font)
         output = args.output or "out.png"
         words = args.text.split()

@@ -137,7 +137,7 @@ def show_sample(
     differences: he[l→]lo
     """
     if not -len(samples) <= index < len(samples):
-        raise IndexError(f"index {index} is out of range: the dataset has {len(samples)} samples")
+        raise ConfigError(f"index {index} is out of range: the dataset has {len(samples)} samples")
     sample = samples[index]
     image = sample_pixels(sample)
     predictions = recognizer.predict([image])

@@ -9,8 +9,10 @@ import keras
 import numpy as np
 
 from mltu_ext.config.train_config import TrainConfig
+from mltu_ext.errors import ModelLoadError
 from mltu_ext.export.metadata import model_metadata, unlink_with_sidecar
 from mltu_ext.export.onnx_export import export_onnx
+from mltu_ext.model.keras_file import load_keras
 
 
 def can_export() -> bool:
@@ -59,9 +61,8 @@ def export_int8(
 def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
     """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
     model_dir = Path(model_dir)
-    import mltu_ext.model.augment  # noqa: F401  (registers the augmentation layer the checkpoint names)
-
-    model = keras.saving.load_model(model_dir / "best.keras", compile=False)
+    model = load_keras(model_dir / "best.keras")
+    check_config_fits(cfg, model, model_dir)
     metadata = model_metadata(
         cfg.model.vocabulary,
         cfg.model.height,
@@ -71,3 +72,15 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
         split=cfg.split,
     )
     return export_onnx(model, model_dir / "model.onnx", metadata, check_images)
+
+
+def check_config_fits(cfg: TrainConfig, model, model_dir: Path) -> None:
+    """Refuse a config.json that describes another network than best.keras (height, characters)."""
+    # input (batch, height, width, channels); output (batch, frames, characters + blank)
+    height, classes = model.input_shape[1], model.output_shape[-1]
+    wanted = len(cfg.model.vocabulary) + 1
+    if (height, classes) != (cfg.model.height, wanted):
+        raise ModelLoadError(
+            f"{model_dir}: config.json is not best.keras's: it says height {cfg.model.height} and "
+            f"{wanted} outputs, the network takes height {height} and gives {classes}"
+        )

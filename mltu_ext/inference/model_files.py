@@ -16,6 +16,16 @@ from mltu_ext.errors import ModelLoadError
 
 LAST_TRAINED = "last_trained.json"  # in the models folder: the model train.py exported last
 SHIPPED_LINE_MODEL = "handwritten_lines"  # the folder under Models/ of the shipped line model
+CHECKOUT_MODELS = Path(__file__).resolve().parents[2] / "Models"  # the shipped models of this checkout
+
+
+def shipped_path(root: str | Path, name: str) -> Path:
+    """``root/name``; when that is missing, the same folder of this package's checkout.
+
+    A command run from another folder than the checkout still finds the shipped models.
+    """
+    here, there = Path(root) / name, CHECKOUT_MODELS / name
+    return there if not here.exists() and there.exists() else here
 
 
 def find_model_file(path: str | Path) -> Path:
@@ -83,7 +93,7 @@ def default_model(root: str | Path = "Models") -> tuple[Path, str]:
     trained = last_trained_model(root)
     if trained is not None:
         return trained, f"the model trained last ({root / LAST_TRAINED})"
-    shipped = root / SHIPPED_LINE_MODEL / "model.onnx"
+    shipped = shipped_path(root, SHIPPED_LINE_MODEL) / "model.onnx"
     if shipped.is_file():
         return shipped, "the shipped line model (no model trained here yet)"
     raise ModelLoadError(

@@ -49,9 +49,12 @@ def decode(
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         byte = data[exc.start]
-        hint = "name its encoding with --encoding (e.g. cp1252)" if encoding is None else "check --encoding"
         shown = encoding or "UTF-8"
+        if issubclass(error, DatasetError):  # only the dataset readers take --encoding
+            hint = "or check --encoding" if encoding else "or name its encoding with --encoding (e.g. cp1252)"
+        else:
+            hint = f"(for example: iconv -f cp1252 -t utf-8 {Path(path).name} > utf8.txt)"
         raise error(
             f"{path}:{line}: byte 0x{byte:02x} at offset {exc.start} is not valid {shown}; "
-            f"save the file as UTF-8 or {hint}"
+            f"save the file as UTF-8 {hint}"
         ) from exc

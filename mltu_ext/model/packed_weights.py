@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mltu_ext.errors import ModelLoadError
+from mltu_ext.model.keras_file import load_keras
 
 if TYPE_CHECKING:
     import keras
@@ -65,10 +66,8 @@ def pack_model_dir(model_dir: Path, out: Path) -> int:
     """Write ``out`` (.npz) from ``model_dir``'s config.json and best.keras; returns its bytes."""
     import keras
 
-    import mltu_ext.model.augment  # noqa: F401  (the augmentation layer a checkpoint names)
-
     config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
-    model = keras.saving.load_model(Path(model_dir) / "best.keras", compile=False)
+    model = load_keras(Path(model_dir) / "best.keras")
     weights = [np.asarray(keras.ops.convert_to_numpy(w)) for w in model.weights]
     np.savez_compressed(out, **pack_arrays(config, weights))
     return Path(out).stat().st_size

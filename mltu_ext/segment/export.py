@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import InputFileError
+from mltu_ext.model.keras_file import load_keras
 from mltu_ext.segment.file_format import MAPS, SEGMENTER_FORMAT, SEGMENTER_KIND
 from mltu_ext.segment.unet import SegmenterConfig
 
@@ -39,7 +40,6 @@ def load_config(model_dir: Path) -> SegmenterConfig:
 
 def export_segmenter(model_dir: str | Path) -> Path:
     """``segmenter.onnx`` (and its ``segmenter.json``) from ``segmenter.keras`` in ``model_dir``."""
-    import keras
 
     from mltu_ext.export.onnx_export import export_onnx
 
@@ -48,7 +48,7 @@ def export_segmenter(model_dir: str | Path) -> Path:
     weights = model_dir / "segmenter.keras"
     if not weights.is_file():
         raise InputFileError(f"{model_dir}: no segmenter.keras")
-    model = keras.saving.load_model(weights, compile=False)
+    model = load_keras(weights)
     size = cfg.multiple * 4
     images = np.random.default_rng(0).uniform(0, 255, (1, size, size + cfg.multiple, 1)).astype(np.float32)
     return export_onnx(model, model_dir / "segmenter.onnx", segmenter_metadata(cfg), images, atol=1e-3)

@@ -10,6 +10,7 @@ import numpy as np
 from mltu_ext.data.images import to_gray
 from mltu_ext.errors import ModelLoadError
 from mltu_ext.export.metadata import read_metadata
+from mltu_ext.inference.recognizer import onnxruntime_errors
 from mltu_ext.pages.layout import LineOnPage
 from mltu_ext.segment.file_format import SEGMENTER_FORMAT, SEGMENTER_KIND
 from mltu_ext.segment.postprocess import PostSettings, maps_to_lines
@@ -34,7 +35,11 @@ class OnnxSegmenter:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except onnxruntime_errors() as error:
+            reason = " ".join(str(error).split())
+            raise ModelLoadError(f"{self.path}: not a loadable ONNX segmenter ({reason})") from error
         self.metadata = read_metadata(self.session, self.path, required=REQUIRED_KEYS)
         if self.metadata.get("kind") != SEGMENTER_KIND:
             raise ModelLoadError(f"{self.path}: not a line segmenter (kind {self.metadata.get('kind')!r})")

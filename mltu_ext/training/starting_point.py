@@ -16,6 +16,7 @@ import keras
 from mltu_ext.config.train_config import TrainConfig
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import TrainingError
+from mltu_ext.model.keras_file import load_keras
 from mltu_ext.model.packed_weights import PACKED_WEIGHTS, load_packed
 from mltu_ext.training.resume import read_resume_state
 
@@ -55,7 +56,7 @@ def starting_point(
     source_cfg = TrainConfig.load(source_dir / "config.json")
     weights, packed = source_dir / "best.keras", source_dir / PACKED_WEIGHTS
     if weights.is_file():
-        model = keras.saving.load_model(weights, compile=False)
+        model = load_keras(weights)
     elif packed.is_file():  # a shipped folder: int8 weights beside its ONNX file
         model = load_packed(packed, source_cfg)
     else:

@@ -28,6 +28,7 @@ from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import ConfigError, OutputWriteError, TrainingError
 from mltu_ext.io.atomic import write_text
+from mltu_ext.model.keras_file import load_keras
 from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 from mltu_ext.parallel.distribute import data_parallel_scope, replica_count
 from mltu_ext.parallel.grouped_steps import use_grouped_steps
@@ -165,7 +166,7 @@ def _model_for(
     freeze_cnn: bool,
 ) -> keras.Model:
     if start.resume:
-        return keras.saving.load_model(model_dir / "last.keras")
+        return load_keras(model_dir / "last.keras", compile=True)
     model = build_recognizer(cfg.model, cfg.augment, seed=cfg.seed)
     if start.source_model is not None:
         transfer_weights(start.source_model, model, start.source_vocabulary, vocabulary.chars)

@@ -150,3 +150,28 @@ def test_quantize_refuses_to_write_over_its_input_and_reads_check_images_first(m
     assert quantize.main([str(model_copy), "--check-dir", str(checks)]) == 2
     assert "broken.png: cannot decode" in capsys.readouterr().err
     assert not (model_copy / "model.int8.onnx").exists()  # no unchecked model left behind
+
+
+def test_a_file_error_on_a_named_path_is_one_line_and_names_the_file_in_the_way(tmp_path, capsys):
+    import pytest
+
+    from mltu_ext.cli.common import run_command
+
+    (tmp_path / "notes.txt").write_text("a file")
+    target = tmp_path / "notes.txt" / "out" / "result.json"
+
+    assert run_command(lambda: target.parent.mkdir(parents=True)) == 2
+    assert capsys.readouterr().err == (
+        f"error: {target.parent}: cannot write there, {tmp_path / 'notes.txt'} is a file, not a folder\n"
+    )
+    with pytest.raises(OSError, match="no file named"):  # not about a path: a bug, traceback kept
+        run_command(lambda: (_ for _ in ()).throw(OSError("no file named")))
+
+
+def test_a_corrupt_segmenter_is_one_line(tmp_path):
+    broken = tmp_path / "segmenter.onnx"
+    broken.write_bytes(b"\x08\x07 not a protobuf")
+    image = _sample(tmp_path).path
+    out = _run("inferenceModel.py", "--image", image, "--page", "--segmenter", str(broken))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1].startswith(f"error: {broken}: not a loadable ONNX segmenter")

@@ -59,6 +59,22 @@ def test_a_folder_without_its_files_is_named(trained_model, tmp_path, capsys, mi
     assert not (folder / "model.onnx").exists()
 
 
+def test_a_config_of_another_network_or_a_broken_checkpoint_is_named(trained_model, tmp_path, capsys):
+    result, _, _ = trained_model
+    folder = _folder_without_onnx(result, tmp_path)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    height = config["model"]["height"]
+    config["model"]["height"] = height * 2
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert export.main([str(folder)]) == 2
+    assert f"it says height {height * 2}" in capsys.readouterr().err
+    assert not (folder / "model.onnx").exists()
+
+    (folder / "best.keras").write_bytes(b"cut short")
+    assert export.main([str(folder)]) == 2
+    assert f"{folder / 'best.keras'}: not a readable .keras file" in capsys.readouterr().err
+
+
 def test_check_images_are_seeded_noise():
     first, second = export.check_images(32, 64, 1), export.check_images(32, 64, 1)
     assert first.shape == (2, 32, 64, 1) and np.array_equal(first, second)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -53,6 +54,17 @@ def test_a_latin1_txt_label_stops_instead_of_becoming_a_replacement_character(tm
     assert data_command.main(["check", str(folder), "--no-decode", "--encoding", "latin-1"]) == 0
     out = capsys.readouterr().out
     assert "\ufffd" not in out and "ü" in out
+
+
+def test_a_cp1252_word_list_is_not_told_to_use_an_option_it_does_not_have(tmp_path, capsys):
+    words = tmp_path / "words.txt"
+    words.write_bytes("München\nKöln\n".encode("cp1252"))
+    image = tmp_path / "w.png"
+    cv2.imwrite(str(image), draw_word("Köln"))
+    model = str(Path(__file__).resolve().parents[2] / "Models" / "dhsd_words")
+    assert recognize.main(["--image", str(image), "--model", model, "--lm-text", str(words)]) == 2
+    err = _one_line_error(capsys)
+    assert "words.txt:1: byte 0xfc" in err and "iconv" in err and "--encoding" not in err
 
 
 def test_a_utf8_table_with_bom_reads(tmp_path, capsys):

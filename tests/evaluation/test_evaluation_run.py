@@ -13,6 +13,7 @@ import pytest
 
 from mltu_ext.cli.evaluation_args import add_evaluation_arguments, run_evaluation
 from mltu_ext.data.samples import Sample
+from mltu_ext.errors import ConfigError
 from mltu_ext.evaluation.error_rates import edit_distance
 from mltu_ext.evaluation.evaluate import evaluate, show_sample
 from mltu_ext.evaluation.plots import pick_for_grid
@@ -184,7 +185,7 @@ def test_show_sample(tmp_path):
     assert "33.33 %" in text  # 2 edits over 6 characters
     assert "mode[rn→m]" in text
     assert png_size(picture)[1] > 200
-    with pytest.raises(IndexError, match="10 samples"):
+    with pytest.raises(ConfigError, match="10 samples"):
         show_sample(FakeRecognizer(TEXTS), samples, 10)
 
 

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from mltu_ext.errors import ModelLoadError
+from mltu_ext.inference import model_files
 from mltu_ext.inference.model_files import (
     LAST_TRAINED,
     SHIPPED_LINE_MODEL,
@@ -61,6 +62,18 @@ def test_a_record_of_a_deleted_or_damaged_model_falls_back(tmp_path):
     assert default_model(root)[0] == shipped
 
 
-def test_nothing_to_use_says_what_is_missing(tmp_path):
+def test_nothing_to_use_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_files, "CHECKOUT_MODELS", tmp_path / "no_checkout")
     with pytest.raises(ModelLoadError, match=r"no trained model.*no shipped line model"):
         default_model(tmp_path)
+
+
+def test_run_from_another_folder_the_checkouts_shipped_model_is_used(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout" / "Models"
+    shipped = _model(checkout / SHIPPED_LINE_MODEL)
+    monkeypatch.setattr(model_files, "CHECKOUT_MODELS", checkout)
+    model, why = default_model(tmp_path / "elsewhere" / "Models")
+    assert model == shipped and "shipped line model" in why
+    # a shipped folder in the models folder itself comes first
+    here = _model(tmp_path / "elsewhere" / "Models" / SHIPPED_LINE_MODEL)
+    assert default_model(tmp_path / "elsewhere" / "Models")[0] == here

@@ -204,6 +204,19 @@ def test_command_writes_a_png(tmp_path, capsys):
     assert capsys.readouterr().out.strip()
 
 
+def test_command_refuses_a_file_that_is_no_font_and_a_text_too_long_for_one_image(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    not_a_font = tmp_path / "notes.ttf"
+    not_a_font.write_text("not a font")
+    assert main(["hello", "-o", str(tmp_path / "a.png"), "--font", str(not_a_font)]) == 2
+    assert f"{not_a_font}: not a font file" in capsys.readouterr().err
+    # 400 characters fit at height 64; 401 are refused before anything is drawn
+    assert main(["a" * 401, "-o", str(tmp_path / "b.png"), "--font", "hershey"]) == 2
+    assert "at most 400" in capsys.readouterr().err
+    assert not (tmp_path / "b.png").exists()
+
+
 def test_command_builds_a_dataset(tmp_path):
     from mltu_ext.cli.synth import main
 
