@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> LanguageModelReport:
     onnx = find_model_file(args.model)
     path = language_model_path(onnx)
     if args.remove:
+        if args.dataset or args.text:
+            raise ConfigError("--remove deletes the language model; it takes no --dataset or --text")
         if not path.is_file():
             raise ModelLoadError(f"{onnx.parent}: has no language model to remove")
         path.unlink()

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command, set_tensorflow_environment
 
 
 def _writers(text: str | None) -> list[str] | None:
@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m mltu_ext.segment``: 0 on success, 2 with one line on stderr for bad input."""
+    set_tensorflow_environment()  # export and train may import TensorFlow
     args = get_args(argv)
     return run_command(lambda: run(args))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -102,6 +103,11 @@ def label_problem(text: str, chars: str | None = None, time_steps: int | None = 
     """
     if not text or not text.strip():
         return "empty label"
+    controls = sorted({c for c in text if unicodedata.category(c) == "Cc"})
+    if controls:
+        # a newline or NUL inside a quoted field: a model would learn it as a character
+        shown = ", ".join(f"U+{ord(c):04X}" for c in controls)
+        return f"label {text!r} holds a control character ({shown}); a label is one line of text"
     if chars is not None:
         missing = sorted(set(text) - set(chars))
         if missing:

@@ -51,6 +51,8 @@ def starting_point(
     if init_from is None:
         return StartingPoint()
     source_dir = Path(init_from)
+    if not source_dir.is_dir():
+        raise TrainingError(f"--init-from {source_dir}: no such model folder")
     if not (source_dir / "config.json").is_file():
         raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
     source_cfg = TrainConfig.load(source_dir / "config.json")

@@ -36,6 +36,14 @@ def test_encode_names_the_file_and_problem():
         vocab.encode("", where="img/2.png")
 
 
+def test_a_label_with_a_newline_or_nul_is_refused():
+    from mltu_ext.data.vocabulary import label_problem
+
+    assert "U+000A" in label_problem("two\nlines")
+    assert "U+0000" in label_problem("nul\x00")
+    assert label_problem("tab and ü, ß: fine") is None
+
+
 def test_merge_keeps_old_indices():
     grown = Vocabulary("abc").merged_with(["cabd", "ä"])
     assert grown.chars == "abcdä"

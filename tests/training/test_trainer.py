@@ -149,3 +149,5 @@ def test_init_from_a_folder_with_packed_weights_only(trained_model, tmp_path):
     (shipped / "weights.npz").unlink()
     with pytest.raises(TrainingError, match=r"shipped: no best\.keras or weights\.npz"):
         starting_point(tiny_config(), tmp_path / "run", ["ab"], resume=False, init_from=shipped)
+    with pytest.raises(TrainingError, match=r"shiped: no such model folder"):
+        starting_point(tiny_config(), tmp_path / "run", ["ab"], resume=False, init_from=tmp_path / "shiped")
