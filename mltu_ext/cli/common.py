@@ -41,7 +41,7 @@ def describe_os_error(error: OSError) -> str:
     path = Path(os.fsdecode(error.filename))
     for place in path.parents:
         if place.exists() and not place.is_dir():
-            return f"{path}: cannot write there, {place} is a file, not a folder"
+            return f"{path}: {place} is a file, not a folder"
     return f"{path}: {error.strerror or error}"
 
 

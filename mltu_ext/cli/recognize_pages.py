@@ -68,13 +68,15 @@ def distinct_names(paths: list[Path]) -> list[str]:
     ['a_p.png', 'b_p.png', 'q.jpg', 'q.png']
     """
     names = [path.stem for path in paths]
-    for depth in range(len(max((path.parts for path in paths), key=len)) + 1):
+    # the parts below the root ("/" or a drive), so that no name is an absolute path
+    parts = [path.relative_to(path.anchor).parts if path.anchor else path.parts for path in paths]
+    for depth in range(1, max(len(p) for p in parts) + 1):
         clashing = {name for name in names if names.count(name) > 1}
         if not clashing:
             return names
         names = [
-            "_".join(path.parts[-depth - 1 :]) if name in clashing else name
-            for name, path in zip(names, paths, strict=True)
+            "_".join(part[-depth:]) if name in clashing else name
+            for name, part in zip(names, parts, strict=True)
         ]
     # the same path given twice: the same result, written once per mention
     return names

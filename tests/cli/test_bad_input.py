@@ -162,7 +162,7 @@ def test_a_file_error_on_a_named_path_is_one_line_and_names_the_file_in_the_way(
 
     assert run_command(lambda: target.parent.mkdir(parents=True)) == 2
     assert capsys.readouterr().err == (
-        f"error: {target.parent}: cannot write there, {tmp_path / 'notes.txt'} is a file, not a folder\n"
+        f"error: {target.parent}: {tmp_path / 'notes.txt'} is a file, not a folder\n"
     )
     with pytest.raises(OSError, match="no file named"):  # not about a path: a bug, traceback kept
         run_command(lambda: (_ for _ in ()).throw(OSError("no file named")))

@@ -27,6 +27,9 @@ def test_pages_of_the_same_name_get_distinct_results(tmp_path):
 def test_names_are_stems_while_they_do_not_clash():
     assert distinct_names([Path("x/one.png"), Path("x/two.jpg")]) == ["one", "two"]
     assert distinct_names([Path("x/one.png"), Path("x/one.png")]) == ["x_one.png", "x_one.png"]
+    # absolute paths give names, never paths: the root is left out
+    assert distinct_names([Path("/a/p.png"), Path("/b/p.png")]) == ["a_p.png", "b_p.png"]
+    assert distinct_names([Path("/a/p.png"), Path("/a/p.png")]) == ["a_p.png", "a_p.png"]
 
 
 def test_one_page_writes_the_named_file_and_checks_its_ending_first(tmp_path):
