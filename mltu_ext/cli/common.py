@@ -13,9 +13,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from mltu_ext.errors import MltuExtError
+from mltu_ext.io.os_errors import os_reason
 
 
 def run_command(body: Callable[[], object]) -> int:
@@ -38,11 +38,8 @@ def describe_os_error(error: OSError) -> str:
 
     The system says "File exists" or "Not a directory" when a folder on the way is a file.
     """
-    path = Path(os.fsdecode(error.filename))
-    for place in path.parents:
-        if place.exists() and not place.is_dir():
-            return f"{path}: {place} is a file, not a folder"
-    return f"{path}: {error.strerror or error}"
+    path = os.fsdecode(error.filename)
+    return f"{path}: {os_reason(path, error)}"
 
 
 def set_tensorflow_environment() -> None:

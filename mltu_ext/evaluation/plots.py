@@ -18,6 +18,7 @@ import numpy as np
 from mltu_ext.errors import OutputWriteError
 from mltu_ext.evaluation.alignment import mark_differences
 from mltu_ext.io.atomic import replacing
+from mltu_ext.io.os_errors import os_reason
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -250,7 +251,7 @@ def _save(figure: Figure, path: str) -> None:
             with replacing(path, suffix=".tmp.png") as tmp:
                 figure.savefig(tmp, dpi=DPI, format="png")
         except OSError as error:
-            raise OutputWriteError(f"{path}: cannot write the picture ({error.strerror or error})") from error
+            raise OutputWriteError(f"{path}: cannot write the picture ({os_reason(path, error)})") from error
 
 
 def _note(figure: Figure, text: str) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from mltu_ext.errors import ExportMismatchError, OutputWriteError
 from mltu_ext.export.metadata import METADATA_KEY, write_sidecar
 from mltu_ext.io.atomic import replacing
+from mltu_ext.io.os_errors import os_reason
 
 
 def export_onnx(
@@ -56,7 +57,7 @@ def export_onnx(
         try:
             onnx.save(proto, str(tmp))
         except OSError as error:
-            reason = error.strerror or error
+            reason = os_reason(path, error)
             raise OutputWriteError(f"{path}: cannot write the ONNX model ({reason})") from error
         check_export(model, tmp, check_images, atol, name=path)
     # after the model is in place: a failed check leaves the old pair as it was

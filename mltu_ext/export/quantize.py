@@ -22,6 +22,7 @@ import numpy as np
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.export.metadata import write_sidecar_from_onnx
 from mltu_ext.io.atomic import replacing
+from mltu_ext.io.os_errors import os_reason
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
 # quantised with measured activation ranges when calibration images are given; the
@@ -79,7 +80,7 @@ def quantize_onnx(
                 op_types_to_quantize=list(QUANTIZED_OPS),
             )
     except OSError as error:
-        raise OutputWriteError(f"{dst}: cannot write the int8 model ({error.strerror or error})") from error
+        raise OutputWriteError(f"{dst}: cannot write the int8 model ({os_reason(dst, error)})") from error
     finally:
         logger.setLevel(level)
     # from the written file, so the sidecar says what the int8 file itself says

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mltu_ext.errors import OutputWriteError
+from mltu_ext.io.os_errors import os_reason
 
 
 @contextlib.contextmanager
@@ -57,7 +58,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     except OutputWriteError:
         raise
     except OSError as error:
-        raise OutputWriteError(f"{path}: cannot write ({error.strerror or error})") from error
+        raise OutputWriteError(f"{path}: cannot write ({os_reason(path, error)})") from error
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -18,6 +18,7 @@ import keras
 
 from mltu_ext.errors import OutputWriteError, TrainingError
 from mltu_ext.io.atomic import replacing, write_text
+from mltu_ext.io.os_errors import os_reason
 
 MONITOR = "val_CER"
 
@@ -36,7 +37,7 @@ def save_model(model: keras.Model, path: Path) -> None:
         with replacing(path, suffix=".tmp.keras") as tmp:  # Keras wants the .keras suffix
             model.save(tmp)
     except OSError as error:
-        raise OutputWriteError(f"{path}: cannot write the checkpoint ({error.strerror or error})") from error
+        raise OutputWriteError(f"{path}: cannot write the checkpoint ({os_reason(path, error)})") from error
 
 
 class BestCheckpoint(keras.callbacks.Callback):
@@ -77,7 +78,7 @@ class ResumeState(keras.callbacks.Callback):
         except OSError as error:
             path = self.model_dir / "state.json"
             raise OutputWriteError(
-                f"{path}: cannot write the training state ({error.strerror or error})"
+                f"{path}: cannot write the training state ({os_reason(path, error)})"
             ) from error
 
 

@@ -28,6 +28,7 @@ from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import ConfigError, OutputWriteError, TrainingError
 from mltu_ext.io.atomic import write_text
+from mltu_ext.io.os_errors import os_reason
 from mltu_ext.model.keras_file import load_keras
 from mltu_ext.model.recognizer import build_recognizer, set_lstm_unroll, unroll_lstms_here
 from mltu_ext.parallel.distribute import data_parallel_scope, replica_count
@@ -150,7 +151,7 @@ def train(
         except OSError as error:  # the log or TensorBoard files: the checkpoints say their own
             where = error.filename or model_dir
             raise OutputWriteError(
-                f"{where}: cannot write during training ({error.strerror or error})"
+                f"{where}: cannot write during training ({os_reason(where, error)})"
             ) from error
     # the other processes may read what worker 0 saved (pretraining's best.keras)
     barrier("training done")
