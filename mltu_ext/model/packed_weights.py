@@ -73,11 +73,20 @@ def pack_model_dir(model_dir: Path, out: Path) -> int:
     return Path(out).stat().st_size
 
 
+def _is_npy(path: Path) -> bool:
+    """Whether ``path`` starts as numpy's one-array .npy files do."""
+    with open(path, "rb") as handle:
+        return handle.read(6) == b"\x93NUMPY"
+
+
 def read_packed(packed: Path) -> tuple[dict, list[np.ndarray]]:
     """The config (as saved in config.json) and the float32 weights stored in ``packed``.
 
     Raises ModelLoadError naming the file when it is not a packed weights file.
     """
+    if Path(packed).is_file() and not zipfile.is_zipfile(packed) and not _is_npy(Path(packed)):
+        # numpy would take such bytes for a pickle and say so, which names no real problem
+        raise ModelLoadError(f"{packed}: not a packed weights file (not an .npz archive; cut short?)")
     try:
         # opened here, so that the file is closed when numpy fails on a broken archive
         with open(packed, "rb") as handle:

@@ -88,7 +88,7 @@ def test_load_packed_refuses_weights_that_do_not_fit_the_config(model_dir, tmp_p
 def test_load_packed_names_a_file_that_is_not_packed_weights(tmp_path):
     bad = tmp_path / "weights.npz"
     bad.write_text("not a zip")
-    with pytest.raises(ModelLoadError, match=r"weights\.npz: not a packed weights file"):
+    with pytest.raises(ModelLoadError, match=r"weights\.npz: not a packed weights file \(not an \.npz"):
         load_packed(bad)
     cut = tmp_path / "cut.npz"
     np.savez(cut, something=np.zeros(300))
