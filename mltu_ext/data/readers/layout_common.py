@@ -404,7 +404,10 @@ def read_layout(
     samples: list[Sample] = []
     others: list[str] = []
     scaled = 0
-    for xml in xml_files(path):
+    files = list(xml_files(path))
+    if not files:
+        raise DatasetError(f"{path}: no .xml files to read as {root_name} layout files")
+    for xml in files:
         data, root = _parse(xml)
         if local_name(root.tag) != root_name:
             if xml == path:

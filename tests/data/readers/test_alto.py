@@ -229,6 +229,12 @@ def test_malformed_files_stop_with_the_file(tmp_path):
         read_alto(other)
 
 
+def test_a_folder_without_xml_read_as_alto_says_so(tmp_path):
+    (tmp_path / "labels.csv").write_text("file_name,text\na.png,word\n")
+    with pytest.raises(DatasetError, match=r"no \.xml files to read as alto layout files"):
+        load_dataset(tmp_path, fmt="alto")
+
+
 def test_writer_pattern_joins_page_suffixes(tmp_path):
     for stem in ("x_1", "x_2", "y"):
         copiste_layout(tmp_path, alto(LINES_V4, image=f"{stem}.png"), stem=stem, image=f"{stem}.png")
