@@ -13,6 +13,7 @@ name, so any ALTO namespace (or none) is read; unknown ones are ignored.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -79,9 +80,14 @@ def _number(element: ET.Element, name: str) -> float | None:
     if value is None or not value.strip():
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"{local_name(element.tag)} {name}={value!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(
+            f"{local_name(element.tag)} {name}={value!r} is not a usable size (a number above 0)"
+        )
+    return number
 
 
 def _line_text(line: ET.Element) -> str:
@@ -125,4 +131,6 @@ def _line_points(line: ET.Element, index: int, line_id: str | None) -> Points:
         x, y, width, height = (float(value) for value in box)
     except ValueError:
         raise LineProblem(index, line_id, f"HPOS/VPOS/WIDTH/HEIGHT {box} are not all numbers") from None
+    if not all(math.isfinite(v) for v in (x, y, width, height)) or width <= 0 or height <= 0:
+        raise LineProblem(index, line_id, f"HPOS/VPOS/WIDTH/HEIGHT {box}: not finite, or a box with no area")
     return rectangle(x, y, width, height)

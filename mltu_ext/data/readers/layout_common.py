@@ -67,13 +67,17 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+# no page comes near this many pixels (or ALTO mm10 / inch1200 units) a side
+MAX_COORDINATE = 1_000_000
+
+
 def parse_points(text: str) -> Points:
     """``"x,y x,y ..."`` (PAGE, ALTO v2) or ``"x y x y ..."`` (ALTO v4) as (x, y) pairs.
 
-    Raises ValueError for a value that is not a finite number, an odd count
-    or fewer than 3 points (no area to cut out).
+    Raises ValueError for a value that is not a finite number or lies beyond any page, an odd
+    count, fewer than 3 points, or points on one line (no area to cut out).
 
-    >>> parse_points("1,2 3,4 5,6") == parse_points("1 2 3 4 5 6") == ((1, 2), (3, 4), (5, 6))
+    >>> parse_points("1,2 3,4 5,1") == parse_points("1 2 3 4 5 1") == ((1, 2), (3, 4), (5, 1))
     True
     """
     tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
@@ -88,7 +92,23 @@ def parse_points(text: str) -> Points:
         raise ValueError(f"odd number of point values ({len(values)}): x without y")
     if len(values) < 6:
         raise ValueError(f"{len(values) // 2} point(s); a line outline needs at least 3")
-    return tuple(zip(values[::2], values[1::2], strict=True))
+    if max(abs(v) for v in values) > MAX_COORDINATE:
+        raise ValueError(f"a point value beyond any page ({MAX_COORDINATE:,.0f} pixels)")
+    points = tuple(zip(values[::2], values[1::2], strict=True))
+    if polygon_area(points) == 0:
+        raise ValueError("the outline has no area (its points lie on one line)")
+    return points
+
+
+def polygon_area(points: Points) -> float:
+    """The area enclosed by ``points`` (shoelace formula; 0 when they lie on one line).
+
+    >>> polygon_area(((0, 0), (4, 0), (4, 2), (0, 2))), polygon_area(((0, 0), (1, 1), (2, 2)))
+    (8.0, 0.0)
+    """
+    following = points[1:] + points[:1]
+    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, following, strict=True))
+    return abs(twice) / 2
 
 
 def _is_number(token: str) -> bool:

@@ -13,6 +13,7 @@ elements are matched by local name, so any PAGE namespace version is read.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -74,9 +75,12 @@ def _size(page: ET.Element, name: str) -> float | None:
     if value is None or not value.strip():
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"Page {name}={value!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"Page {name}={value!r} is not a usable size (a number above 0)")
+    return number
 
 
 def _unicode(element: ET.Element) -> str | None:

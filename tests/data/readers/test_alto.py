@@ -211,11 +211,35 @@ def test_line_without_coordinates_names_file_line_and_id(tmp_path):
 
 @pytest.mark.parametrize(
     ("points", "problem"),
-    [("1 2 x 4 5 6", "'x' is not a number"), ("1 2 3 4", "at least 3"), ("1 2 3", "odd")],
+    [
+        ("1 2 x 4 5 6", "'x' is not a number"),
+        ("1 2 3 4", "at least 3"),
+        ("1 2 3", "odd"),
+        ("5 10 50 10 90 10", "no area"),  # three points on one line: nothing to cut out
+        ("1e308 10 50 10 90 40", "beyond any page"),
+        ("nan 10 50 10 90 40", "finite"),
+    ],
 )
 def test_bad_points_stop_with_the_line(tmp_path, points, problem):
     xml = copiste_layout(tmp_path, alto(line("bad", '<String CONTENT="x"/>', points)))
     with pytest.raises(DatasetError, match=rf"{re.escape(str(xml))}:\d+: TextLine 'bad'.*{problem}"):
+        read_alto(xml)
+
+
+@pytest.mark.parametrize(
+    "rect", ['HPOS="nan" VPOS="10" WIDTH="286" HEIGHT="36"', 'HPOS="5" VPOS="10" WIDTH="0" HEIGHT="0"']
+)
+def test_a_box_that_is_not_finite_or_has_no_area_stops_with_the_line(tmp_path, rect):
+    xml = copiste_layout(tmp_path, alto(line("boxed", '<String CONTENT="x"/>', None, rect)))
+    with pytest.raises(DatasetError, match=r"TextLine 'boxed'.*not finite, or a box with no area"):
+        read_alto(xml)
+
+
+@pytest.mark.parametrize("size", ["nan", "inf", "-300"])
+def test_a_page_size_that_is_no_usable_number_stops_with_the_file(tmp_path, size):
+    text = alto(LINES_V4).replace('WIDTH="300" HEIGHT="120">', f'WIDTH="{size}" HEIGHT="120">', 1)
+    xml = copiste_layout(tmp_path, text)
+    with pytest.raises(DatasetError, match=rf"{re.escape(str(xml))}.*WIDTH='{size}' is not a usable size"):
         read_alto(xml)
 
 

@@ -166,6 +166,14 @@ def test_bad_files_stop_with_their_name(tmp_path):
         load_dataset(tmp_path)
 
 
+@pytest.mark.parametrize("width", ["nan", "0"])
+def test_an_image_size_that_is_no_usable_number_stops_with_the_file(tmp_path, width):
+    xml = transkribus_export(tmp_path, page_xml(size=(width, 120)))
+    expected = rf"{re.escape(str(xml))}.*imageWidth='{width}' is not a usable size"
+    with pytest.raises(DatasetError, match=expected):
+        read_page_xml(tmp_path)
+
+
 def test_writer_pattern_and_a_single_file(tmp_path):
     for stem in ("doc_1", "doc_2"):
         transkribus_export(tmp_path, page_xml(image=f"{stem}.png"), stem=stem)
