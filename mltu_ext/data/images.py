@@ -21,6 +21,7 @@ PAD_VALUE = 255
 # larger file is refused before it is decoded, so that a 60,000-pixel-wide
 # image cannot take gigabytes. Callers pass max_pixels to change it.
 MAX_IMAGE_PIXELS = 64_000_000
+EXIF_ORIENTATION = 0x0112  # the EXIF tag of how a viewer turns the stored pixels
 
 
 def read_gray(path: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
@@ -51,7 +52,48 @@ def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
     if image is None:
         raise ImageReadError(f"{name}: cannot decode image ({len(data)} bytes)")
-    return to_gray(image)
+    # IMREAD_UNCHANGED keeps alpha and 16 bits but ignores the EXIF orientation a phone writes
+    return upright(to_gray(image), exif_orientation(data))
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of an encoded image; 1 (as stored) when it has none.
+
+    Only JPEG, TIFF and WebP are asked: Pillow would decode a whole PNG to find its EXIF.
+    """
+    if not (data[:2] == b"\xff\xd8" or data[:4] in (b"II*\x00", b"MM\x00*") or data[8:12] == b"WEBP"):
+        return 1
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with Image.open(io.BytesIO(data)) as header:
+                value = header.getexif().get(EXIF_ORIENTATION, 1)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """``image`` (H, W) turned as its EXIF ``orientation`` says a viewer shows it.
+
+    >>> upright(np.array([[1, 2], [3, 4]]), 6).tolist()  # 6: turned 90 degrees clockwise
+    [[3, 1], [4, 2]]
+    """
+    turned = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: np.rot90(a, 2),
+        4: lambda a: a[::-1],
+        5: lambda a: a.T,
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a.T, 2),
+        8: lambda a: np.rot90(a, 1),
+    }
+    return np.ascontiguousarray(turned[orientation](image)) if orientation in turned else image
 
 
 TOO_LARGE = (-1, -1)  # image_size of a header too large for Pillow even to report
@@ -75,12 +117,37 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             return None  # OpenCV may still read it, or says it cannot
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """``image`` as uint8 0..255, whatever its depth.
+
+    Floats up to 1.0 are fractions of white; other floats and integers up to 255 are taken as
+    they are; larger integers are scaled by the bit depth of their maximum, so 12-bit data
+    stored in 16 bits is not darkened to black. Booleans are black and white.
+
+    >>> to_uint8(np.array([[0.0, 0.5, 1.0]])).tolist(), to_uint8(np.array([[0, 4095]], np.uint16)).tolist()
+    ([[0, 128, 255]], [[0, 255]])
+    """
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.bool_:
+        return np.where(image, 255, 0).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        image = np.nan_to_num(image.astype(np.float64), nan=255.0, posinf=255.0, neginf=0.0)
+        if image.size and image.max() <= 1.0:
+            image = image * 255.0
+        return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.integer):
+        top = int(image.max()) if image.size else 0
+        if top <= 255:
+            return np.clip(image, 0, 255).astype(np.uint8)
+        shift = top.bit_length() - 8
+        return (np.clip(image, 0, None).astype(np.uint64) >> shift).astype(np.uint8)
+    raise ImageReadError(f"unsupported image type {image.dtype}")
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Any uint8/uint16 image (H, W[, 1|3|4]) to uint8 grayscale (H, W)."""
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
+    """Any image (H, W[, 1|3|4]) of any depth (:func:`to_uint8`) to uint8 grayscale (H, W)."""
+    image = to_uint8(np.asarray(image))
     if image.ndim == 3 and image.shape[2] == 4:
         # transparent background becomes white paper
         alpha = image[:, :, 3:4].astype(np.float32) / 255.0
