@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -82,6 +83,17 @@ def distinct_names(paths: list[Path]) -> list[str]:
     return names
 
 
+def image_reference(image: Path, target: Path | None) -> str:
+    """How a result file names its page image: by the path from the file's folder, so that the
+    package's reader finds that image again (the name alone when nothing is written)."""
+    if target is None:
+        return image.name
+    try:
+        return Path(os.path.relpath(image.resolve(), target.resolve().parent)).as_posix()
+    except ValueError:  # another drive on Windows: no relative path
+        return image.resolve().as_posix()
+
+
 def read_pages(
     args: argparse.Namespace, recognizer, pages: list[tuple[Path, np.ndarray]], several: bool
 ) -> list[str]:
@@ -99,8 +111,17 @@ def read_pages(
     texts = []
     progress = _progress(len(pages))
     for (path, image), target in progress(list(zip(pages, targets, strict=True))):
-        page = reader.read(image, path.name)
+        page = reader.read(image, image_reference(path, target))
         print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
+        if not page.lines and max(image.shape) > 3 * min(image.shape):
+            # the segmenter scales the long side to its own size, which shrinks the lines of a
+            # strip or panorama below what it finds
+            print(
+                f"note: {path} is {max(image.shape) / min(image.shape):.1f} times as long as it is "
+                f"wide; the segmenter sees it at {segmenter.long_side} pixels long, where its "
+                "lines may be too small to find: cut it into page-shaped parts",
+                file=sys.stderr,
+            )
         for number, line in enumerate(page.lines, 1):
             text = f"{line.text}\t{line.confidence:.4f}" if args.confidence else line.text
             print(f"{path}\t{number}\t{text}" if several else text)

@@ -113,6 +113,28 @@ def test_several_pages_go_to_a_folder_in_the_format_asked(page_file, tmp_path, c
     assert len(rows) == 2 * len(TEXTS) and rows[0].startswith(f"{tmp_path / 'one.png'}\t1\t")
 
 
+def test_pages_of_one_name_in_two_folders_read_back_each_with_its_own_image(page_file, tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from mltu_ext.data import load_dataset
+
+    pages = []
+    for folder, flip in (("a", False), ("b", True)):
+        (tmp_path / "scans" / folder).mkdir(parents=True)
+        image = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+        pages.append(tmp_path / "scans" / folder / "page.png")
+        cv2.imwrite(str(pages[-1]), image[::-1, ::-1] if flip else image)  # b: the same page turned over
+    out = tmp_path / "results"
+    argv = ["--image", *map(str, pages), "--page", "--model", str(LINES), "--output", str(out)]
+    assert recognize.main([*argv, "--output-format", "alto"]) == 0
+    capsys.readouterr()
+
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == ["a_page.png.alto.xml", "b_page.png.alto.xml"]
+    for xml, image in zip(written, pages, strict=True):
+        samples = load_dataset(xml).samples
+        assert samples and {Path(s.path).resolve() for s in samples} == {image.resolve()}
+
+
 def test_output_without_a_page_is_refused(tmp_path, capsys):
     from mltu_ext.cli import recognize
 
@@ -140,3 +162,13 @@ def test_pages_are_told_from_words_and_lines_by_shape():
     assert looks_like_page(np.zeros((600, 1400)))  # half a page
     assert not looks_like_page(np.zeros((90, 1500)))  # a line
     assert not looks_like_page(np.zeros((500, 1500)))  # a wide strip of a few lines: three times wider
+
+
+def test_a_strip_with_no_lines_found_says_why(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.full((300, 3000), 250, np.uint8))
+    assert recognize.main(["--image", str(strip), "--page", "--model", str(LINES)]) == 0
+    err = capsys.readouterr().err
+    assert "read as a page, 0 lines" in err and "10.0 times as long as it is wide" in err

@@ -250,11 +250,14 @@ class ImageFinder:
                 found = self._lookup(folder, name)
                 if found is not None:
                     return found
+        # page.xml, or page.alto.xml / page.page.xml as this package writes them
+        stems = dict.fromkeys((xml.stem, xml.stem.rsplit(".", 1)[0]))
         for folder in places:
-            for suffix in IMAGE_SUFFIXES:
-                found = self._lookup(folder, xml.stem + suffix)
-                if found is not None:
-                    return found
+            for stem in stems:
+                for suffix in IMAGE_SUFFIXES:
+                    found = self._lookup(folder, stem + suffix)
+                    if found is not None:
+                        return found
         shown = ", ".join(str(p) for p in places)
         wanted = f"image {reference!r}" if reference else "no image named in the file"
         raise DatasetError(
