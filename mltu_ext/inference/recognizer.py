@@ -112,8 +112,11 @@ class OnnxRecognizer:
         return [reading.text for reading in self._run(images, batch_size, confidences=False)]
 
     def _run(self, images: Sequence[np.ndarray], batch_size: int, confidences: bool) -> list[Reading]:
-        if batch_size < 1:
-            raise ConfigError(f"batch_size={batch_size}: must be at least 1")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size!r}: must be a whole number, at least 1")
+        for number, image in enumerate(images):
+            if isinstance(image, (str, os.PathLike)):
+                raise ConfigError(f"image {number}: {image!r} is a path; read_files() reads files")
         images = [to_gray(np.asarray(im)) for im in images]
         readings: list[Reading] = [Reading("", 1.0)] * len(images)
         todo = [i for i, im in enumerate(images) if not self.check_ink or has_writing(im)]

@@ -48,3 +48,20 @@ def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_misuse_of_the_python_api_is_named():
+    from pathlib import Path
+
+    from mltu_ext.errors import ConfigError, ImageReadError
+
+    words = OnnxRecognizer(Path(__file__).resolve().parents[2] / "Models" / "dhsd_words")
+    line = np.full((40, 120), 255, np.uint8)
+    for size in (0, -1, 1.5, None, True):
+        with pytest.raises(ConfigError, match="batch_size"):
+            words.predict([line], batch_size=size)
+    with pytest.raises(ConfigError, match=r"image 1: 'word\.png' is a path; read_files"):
+        words.predict([line, "word.png"])
+    with pytest.raises(ImageReadError, match="unsupported image type"):
+        words.predict([None])
+    assert words.predict([]) == []
