@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -71,4 +72,15 @@ def export_samples(
     for name, sample in zip(names, samples, strict=True):
         writer.writerow((name, sample.text, sample.writer or "", sample.source or sample.name))
     write_text(out / "labels.csv", table.getvalue())
+    # an earlier, larger export into this folder left images that no label names any more
+    written = set(names)
+    stale = [
+        path
+        for path in (out / "images").iterdir()
+        if re.fullmatch(r"\d{6}\.(png|jpg)", path.name) and f"images/{path.name}" not in written
+    ]
+    for path in stale:
+        path.unlink()
+    if stale:
+        print(f"note: removed {len(stale)} images of an earlier export from {out / 'images'}")
     return out / "labels.csv"

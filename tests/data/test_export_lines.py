@@ -36,6 +36,16 @@ def test_height_and_jpeg_options(tmp_path):
     assert pixels.shape[0] == 24 and abs(pixels.shape[1] - round(60 * 24 / 48)) <= 1
 
 
+def test_a_smaller_export_into_the_same_folder_leaves_no_stale_images(tmp_path, capsys):
+    samples = [Sample(text=t, image=draw_word(t)) for t in ("one", "two", "three")]
+    export_samples(samples, tmp_path / "out", workers=1)
+    (tmp_path / "out" / "images" / "notes.txt").write_text("kept: not an export's image")
+    labels = export_samples(samples[:1], tmp_path / "out", jpeg_quality=90, workers=1)
+    assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == ["000000.jpg", "notes.txt"]
+    assert [s.text for s in load_dataset(labels).samples] == ["one"]
+    assert "removed 3 images of an earlier export" in capsys.readouterr().out
+
+
 def test_export_command(tmp_path, capsys):
     write_word_dataset(tmp_path / "words", count=6, writers=2)
     out = tmp_path / "lines"
