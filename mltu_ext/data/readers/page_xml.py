@@ -99,9 +99,9 @@ def _unicode(element: ET.Element) -> str | None:
 
 
 def _line_text(line: ET.Element) -> str:
-    """The line's TextEquiv; without one, its Words' texts joined by spaces."""
+    """The line's TextEquiv; without one (or with an empty one), its Words' texts joined by spaces."""
     text = _unicode(line)
-    if text is None:
+    if not (text and text.strip()):  # some tools transcribe the words and leave the line's empty
         words = (_unicode(word) for word in children(line, "Word"))
         text = " ".join(w for w in words if w)
     return clean_text(text)

@@ -21,7 +21,7 @@ PAGE_NS = {
 }
 
 # Three lines: the line's own TextEquiv (its Words and Glyphs have theirs too),
-# Words only, and an empty one.
+# Words with an empty line TextEquiv (their text is the line's), and an empty one.
 REGION = """
     <TextRegion id="r1" custom="readingOrder {index:0;} structure {type:paragraph;}">
       <Coords points="0,0 299,0 299,119 0,119"/>
@@ -47,6 +47,7 @@ REGION = """
         <Word id="w3">
           <Coords points="100,60 160,60 160,95 100,95"/><TextEquiv><Unicode>line</Unicode></TextEquiv>
         </Word>
+        <TextEquiv><Unicode></Unicode></TextEquiv>
       </TextLine>
       <TextLine id="l3">
         <Coords points="5,100 290,100 290,115 5,115"/>
