@@ -112,6 +112,25 @@ def _outline_if_any(line: ET.Element, index: int, line_id: str | None) -> Points
         return None
 
 
+def _strings_box(line: ET.Element) -> Points | None:
+    """The box around the line's String boxes (HPOS/VPOS/WIDTH/HEIGHT), or None without any."""
+    boxes = []
+    for string in descendants(line, "String"):
+        try:
+            x, y, width, height = (
+                float(attribute(string, n) or "nan") for n in ("HPOS", "VPOS", "WIDTH", "HEIGHT")
+            )
+        except ValueError:
+            continue
+        if all(math.isfinite(v) for v in (x, y, width, height)) and width > 0 and height > 0:
+            boxes.append((x, y, x + width, y + height))
+    if not boxes:
+        return None
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return rectangle(left, top, right - left, bottom - top)
+
+
 def _line_points(line: ET.Element, index: int, line_id: str | None) -> Points:
     """The line's polygon, else its HPOS/VPOS/WIDTH/HEIGHT box; LineProblem when neither is usable."""
     for shape in children(line, "Shape"):
@@ -124,8 +143,13 @@ def _line_points(line: ET.Element, index: int, line_id: str | None) -> Points:
                     raise LineProblem(index, line_id, f"bad Polygon POINTS: {error}") from None
     box = [attribute(line, name) for name in ("HPOS", "VPOS", "WIDTH", "HEIGHT")]
     if any(value is None or not value.strip() for value in box):
+        words = _strings_box(line)
+        if words is not None:  # some exports give boxes to the words only
+            return words
         raise LineProblem(
-            index, line_id, "no coordinates: no Shape/Polygon POINTS nor HPOS/VPOS/WIDTH/HEIGHT"
+            index,
+            line_id,
+            "no coordinates: no Shape/Polygon POINTS, HPOS/VPOS/WIDTH/HEIGHT, nor String boxes",
         )
     try:
         x, y, width, height = (float(value) for value in box)

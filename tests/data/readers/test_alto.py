@@ -243,6 +243,17 @@ def test_a_page_size_that_is_no_usable_number_stops_with_the_file(tmp_path, size
         read_alto(xml)
 
 
+def test_a_line_with_boxes_on_its_words_only_is_cut_around_them(tmp_path):
+    strings = (
+        '<String CONTENT="left" HPOS="20" VPOS="30" WIDTH="60" HEIGHT="25"/><SP/>'
+        '<String CONTENT="right" HPOS="100" VPOS="28" WIDTH="80" HEIGHT="30"/>'
+    )
+    xml = copiste_layout(tmp_path, alto(line("words_only", strings, None, rect="")))
+    (sample,) = read_alto(xml)
+    assert sample.text == "left right"
+    assert sample_pixels(sample).shape == (30, 160)  # rows 28-57, columns 20-179
+
+
 def test_malformed_files_stop_with_the_file(tmp_path):
     xml = copiste_layout(tmp_path, alto(LINES_V4).replace("</TextBlock>", ""))
     with pytest.raises(DatasetError, match=rf"{re.escape(str(xml))}:\d+: malformed XML"):
