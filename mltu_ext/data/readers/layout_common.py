@@ -212,6 +212,8 @@ class ImageFinder:
 
     def __init__(self) -> None:
         self._listings: dict[Path, dict[str, str]] = {}
+        # (xml, the image it names, the image used instead): a reference that matched nothing
+        self.stand_ins: list[tuple[Path, str, Path]] = []
 
     def _names(self, folder: Path) -> dict[str, str]:
         """Lower-cased name -> real name of the files in ``folder`` (empty when it is not one)."""
@@ -257,6 +259,8 @@ class ImageFinder:
                 for suffix in IMAGE_SUFFIXES:
                     found = self._lookup(folder, stem + suffix)
                     if found is not None:
+                        if reference:
+                            self.stand_ins.append((xml, reference, found))
                         return found
         shown = ", ".join(str(p) for p in places)
         wanted = f"image {reference!r}" if reference else "no image named in the file"
@@ -469,6 +473,13 @@ def read_layout(
         log.note(f"XML files that are not {root_name}, left out: {', '.join(others[:SHOW_NAMES])}{more}")
     if scaled:
         log.note(f"coordinates of {scaled} file(s) scaled to their image's size")
+    if finder.stand_ins:
+        xml, named, used = finder.stand_ins[0]
+        more = f" (and {len(finder.stand_ins) - 1} more files)" if len(finder.stand_ins) > 1 else ""
+        log.note(
+            f"{xml.name} names the image {named!r}, which is not there; {used.name}, named like the "
+            f"file, was read instead{more}"
+        )
     require_samples(samples, path, log)
     return samples
 

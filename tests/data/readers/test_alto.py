@@ -197,6 +197,13 @@ def test_missing_image_names_the_file_and_the_image(tmp_path):
         load_dataset(tmp_path)
 
 
+def test_an_image_named_like_the_file_stands_in_with_a_note(tmp_path):
+    copiste_layout(tmp_path, alto(LINES_V4, image="other.jpg"), stem="scan_001")
+    dataset = load_dataset(tmp_path)
+    assert {Path(s.path).name for s in dataset.samples} == {"scan_001.png"}
+    assert any("names the image 'other.jpg', which is not there; scan_001.png" in n for n in dataset.notes)
+
+
 def test_line_without_coordinates_names_file_line_and_id(tmp_path):
     lines = LINES_V4 + "\n" + line("l_bare", '<String CONTENT="x"/>', None, rect="")
     text = alto(lines)
