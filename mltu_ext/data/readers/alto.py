@@ -54,7 +54,11 @@ def parse_alto(root: ET.Element) -> tuple[PageInfo, list[LineInfo]]:
     """The page and the lines of a parsed ALTO document."""
     unit = _first_text(root, "MeasurementUnit") or "pixel"
     image = _first_text(root, "fileName")
-    page = next(descendants(root, "Page"), None)
+    pages = list(descendants(root, "Page"))
+    if len(pages) > 1:
+        # one fileName for the document: the other pages' lines would be cut from the wrong image
+        raise ValueError(f"{len(pages)} Page elements; a file is read as one page image (one file a page)")
+    page = pages[0] if pages else None
     width = _number(page, "WIDTH") if page is not None else None
     height = _number(page, "HEIGHT") if page is not None else None
     info = PageInfo(image=image, width=width, height=height, unit=unit)

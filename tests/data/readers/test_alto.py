@@ -204,6 +204,14 @@ def test_an_image_named_like_the_file_stands_in_with_a_note(tmp_path):
     assert any("names the image 'other.jpg', which is not there; scan_001.png" in n for n in dataset.notes)
 
 
+def test_a_file_of_two_pages_is_refused(tmp_path):
+    one = alto(LINES_V4)
+    page = one[one.index("<Page ") : one.index("</Page>") + len("</Page>")]
+    xml = copiste_layout(tmp_path, one.replace("</Page>", "</Page>" + page.replace('ID="page1"', 'ID="p2"')))
+    with pytest.raises(DatasetError, match=rf"{re.escape(str(xml))}: 2 Page elements"):
+        read_alto(xml)
+
+
 def test_line_without_coordinates_names_file_line_and_id(tmp_path):
     lines = LINES_V4 + "\n" + line("l_bare", '<String CONTENT="x"/>', None, rect="")
     text = alto(lines)
