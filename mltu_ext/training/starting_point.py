@@ -32,6 +32,35 @@ class StartingPoint:
     source_vocabulary: str = ""
 
 
+# what decides the validation samples and the images: a resumed run that changes them would
+# compare its validation CER with a best one measured on other samples
+SAME_RUN_FIELDS = ("dataset", "dataset_format", "synthetic_samples", "synthetic_seed", "val_fraction",
+                   "seed", "max_width")  # fmt: skip
+
+
+def check_same_run(before: TrainConfig, now: TrainConfig, model_dir: Path) -> None:
+    """Refuse to resume the run in ``model_dir`` with other data, another split or another recipe."""
+
+    def value(cfg: TrainConfig, name: str) -> object:
+        found = getattr(cfg, name)
+        return Path(found).resolve() if name == "dataset" and found else found
+
+    changed = [
+        f"{name} {getattr(before, name)!r} -> {getattr(now, name)!r}"
+        for name in SAME_RUN_FIELDS
+        if value(before, name) != value(now, name)
+    ]
+    writers = before.split.get("writers", {}).get("val"), now.split.get("writers", {}).get("val")
+    if all(writers) and writers[0] != writers[1]:
+        changed.append("the validation writers")
+    if changed:
+        shown = ", ".join(changed)
+        raise TrainingError(
+            f"{model_dir}: --resume continues that run with its data and recipe; this one differs "
+            f"({shown}); train it into another --model-dir, or start over with --overwrite"
+        )
+
+
 def starting_point(
     cfg: TrainConfig, model_dir: Path, texts: Sequence[str], *, resume: bool, init_from: str | Path | None
 ) -> StartingPoint:
@@ -45,7 +74,9 @@ def starting_point(
         saved = model_dir / "config.json"
         if not (model_dir / "last.keras").is_file() or not saved.is_file():
             raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
-        cfg.model = TrainConfig.load(saved).model
+        before = TrainConfig.load(saved)
+        check_same_run(before, cfg, model_dir)
+        cfg.model = before.model
         state = read_resume_state(model_dir)
         return StartingPoint(initial_epoch=state.epochs_done, resume=True, best=state.best)
     if init_from is None:

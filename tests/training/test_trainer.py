@@ -65,6 +65,14 @@ def test_resume_continues_epoch_count(trained_model, tmp_path):
     rows = (folder / "log.csv").read_text().splitlines()
     assert len(rows) == 1 + result.epochs + 1  # appended, header once
 
+    # other data or another recipe would be compared with the best CER of this run's samples
+    from mltu_ext.errors import TrainingError
+
+    other = TrainConfig.load(folder / "config.json")
+    other.dataset, other.max_width = "elsewhere/labels.csv", other.max_width * 2
+    with pytest.raises(TrainingError, match=r"resumed: --resume continues that run.*dataset .*max_width"):
+        train(other, train_samples, val, tiny_run(folder, export=False), resume=True)
+
 
 def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_path):
     """Fine-tuning: old characters keep their output weights, new ones get fresh ones."""
