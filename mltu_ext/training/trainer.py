@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,14 @@ def train(
         set_lstm_unroll(model, unroll_lstms_here(cfg.time_steps))
 
         callbacks = build_callbacks(cfg, run, model_dir, start, vocabulary, val_cache, train_cache)
+        batches = math.ceil(len(train_samples) / batch_size)
+        if cfg.accumulate > batches and is_main_process():
+            print(
+                f"note: {batches} training batches an epoch and --accumulate {cfg.accumulate}: the "
+                f"weights change once every {cfg.accumulate} batches, across epochs; a run shorter "
+                "than that changes nothing",
+                file=sys.stderr,
+            )
         shape = {
             "channels": cfg.model.channels,
             "bucket": cfg.batch_bucket(keras.backend.backend()),
@@ -153,6 +162,13 @@ def train(
             raise OutputWriteError(
                 f"{where}: cannot write during training ({os_reason(where, error)})"
             ) from error
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if cfg.accumulate > 1 and steps < cfg.accumulate and is_main_process():
+        print(
+            f"warning: {steps} batches were trained, fewer than --accumulate {cfg.accumulate}: the "
+            "weights were never changed; train longer or accumulate fewer batches",
+            file=sys.stderr,
+        )
     # the other processes may read what worker 0 saved (pretraining's best.keras)
     barrier("training done")
     return _result(model_dir, history.history, callbacks, start.initial_epoch, train_samples, val_samples)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from mltu_ext.cli.train import config_from_args, get_args
 from mltu_ext.config import AugmentConfig, ModelConfig, TrainConfig
@@ -58,3 +59,18 @@ def test_accumulate_flag_sets_the_recipe_field():
     cfg = config_from_args(get_args(["--recipe", "lines", "--accumulate", "4"]))
     assert cfg.accumulate == 4
     assert config_from_args(get_args([])).accumulate == 1
+
+
+@pytest.mark.slow
+def test_a_run_shorter_than_one_accumulation_says_it_changed_nothing(word_dataset, tmp_path, capsys):
+    from mltu_ext.data import load_dataset, split_samples
+    from mltu_ext.training.trainer import train
+    from tests.conftest import tiny_config, tiny_run
+
+    parts = split_samples(load_dataset(str(word_dataset)).samples, val_fraction=0.25, seed=0)
+    cfg = tiny_config(epochs=1)
+    cfg.accumulate = 500  # more batches than the epoch has
+    train(cfg, parts.train, parts.val, tiny_run(tmp_path / "m", export=False))
+    err = capsys.readouterr().err
+    assert "--accumulate 500: the weights change once every 500 batches" in err
+    assert "fewer than --accumulate 500: the weights were never changed" in err
