@@ -30,6 +30,9 @@ def run_command(body: Callable[[], object]) -> int:
             raise
         print(f"error: {describe_os_error(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130  # the shell's status for a command stopped by Ctrl-C
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 

@@ -357,7 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         if worker is None and run_cfg.processes > 1 and not args.check:
             exit_code = launch_workers(cfg, run_cfg, args, argv)
             return
-        run(cfg, run_cfg, args)
+        try:
+            run(cfg, run_cfg, args)
+        except KeyboardInterrupt:
+            folder = run_cfg.model_dir
+            if (Path(folder) / "last.keras").is_file():
+                print(f"interrupted: continue with --resume --model-dir {folder}", file=sys.stderr)
+            raise
 
     return run_command(body) or exit_code
 

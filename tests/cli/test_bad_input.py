@@ -175,3 +175,13 @@ def test_a_corrupt_segmenter_is_one_line(tmp_path):
     out = _run("inferenceModel.py", "--image", image, "--page", "--segmenter", str(broken))
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1].startswith(f"error: {broken}: not a loadable ONNX segmenter")
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_status_130(capsys):
+    from mltu_ext.cli.common import run_command
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    assert run_command(interrupted) == 130
+    assert capsys.readouterr().err == "interrupted\n"
