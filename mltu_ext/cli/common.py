@@ -56,20 +56,26 @@ def set_tensorflow_environment() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def int_at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``low``."""
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``low`` (and <= ``high`` when given)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError as error:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
         return value
 
-    parse.__name__ = f"int>={low}"
+    parse.__name__ = f"int>={low}" if high is None else f"int in [{low}, {high}]"
     return parse
+
+
+# a character n-gram of more context than this is larger than useful: its counts grow with
+# every character of every text
+LM_ORDER = int_at_least(1, 20)
 
 
 def float_in(

@@ -19,7 +19,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.common import LM_ORDER, POSITIVE_INT, float_in, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
 from mltu_ext.ctc.lm_file import DEFAULT_BEAM, DEFAULT_BONUS, DEFAULT_ORDER, DEFAULT_WEIGHT
 from mltu_ext.errors import ConfigError, ModelLoadError
@@ -62,7 +62,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a UTF-8 text file, one line or word a line (a word list too); repeat it for several, "
         "and add --dataset for its texts as well",
     )
-    parser.add_argument("--order", type=POSITIVE_INT, default=DEFAULT_ORDER, help="characters of context + 1")
+    parser.add_argument("--order", type=LM_ORDER, default=DEFAULT_ORDER, help="characters of context + 1")
     parser.add_argument(
         "--weight",
         type=float_in(0.0),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.common import LM_ORDER, POSITIVE_INT, float_in, run_command
 from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
 from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_gray
 from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
@@ -47,7 +47,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(one word or line per line, e.g. the training labels)",
     )
     parser.add_argument(
-        "--lm-order", type=POSITIVE_INT, default=6, help="characters of context of the n-gram model"
+        "--lm-order", type=LM_ORDER, default=6, help="characters of context of the n-gram model"
     )
     parser.add_argument(
         "--lm-weight", type=float_in(0.0), default=0.6, help="weight of the language model (>= 0)"

@@ -67,6 +67,8 @@ def test_bad_requests_are_refused(model_copy, word_dataset):
         language_model.run(language_model.get_args([str(model_copy)]))
     with pytest.raises(ModelLoadError, match="no language model to remove"):
         language_model.run(language_model.get_args([str(model_copy), "--remove"]))
+    with pytest.raises(SystemExit):  # a 100-gram's counts would fill the memory
+        language_model.get_args([str(model_copy), "--order", "100", "--text", "x.txt"])
     with pytest.raises(ConfigError, match="takes no --dataset or --text"):
         language_model.run(language_model.get_args([str(model_copy), "--remove", "--text", "x.txt"]))
     assert language_model.main([str(model_copy), "--text", str(word_dataset.parent / "missing.txt")]) == 2
