@@ -33,7 +33,7 @@ from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
-from mltu_ext.errors import DatasetError, ModelLoadError
+from mltu_ext.errors import ConfigError, DatasetError, ModelLoadError
 
 # below this many words the expected calibration error of 10 bins is mostly noise
 FEW_WORDS = 200
@@ -134,9 +134,29 @@ def read_chosen_samples(args: argparse.Namespace) -> tuple[list, object, list, l
     return samples, recognizer, probs, texts
 
 
+def refuse_a_degenerate_fit(temperature: float, right: list[bool], grid: Sequence[float]) -> None:
+    """Refuse to store a temperature that these words cannot decide.
+
+    With every word right (or every word wrong) the best temperature is simply the end of the
+    range that makes the confidences highest (or lowest); at an end of the range, likewise.
+    """
+    if all(right) or not any(right):
+        share = "right" if all(right) else "wrong"
+        raise ConfigError(
+            f"every one of the {len(right)} words was read {share}: they cannot decide a temperature "
+            "(calibrate on images where the model makes some mistakes); nothing written"
+        )
+    if temperature in (min(grid), max(grid)):
+        raise ConfigError(
+            f"the fitted temperature {temperature:g} is at the end of the range tried "
+            f"({min(grid):g}-{max(grid):g}): too few or unusual words; nothing written"
+        )
+
+
 def calibrate(args: argparse.Namespace) -> Calibration:
     """Fit the temperature on the chosen samples; with ``--write``, store it in the model."""
     from mltu_ext.ctc.calibration import (
+        GRID,
         error_after_keeping,
         expected_calibration_error,
         fit_temperature,
@@ -179,6 +199,7 @@ def calibrate(args: argparse.Namespace) -> Calibration:
         result.held_out_temperatures = (min(held.temperatures.values()), max(held.temperatures.values()))
         curves["each writer at the temperature fitted on the others"] = (held.confidences, held.right)
     if args.write:
+        refuse_a_degenerate_fit(temperature, right, GRID)
         update_metadata(recognizer.path, confidence_temperature=temperature)
     if args.plot:  # after --write: a path it cannot write leaves the fit stored
         draw_reliability(args, curves, f"{len(samples)} samples, greedy readings")

@@ -112,3 +112,17 @@ def test_the_language_model_word_map_is_fitted_written_and_used(model_copy, word
     images = _images(word_dataset, 8)
     readings = OnnxRecognizer(model_copy, decoder=model_decoder(model_copy)).read(images)
     assert all(0.0 <= w.confidence <= 1.0 for r in readings for w in r.words)
+
+
+def test_words_that_cannot_decide_a_temperature_are_not_written():
+    from mltu_ext.cli.calibrate import refuse_a_degenerate_fit
+    from mltu_ext.ctc.calibration import GRID
+    from mltu_ext.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="every one of the 3 words was read right"):
+        refuse_a_degenerate_fit(0.5, [True, True, True], GRID)
+    with pytest.raises(ConfigError, match="every one of the 2 words was read wrong"):
+        refuse_a_degenerate_fit(4.0, [False, False], GRID)
+    with pytest.raises(ConfigError, match="at the end of the range tried"):
+        refuse_a_degenerate_fit(4.0, [True, False, True], GRID)
+    refuse_a_degenerate_fit(1.7, [True, False, True], GRID)  # an inner fit on mixed words is stored
