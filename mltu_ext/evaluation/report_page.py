@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -207,9 +208,18 @@ def _md_table(table: Table) -> list[str]:
     return [*lines, ""]
 
 
+# characters that Markdown would read as formatting, HTML or an entity (a transcription "<b>"
+# or "&lt;" must show as typed); each is shown as itself when escaped by a backslash
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+
+
 def _md_cell(text: str) -> str:
-    # keep the table intact: escape pipes and backslashes, one line per row
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    r"""``text`` shown as typed in a Markdown table cell, on one line.
+
+    >>> print(_md_cell("<b>&lt; a|b *c*"))
+    \<b\>\&lt; a\|b \*c\*
+    """
+    return MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 
 def _embedded(path: str) -> str:

@@ -255,3 +255,11 @@ def test_no_suspect_labels_without_writers(tmp_path):
     )
     assert metrics["suspect_labels"] == []
     assert "same writer" not in (tmp_path / "o" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_markdown_cell_shows_html_entities_and_formatting_as_typed():
+    from mltu_ext.evaluation.report_page import _md_cell
+
+    assert _md_cell("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
+    assert _md_cell("&lt; *star* `x` a|b") == "\\&lt; \\*star\\* \\`x\\` a\\|b"
+    assert _md_cell("two\nlines") == "two lines"
