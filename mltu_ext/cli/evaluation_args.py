@@ -138,6 +138,10 @@ def summary_text(metrics: dict, out_dir: str) -> str:
     ]
     if metrics["skipped"]["count"]:
         lines.append(f"skipped {metrics['skipped']['count']} unreadable images")
+    if metrics.get("unwritable", {}).get("count"):
+        from mltu_ext.evaluation.evaluate import unwritable_note
+
+        lines.append(unwritable_note(metrics["unwritable"]))
     if metrics.get("suspect_labels"):
         lines.append(
             f"{len(metrics['suspect_labels'])} labels may belong to another image of the same writer "

@@ -99,6 +99,7 @@ def evaluate(
     metrics["skipped"] = {"count": len(run.skipped), "unreadable": run.skipped}
     metrics["suspect_labels"] = suspect_labels(samples, run.indices, run.predictions)
     metrics["training"] = summarize_training_log(log_columns) if log_columns else None
+    metrics["unwritable"] = unwritable_characters(truths, getattr(recognizer, "vocabulary", None))
     results = sample_results(names, run.predictions, truths, alignments, run.indices)
 
     confidence = dict(zip(run.indices, run.confidences, strict=True))
@@ -110,12 +111,29 @@ def evaluate(
     notes = [*notes, log_note, *(describe_training(metrics["training"]) if log_columns else [])]
     if run.skipped:
         notes.append(f"{len(run.skipped)} unreadable images were skipped (listed in metrics.json)")
+    if metrics["unwritable"]["count"]:
+        notes.append(unwritable_note(metrics["unwritable"]))
     if log_columns is not None and "training_curves.png" not in pictures:
         notes.append("the training log has no loss, CER, WER or learning-rate column to plot")
     hardest = worst(results, top_k)
     write_html(os.path.join(out_dir, REPORT_HTML), metrics, hardest, pictures, notes, embed_images)
     write_markdown(os.path.join(out_dir, REPORT_MD), metrics, hardest, pictures, notes)
     return metrics
+
+
+def unwritable_characters(truths: Sequence[str], vocabulary: str | None) -> dict:
+    """The characters of the truths that the model cannot output, and how often they occur."""
+    known = set(vocabulary) if vocabulary is not None else None
+    missing = [c for text in truths for c in text if known is not None and c not in known]
+    return {"characters": "".join(sorted(set(missing))), "count": len(missing)}
+
+
+def unwritable_note(unwritable: dict) -> str:
+    """One line on the truth characters no reading of this model can get right."""
+    return (
+        f"{unwritable['count']} characters of the truths are not in the model's vocabulary "
+        f"({unwritable['characters']!r}): no reading can get them right"
+    )
 
 
 def show_sample(

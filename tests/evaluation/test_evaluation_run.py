@@ -263,3 +263,16 @@ def test_a_markdown_cell_shows_html_entities_and_formatting_as_typed():
     assert _md_cell("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
     assert _md_cell("&lt; *star* `x` a|b") == "\\&lt; \\*star\\* \\`x\\` a\\|b"
     assert _md_cell("two\nlines") == "two lines"
+
+
+def test_truth_characters_the_model_cannot_write_are_named(tmp_path):
+    samples = write_samples(tmp_path, TEXTS)
+    recognizer = FakeRecognizer(TEXTS)
+    recognizer.vocabulary = "abcdefghijklmnopqrstuvwxyz "  # no capitals, digits or "|"
+    metrics = evaluate(recognizer, samples, str(tmp_path / "out"), progress=False)
+    # "Test 42": T, 4, 2; "l|b": |
+    assert metrics["unwritable"] == {"characters": "24T|", "count": 4}
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "4 characters of the truths are not in the model's vocabulary" in report
+    plain = evaluate(FakeRecognizer(TEXTS), samples, str(tmp_path / "o2"), progress=False)
+    assert plain["unwritable"] == {"characters": "", "count": 0}  # a reader without a vocabulary
