@@ -272,6 +272,12 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
             f"duplicates: {copies['copies']} copies of {copies['images_with_copies']} images (same file or "
             f"same bytes), each kept on one side; {copies['moved_to_an_earlier_side']} moved there"
         )
+    if copies.get("with_different_labels"):
+        print(
+            f"warning: {copies['with_different_labels']} images appear with different labels; at most "
+            "one label of each can be right (python -m mltu_ext.data check lists them)",
+            file=sys.stderr,
+        )
     if args.check:
         report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
         print(report.to_text())

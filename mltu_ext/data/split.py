@@ -294,11 +294,13 @@ def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> Sp
         keys = sample_keys(s for side in SIDES for s in getattr(parts, side))
     first_side: dict[str, str] = {}
     groups: Counter[str] = Counter()
+    labels: dict[str, set[str]] = {}
     for side in SIDES:
         for sample in getattr(parts, side):
             key = keys[id(sample)]
             groups[key] += 1
             first_side.setdefault(key, side)
+            labels.setdefault(key, set()).add(sample.text)
     moved = {side: 0 for side in SIDES}
     result: dict[str, list[Sample]] = {side: [] for side in SIDES}
     for side in SIDES:
@@ -314,6 +316,8 @@ def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> Sp
         "images_with_copies": sum(n > 1 for n in groups.values()),
         "copies": copies,
         "moved_to_an_earlier_side": sum(moved.values()),
+        # one image, two texts: at most one of them can be right
+        "with_different_labels": sum(len(texts) > 1 for texts in labels.values()),
     }
     if "writers" in info:
         info["writers"] = {side: _writers_of(result[side]) for side in SIDES}

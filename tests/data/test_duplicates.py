@@ -29,6 +29,7 @@ def test_copies_without_writers_stay_on_one_side(tmp_path):
     found = parts.info["duplicates"]
     assert found["images_with_copies"] == 40 and found["copies"] == 80
     assert found["moved_to_an_earlier_side"] == 0  # the random split kept each image's copies together
+    assert found["with_different_labels"] == 0
     assert len(parts.train) + len(parts.val) == 120  # nothing dropped
     assert parts.info["counts"]["val"] == len(parts.val)
 
@@ -43,3 +44,11 @@ def test_a_copy_by_another_writer_goes_to_training(tmp_path):
     assert not any(s.path.endswith("own.png") for s in parts.val)
     assert sum(s.path.endswith("own.png") for s in parts.train) == 2
     assert parts.info["duplicates"]["moved_to_an_earlier_side"] >= 1
+
+
+def test_one_image_with_two_labels_is_counted(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), draw_word("Hello"))
+    cv2.imwrite(str(tmp_path / "b.png"), draw_word("other"))
+    (tmp_path / "labels.csv").write_text("file_name,text\na.png,Hello\na.png,World\nb.png,other\n")
+    parts = split_samples(load_dataset(str(tmp_path / "labels.csv")).samples, val_fraction=0.3, seed=0)
+    assert parts.info["duplicates"]["with_different_labels"] == 1
