@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.errors import ConfigError, OutputWriteError
+from mltu_ext.io.os_errors import os_reason
 
 
 def split_pages(
@@ -58,7 +59,9 @@ def output_paths(args: argparse.Namespace, paths: list[Path]) -> list[Path | Non
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputWriteError(f"{target}: cannot create the output folder ({error.strerror})") from error
+        # target itself is no file (refused above): a file in the way is one of its parents
+        reason = os_reason(target, error)
+        raise OutputWriteError(f"{target}: cannot create the output folder ({reason})") from error
     return [target / f"{name}{ending}" for name in distinct_names(paths)]
 
 

@@ -227,10 +227,12 @@ MODEL_FILES = ("best.keras", "last.keras", "model.onnx")
 
 def check_model_dir(model_dir: str, resume: bool, overwrite: bool) -> None:
     """Refuse a model folder that cannot be written, or that holds a model this run would replace."""
+    from mltu_ext.io.os_errors import file_in_the_way
+
     folder = Path(model_dir)
-    for place in (folder, *folder.parents):
-        if place.exists() and not place.is_dir():
-            raise ConfigError(f"--model-dir {folder}: {place} is a file, not a folder")
+    place = file_in_the_way(folder)
+    if place is not None:
+        raise ConfigError(f"--model-dir {folder}: {place} is a file, not a folder")
     if resume or overwrite or not folder.is_dir():
         return
     found = [name for name in MODEL_FILES if (folder / name).is_file()]

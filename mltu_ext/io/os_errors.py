@@ -12,7 +12,13 @@ def os_reason(path: str | os.PathLike, error: OSError) -> str:
     The system answers "File exists" or "Not a directory" when a folder on the way is a file,
     which names neither; this names that file.
     """
-    for place in Path(path).parents:
+    place = file_in_the_way(Path(path).parent)
+    return f"{place} is a file, not a folder" if place else str(error.strerror or error)
+
+
+def file_in_the_way(folder: str | os.PathLike) -> Path | None:
+    """The first of ``folder`` and its parents that exists as a file, or None."""
+    for place in (Path(folder), *Path(folder).parents):
         if place.exists() and not place.is_dir():
-            return f"{place} is a file, not a folder"
-    return str(error.strerror or error)
+            return place
+    return None
