@@ -11,7 +11,7 @@
 # `python benchmarks/line_model/device_tree.py aside --keep "$INIT_NPZ"` (about 9 MB left, so a
 # stage call carries up to three 16 MiB parts), and `device_tree.py back` once the lease is over.
 #   bash benchmarks/line_model/device_long.sh stage        # as often as the parts need, e.g.
-#        three calls: carry [fonts, dict, .whl, jaxcache part, copiste part_aa, dhsd part_ab],
+#        three calls: carry [fonts, dict, .whl, jaxcache parts (two), copiste part_aa, dhsd part_ab],
 #        [copiste part_ab, part_ac], [copiste part_ad, part_ae, dhsd part_aa] (all under .devdata)
 #   bash benchmarks/line_model/device_long.sh start [SECONDS]
 #   bash benchmarks/line_model/device_long.sh wait SECONDS   # collects too once the chain is done

@@ -18,18 +18,20 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** RGBA bytes (8 bits a channel) of a PNG, with the gray levels OpenCV's decoder gives. */
 function decodePng(buffer) {
   const depth = buffer[24]; // IHDR's bit depth (8-byte signature, chunk length and type, width, height)
-  // 16-bit samples are kept whole and cut to their high byte, as the package does
-  // (uint16 >> 8); pngjs's own rescaling would round them instead
+  // 16-bit samples are kept whole (pngjs's own rescaling would round them) and shifted right
+  // by the bit length of the image's largest sample less 8, as the package's to_uint8 does, so
+  // that 12-bit data stored in 16 bits is not darkened; none at all when it is at most 255
   const png = PNG.sync.read(buffer, { skipRescale: depth === 16 });
   const n = png.width * png.height;
   const rgba = new Uint8Array(n * 4);
   const src = png.data;
-  for (let i = 0; i < n * 4; i++) rgba[i] = depth === 16 ? src[i] >> 8 : src[i];
+  const shift = depth === 16 ? sixteenBitShift(src, n, png.colorType) : 0;
+  for (let i = 0; i < n * 4; i++) rgba[i] = depth === 16 ? Math.min(255, src[i] >> shift) : src[i];
   if (png.colorType === 0 && png.transColor) {
     // OpenCV reads a grayscale PNG's transparent colour as the gray it is; pngjs zeroes
     // those pixels, so the colour is put back
     let gray = png.transColor[0];
-    if (depth === 16) gray >>= 8;
+    if (depth === 16) gray = Math.min(255, gray >> shift);
     else if (depth < 8) gray = (gray * 255) / (2 ** depth - 1);
     for (let i = 0; i < n; i++) {
       if (rgba[4 * i + 3] !== 0) continue;
@@ -38,6 +40,19 @@ function decodePng(buffer) {
     }
   }
   return { width: png.width, height: png.height, rgba };
+}
+
+/** The right shift that brings a 16-bit PNG's samples to 8 bits: the bit length of its largest
+ * sample less 8 (0 when that is at most 255), over the channels the file has, as OpenCV gives
+ * them to the package: gray alone, RGB, or with alpha (pngjs fills a missing alpha with 65535). */
+function sixteenBitShift(samples, n, colorType) {
+  const channels = colorType === 0 ? 1 : colorType === 2 ? 3 : 4;
+  let top = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < channels; c++) top = Math.max(top, samples[4 * i + c]);
+  }
+  const bits = top === 0 ? 0 : Math.floor(Math.log2(top)) + 1;
+  return Math.max(0, bits - 8);
 }
 
 /** RGBA bytes of a JPEG (a grayscale JPEG gives R = G = B). */

@@ -75,16 +75,27 @@ class OnnxRecognizer:
         self.temperature = float(self.metadata.get("confidence_temperature", 1.0))
         self.input_name = self.session.get_inputs()[0].name
 
+    def input_width(self, image: np.ndarray) -> int:
+        """The columns an (H, W) image has once resized to the model's height."""
+        h, w = np.asarray(image).shape[:2]
+        return max(1, round(w * self.height / max(h, 1)))
+
+    def check_width(self, image: np.ndarray, name: str) -> None:
+        """ImageReadError naming ``name`` when the image is wider than ``max_width`` at the model's height."""
+        width = self.input_width(image)
+        if width > self.max_width:
+            raise ImageReadError(
+                f"{name}: {width} columns wide at height {self.height}, more than max_width="
+                f"{self.max_width}; cut it into lines, read it as a page (--page) or raise max_width"
+            )
+
     def prepare_batch(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Resize to the model's height and pad to the widest: float32 (B, H, W, C)."""
+        for number, image in enumerate(images):
+            self.check_width(image, f"image {number}")
         resized = [resize_to_height(to_gray(np.asarray(im)), self.height) for im in images]
         # at least a few time steps, and a width the strides divide evenly
         width = max(im.shape[1] for im in resized)
-        if width > self.max_width:
-            raise ImageReadError(
-                f"an image is {width} columns wide at height {self.height}, more than max_width="
-                f"{self.max_width}; cut it into lines or raise max_width"
-            )
         width = max(width, 4 * self.time_scale)
         width = -(-width // self.time_scale) * self.time_scale
         batch = np.full((len(resized), self.height, width, 1), self.pad_value, dtype=np.float32)
@@ -118,6 +129,8 @@ class OnnxRecognizer:
             if isinstance(image, (str, os.PathLike)):
                 raise ConfigError(f"image {number}: {image!r} is a path; read_files() reads files")
         images = [to_gray(np.asarray(im)) for im in images]
+        for number, image in enumerate(images):  # before any batch runs, naming the image
+            self.check_width(image, f"image {number}")
         readings: list[Reading] = [Reading("", 1.0)] * len(images)
         todo = [i for i, im in enumerate(images) if not self.check_ink or has_writing(im)]
         # batch images of similar width together: less padding to compute
@@ -142,11 +155,20 @@ class OnnxRecognizer:
 
     def read_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[Reading]:
         """:meth:`read` for image files (ImageReadError names a file that cannot be read)."""
-        return self.read([read_gray(str(p)) for p in paths], batch_size)
+        return self.read(self._read_checked(paths), batch_size)
 
     def predict_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[str]:
         """Texts for image files (ImageReadError names a file that cannot be read)."""
-        return self.predict([read_gray(str(p)) for p in paths], batch_size)
+        return self.predict(self._read_checked(paths), batch_size)
+
+    def _read_checked(self, paths: Sequence[str | os.PathLike]) -> list[np.ndarray]:
+        """The decoded images, each checked against ``max_width`` under its own file name."""
+        images = []
+        for path in paths:
+            image = read_gray(str(path))
+            self.check_width(image, str(path))
+            images.append(image)
+        return images
 
 
 def onnxruntime_errors() -> tuple[type[BaseException], ...]:

@@ -101,6 +101,30 @@ def test_one_unreadable_image_among_several_loses_no_reading(tmp_path, capsys):
     assert "1 of 3 images could not be read" in err
 
 
+def test_a_strip_too_wide_for_the_model_is_named_and_the_others_are_read(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    good = [_sample(tmp_path, name, text).path for name, text in (("a.png", "Berlin"), ("b.png", "Bonn"))]
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.full((20, 12000), 255, np.uint8))  # 38,400 columns at the model's height 64
+
+    code = recognize.main(["--image", good[0], str(strip), good[1], "--model", str(WORD_MODEL)])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert [row.split("\t")[0] for row in out.splitlines()] == good
+    assert f"error: {strip}: " in err and "columns wide" in err
+    assert "1 of 3 images could not be read" in err
+
+    assert recognize.main(["--image", str(strip), "--model", str(WORD_MODEL)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and f"error: {strip}: " in err
+
+
 def test_image_and_dataset_together_are_refused(tmp_path, capsys):
     import pytest
 

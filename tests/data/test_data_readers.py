@@ -136,6 +136,20 @@ def test_iam_sentences_layout(tmp_path):
     assert [s.text for s in dataset.samples] == ["A MOVE to"]
 
 
+def test_parquet_without_pyarrow_is_a_dataset_error(tmp_path, monkeypatch):
+    import sys
+
+    from mltu_ext.data.read_log import ReadLog
+    from mltu_ext.data.readers.iam_parquet import read_parquet_file
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    path = tmp_path / "train-00000-of-00001.parquet"
+    path.write_bytes(b"PAR1")
+    with pytest.raises(DatasetError, match=r"train-00000-of-00001\.parquet: reading parquet needs pyarrow"):
+        read_parquet_file(path, ReadLog())
+
+
 def test_parquet_image_bytes_and_split_from_file_name(tmp_path):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")

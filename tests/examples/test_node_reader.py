@@ -170,6 +170,30 @@ def test_prepared_pixels(images):
     assert worst_jpeg <= 3
 
 
+def test_sixteen_bit_pngs_reach_the_model_with_the_package_pixels(tmp_path):
+    """16-bit samples are scaled by the bit length of their largest value, not cut to the high byte."""
+    word = draw("Hamburg", 48).astype(np.uint16)  # 20 (ink) .. 250 (paper)
+    variants = {
+        "full.png": word * 257,  # the whole 16-bit range
+        "twelve_bit.png": word * 16,  # 12-bit data: the high byte alone would be 1..15, near black
+        "low.png": word,  # 16 bits holding 8-bit values
+        "colour_twelve_bit.png": np.dstack([word * 16, word * 15, word * 14]),
+    }
+    paths = []
+    for name, image in variants.items():
+        assert cv2.imwrite(str(tmp_path / name), image)
+        paths.append(tmp_path / name)
+    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, paths))
+    assert done.returncode == 0, done.stderr
+    for line, path in zip(done.stdout.splitlines(), paths, strict=True):
+        got = json.loads(line)
+        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+        expected = resize_to_height(read_gray(str(path)), HEIGHT)
+        assert expected.max() > 200, path  # paper stays light in the package
+        worst = int(np.abs(pixels.astype(int) - expected).max())
+        assert worst == 0, f"{path.name}: pixels differ by up to {worst}"
+
+
 def test_missing_sidecar_or_newer_format_is_refused(tmp_path, images):
     model = tmp_path / "model.onnx"
     shutil.copy(MODEL / "model.onnx", model)

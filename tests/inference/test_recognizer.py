@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -51,8 +52,6 @@ def test_inference_module_does_not_import_tensorflow(trained_model, word_dataset
 
 
 def test_misuse_of_the_python_api_is_named():
-    from pathlib import Path
-
     from mltu_ext.errors import ConfigError, ImageReadError
 
     words = OnnxRecognizer(Path(__file__).resolve().parents[2] / "Models" / "dhsd_words")
@@ -65,3 +64,18 @@ def test_misuse_of_the_python_api_is_named():
     with pytest.raises(ImageReadError, match="unsupported image type"):
         words.predict([None])
     assert words.predict([]) == []
+    strip = np.full((10, 6000), 255, np.uint8)  # 38,400 columns at the model's height 64
+    with pytest.raises(ImageReadError, match=r"^image 1: 38400 columns wide at height 64"):
+        words.predict([line, strip])
+
+
+def test_a_file_too_wide_is_named_by_read_files(tmp_path):
+    import cv2
+
+    from mltu_ext.errors import ImageReadError
+
+    words = OnnxRecognizer(Path(__file__).resolve().parents[2] / "Models" / "dhsd_words", max_width=900)
+    path = tmp_path / "strip.png"
+    cv2.imwrite(str(path), np.full((32, 500), 255, np.uint8))
+    with pytest.raises(ImageReadError, match=f"^{path}: 1000 columns wide"):
+        words.read_files([path])

@@ -131,6 +131,42 @@ def test_page_xml_keeps_the_reading_order_and_confidences():
     assert line.find("p:Word/p:Coords", ns).get("points") == "12,20 120,20 120,60 12,60"
 
 
+def test_both_xml_files_give_each_character_a_box_and_confidence():
+    import xml.etree.ElementTree as ET
+
+    alto = ET.fromstring(page_alto(_page()))
+    a = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+    first = alto.findall(".//a:TextLine", a)[0].findall("a:String", a)
+    glyphs = first[0].findall("a:Glyph", a)
+    assert "".join(g.get("CONTENT") for g in glyphs) == "Bonjour"
+    assert glyphs[0].get("GC") == "0.9500" and glyphs[0].get("ID") == "eSc_line_1_w1_g1"
+    # from the word's left edge (12) to halfway to the next character (12 + 8), the word's height
+    assert [glyphs[0].get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] == ["12", "20", "8", "41"]
+    assert glyphs[-1].get("HPOS") == "100" and glyphs[-1].get("WIDTH") == "20.5"  # to the word's right edge
+    assert [g.get("CONTENT") for g in first[1].findall("a:Glyph", a)] == ["à"]
+    second = alto.findall(".//a:TextLine", a)[1]  # no characters read: words without glyphs
+    assert second.findall(".//a:Glyph", a) == []
+
+    page = ET.fromstring(page_xml(_page()))
+    p = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+    word = page.findall(".//p:TextLine", p)[0].findall("p:Word", p)[2]
+    glyphs = word.findall("p:Glyph", p)
+    assert [g.find("p:TextEquiv/p:Unicode", p).text for g in glyphs] == list("tous")
+    assert [g.find("p:TextEquiv", p).get("conf") for g in glyphs] == ["0.9500"] * 4
+    assert glyphs[0].find("p:Coords", p).get("points") == "160,20 179,20 179,60 160,60"
+    assert word.find("p:TextEquiv/p:Unicode", p).text == "tous"  # the word's own text stays its child
+
+
+def test_characters_that_do_not_spell_the_words_get_no_glyphs():
+    import dataclasses
+    import xml.etree.ElementTree as ET
+
+    page = _page()
+    wrong = dataclasses.replace(page.lines[0], chars=page.lines[0].chars[:-1])  # one character short
+    root = ET.fromstring(page_alto(dataclasses.replace(page, lines=(wrong, *page.lines[1:]))))
+    assert root.findall(".//{http://www.loc.gov/standards/alto/ns-v4#}Glyph") == []
+
+
 def test_json_has_lines_words_and_characters_in_page_pixels(tmp_path):
     path = write_page(_page(), tmp_path / "out.json")
     data = json.loads(path.read_text(encoding="utf-8"))

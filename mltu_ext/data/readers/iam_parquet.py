@@ -52,7 +52,7 @@ def read_parquet_file(path: Path, log: ReadLog) -> list[Sample]:
     try:
         import pyarrow.parquet as pq  # imported here: only this format needs pyarrow
     except ImportError as exc:
-        raise ImportError(f"{path}: reading parquet needs pyarrow (pip install pyarrow)") from exc
+        raise DatasetError(f"{path}: reading parquet needs pyarrow (pip install pyarrow)") from exc
 
     try:
         table_file = pq.ParquetFile(path)

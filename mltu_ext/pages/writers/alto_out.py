@@ -3,7 +3,8 @@
 Each text block holds its lines in reading order; a line is a ``TextLine``
 with its ``Shape/Polygon`` and ``BASELINE``, and its words are ``String``
 elements (``WC``: the word's confidence, ``CC``: one digit per character, 0
-sure to 9 unsure, as ALTO defines it) separated by ``SP``. A line read as
+sure to 9 unsure, as ALTO defines it) separated by ``SP``, each holding a
+``Glyph`` per character with its box and confidence (``GC``; ``glyphs.py``). A line read as
 nothing keeps one empty ``String``, since ALTO wants at least one.
 """
 
@@ -13,6 +14,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from mltu_ext.pages.layout import LineOnPage, PageText, polygon_box
+from mltu_ext.pages.writers.glyphs import word_glyphs
 from mltu_ext.pages.writers.ids import block_ids, xml_id
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -56,7 +58,7 @@ def _line(parent: ET.Element, line: LineOnPage, line_id: str) -> None:
         _place(string, line.box)
         return
     done = 0  # characters of the line's words written so far (CC per word)
-    for k, word in enumerate(line.words):
+    for k, (word, glyphs) in enumerate(zip(line.words, word_glyphs(line), strict=True)):
         if k:
             ET.SubElement(element, f"{{{ALTO_NS}}}SP")
         string = ET.SubElement(
@@ -68,6 +70,12 @@ def _line(parent: ET.Element, line: LineOnPage, line_id: str) -> None:
         if digits and len(digits.split()) == len(word.text):
             string.set("CC", digits)
         done += len(word.text)
+        for n, (char, box) in enumerate(glyphs):
+            glyph = ET.SubElement(
+                string, f"{{{ALTO_NS}}}Glyph", {"ID": f"{line_id}_w{k + 1}_g{n + 1}", "CONTENT": char.char}
+            )
+            glyph.set("GC", f"{min(max(char.confidence, 0.0), 1.0):.4f}")
+            _place(glyph, box)
 
 
 def page_alto(page: PageText) -> str:

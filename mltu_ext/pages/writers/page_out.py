@@ -2,8 +2,8 @@
 
 PAGE wants whole, non-negative pixel coordinates, so points are rounded and
 clipped to the image. The reading order is written both as the order of the
-elements and as a ``ReadingOrder`` of the regions; each line and word
-carries ``TextEquiv`` with ``conf``.
+elements and as a ``ReadingOrder`` of the regions; each line, word and
+character (``Glyph``, with its box: ``glyphs.py``) carries ``TextEquiv`` with ``conf``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from mltu_ext.pages.layout import LineOnPage, PageText, polygon_box
+from mltu_ext.pages.writers.glyphs import word_glyphs
 from mltu_ext.pages.writers.ids import block_ids, xml_id
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
@@ -49,9 +50,14 @@ def _line(region: ET.Element, line: LineOnPage, line_id: str, width: int, height
     ET.SubElement(element, f"{{{PAGE_NS}}}Coords", {"points": _points(line.polygon, width, height)})
     if line.baseline:
         ET.SubElement(element, f"{{{PAGE_NS}}}Baseline", {"points": _points(line.baseline, width, height)})
-    for k, word in enumerate(line.words):
-        word_element = ET.SubElement(element, f"{{{PAGE_NS}}}Word", {"id": f"{line_id}_w{k + 1}"})
+    for k, (word, glyphs) in enumerate(zip(line.words, word_glyphs(line), strict=True)):
+        word_id = f"{line_id}_w{k + 1}"
+        word_element = ET.SubElement(element, f"{{{PAGE_NS}}}Word", {"id": word_id})
         ET.SubElement(word_element, f"{{{PAGE_NS}}}Coords", {"points": _box_points(word.box, width, height)})
+        for n, (char, box) in enumerate(glyphs):
+            glyph = ET.SubElement(word_element, f"{{{PAGE_NS}}}Glyph", {"id": f"{word_id}_g{n + 1}"})
+            ET.SubElement(glyph, f"{{{PAGE_NS}}}Coords", {"points": _box_points(box, width, height)})
+            _text_equiv(glyph, char.char, char.confidence)
         _text_equiv(word_element, word.text, word.confidence)
     _text_equiv(element, line.text, line.confidence)
 
