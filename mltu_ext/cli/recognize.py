@@ -19,8 +19,9 @@ import numpy as np
 
 from mltu_ext.cli.common import LM_ORDER, POSITIVE_INT, float_in, run_command
 from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
-from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_gray
+from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, frame_count, read_gray
 from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
+from mltu_ext.io.folders import walk_files
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -123,12 +124,11 @@ def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            found = sorted(
-                p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            every = [Path(folder, name) for folder, names in walk_files(path) for name in names]
+            images = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+            found = sorted(p for p in images if recursive or p.parent == path)
             if not recursive:
-                deeper = sum(1 for p in path.glob("*/**/*") if p.suffix.lower() in IMAGE_SUFFIXES)
+                deeper = len(images) - len(found)
                 if deeper:
                     print(
                         f"note: {path}: {deeper} images in subfolders not read (--recursive reads them)",
@@ -213,6 +213,10 @@ def run(args: argparse.Namespace) -> list[str]:
 def read_images(paths: list[Path], max_pixels: int) -> tuple[list[Path], list[np.ndarray], int]:
     """(the paths that decode, their images, how many did not): one image that does not decode
     is an error; among several, each is named on stderr and the others are still read."""
+    for path in paths:
+        frames = frame_count(path)
+        if frames > 1:
+            print(f"note: {path}: {frames} pages or frames; only the first is read", file=sys.stderr)
     if len(paths) == 1:
         return paths, [read_gray(str(paths[0]), max_pixels=max_pixels)], 0
     good, images = [], []

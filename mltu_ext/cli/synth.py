@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 
 from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT, float_in, int_at_least, run_command
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
@@ -130,6 +131,9 @@ def run(args: argparse.Namespace) -> None:
     import cv2
     import numpy as np
 
+    if args.text:  # composed (NFC): a font draws "é", not always "e" with a combining accent
+        args.text = unicodedata.normalize("NFC", args.text)
+
     from mltu_ext.synth.dataset import build_synthetic_dataset
     from mltu_ext.synth.fonts import font_family, font_name, scan_fonts
     from mltu_ext.synth.line_dataset import build_line_dataset
@@ -155,7 +159,8 @@ def run(args: argparse.Namespace) -> None:
         texts = None
         if args.texts:
             with open_text(args.texts, error=InputFileError) as handle:
-                texts = [line.strip() for line in handle if line.strip()]
+                # composed (NFC): a font draws "é", not always "e" with a combining accent
+                texts = [unicodedata.normalize("NFC", line.strip()) for line in handle if line.strip()]
             if not texts:
                 raise InputFileError(f"{args.texts}: no text lines")
         folder = build_synthetic_dataset(args.dataset, args.num, texts=texts, **common)

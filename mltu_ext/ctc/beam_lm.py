@@ -10,6 +10,7 @@ keeps the ``beam`` best prefixes and scores each as
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -167,11 +168,13 @@ def lm_from_labels(texts: Sequence[str], order: int = 6) -> CharNgramLM:
 
 
 def read_lm_lines(path: str | Path) -> list[str]:
-    """The non-empty lines of a UTF-8 text file, stripped; InputFileError names a missing or empty file."""
+    """The non-empty lines of a UTF-8 text file, stripped and composed (NFC, as a model's characters
+    are); InputFileError names a missing or empty file."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")
-    lines = [line.strip() for line in read_text(path, error=InputFileError).splitlines()]
+    text = unicodedata.normalize("NFC", read_text(path, error=InputFileError))
+    lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise InputFileError(f"{path}: language-model text file has no text")

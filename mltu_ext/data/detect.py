@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, candidate_
 from mltu_ext.data.readers.page_xml import read_page_xml
 from mltu_ext.data.samples import Sample
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.folders import walk_files
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,7 @@ def _detect_layout(folder: Path) -> str | None:
 
 def _has_image_with_txt(folder: Path) -> bool:
     """True when some image below ``folder`` has a same-named .txt file."""
-    for _folder, dirs, files in os.walk(folder):
-        dirs.sort()
+    for _folder, files in walk_files(folder):
         present = set(files)
         for name in files:
             stem, suffix = os.path.splitext(name)
@@ -195,8 +197,29 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
     for key, value in options.items():
         if key not in accepted and value not in (None, False):
             log.note(f"option {key}={value!r} does not apply to {fmt}; ignored")
-    samples = reader(_label_path(path, fmt), log=log, **used)
+    samples = composed(reader(_label_path(path, fmt), log=log, **used), log)
     root = path if path.is_dir() else path.parent
     return LoadedDataset(
         samples=samples, format=fmt, root=str(root), skipped=dict(log.skipped), notes=list(log.notes)
     )
+
+
+def composed(samples: list[Sample], log: ReadLog) -> list[Sample]:
+    """``samples`` with labels and writer ids in Unicode's composed form (NFC), noted when any changed.
+
+    "é" may be one character or "e" and a combining accent, depending on the
+    tool that wrote the file (macOS file names are decomposed); models, language
+    models and writer lists compare characters, so every label is composed once here.
+    """
+    changed = 0
+    out = []
+    for sample in samples:
+        text = unicodedata.normalize("NFC", sample.text)
+        writer = None if sample.writer is None else unicodedata.normalize("NFC", sample.writer)
+        if text != sample.text or writer != sample.writer:
+            changed += 1
+            sample = dataclasses.replace(sample, text=text, writer=writer)
+        out.append(sample)
+    if changed:
+        log.note(f"{changed} label(s) or writer id(s) written with decomposed accents were composed (NFC)")
+    return out

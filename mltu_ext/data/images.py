@@ -8,6 +8,7 @@ same value the model sees during training and inference.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,7 +16,21 @@ import numpy as np
 from mltu_ext.errors import ImageReadError
 
 # the image files every reader, folder listing and command accepts
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
+IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".webp",
+    ".gif",
+    ".jp2",
+    ".pgm",
+    ".ppm",
+    ".pbm",
+    ".pnm",
+)
 PAD_VALUE = 255
 # the largest image decoded (pixels): an A4 page at 600 dpi has 35 million; a
 # larger file is refused before it is decoded, so that a 60,000-pixel-wide
@@ -56,12 +71,37 @@ def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_
     return upright(to_gray(image), exif_orientation(data))
 
 
-def exif_orientation(data: bytes) -> int:
-    """The EXIF orientation (1-8) of an encoded image; 1 (as stored) when it has none.
+def asks_exif(head: bytes) -> bool:
+    """Whether an image file starting with ``head`` (12 bytes) is turned by its EXIF orientation.
 
     Only JPEG, TIFF and WebP are asked: Pillow would decode a whole PNG to find its EXIF.
     """
-    if not (data[:2] == b"\xff\xd8" or data[:4] in (b"II*\x00", b"MM\x00*") or data[8:12] == b"WEBP"):
+    return head[:2] == b"\xff\xd8" or head[:4] in (b"II*\x00", b"MM\x00*") or head[8:12] == b"WEBP"
+
+
+def frame_count(path: str | os.PathLike) -> int:
+    """How many pages (TIFF) or frames (GIF, WebP) an image file holds; 1 when it cannot tell.
+
+    The package reads the first only, as OpenCV decodes it; a caller says so for the others.
+    """
+    if Path(path).suffix.lower() not in (".tif", ".tiff", ".gif", ".webp"):
+        return 1
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with Image.open(path) as image:
+                return int(getattr(image, "n_frames", 1))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return 1
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of an encoded image; 1 (as stored) when it has none or is not asked."""
+    if not asks_exif(data[:12]):
         return 1
     import io
     import warnings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -227,8 +228,9 @@ def split_by_writer_ids(
     Writer ids are compared as strings, so ``[28, 29, 30]`` matches ``"28"``.
     Raises DatasetError for a listed writer the dataset does not have.
     """
-    val = {str(w) for w in val_writers}
-    test = {str(w) for w in test_writers}
+    # composed (NFC) as the dataset's writer ids are (data.detect.composed): "Zoë" typed either way
+    val = {unicodedata.normalize("NFC", str(w)) for w in val_writers}
+    test = {unicodedata.normalize("NFC", str(w)) for w in test_writers}
     if val & test:
         raise DatasetError(f"writers in both val and test: {sorted(val & test)}")
     present = set(_writers_of(samples))

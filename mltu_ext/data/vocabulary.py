@@ -103,6 +103,9 @@ def label_problem(text: str, chars: str | None = None, time_steps: int | None = 
     """
     if not text or not text.strip():
         return "empty label"
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+        shown = ", ".join(f"U+{ord(c):04X}" for c in sorted(set(text.replace(" ", ""))))
+        return f"empty label: only invisible characters ({shown})"
     controls = sorted({c for c in text if unicodedata.category(c) == "Cc"})
     if controls:
         # a newline or NUL inside a quoted field: a model would learn it as a character

@@ -223,7 +223,10 @@ def _predict_all(recognizer: Recognizer, samples: Sequence[Sample], batch_size: 
             indices: list[int] = []
             for i in range(first, min(first + batch_size, len(samples))):
                 try:
-                    images.append(sample_pixels(samples[i]))
+                    image = sample_pixels(samples[i])
+                    if hasattr(recognizer, "check_width"):  # one image too wide for the model: named, skipped
+                        recognizer.check_width(image, samples[i].name)
+                    images.append(image)
                     indices.append(i)
                 except ImageReadError as error:
                     run.skipped.append(str(error))

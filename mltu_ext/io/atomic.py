@@ -28,7 +28,9 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else f".tmp{path.suffix}"  # Keras wants its own suffix
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    # a name near the filesystem's 255-byte limit leaves no room for the temporary's additions
+    stem = path.name if len(os.fsencode(path.name)) <= 200 else path.name[:64]
+    handle, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     tmp = Path(name)
     # mkstemp makes the file private (0600); the result should be as readable as any
@@ -62,5 +64,17 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    write_bytes(path, text.encode("utf-8"))
+    """Write UTF-8 ``text`` to ``path`` atomically.
+
+    OutputWriteError when ``text`` cannot be UTF-8: it then holds a file name that is not
+    (a name from an old archive, kept by Python as escaped bytes), which no reader could match.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        near = text[max(0, error.start - 30) : error.end + 10].encode("utf-8", "backslashreplace").decode()
+        raise OutputWriteError(
+            f"{path}: cannot write: it would name a file whose name is not valid UTF-8 (near {near!r}); "
+            "rename that file"
+        ) from None
+    write_bytes(path, data)

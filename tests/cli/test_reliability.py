@@ -148,3 +148,31 @@ def test_folders_say_what_they_leave_out_and_read_deeper_when_asked(tmp_path, ca
     assert [p.name for p in recognize.image_paths([str(tmp_path)])] == ["top.png"]
     assert "1 images in subfolders not read" in capsys.readouterr().err
     assert [p.name for p in recognize.image_paths([str(tmp_path)], recursive=True)] == ["deep.png", "top.png"]
+
+
+def test_symlinked_folders_and_archive_formats_are_read(tmp_path):
+    from mltu_ext.data import load_dataset
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cv2.imwrite(str(elsewhere / "linked.png"), draw_word("linked"))
+    (elsewhere / "linked.txt").write_text("linked", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    scan = cv2.resize(draw_word("scan"), (256, 64))
+    assert cv2.imwrite(str(data / "scan.jp2"), scan)  # JPEG 2000, as archives deliver scans
+    (data / "scan.txt").write_text("scan", encoding="utf-8")
+    (data / "more").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(data, target_is_directory=True)  # a loop ends
+
+    names = [p.name for p in recognize.image_paths([str(data)], recursive=True)]
+    assert names == ["linked.png", "scan.jp2"]
+    assert sorted(s.text for s in load_dataset(data).samples) == ["linked", "scan"]
+
+
+def test_a_multi_page_tiff_says_that_only_its_first_page_is_read(tmp_path, capsys):
+    path = tmp_path / "two_pages.tiff"
+    assert cv2.imwritemulti(str(path), [draw_word("first"), draw_word("second")])
+    _, images, unreadable = recognize.read_images([path], max_pixels=10**8)
+    assert len(images) == 1 and unreadable == 0
+    assert f"note: {path}: 2 pages or frames; only the first is read" in capsys.readouterr().err

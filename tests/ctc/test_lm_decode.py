@@ -57,3 +57,7 @@ def test_lm_file_errors_name_the_file(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("Straße\nMühlbach\n", encoding="utf-8")
     assert "ß" in lm_from_file(words).alphabet
+    decomposed = tmp_path / "nfd.txt"
+    decomposed.write_text("sélection\n".replace("é", "e\u0301"), encoding="utf-8")
+    alphabet = lm_from_file(decomposed).alphabet  # composed, as the model's own characters are
+    assert "é" in alphabet and "\u0301" not in alphabet

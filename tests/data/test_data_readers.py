@@ -136,6 +136,24 @@ def test_iam_sentences_layout(tmp_path):
     assert [s.text for s in dataset.samples] == ["A MOVE to"]
 
 
+def test_decomposed_accents_are_composed_and_noted(tmp_path):
+    import unicodedata
+
+    from mltu_ext.data.split import split_by_writer_ids
+
+    rows = ["file_name,text,writer"]
+    for i, (text, writer) in enumerate((("Königs Wusterhausen", "Zoë"), ("Löbau", "Zoë"), ("Ahr", "Ann"))):
+        write_png(tmp_path / f"{i}.png", shade=i)
+        rows.append(f"{i}.png,{unicodedata.normalize('NFD', text)},{unicodedata.normalize('NFD', writer)}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset(tmp_path / "labels.csv")
+    assert [s.text for s in dataset.samples] == ["Königs Wusterhausen", "Löbau", "Ahr"]  # one "ö" each
+    assert all(len(s.text) == len(unicodedata.normalize("NFC", s.text)) for s in dataset.samples)
+    assert any("2 label(s) or writer id(s)" in note and "NFC" in note for note in dataset.notes)
+    split = split_by_writer_ids(dataset.samples, [unicodedata.normalize("NFD", "Zoë")])  # typed either way
+    assert len(split.val) == 2
+
+
 def test_parquet_without_pyarrow_is_a_dataset_error(tmp_path, monkeypatch):
     import sys
 
@@ -356,6 +374,20 @@ def test_generic_csv_row_split_by_an_unquoted_comma_is_refused(tmp_path):
     table.write_text('file_name,text,writer_id\na.png,"Groß, Köris",1,,\n', encoding="utf-8")
     (sample,) = load_dataset(table).samples
     assert (sample.text, sample.writer) == ("Groß, Köris", "1")
+
+
+def test_a_text_that_starts_with_a_quote_but_is_not_quoted_whole_is_refused(tmp_path):
+    write_png(tmp_path / "a.png")
+    table = tmp_path / "labels.tsv"
+    table.write_text('file_name\ttext\na.png\tok\na.png\t"Quoted" word\n', encoding="utf-8")
+    with pytest.raises(DatasetError) as error:
+        load_dataset(table)
+    assert_one_line(error, f"{table}:3", "malformed quoting", "doubled")
+    table.write_text('file_name\ttext\na.png\t"a lone quote\na.png\tnext\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match="malformed quoting"):  # not the rest of the file as one label
+        load_dataset(table)
+    table.write_text('file_name\ttext\na.png\t"""Quoted"" word"\n', encoding="utf-8")  # as CSV quotes it
+    assert [s.text for s in load_dataset(table).samples] == ['"Quoted" word']
 
 
 def test_generic_csv_short_row_and_empty_label(tmp_path):

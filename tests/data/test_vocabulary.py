@@ -44,6 +44,14 @@ def test_a_label_with_a_newline_or_nul_is_refused():
     assert label_problem("tab and ü, ß: fine") is None
 
 
+def test_a_label_of_invisible_characters_only_is_empty():
+    from mltu_ext.data.vocabulary import label_problem
+
+    assert label_problem("\u200b") == "empty label: only invisible characters (U+200B)"
+    assert label_problem(" \u2060\u200c ").startswith("empty label")
+    assert label_problem("Groß\u200bKöris") is None  # an invisible character inside a word: kept
+
+
 def test_merge_keeps_old_indices():
     grown = Vocabulary("abc").merged_with(["cabd", "ä"])
     assert grown.chars == "abcdä"

@@ -276,3 +276,21 @@ def test_truth_characters_the_model_cannot_write_are_named(tmp_path):
     assert "4 characters of the truths are not in the model's vocabulary" in report
     plain = evaluate(FakeRecognizer(TEXTS), samples, str(tmp_path / "o2"), progress=False)
     assert plain["unwritable"] == {"characters": "", "count": 0}  # a reader without a vocabulary
+
+
+def test_an_image_too_wide_for_the_model_is_skipped_and_named(tmp_path):
+    from mltu_ext.evaluation.evaluate import evaluate
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    words = OnnxRecognizer(Path(__file__).resolve().parents[2] / "Models" / "dhsd_words", max_width=400)
+    word = np.full((64, 120), 255, np.uint8)
+    word[20:44, 10:110] = 0
+    samples = [
+        Sample("Ahr", image=word, source="labels.csv:2"),
+        Sample("Berlin", image=np.full((16, 200), 255, np.uint8), source="labels.csv:3"),  # 800 columns at 64
+        Sample("Bonn", image=word, source="labels.csv:4"),
+    ]
+    metrics = evaluate(words, samples, str(tmp_path / "report"), progress=False)
+    assert metrics["throughput"]["images"] == 2
+    assert metrics["skipped"]["count"] == 1
+    assert "labels.csv:3: 800 columns wide" in metrics["skipped"]["unreadable"][0]

@@ -63,3 +63,23 @@ def test_written_files_are_as_readable_as_other_new_files(tmp_path):
     finally:
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "model.json").stat().st_mode) == 0o644
+
+
+def test_text_naming_a_file_whose_name_is_not_utf8_is_refused_with_the_name(tmp_path):
+    import os
+
+    from mltu_ext.errors import OutputWriteError
+
+    latin1 = os.fsdecode(b"p\xe4ge.jpg")  # a Latin-1 name from an old archive: '\udce4' inside
+    target = tmp_path / "page.json"
+    with pytest.raises(
+        OutputWriteError, match=r"page\.json: cannot write: .*not valid UTF-8 .*p\\\\udce4ge\.jpg"
+    ):
+        write_text(target, '{"image": "' + latin1 + '"}')
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_name_near_the_length_limit_is_written(tmp_path):
+    target = tmp_path / ("p" * 240 + ".alto.xml")  # 249 bytes: the temporary file's name must stay under 255
+    write_text(target, "<alto/>")
+    assert target.read_text(encoding="utf-8") == "<alto/>"

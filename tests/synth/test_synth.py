@@ -230,3 +230,17 @@ def test_dataset_from_given_texts_with_umlauts(tmp_path):
     rows = _rows(folder)
     assert {r["text"] for r in rows} <= set(texts)
     assert all(cv2.imread(str(folder / r["file_name"])) is not None for r in rows)
+
+
+def test_decomposed_text_renders_as_its_composed_form(tmp_path):
+    import unicodedata
+
+    from mltu_ext.cli.synth import main
+
+    text = "Une ligne écrite à la main"
+    for name, form in (("nfc.png", "NFC"), ("nfd.png", "NFD")):
+        assert main([unicodedata.normalize(form, text), "-o", str(tmp_path / name), "--seed", "3"]) == 0
+    composed, decomposed = (
+        cv2.imread(str(tmp_path / n), cv2.IMREAD_GRAYSCALE) for n in ("nfc.png", "nfd.png")
+    )
+    assert composed.shape == decomposed.shape and np.array_equal(composed, decomposed)

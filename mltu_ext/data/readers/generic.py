@@ -30,6 +30,7 @@ from mltu_ext.data.readers.common import (
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.errors import DatasetError
+from mltu_ext.io.folders import walk_files
 from mltu_ext.io.text_files import open_text, read_text
 
 COLUMNS = {
@@ -87,66 +88,77 @@ def read_generic_csv(
     """Samples of a labels CSV/TSV (or the one such file in the folder PATH)."""
     log = log if log is not None else ReadLog()
     table = find_table(Path(path))
-    folder = table.parent
-    handle = open_text(table, encoding)
-    samples = []
-    with handle:
+    with open_text(table, encoding) as handle:
         first_line = handle.readline()
         handle.seek(0)
-        rows = csv.reader(handle, delimiter=_delimiter(table, first_line))
-        header = next(rows, None)
-        if header is None:
-            raise DatasetError(f"{table}: empty dataset, the file is empty")
-        roles = find_columns(header)
-        for role in ("image", "text"):
-            if role not in roles:
-                raise DatasetError(
-                    f"{table}:1: no {role} column in the header {header}; "
-                    f"expected one of {', '.join(COLUMNS[role])}"
-                )
-        needed = max(roles.values()) + 1
-        for row in rows:
-            if not any(cell.strip() for cell in row):
-                continue
-            where = f"{table}:{rows.line_num}"
-            if len(row) < needed:
-                raise DatasetError(
-                    f"{where}: malformed line, expected {len(header)} fields, found {len(row)}"
-                )
-            if any(cell.strip() for cell in row[len(header) :]):
-                # an unquoted separator in a text would shift the fields after it
-                raise DatasetError(
-                    f"{where}: malformed line, expected {len(header)} fields, found {len(row)} "
-                    '(put a text that holds the separator in double quotes: "Berlin, Mitte")'
-                )
-            name = row[roles["image"]].strip()
-            if not name:
-                raise DatasetError(f"{where}: malformed line, empty image path")
-            writer = None
-            if "writer" in roles:
-                writer = row[roles["writer"]].strip() or None
-            split = None
-            if "split" in roles and row[roles["split"]].strip():
-                value = row[roles["split"]].strip().lower()
-                if value not in SPLIT_ALIASES:
-                    raise DatasetError(
-                        f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_ALIASES)}"
-                    )
-                split = SPLIT_ALIASES[value]
-            samples.append(
-                Sample(
-                    text=check_label(row[roles["text"]], where),
-                    path=os.path.join(folder, name),
-                    writer=writer,
-                    source=where,
-                    split=split,
-                )
-            )
-    if "writer" not in roles:
+        # strict: a field that opens a double quote and does not close it where the field ends
+        # is an error, not a label with its quotes dropped (or the rest of the file inside it)
+        rows = csv.reader(handle, delimiter=_delimiter(table, first_line), strict=True)
+        try:
+            samples, has_writer = _table_samples(table, rows)
+        except csv.Error as error:
+            raise DatasetError(
+                f"{table}:{rows.line_num}: malformed quoting ({error}); a text that starts with a "
+                'double quote is quoted whole, its own quotes doubled: """Ja"", sagte er"'
+            ) from None
+    if not has_writer:
         log.note(f"{table.name} has no writer column")
     require_samples(samples, table, log)
     require_images(samples, table)
     return samples
+
+
+def _table_samples(table: Path, rows) -> tuple[list[Sample], bool]:
+    """(the samples of the open ``csv.reader`` ``rows`` over ``table``, whether it has a writer column)."""
+    folder = table.parent
+    samples = []
+    header = next(rows, None)
+    if header is None:
+        raise DatasetError(f"{table}: empty dataset, the file is empty")
+    roles = find_columns(header)
+    for role in ("image", "text"):
+        if role not in roles:
+            raise DatasetError(
+                f"{table}:1: no {role} column in the header {header}; "
+                f"expected one of {', '.join(COLUMNS[role])}"
+            )
+    needed = max(roles.values()) + 1
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{table}:{rows.line_num}"
+        if len(row) < needed:
+            raise DatasetError(f"{where}: malformed line, expected {len(header)} fields, found {len(row)}")
+        if any(cell.strip() for cell in row[len(header) :]):
+            # an unquoted separator in a text would shift the fields after it
+            raise DatasetError(
+                f"{where}: malformed line, expected {len(header)} fields, found {len(row)} "
+                '(put a text that holds the separator in double quotes: "Berlin, Mitte")'
+            )
+        name = row[roles["image"]].strip()
+        if not name:
+            raise DatasetError(f"{where}: malformed line, empty image path")
+        writer = None
+        if "writer" in roles:
+            writer = row[roles["writer"]].strip() or None
+        split = None
+        if "split" in roles and row[roles["split"]].strip():
+            value = row[roles["split"]].strip().lower()
+            if value not in SPLIT_ALIASES:
+                raise DatasetError(
+                    f"{where}: unknown split {value!r}; expected one of {', '.join(SPLIT_ALIASES)}"
+                )
+            split = SPLIT_ALIASES[value]
+        samples.append(
+            Sample(
+                text=check_label(row[roles["text"]], where),
+                path=os.path.join(folder, name),
+                writer=writer,
+                source=where,
+                split=split,
+            )
+        )
+    return samples, "writer" in roles
 
 
 def read_image_txt_folder(
@@ -158,10 +170,9 @@ def read_image_txt_folder(
     if not root.is_dir():
         raise DatasetError(f"{root}: not a folder")
     samples = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()  # a stable order on every file system
+    for folder, files in walk_files(root):
         present = set(files)
-        for name in sorted(files):
+        for name in files:
             stem, suffix = os.path.splitext(name)
             if suffix.lower() not in IMAGE_SUFFIXES:
                 continue

@@ -23,6 +23,7 @@ from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
 from mltu_ext.data.samples import Region, Sample
 from mltu_ext.errors import ConfigError, DatasetError
+from mltu_ext.io.folders import walk_files
 
 # Folders that hold the XML files beside (or inside) the image folder:
 # eScriptorium exports alto/, Transkribus page/, others xml/.
@@ -190,9 +191,8 @@ def xml_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     found = []
-    for folder, dirs, files in os.walk(path):
-        dirs.sort()
-        found.extend(Path(folder, name) for name in sorted(files) if name.lower().endswith(".xml"))
+    for folder, files in walk_files(path):
+        found.extend(Path(folder, name) for name in files if name.lower().endswith(".xml"))
     return found
 
 
@@ -271,18 +271,29 @@ class ImageFinder:
 
 
 def image_dimensions(path: Path) -> tuple[int, int] | None:
-    """(width, height) of an image file from its header, without decoding it; None if unknown."""
+    """(width, height) of an image file as the package reads it, from its header; None if unknown.
+
+    A photo whose EXIF orientation turns it a quarter (5-8) is read upright
+    (``images.decode_gray``), so its width and height are swapped here too:
+    the layout's coordinates are those of the upright page.
+    """
     import warnings
 
     from PIL import Image, UnidentifiedImageError
 
+    from mltu_ext.data.images import EXIF_ORIENTATION, asks_exif
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a huge page is for the decoder's own limit to refuse
         try:
+            with open(path, "rb") as handle:
+                head = handle.read(12)
             with Image.open(path) as header:
-                return header.size
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+                width, height = header.size
+                turned = asks_exif(head) and header.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             return None
+    return (height, width) if turned else (width, height)
 
 
 # ---------------------------------------------------------------- writers

@@ -120,6 +120,24 @@ def test_alto_v4_lines_texts_and_crops_through_load_dataset(tmp_path):
     assert sample_key(first) != sample_key(second)
 
 
+def test_a_phone_photo_turned_by_its_exif_orientation_is_cut_upright(tmp_path):
+    from PIL import Image
+
+    page = draw_page(tmp_path / "upright.png")
+    (tmp_path / "images").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored a quarter turn anticlockwise; a viewer turns it clockwise
+    stored = Image.fromarray(np.rot90(page, 1))  # 120 x 300 as stored, 300 x 120 as shown
+    stored.save(tmp_path / "images" / "scan_001.jpg", quality=95, exif=exif)
+    xml = tmp_path / "alto" / "page_1.xml"
+    xml.parent.mkdir()
+    xml.write_text(alto(LINES_V4, image="scan_001.jpg"), encoding="utf-8")  # upright coordinates
+    first = load_dataset(tmp_path).samples[0]
+    crop = sample_pixels(first)
+    assert crop.shape == (36, 286)  # not rescaled as if the page were 120 x 300
+    assert np.abs(crop.astype(int) - page[10:46, 5:291]).mean() < 6  # JPEG: close, not equal
+
+
 @pytest.mark.parametrize("version", ["v3", "v4", "none"])
 def test_any_alto_namespace_reads_the_same(tmp_path, version):
     xml = copiste_layout(tmp_path, alto(LINES_V4, ns=ALTO_NS[version]))
