@@ -31,7 +31,8 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     group.add_argument(
         "--encoding",
         metavar="NAME",
-        help="text encoding of the label files (default: UTF-8, with or without BOM), e.g. cp1252",
+        help="text encoding of the label files that are not UTF-8, e.g. cp1252 (default: UTF-8, with or "
+        "without BOM; files that are valid UTF-8 are always read as UTF-8)",
     )
     group.add_argument(
         "--keep-err", action="store_true", help="IAM: keep rows whose segmentation is marked 'err'"

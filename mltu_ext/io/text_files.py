@@ -38,12 +38,23 @@ def open_text(
 def decode(
     data: bytes, path: str | Path, encoding: str | None = None, error: type[MltuExtError] = DatasetError
 ) -> str:
-    """``data`` (the bytes of ``path``) as text; see :func:`read_text`."""
+    """``data`` (the bytes of ``path``) as text; see :func:`read_text`.
+
+    ``encoding`` is for the files that are not UTF-8: a file that decodes as UTF-8 and has
+    characters beyond ASCII is read as UTF-8 whatever ``encoding`` says, since text in a
+    single-byte code page (cp1252 "München") practically never does, and reading UTF-8 as
+    cp1252 garbles every accent ("MÃ¼nchen"); so one folder may mix the two.
+    """
     name = encoding or "utf-8-sig"
     try:
-        codecs.lookup(name)
+        codec = codecs.lookup(name)
     except LookupError as exc:
         raise error(f"{path}: unknown text encoding {encoding!r}") from exc
+    if encoding and not codec.name.startswith("utf") and not data.isascii():
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass  # not UTF-8: the encoding named is the one to use
     try:
         return data.decode(name)
     except UnicodeDecodeError as exc:

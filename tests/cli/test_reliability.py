@@ -56,6 +56,17 @@ def test_a_latin1_txt_label_stops_instead_of_becoming_a_replacement_character(tm
     assert "\ufffd" not in out and "ü" in out
 
 
+def test_encoding_reads_the_files_that_are_not_utf8_and_leaves_the_utf8_ones(tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i, (text, codec) in enumerate((("Königshain", "cp1252"), ("Großröhrsdorf", "utf-8"))):
+        cv2.imwrite(str(folder / f"{i}.png"), draw_word(f"w{i}"))
+        (folder / f"{i}.txt").write_bytes(text.encode(codec))
+    assert data_command.main(["check", str(folder), "--no-decode", "--encoding", "cp1252"]) == 0
+    out = capsys.readouterr().out
+    assert "Ã" not in out and "ß" in out and "ö" in out  # no "GroÃŸrÃ¶hrsdorf"
+
+
 def test_a_cp1252_word_list_is_not_told_to_use_an_option_it_does_not_have(tmp_path, capsys):
     words = tmp_path / "words.txt"
     words.write_bytes("München\nKöln\n".encode("cp1252"))
