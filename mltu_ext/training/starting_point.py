@@ -55,9 +55,19 @@ def check_same_run(before: TrainConfig, now: TrainConfig, model_dir: Path) -> No
         changed.append("the validation writers")
     if changed:
         shown = ", ".join(changed)
+        hint = ""
+        if (
+            before.dataset
+            and not Path(before.dataset).is_absolute()
+            and value(before, "dataset") != value(now, "dataset")
+        ):
+            hint = (
+                f"; its dataset path {before.dataset!r} is relative to the folder it was trained from: "
+                "run from there, or train with an absolute --dataset path"
+            )
         raise TrainingError(
             f"{model_dir}: --resume continues that run with its data and recipe; this one differs "
-            f"({shown}); train it into another --model-dir, or start over with --overwrite"
+            f"({shown}); train it into another --model-dir, or start over with --overwrite{hint}"
         )
 
 

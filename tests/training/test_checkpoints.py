@@ -94,3 +94,16 @@ def test_the_epoch_log_appends_on_resume_and_survives_a_failed_write(tmp_path, m
         resumed.on_epoch_end(3, {"loss": 0.4, "val_CER": 0.2})
     monkeypatch.undo()
     assert read_training_log(str(path))["epoch"] == [0.0, 1.0, 2.0]
+
+
+def test_resume_from_another_folder_explains_a_relative_dataset_path(tmp_path):
+    from mltu_ext.config import TrainConfig
+    from mltu_ext.training.starting_point import check_same_run
+
+    before, now = TrainConfig(), TrainConfig()
+    before.dataset = "ds/labels.csv"  # as typed in the folder it was trained from
+    now.dataset = str(tmp_path / "elsewhere" / "ds" / "labels.csv")
+    with pytest.raises(TrainingError, match=r"'ds/labels\.csv' is relative to the folder it was"):
+        check_same_run(before, now, tmp_path)
+    now.dataset = "ds/labels.csv"
+    check_same_run(before, now, tmp_path)  # the same path from the same folder: the same run
