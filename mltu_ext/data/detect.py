@@ -205,21 +205,28 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
 
 
 def composed(samples: list[Sample], log: ReadLog) -> list[Sample]:
-    """``samples`` with labels and writer ids in Unicode's composed form (NFC), noted when any changed.
+    """``samples`` with labels and writer ids in Unicode's composed form (NFC) and every kind of
+    space in the labels (no-break, thin, ...) a plain space; noted when any changed.
 
     "é" may be one character or "e" and a combining accent, depending on the
-    tool that wrote the file (macOS file names are decomposed); models, language
-    models and writer lists compare characters, so every label is composed once here.
+    tool that wrote the file (macOS file names are decomposed), and a no-break
+    space looks like a space; models, language models and writer lists compare
+    characters, so every label is made one way here (the ALTO and PAGE readers'
+    spaces come out plain too).
     """
-    changed = 0
+    accents = spaces = 0
     out = []
     for sample in samples:
         text = unicodedata.normalize("NFC", sample.text)
         writer = None if sample.writer is None else unicodedata.normalize("NFC", sample.writer)
-        if text != sample.text or writer != sample.writer:
-            changed += 1
-            sample = dataclasses.replace(sample, text=text, writer=writer)
+        accents += text != sample.text or writer != sample.writer
+        plain = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
+        spaces += plain != text
+        if plain != sample.text or writer != sample.writer:
+            sample = dataclasses.replace(sample, text=plain, writer=writer)
         out.append(sample)
-    if changed:
-        log.note(f"{changed} label(s) or writer id(s) written with decomposed accents were composed (NFC)")
+    if accents:
+        log.note(f"{accents} label(s) or writer id(s) written with decomposed accents were composed (NFC)")
+    if spaces:
+        log.note(f"{spaces} label(s) with no-break or other special spaces: read as plain spaces")
     return out

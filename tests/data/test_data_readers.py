@@ -153,6 +153,12 @@ def test_decomposed_accents_are_composed_and_noted(tmp_path):
     split = split_by_writer_ids(dataset.samples, [unicodedata.normalize("NFD", "Zoë")])  # typed either way
     assert len(split.val) == 2
 
+    rows[1] = rows[1].replace(" ", "\u00a0")  # a no-break space, as a word processor writes one
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset(tmp_path / "labels.csv")
+    assert dataset.samples[0].text == "Königs Wusterhausen"
+    assert any("special spaces" in note for note in dataset.notes)
+
 
 def test_parquet_without_pyarrow_is_a_dataset_error(tmp_path, monkeypatch):
     import sys
