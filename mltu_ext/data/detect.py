@@ -19,6 +19,7 @@ from mltu_ext.data.readers.emnist import MAPPING_FILE as EMNIST_MAPPING_FILE
 from mltu_ext.data.readers.emnist import read_emnist
 from mltu_ext.data.readers.generic import (
     TABLE_SUFFIXES,
+    label_file_name,
     read_generic_csv,
     read_image_txt_folder,
     table_files,
@@ -123,7 +124,7 @@ def _has_image_with_txt(folder: Path) -> bool:
         present = set(files)
         for name in files:
             stem, suffix = os.path.splitext(name)
-            if suffix.lower() in IMAGE_SUFFIXES and stem + ".txt" in present:
+            if suffix.lower() in IMAGE_SUFFIXES and label_file_name(stem, present):
                 return True
     return False
 

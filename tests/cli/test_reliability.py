@@ -179,6 +179,9 @@ def test_symlinked_folders_and_archive_formats_are_read(tmp_path):
     names = [p.name for p in recognize.image_paths([str(data)], recursive=True)]
     assert names == ["linked.png", "scan.jp2"]
     assert sorted(s.text for s in load_dataset(data).samples) == ["linked", "scan"]
+    cv2.imwrite(str(data / "OLD.PNG"), draw_word("old"))
+    (data / "OLD.TXT").write_text("old", encoding="utf-8")  # as old scanners name them
+    assert sorted(s.text for s in load_dataset(data).samples) == ["linked", "old", "scan"]
 
 
 def test_a_multi_page_tiff_says_that_only_its_first_page_is_read(tmp_path, capsys):

@@ -161,6 +161,12 @@ def _table_samples(table: Path, rows) -> tuple[list[Sample], bool]:
     return samples, "writer" in roles
 
 
+def label_file_name(stem: str, names: set[str]) -> str | None:
+    """The name of image ``stem``'s label file among ``names`` (``stem.txt``, or ``.TXT`` as some
+    scanners and old systems write it), or None."""
+    return next((stem + ending for ending in (".txt", ".TXT", ".Txt") if stem + ending in names), None)
+
+
 def read_image_txt_folder(
     path: Path | str, log: ReadLog | None = None, encoding: str | None = None
 ) -> list[Sample]:
@@ -176,10 +182,11 @@ def read_image_txt_folder(
             stem, suffix = os.path.splitext(name)
             if suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            if stem + ".txt" not in present:
+            label_name = label_file_name(stem, present)
+            if label_name is None:
                 log.skip("images without a .txt label")
                 continue
-            label_file = os.path.join(folder, stem + ".txt")
+            label_file = os.path.join(folder, label_name)
             where = f"{label_file}:1"
             text = read_text(label_file, encoding).strip("\r\n")
             if "\n" in text:
