@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
 from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, frame_count, read_gray
 from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
 from mltu_ext.io.folders import walk_files
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -233,7 +237,7 @@ def read_images(paths: list[Path], max_pixels: int) -> tuple[list[Path], list[np
 
 
 def drop_too_wide(
-    recognizer, paths: list[Path], images: list[np.ndarray], several: bool
+    recognizer: OnnxRecognizer, paths: list[Path], images: list[np.ndarray], several: bool
 ) -> tuple[list[Path], list[np.ndarray], int]:
     """(the line images the model can take, their paths, how many it cannot): one image wider
     than the recogniser's ``max_width`` is an error; among several, each is named on stderr."""
@@ -253,7 +257,11 @@ def drop_too_wide(
 
 
 def read_lines(
-    args: argparse.Namespace, recognizer, paths: list[Path], images: list[np.ndarray], several: bool
+    args: argparse.Namespace,
+    recognizer: OnnxRecognizer,
+    paths: list[Path],
+    images: list[np.ndarray],
+    several: bool,
 ) -> list[str]:
     """Read and print the images that are not pages (words or lines); their texts."""
     texts = []

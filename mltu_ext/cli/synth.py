@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import unicodedata
 
 from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT, float_in, int_at_least, run_command
+from mltu_ext.data.text_forms import normal_text
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.io.text_files import open_text
 
@@ -131,8 +131,8 @@ def run(args: argparse.Namespace) -> None:
     import cv2
     import numpy as np
 
-    if args.text:  # composed (NFC): a font draws "é", not always "e" with a combining accent
-        args.text = unicodedata.normalize("NFC", args.text)
+    if args.text:  # in the labels' written form: a font draws "é", not always "e" + a combining accent
+        args.text = normal_text(args.text)
 
     from mltu_ext.synth.dataset import build_synthetic_dataset
     from mltu_ext.synth.fonts import font_family, font_name, scan_fonts
@@ -159,8 +159,7 @@ def run(args: argparse.Namespace) -> None:
         texts = None
         if args.texts:
             with open_text(args.texts, error=InputFileError) as handle:
-                # composed (NFC): a font draws "é", not always "e" with a combining accent
-                texts = [unicodedata.normalize("NFC", line.strip()) for line in handle if line.strip()]
+                texts = [normal_text(line.strip()) for line in handle if line.strip()]
             if not texts:
                 raise InputFileError(f"{args.texts}: no text lines")
         folder = build_synthetic_dataset(args.dataset, args.num, texts=texts, **common)

@@ -10,7 +10,6 @@ keeps the ``beam`` best prefixes and scores each as
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.data.text_forms import normal_text
 from mltu_ext.errors import ConfigError, InputFileError
 from mltu_ext.io.text_files import read_text
 
@@ -168,12 +168,12 @@ def lm_from_labels(texts: Sequence[str], order: int = 6) -> CharNgramLM:
 
 
 def read_lm_lines(path: str | Path) -> list[str]:
-    """The non-empty lines of a UTF-8 text file, stripped and composed (NFC, as a model's characters
-    are); InputFileError names a missing or empty file."""
+    """The non-empty lines of a UTF-8 text file, stripped, in the written form of labels
+    (``data.text_forms``); InputFileError names a missing or empty file."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")
-    text = unicodedata.normalize("NFC", read_text(path, error=InputFileError))
+    text = normal_text(read_text(path, error=InputFileError))
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:

@@ -13,6 +13,7 @@ import dataclasses
 from pathlib import Path
 
 from mltu_ext.data.samples import Sample
+from mltu_ext.data.text_forms import normal_text
 from mltu_ext.errors import DatasetError
 from mltu_ext.io.text_files import open_text
 
@@ -37,7 +38,11 @@ def load_corrections(path: str | Path) -> list[Correction]:
         if missing:
             expected = ", ".join(COLUMNS)
             raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; expected {expected}")
-        rows = [Correction(row["file_name"], row["published"], row["corrected"]) for row in reader]
+        # in the labels' written form (data.text_forms), which the published texts are compared with
+        rows = [
+            Correction(row["file_name"], normal_text(row["published"]), normal_text(row["corrected"]))
+            for row in reader
+        ]
     names = [row.file_name for row in rows]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

@@ -31,6 +31,7 @@ from mltu_ext.data.readers.kaggle import read_kaggle
 from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, candidate_files, sniff_root
 from mltu_ext.data.readers.page_xml import read_page_xml
 from mltu_ext.data.samples import Sample
+from mltu_ext.data.text_forms import normal_id, normal_text
 from mltu_ext.errors import DatasetError
 from mltu_ext.io.folders import walk_files
 
@@ -206,25 +207,16 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
 
 
 def composed(samples: list[Sample], log: ReadLog) -> list[Sample]:
-    """``samples`` with labels and writer ids in Unicode's composed form (NFC) and every kind of
-    space in the labels (no-break, thin, ...) a plain space; noted when any changed.
-
-    "é" may be one character or "e" and a combining accent, depending on the
-    tool that wrote the file (macOS file names are decomposed), and a no-break
-    space looks like a space; models, language models and writer lists compare
-    characters, so every label is made one way here (the ALTO and PAGE readers'
-    spaces come out plain too).
-    """
+    """``samples`` with labels and writer ids in one written form (``text_forms``), noted when any changed."""
     accents = spaces = 0
     out = []
     for sample in samples:
-        text = unicodedata.normalize("NFC", sample.text)
-        writer = None if sample.writer is None else unicodedata.normalize("NFC", sample.writer)
-        accents += text != sample.text or writer != sample.writer
-        plain = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
-        spaces += plain != text
-        if plain != sample.text or writer != sample.writer:
-            sample = dataclasses.replace(sample, text=plain, writer=writer)
+        text = normal_text(sample.text)
+        writer = None if sample.writer is None else normal_id(sample.writer)
+        if text != sample.text or writer != sample.writer:
+            accents += unicodedata.normalize("NFC", sample.text) != sample.text or writer != sample.writer
+            spaces += any(unicodedata.category(c) == "Zs" and c != " " for c in sample.text)
+            sample = dataclasses.replace(sample, text=text, writer=writer)
         out.append(sample)
     if accents:
         log.note(f"{accents} label(s) or writer id(s) written with decomposed accents were composed (NFC)")

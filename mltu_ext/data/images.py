@@ -95,8 +95,8 @@ def frame_count(path: str | os.PathLike) -> int:
         try:
             with Image.open(path) as image:
                 return int(getattr(image, "n_frames", 1))
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            return 1
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return 1  # the decoder, which comes next, names what is wrong with the file
 
 
 def exif_orientation(data: bytes) -> int:
@@ -202,6 +202,15 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def width_at_height(width: int, height: int, new_height: int) -> int:
+    """The width of a ``width`` x ``height`` image scaled to ``new_height`` rows, keeping its aspect.
+
+    >>> width_at_height(300, 128, 64)
+    150
+    """
+    return max(1, round(width * new_height / max(height, 1)))
+
+
 def resize_to_height(image: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:
     """Scale (H, W) to (height, W') keeping the aspect ratio.
 
@@ -209,7 +218,7 @@ def resize_to_height(image: np.ndarray, height: int, max_width: int | None = Non
     horizontally to ``max_width`` rather than cut, so no ink is lost.
     """
     h, w = image.shape[:2]
-    new_w = max(1, round(w * height / max(h, 1)))
+    new_w = width_at_height(w, h, height)
     if max_width is not None:
         new_w = min(new_w, max_width)
     interpolation = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR

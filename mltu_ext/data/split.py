@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mltu_ext.data.samples import Sample, region_digest
+from mltu_ext.data.text_forms import normal_id
 from mltu_ext.errors import ConfigError, DatasetError
 
 SIDES = ("train", "val", "test")
@@ -228,9 +228,9 @@ def split_by_writer_ids(
     Writer ids are compared as strings, so ``[28, 29, 30]`` matches ``"28"``.
     Raises DatasetError for a listed writer the dataset does not have.
     """
-    # composed (NFC) as the dataset's writer ids are (data.detect.composed): "Zoë" typed either way
-    val = {unicodedata.normalize("NFC", str(w)) for w in val_writers}
-    test = {unicodedata.normalize("NFC", str(w)) for w in test_writers}
+    # in the dataset's written form (data.text_forms): "Zoë" typed either way
+    val = {normal_id(str(w)) for w in val_writers}
+    test = {normal_id(str(w)) for w in test_writers}
     if val & test:
         raise DatasetError(f"writers in both val and test: {sorted(val & test)}")
     present = set(_writers_of(samples))

@@ -22,6 +22,7 @@ import numpy as np
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.export.metadata import write_sidecar_from_onnx
 from mltu_ext.io.atomic import replacing
+from mltu_ext.io.folders import walk_files
 from mltu_ext.io.os_errors import os_reason
 
 QUANTIZED_OPS = ("MatMul", "LSTM")
@@ -162,4 +163,9 @@ def image_files(folder: str | Path) -> list[Path]:
     """Image files under ``folder`` (any depth), sorted."""
     from mltu_ext.data.images import IMAGE_SUFFIXES
 
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        Path(place, name)
+        for place, names in walk_files(folder)
+        for name in names
+        if Path(name).suffix.lower() in IMAGE_SUFFIXES
+    )

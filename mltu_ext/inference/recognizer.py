@@ -17,7 +17,7 @@ from mltu_ext.ctc.calibration import temper
 from mltu_ext.ctc.confidence import Reading, read_confidences
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.ctc.lm_confidence import recalibrate
-from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
+from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray, width_at_height
 from mltu_ext.errors import ConfigError, ImageReadError, ModelLoadError
 from mltu_ext.export.metadata import check_metadata, read_metadata
 from mltu_ext.inference.ink import has_writing
@@ -78,7 +78,7 @@ class OnnxRecognizer:
     def input_width(self, image: np.ndarray) -> int:
         """The columns an (H, W) image has once resized to the model's height."""
         h, w = np.asarray(image).shape[:2]
-        return max(1, round(w * self.height / max(h, 1)))
+        return width_at_height(w, h, self.height)
 
     def check_width(self, image: np.ndarray, name: str) -> None:
         """ImageReadError naming ``name`` when the image is wider than ``max_width`` at the model's height."""

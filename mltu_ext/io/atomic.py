@@ -29,7 +29,7 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else f".tmp{path.suffix}"  # Keras wants its own suffix
     # a name near the filesystem's 255-byte limit leaves no room for the temporary's additions
-    stem = path.name if len(os.fsencode(path.name)) <= 200 else path.name[:64]
+    stem = path.name if len(os.fsencode(path.name)) <= 200 else "long-name"
     handle, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     tmp = Path(name)

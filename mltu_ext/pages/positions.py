@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mltu_ext.ctc.confidence import Reading
+from mltu_ext.data.images import width_at_height
 from mltu_ext.pages.layout import Box, CharOnPage, Point, WordOnPage
 
 
@@ -22,7 +23,7 @@ def step_columns(steps: np.ndarray | float, crop_width: int, crop_height: int, h
     >>> float(step_columns(10, crop_width=300, crop_height=128, height=64, time_scale=4))
     80.0
     """
-    scaled_width = max(1, round(crop_width * height / max(crop_height, 1)))
+    scaled_width = width_at_height(crop_width, crop_height, height)
     return np.asarray(steps, np.float64) * time_scale * crop_width / scaled_width
 
 

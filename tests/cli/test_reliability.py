@@ -179,6 +179,11 @@ def test_symlinked_folders_and_archive_formats_are_read(tmp_path):
     names = [p.name for p in recognize.image_paths([str(data)], recursive=True)]
     assert names == ["linked.png", "scan.jp2"]
     assert sorted(s.text for s in load_dataset(data).samples) == ["linked", "scan"]
+    (data / "sub").mkdir()
+    cv2.imwrite(str(data / "sub" / "inner.png"), draw_word("inner"))
+    (data / "a_link").symlink_to(data / "sub", target_is_directory=True)  # into the tree: read as sub/
+    found = recognize.image_paths([str(data)], recursive=True)
+    assert [p.relative_to(data).as_posix() for p in found] == ["more/linked.png", "scan.jp2", "sub/inner.png"]
     cv2.imwrite(str(data / "OLD.PNG"), draw_word("old"))
     (data / "OLD.TXT").write_text("old", encoding="utf-8")  # as old scanners name them
     assert sorted(s.text for s in load_dataset(data).samples) == ["linked", "old", "scan"]

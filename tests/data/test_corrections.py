@@ -31,6 +31,15 @@ def test_corrected_text_replaces_the_label_and_the_rest_stays(tmp_path):
     assert samples[0].text == "Marienfließ"  # the input list is not changed
 
 
+def test_corrections_written_with_decomposed_accents_or_special_spaces_still_match(tmp_path):
+    import unicodedata
+
+    row = f"images/w1/1_1.png,{unicodedata.normalize('NFD', 'Görlitz')},Groß\u00a0Köris\n"
+    fixes = load_corrections(_write(tmp_path / "fix.csv", row))
+    out = apply_corrections(_samples(tmp_path), fixes, tmp_path)  # the labels as the readers give them
+    assert out[1].text == "Groß Köris"
+
+
 def test_stale_correction_names_the_file(tmp_path):
     fixes = load_corrections(_write(tmp_path / "fix.csv", "images/w1/1_1.png,Leipzig,Dölzig\n"))
     with pytest.raises(ValueError, match=r"1_1\.png: label is 'Görlitz'"):

@@ -389,9 +389,12 @@ def test_a_text_that_starts_with_a_quote_but_is_not_quoted_whole_is_refused(tmp_
     with pytest.raises(DatasetError) as error:
         load_dataset(table)
     assert_one_line(error, f"{table}:3", "malformed quoting", "doubled")
-    table.write_text('file_name\ttext\na.png\t"a lone quote\na.png\tnext\n', encoding="utf-8")
-    with pytest.raises(DatasetError, match="malformed quoting"):  # not the rest of the file as one label
+    table.write_text(
+        'file_name\ttext\na.png\tok\na.png\t"a lone quote\na.png\tnext\na.png\tlast\n', encoding="utf-8"
+    )
+    with pytest.raises(DatasetError) as error:  # not the rest of the file as one label
         load_dataset(table)
+    assert_one_line(error, f"{table}:3: malformed quoting")  # where the quote opens, not the file's end
     table.write_text('file_name\ttext\na.png\t"""Quoted"" word"\n', encoding="utf-8")  # as CSV quotes it
     assert [s.text for s in load_dataset(table).samples] == ['"Quoted" word']
 

@@ -167,6 +167,21 @@ def test_characters_that_do_not_spell_the_words_get_no_glyphs():
     assert root.findall(".//{http://www.loc.gov/standards/alto/ns-v4#}Glyph") == []
 
 
+@pytest.mark.parametrize(
+    ("render", "schema"), [(page_alto, "alto-4-4.xsd"), (_page_2019, "pagecontent-2019-07-15.xsd")]
+)
+def test_ids_made_for_words_and_glyphs_never_repeat_a_line_id(render, schema):
+    import dataclasses
+
+    etree, checker = _schema(schema)
+    page = _page()
+    clash = dataclasses.replace(page.lines[1], line_id="eSc_line_1_w1")  # what the first line's word would be
+    document = etree.fromstring(render(dataclasses.replace(page, lines=(page.lines[0], clash))).encode())
+    assert checker.validate(document), checker.error_log
+    ids = [e.get("ID") or e.get("id") for e in document.iter() if e.get("ID") or e.get("id")]
+    assert len(ids) == len(set(ids))
+
+
 def test_json_has_lines_words_and_characters_in_page_pixels(tmp_path):
     path = write_page(_page(), tmp_path / "out.json")
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -94,13 +94,7 @@ def read_generic_csv(
         # strict: a field that opens a double quote and does not close it where the field ends
         # is an error, not a label with its quotes dropped (or the rest of the file inside it)
         rows = csv.reader(handle, delimiter=_delimiter(table, first_line), strict=True)
-        try:
-            samples, has_writer = _table_samples(table, rows)
-        except csv.Error as error:
-            raise DatasetError(
-                f"{table}:{rows.line_num}: malformed quoting ({error}); a text that starts with a "
-                'double quote is quoted whole, its own quotes doubled: """Ja"", sagte er"'
-            ) from None
+        samples, has_writer = _table_samples(table, _Rows(table, rows))
     if not has_writer:
         log.note(f"{table.name} has no writer column")
     require_samples(samples, table, log)
@@ -108,7 +102,31 @@ def read_generic_csv(
     return samples
 
 
-def _table_samples(table: Path, rows) -> tuple[list[Sample], bool]:
+class _Rows:
+    """A strict ``csv.reader``'s rows, ``line_num`` the line the last one starts on; a quoting error
+    stops with that line (the reader's own ``line_num`` is where it gave up: for a quote never
+    closed, the end of the file)."""
+
+    def __init__(self, table: Path, reader) -> None:
+        self.table, self.reader, self.line_num = table, reader, 0
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> list[str]:
+        start = self.reader.line_num + 1
+        try:
+            row = next(self.reader)
+        except csv.Error as error:
+            raise DatasetError(
+                f"{self.table}:{start}: malformed quoting ({error}); a text that starts with a double "
+                'quote is quoted whole, its own quotes doubled: """Ja"", sagte er"'
+            ) from None
+        self.line_num = start
+        return row
+
+
+def _table_samples(table: Path, rows: _Rows) -> tuple[list[Sample], bool]:
     """(the samples of the open ``csv.reader`` ``rows`` over ``table``, whether it has a writer column)."""
     folder = table.parent
     samples = []
@@ -162,9 +180,12 @@ def _table_samples(table: Path, rows) -> tuple[list[Sample], bool]:
 
 
 def label_file_name(stem: str, names: set[str]) -> str | None:
-    """The name of image ``stem``'s label file among ``names`` (``stem.txt``, or ``.TXT`` as some
-    scanners and old systems write it), or None."""
-    return next((stem + ending for ending in (".txt", ".TXT", ".Txt") if stem + ending in names), None)
+    """The name of image ``stem``'s label file among ``names``: ``stem.txt``, else the first of
+    ``stem.TXT`` and other spellings of the ending (as some scanners and old systems write it), or None."""
+    if stem + ".txt" in names:
+        return stem + ".txt"
+    others = sorted(n for n in names if n[: len(stem)] == stem and n[len(stem) :].lower() == ".txt")
+    return others[0] if others else None
 
 
 def read_image_txt_folder(

@@ -419,6 +419,13 @@ def _scale_factors(xml: Path, info: PageInfo, size: tuple[int, int] | None) -> t
         return 1.0, 1.0
     if pixel and (info.width, info.height) == size:
         return 1.0, 1.0
+    if pixel and (info.width, info.height) == (size[1], size[0]):
+        # the stored size of a photo its EXIF orientation turns: scaling would stretch every line
+        raise DatasetError(
+            f"{xml}: the page is declared {info.width:g}x{info.height:g} pixels, and its image is read "
+            f"upright as {size[0]}x{size[1]}: turned a quarter against the layout (by its EXIF "
+            "orientation, or since the export); export the layout from the image as it is read"
+        )
     return size[0] / info.width, size[1] / info.height
 
 

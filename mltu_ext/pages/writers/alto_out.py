@@ -46,7 +46,8 @@ def _char_digits(line: LineOnPage, start: int, length: int) -> str:
     return " ".join(str(min(9, max(0, round((1.0 - c.confidence) * 9)))) for c in chars)
 
 
-def _line(parent: ET.Element, line: LineOnPage, line_id: str) -> None:
+def _line(parent: ET.Element, line: LineOnPage, line_id: str, taken: set[str]) -> None:
+    """The ``TextLine`` of ``line``; the ids of its words and glyphs are added to ``taken``."""
     element = ET.SubElement(parent, f"{{{ALTO_NS}}}TextLine", {"ID": line_id})
     _place(element, line.box)
     if line.baseline:
@@ -61,9 +62,8 @@ def _line(parent: ET.Element, line: LineOnPage, line_id: str) -> None:
     for k, (word, glyphs) in enumerate(zip(line.words, word_glyphs(line), strict=True)):
         if k:
             ET.SubElement(element, f"{{{ALTO_NS}}}SP")
-        string = ET.SubElement(
-            element, f"{{{ALTO_NS}}}String", {"ID": f"{line_id}_w{k + 1}", "CONTENT": word.text}
-        )
+        word_id = xml_id(None, f"{line_id}_w", k + 1, taken)
+        string = ET.SubElement(element, f"{{{ALTO_NS}}}String", {"ID": word_id, "CONTENT": word.text})
         _place(string, word.box)
         string.set("WC", f"{min(max(word.confidence, 0.0), 1.0):.4f}")
         digits = _char_digits(line, done, len(word.text))
@@ -71,9 +71,8 @@ def _line(parent: ET.Element, line: LineOnPage, line_id: str) -> None:
             string.set("CC", digits)
         done += len(word.text)
         for n, (char, box) in enumerate(glyphs):
-            glyph = ET.SubElement(
-                string, f"{{{ALTO_NS}}}Glyph", {"ID": f"{line_id}_w{k + 1}_g{n + 1}", "CONTENT": char.char}
-            )
+            glyph_id = xml_id(None, f"{word_id}_g", n + 1, taken)
+            glyph = ET.SubElement(string, f"{{{ALTO_NS}}}Glyph", {"ID": glyph_id, "CONTENT": char.char})
             glyph.set("GC", f"{min(max(char.confidence, 0.0), 1.0):.4f}")
             _place(glyph, box)
 
@@ -111,6 +110,6 @@ def page_alto(page: PageText) -> str:
         _place(block, (x0, y0, x1, y1))
         for line in lines:
             number += 1
-            _line(block, line, xml_id(line.line_id, "line_", number, taken))
+            _line(block, line, xml_id(line.line_id, "line_", number, taken), taken)
     ET.indent(root, space=" ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -4,7 +4,7 @@ A page's characters carry one point each (the middle of their CTC steps along
 the line); ALTO and PAGE describe a glyph by a box. A character's box spans
 the word's height and, along the line, from halfway to the character before
 it to halfway to the one after it (the word's own edges for its first and
-last character).
+last character), and at least one pixel wide.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def word_glyphs(line: LineOnPage) -> list[list[tuple[CharOnPage, Box]]]:
         edges = [x0, *(min(max(x, x0), x1) for x in middles), x1]
         found.append(
             [
-                (char, (round(left, 1), y0, round(max(right, left), 1), y1))
+                (char, (round(left, 1), y0, round(max(right, left + 1), 1), y1))  # at least a pixel wide
                 for char, (left, right) in zip(own, pairwise(edges), strict=True)
             ]
         )

@@ -45,17 +45,21 @@ def _text_equiv(parent: ET.Element, text: str, confidence: float | None) -> None
     ET.SubElement(equiv, f"{{{PAGE_NS}}}Unicode").text = text
 
 
-def _line(region: ET.Element, line: LineOnPage, line_id: str, width: int, height: int) -> None:
+def _line(
+    region: ET.Element, line: LineOnPage, line_id: str, taken: set[str], width: int, height: int
+) -> None:
+    """The ``TextLine`` of ``line``; the ids of its words and glyphs are added to ``taken``."""
     element = ET.SubElement(region, f"{{{PAGE_NS}}}TextLine", {"id": line_id})
     ET.SubElement(element, f"{{{PAGE_NS}}}Coords", {"points": _points(line.polygon, width, height)})
     if line.baseline:
         ET.SubElement(element, f"{{{PAGE_NS}}}Baseline", {"points": _points(line.baseline, width, height)})
     for k, (word, glyphs) in enumerate(zip(line.words, word_glyphs(line), strict=True)):
-        word_id = f"{line_id}_w{k + 1}"
+        word_id = xml_id(None, f"{line_id}_w", k + 1, taken)
         word_element = ET.SubElement(element, f"{{{PAGE_NS}}}Word", {"id": word_id})
         ET.SubElement(word_element, f"{{{PAGE_NS}}}Coords", {"points": _box_points(word.box, width, height)})
         for n, (char, box) in enumerate(glyphs):
-            glyph = ET.SubElement(word_element, f"{{{PAGE_NS}}}Glyph", {"id": f"{word_id}_g{n + 1}"})
+            glyph_id = xml_id(None, f"{word_id}_g", n + 1, taken)
+            glyph = ET.SubElement(word_element, f"{{{PAGE_NS}}}Glyph", {"id": glyph_id})
             ET.SubElement(glyph, f"{{{PAGE_NS}}}Coords", {"points": _box_points(box, width, height)})
             _text_equiv(glyph, char.char, char.confidence)
         _text_equiv(word_element, word.text, word.confidence)
@@ -99,6 +103,6 @@ def page_xml(page: PageText, created: datetime.datetime | None = None) -> str:
         ET.SubElement(region, f"{{{PAGE_NS}}}Coords", {"points": _box_points(box, width, height)})
         for line in lines:
             number += 1
-            _line(region, line, xml_id(line.line_id, "line_", number, taken), width, height)
+            _line(region, line, xml_id(line.line_id, "line_", number, taken), taken, width, height)
     ET.indent(root, space=" ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -136,6 +136,15 @@ def test_a_phone_photo_turned_by_its_exif_orientation_is_cut_upright(tmp_path):
     crop = sample_pixels(first)
     assert crop.shape == (36, 286)  # not rescaled as if the page were 120 x 300
     assert np.abs(crop.astype(int) - page[10:46, 5:291]).mean() < 6  # JPEG: close, not equal
+    # a layout made on the stored, sideways pixels would be stretched to fit: refused instead
+    sideways = alto(LINES_V4, image="scan_001.jpg").replace(
+        'WIDTH="300" HEIGHT="120"', 'WIDTH="120" HEIGHT="300"'
+    )
+    xml.write_text(sideways, encoding="utf-8")
+    with pytest.raises(
+        DatasetError, match=r"page_1\.xml: the page is declared 120x300 .* upright as 300x120"
+    ):
+        load_dataset(tmp_path)
 
 
 @pytest.mark.parametrize("version", ["v3", "v4", "none"])
