@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import os
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,7 @@ from mltu_ext.data.readers.kaggle import read_kaggle
 from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, candidate_files, sniff_root
 from mltu_ext.data.readers.page_xml import read_page_xml
 from mltu_ext.data.samples import Sample
-from mltu_ext.data.text_forms import normal_id, normal_text
+from mltu_ext.data.text_forms import normal_samples
 from mltu_ext.errors import DatasetError
 from mltu_ext.io.folders import walk_files
 
@@ -199,27 +197,8 @@ def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> 
     for key, value in options.items():
         if key not in accepted and value not in (None, False):
             log.note(f"option {key}={value!r} does not apply to {fmt}; ignored")
-    samples = composed(reader(_label_path(path, fmt), log=log, **used), log)
+    samples = normal_samples(reader(_label_path(path, fmt), log=log, **used), log)
     root = path if path.is_dir() else path.parent
     return LoadedDataset(
         samples=samples, format=fmt, root=str(root), skipped=dict(log.skipped), notes=list(log.notes)
     )
-
-
-def composed(samples: list[Sample], log: ReadLog) -> list[Sample]:
-    """``samples`` with labels and writer ids in one written form (``text_forms``), noted when any changed."""
-    accents = spaces = 0
-    out = []
-    for sample in samples:
-        text = normal_text(sample.text)
-        writer = None if sample.writer is None else normal_id(sample.writer)
-        if text != sample.text or writer != sample.writer:
-            accents += unicodedata.normalize("NFC", sample.text) != sample.text or writer != sample.writer
-            spaces += any(unicodedata.category(c) == "Zs" and c != " " for c in sample.text)
-            sample = dataclasses.replace(sample, text=text, writer=writer)
-        out.append(sample)
-    if accents:
-        log.note(f"{accents} label(s) or writer id(s) written with decomposed accents were composed (NFC)")
-    if spaces:
-        log.note(f"{spaces} label(s) with no-break or other special spaces: read as plain spaces")
-    return out
