@@ -268,6 +268,12 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         f"split: {len(parts.train)} training, {len(parts.val)} validation samples "
         f"({parts.info.get('method')})"
     )
+    held_out = parts.info.get("writers", {}).get("val") or []
+    if held_out:  # so that one can see a writer is not on both sides (pages of one hand: --writer-pattern)
+        shown = ", ".join(map(str, held_out[:8])) + (
+            f", ... ({len(held_out)} in all)" if len(held_out) > 8 else ""
+        )
+        print(f"validation writers: {shown}")
     copies = parts.info.get("duplicates", {})
     if copies.get("copies"):
         print(

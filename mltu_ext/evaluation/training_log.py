@@ -81,7 +81,8 @@ def describe_training(summary: dict[str, float | int | bool | None]) -> list[str
     best_epoch, final_epoch = summary.get("best_val_CER_epoch"), summary.get("last_epoch")
     if summary.get("best_val_CER") is not None:
         lines[0] += (
-            f" Best val_CER {summary['best_val_CER']:.4g} at epoch {best_epoch}"
+            # log.csv counts epochs from 0, train.py's summary from 1: the report says what train.py said
+            f" Best val_CER {summary['best_val_CER']:.4g} after epoch {int(best_epoch) + 1}"
             f" (last: {summary['final_val_CER']:.4g})."
         )
         if best_epoch == final_epoch and summary["epochs"] > 1:
@@ -90,8 +91,8 @@ def describe_training(summary: dict[str, float | int | bool | None]) -> list[str
         lines.append("The log has no validation columns, so it cannot show overfitting.")
     if summary.get("overfitting_hint"):
         lines.append(
-            f"val_loss rose from {summary['best_val_loss']:.4g} (epoch "
-            f"{summary['best_val_loss_epoch']}) to {summary['final_val_loss']:.4g} at the end: "
+            f"val_loss rose from {summary['best_val_loss']:.4g} (after epoch "
+            f"{int(summary['best_val_loss_epoch']) + 1}) to {summary['final_val_loss']:.4g} at the end: "
             "the model may be overfitting (early stopping, more data or augmentation help)."
         )
     return lines

@@ -57,6 +57,7 @@ def test_alto_pages_train_with_the_line_recipe_and_become_the_default_model(tmp_
     assert train_main(args) == 0
     out = capsys.readouterr().out
     assert "12 samples (alto)" in out and "8 training, 4 validation samples" in out
+    assert "validation writers: p4, p5" in out
     config = json.loads((models / "lines" / "config.json").read_text(encoding="utf-8"))
     assert config["accumulate"] == 2 and config["bucket_width"] == 128 and config["pretrain_kind"] == "lines"
     assert set("lechatdort ") <= set(config["model"]["vocabulary"])

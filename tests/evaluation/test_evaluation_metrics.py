@@ -185,3 +185,9 @@ def test_training_log_errors_name_the_file(tmp_path):
     log.write_text("step,loss\n0,1.0\n")
     with pytest.raises(ValueError, match=r"bad\.csv: .*no 'epoch' column"):
         read_training_log(str(log))
+
+
+def test_the_report_counts_epochs_as_train_py_does():
+    # log.csv's epoch column starts at 0; train.py says "best validation CER ... after 2 epochs"
+    summary = summarize_training_log({"epoch": [0, 1, 2], "val_CER": [0.5, 0.2, 0.3]})
+    assert "Best val_CER 0.2 after epoch 2 (last: 0.3)." in describe_training(summary)[0]

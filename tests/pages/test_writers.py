@@ -100,7 +100,10 @@ def test_alto_keeps_confidences_ids_and_the_baseline():
     ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
     lines = root.findall(".//a:TextLine", ns)
     assert [line.get("ID") for line in lines] == ["eSc_line_1", "line_2", "blank"]
-    assert lines[0].get("BASELINE") == "12,52 298,54" and lines[1].get("BASELINE") is None
+    assert (
+        lines[0].get("BASELINE") == "12 52 298 54" and lines[1].get("BASELINE") is None
+    )  # as eScriptorium writes
+    assert lines[0].find("a:Shape/a:Polygon", ns).get("POINTS") == "10 20 300 20 300 60 10 60"
     strings = lines[0].findall("a:String", ns)
     assert [s.get("CONTENT") for s in strings] == ["Bonjour", "à", "tous"]
     assert strings[0].get("WC") == "0.9000" and strings[0].get("CC") == "0 0 0 0 0 0 0"
@@ -224,3 +227,20 @@ def test_a_file_that_is_no_layout_is_named(tmp_path):
     other.write_text("<mets/>", encoding="utf-8")
     with pytest.raises(DatasetError, match=r"mets\.xml.*'mets'"):
         read_layout_file(other)
+
+
+def test_segmented_lines_without_blocks_form_one_text_block():
+    import dataclasses
+    import xml.etree.ElementTree as ET
+
+    page = _page()
+    loose = tuple(dataclasses.replace(line, block_id=None) for line in page.lines)  # as the segmenter gives
+    alto = ET.fromstring(page_alto(dataclasses.replace(page, lines=loose)))
+    blocks = alto.findall(".//{http://www.loc.gov/standards/alto/ns-v4#}TextBlock")
+    assert (
+        len(blocks) == 1 and len(blocks[0].findall("{http://www.loc.gov/standards/alto/ns-v4#}TextLine")) == 3
+    )
+    regions = ET.fromstring(page_xml(dataclasses.replace(page, lines=loose))).findall(
+        ".//{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}TextRegion"
+    )
+    assert len(regions) == 1

@@ -29,7 +29,9 @@ def _number(value: float) -> str:
 
 
 def _points(points) -> str:
-    return " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+    """``x y x y ...`` in whole pixels: the form eScriptorium and kraken write and read back
+    (ALTO allows it beside ``x,y`` pairs, which their importers do not split)."""
+    return " ".join(f"{round(float(x))} {round(float(y))}" for x, y in points)
 
 
 def _place(element: ET.Element, box) -> None:

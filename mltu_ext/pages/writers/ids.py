@@ -25,15 +25,17 @@ def xml_id(wanted: str | None, prefix: str, number: int, taken: set[str]) -> str
 
 
 def block_ids(block_keys: list[str | None]) -> list[str]:
-    """One block id per line: lines with the same key share it, a line without a key is its own."""
+    """One block id per line: lines with the same key share it, and so do all lines without one
+    (a segmented page's lines form one text block, not a block each, when imported elsewhere).
+
+    >>> block_ids(["r1", None, "r1", None])
+    ['r1', 'block_2', 'r1', 'block_2']
+    """
     taken: set[str] = set()
-    chosen: dict[str, str] = {}
+    chosen: dict[str | None, str] = {}
     ids = []
     for number, key in enumerate(block_keys, 1):
-        if key is None:
-            ids.append(xml_id(None, "block_", number, taken))
-        else:
-            if key not in chosen:
-                chosen[key] = xml_id(key, "block_", number, taken)
-            ids.append(chosen[key])
+        if key not in chosen:
+            chosen[key] = xml_id(key, "block_", number, taken)
+        ids.append(chosen[key])
     return ids
