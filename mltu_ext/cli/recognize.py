@@ -109,6 +109,14 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("json", "alto", "page"),
         help="the format (default: from --output's ending)",
     )
+    parser.add_argument(
+        "--image-name",
+        choices=("path", "name"),
+        default="path",
+        help="how --output names each page's image: its path from the output file (default; the "
+        "package reads the result back with its image from anywhere) or its file name alone (as "
+        "eScriptorium and Transkribus match an imported file to its image)",
+    )
     add_evaluation_arguments(parser)
     args = parser.parse_args(argv)
     if not args.image and not getattr(args, "dataset", None):

@@ -86,10 +86,12 @@ def distinct_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def image_reference(image: Path, target: Path | None) -> str:
+def image_reference(image: Path, target: Path | None, name_only: bool = False) -> str:
     """How a result file names its page image: by the path from the file's folder, so that the
-    package's reader finds that image again (the name alone when nothing is written)."""
-    if target is None:
+    package's reader finds that image again; the name alone when nothing is written, or with
+    ``name_only`` (``--image-name name``: transcription platforms match an import to its image
+    by the file name alone)."""
+    if target is None or name_only:
         return image.name
     try:
         return Path(os.path.relpath(image.resolve(), target.resolve().parent)).as_posix()
@@ -114,7 +116,9 @@ def read_pages(
     texts = []
     progress = _progress(len(pages))
     for (path, image), target in progress(list(zip(pages, targets, strict=True))):
-        page = reader.read(image, image_reference(path, target))
+        page = reader.read(
+            image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
+        )
         print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
         if not page.lines and max(image.shape) > 3 * min(image.shape):
             # the segmenter scales the long side to its own size, which shrinks the lines of a

@@ -111,6 +111,12 @@ def test_several_pages_go_to_a_folder_in_the_format_asked(page_file, tmp_path, c
     assert sorted(p.name for p in out.iterdir()) == ["one.page.xml", "two.page.xml"]
     rows = capsys.readouterr().out.splitlines()
     assert len(rows) == 2 * len(TEXTS) and rows[0].startswith(f"{tmp_path / 'one.png'}\t1\t")
+    assert 'imageFilename="../one.png"' in (out / "one.page.xml").read_text(encoding="utf-8")
+    # for a platform's import, which matches a file to its image by the name alone
+    assert (
+        recognize.main([*argv, "--output", str(out), "--output-format", "alto", "--image-name", "name"]) == 0
+    )
+    assert "<fileName>one.png</fileName>" in (out / "one.alto.xml").read_text(encoding="utf-8")
 
 
 def test_pages_of_one_name_in_two_folders_read_back_each_with_its_own_image(page_file, tmp_path, capsys):
