@@ -317,6 +317,11 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         print(f"model folder: {result.model_dir}")
         if result.best_val_cer is not None:
             print(f"best validation CER: {result.best_val_cer:.4f} after {result.epochs} epochs")
+        if result.onnx_path and args.init_from and not args.resume:
+            from mltu_ext.export.inherited import inherit_reading_aids
+
+            for note in inherit_reading_aids(args.init_from, result.onnx_path):
+                print(f"note: {note}")
         if result.onnx_path:
             from mltu_ext.inference.model_files import record_trained_model
 

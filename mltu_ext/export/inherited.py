@@ -1,0 +1,58 @@
+"""What a fine-tuned model takes over from the model it started from: its reading aids.
+
+``train.py --init-from Models/handwritten_lines`` makes a new model folder. The network is
+retrained, but the source's language model (``language_model.json.gz``, counts of texts like
+those it reads) and its confidence temperature (fitted on validation writers) still describe
+the task far better than nothing: without them ``--lm`` stops with an error and every
+confidence is uncalibrated. Both are copied, and the new model says where they came from, so
+that they can be refitted on the user's own lines (``python -m mltu_ext.cli.calibrate``,
+``python -m mltu_ext.cli.language_model``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from mltu_ext.ctc.lm_file import language_model_path
+from mltu_ext.errors import OutputWriteError
+from mltu_ext.export.metadata import update_metadata
+from mltu_ext.io.os_errors import os_reason
+
+
+def inherit_reading_aids(source: str | Path, onnx_path: str | Path) -> list[str]:
+    """Copy ``source``'s language model and confidence temperature to the model at ``onnx_path``.
+
+    ``source`` is the ``--init-from`` folder (or a file in it). Returns one note per thing taken
+    over (none when the source has neither).
+    """
+    source = Path(source)
+    folder = source if source.is_dir() else source.parent
+    onnx_path = Path(onnx_path)
+    notes = []
+    sidecar = folder / "model.json"
+    temperature = None
+    if sidecar.is_file():
+        try:
+            temperature = json.loads(sidecar.read_text(encoding="utf-8")).get("confidence_temperature")
+        except (OSError, ValueError, AttributeError):
+            temperature = None  # an unreadable sidecar gives nothing to take over
+    if isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and temperature > 0:
+        update_metadata(onnx_path, confidence_temperature=float(temperature))
+        notes.append(
+            f"confidence temperature {temperature:g} taken over from {folder}; fit it on your own "
+            f"lines with python -m mltu_ext.cli.calibrate {onnx_path.parent} --dataset ... --write"
+        )
+    lm = language_model_path(folder)
+    if lm.is_file():
+        target = language_model_path(onnx_path.parent)
+        try:
+            shutil.copyfile(lm, target)
+        except OSError as error:
+            raise OutputWriteError(f"{target}: cannot write ({os_reason(target, error)})") from error
+        notes.append(
+            f"language model taken over from {lm} (--lm reads with it); make one of your own texts with "
+            f"python -m mltu_ext.cli.language_model {onnx_path.parent} --dataset ..."
+        )
+    return notes
