@@ -178,3 +178,19 @@ def test_a_strip_with_no_lines_found_says_why(tmp_path, capsys):
     assert recognize.main(["--image", str(strip), "--page", "--model", str(LINES)]) == 0
     err = capsys.readouterr().err
     assert "read as a page, 0 lines" in err and "10.0 times as long as it is wide" in err
+
+
+def test_the_readmes_python_page_reading(page_file, tmp_path):
+    from mltu_ext.data.images import read_gray
+    from mltu_ext.evaluation.error_rates import cer
+    from mltu_ext.inference import OnnxRecognizer
+    from mltu_ext.pages.page_reader import PageReader
+    from mltu_ext.pages.writers import write_page
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    reader = PageReader(OnnxRecognizer(LINES), OnnxSegmenter(SEGMENTER))
+    page = reader.read(read_gray(str(page_file)), page_file.name)
+    assert len(page.lines) == len(TEXTS)
+    assert cer([line.text for line in page.lines], TEXTS) < 0.2
+    written = write_page(page, tmp_path / "page.alto.xml")
+    assert "<fileName>" + page_file.name in written.read_text(encoding="utf-8")
