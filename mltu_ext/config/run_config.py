@@ -34,6 +34,9 @@ class RunConfig:
     int8_export: bool = False
     export: bool = True  # write model.onnx at the end of training
     verbose: int | str = "auto"  # Keras' fit() verbosity: "auto", 0, 1 or 2
+    # the model folder whose weights this run began with (--init-from, or the recipe's base
+    # model); None: random weights, or a --resume of this folder. Written by the trainer.
+    started_from: str | None = None
 
     def validate(self) -> None:
         """Raise ConfigError naming the first field that cannot work."""

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import sys
@@ -117,7 +118,8 @@ def train(
         )
     if is_main_process():  # the other training processes (--processes) write nothing
         cfg.save(model_dir / "config.json")
-        run.save(model_dir / "run.json")
+        began = str(init_from) if init_from and not resume else None
+        dataclasses.replace(run, started_from=began).save(model_dir / "run.json")
 
     train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, run.cache_dir)
     keras.utils.set_random_seed(cfg.seed)

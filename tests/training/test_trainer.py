@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -99,6 +101,8 @@ def test_init_from_grows_vocabulary_and_keeps_old_weights(trained_model, tmp_pat
     )
     new_cfg = TrainConfig.load(tuned.model_dir / "config.json")
     assert new_cfg.model.vocabulary.startswith(old_cfg.model.vocabulary)
+    started = json.loads((tuned.model_dir / "run.json").read_text(encoding="utf-8"))["started_from"]
+    assert started == str(result.model_dir)  # where its weights came from, in its own folder
     assert "z" in new_cfg.model.vocabulary and "z" not in old_cfg.model.vocabulary
     old = keras.saving.load_model(result.model_dir / "best.keras", compile=False)
     new = keras.saving.load_model(tuned.model_dir / "last.keras", compile=False)
