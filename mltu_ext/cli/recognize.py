@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -26,6 +27,8 @@ from mltu_ext.io.folders import walk_files
 
 if TYPE_CHECKING:
     from mltu_ext.inference.recognizer import OnnxRecognizer
+
+T = TypeVar("T")
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -229,19 +232,10 @@ def read_images(paths: list[Path], max_pixels: int) -> tuple[list[Path], list[np
         frames = frame_count(path)
         if frames > 1:
             print(f"note: {path}: {frames} pages or frames; only the first is read", file=sys.stderr)
-    if len(paths) == 1:
-        return paths, [read_gray(str(paths[0]), max_pixels=max_pixels)], 0
-    good, images = [], []
-    for path in paths:
-        try:
-            images.append(read_gray(str(path), max_pixels=max_pixels))
-        except ImageReadError as error:
-            print(f"error: {error}", file=sys.stderr)
-            continue
-        good.append(path)
-    if not good:
+    kept = each_named(len(paths), lambda i: read_gray(str(paths[i]), max_pixels=max_pixels), len(paths) == 1)
+    if not kept:
         raise InputFileError(f"none of the {len(paths)} images could be read (each named above)")
-    return good, images, len(paths) - len(good)
+    return [paths[i] for i, _ in kept], [image for _, image in kept], len(paths) - len(kept)
 
 
 def drop_too_wide(
@@ -249,19 +243,23 @@ def drop_too_wide(
 ) -> tuple[list[Path], list[np.ndarray], int]:
     """(the line images the model can take, their paths, how many it cannot): one image wider
     than the recogniser's ``max_width`` is an error; among several, each is named on stderr."""
-    if len(paths) == 1 and not several:
-        recognizer.check_width(images[0], str(paths[0]))
-        return paths, images, 0
-    kept_paths, kept_images = [], []
-    for path, image in zip(paths, images, strict=True):
+    alone = len(paths) == 1 and not several
+    kept = each_named(len(paths), lambda i: recognizer.check_width(images[i], str(paths[i])), alone)
+    return [paths[i] for i, _ in kept], [images[i] for i, _ in kept], len(paths) - len(kept)
+
+
+def each_named(count: int, work: Callable[[int], T], alone: bool) -> list[tuple[int, T]]:
+    """(i, ``work(i)``) for i < ``count`` that raise no ImageReadError. ``alone``: the error stops
+    the command; among several images, each one is named on stderr and the others go on."""
+    if alone:
+        return [(i, work(i)) for i in range(count)]
+    kept = []
+    for i in range(count):
         try:
-            recognizer.check_width(image, str(path))
+            kept.append((i, work(i)))
         except ImageReadError as error:
             print(f"error: {error}", file=sys.stderr)
-            continue
-        kept_paths.append(path)
-        kept_images.append(image)
-    return kept_paths, kept_images, len(paths) - len(kept_paths)
+    return kept
 
 
 def read_lines(

@@ -101,21 +101,44 @@ def frame_count(path: str | os.PathLike) -> int:
 
 def exif_orientation(data: bytes) -> int:
     """The EXIF orientation (1-8) of an encoded image; 1 (as stored) when it has none or is not asked."""
-    if not asks_exif(data[:12]):
-        return 1
     import io
+
+    found = _header(io.BytesIO(data), data[:12])
+    return 1 if found is None else found[1]
+
+
+def upright_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) of an image file as :func:`decode_gray` gives it, from its header alone;
+    None if unknown. A photo that its EXIF orientation turns a quarter (5-8) has them swapped."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return None
+    found = _header(path, head)
+    if found is None:
+        return None
+    (width, height), orientation = found
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _header(source, head: bytes) -> tuple[tuple[int, int], int] | None:
+    """(stored size, EXIF orientation 1-8) of the image that Pillow opens from ``source`` (a path
+    or a file object) without decoding it; None when Pillow cannot. ``head``, the file's first
+    bytes, says whether its EXIF orientation is asked (:func:`asks_exif`); else it is 1."""
     import warnings
 
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # a damaged or huge header is for the decoder to judge
         try:
-            with Image.open(io.BytesIO(data)) as header:
-                value = header.getexif().get(EXIF_ORIENTATION, 1)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+            with Image.open(source) as header:
+                value = header.getexif().get(EXIF_ORIENTATION, 1) if asks_exif(head) else 1
+                size = header.size
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return None
+    return size, (value if isinstance(value, int) and 1 <= value <= 8 else 1)
 
 
 def upright(image: np.ndarray, orientation: int) -> np.ndarray:

@@ -11,13 +11,13 @@ that they can be refitted on the user's own lines (``python -m mltu_ext.cli.cali
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from mltu_ext.ctc.lm_file import language_model_path
-from mltu_ext.errors import OutputWriteError
-from mltu_ext.export.metadata import update_metadata
+from mltu_ext.errors import ModelLoadError, OutputWriteError
+from mltu_ext.export.metadata import file_metadata, update_metadata
+from mltu_ext.inference.model_files import find_model_file
 from mltu_ext.io.os_errors import os_reason
 
 
@@ -31,14 +31,11 @@ def inherit_reading_aids(source: str | Path, onnx_path: str | Path) -> list[str]
     folder = source if source.is_dir() else source.parent
     onnx_path = Path(onnx_path)
     notes = []
-    sidecar = folder / "model.json"
-    temperature = None
-    if sidecar.is_file():
-        try:
-            temperature = json.loads(sidecar.read_text(encoding="utf-8")).get("confidence_temperature")
-        except (OSError, ValueError, AttributeError):
-            temperature = None  # an unreadable sidecar gives nothing to take over
-    if isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and temperature > 0:
+    try:  # the metadata inside the source's ONNX file, as its readers take it
+        temperature = file_metadata(find_model_file(folder)).get("confidence_temperature")
+    except ModelLoadError:
+        temperature = None  # a folder without a readable ONNX file has no temperature to give
+    if temperature is not None:  # checked a positive number by file_metadata
         update_metadata(onnx_path, confidence_temperature=float(temperature))
         notes.append(
             f"confidence temperature {temperature:g} taken over from {folder}; fit it on your own "

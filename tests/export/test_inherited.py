@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from mltu_ext.ctc.lm_file import model_decoder
 from mltu_ext.export.inherited import inherit_reading_aids
+from mltu_ext.export.metadata import update_metadata
 from mltu_ext.inference.recognizer import OnnxRecognizer
 
 WORDS = Path(__file__).resolve().parents[2] / "Models" / "dhsd_words"
@@ -19,8 +19,7 @@ def test_language_model_and_temperature_are_taken_over(tmp_path):
         folder.mkdir()
         for name in ("model.onnx", "model.json"):
             shutil.copy(WORDS / name, folder / name)
-    meta = json.loads((source / "model.json").read_text(encoding="utf-8"))
-    (source / "model.json").write_text(json.dumps({**meta, "confidence_temperature": 1.7}), encoding="utf-8")
+    update_metadata(source / "model.onnx", confidence_temperature=1.7)  # as calibrate --write stores it
     words = tmp_path / "words.txt"
     words.write_text("Straße\nMühlbach\n", encoding="utf-8")
     from mltu_ext.cli.language_model import main as language_model

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
-from mltu_ext.data.images import IMAGE_SUFFIXES
+from mltu_ext.data.images import IMAGE_SUFFIXES, upright_size
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
 from mltu_ext.data.samples import Region, Sample
@@ -270,32 +270,6 @@ class ImageFinder:
         )
 
 
-def image_dimensions(path: Path) -> tuple[int, int] | None:
-    """(width, height) of an image file as the package reads it, from its header; None if unknown.
-
-    A photo whose EXIF orientation turns it a quarter (5-8) is read upright
-    (``images.decode_gray``), so its width and height are swapped here too:
-    the layout's coordinates are those of the upright page.
-    """
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
-
-    from mltu_ext.data.images import EXIF_ORIENTATION, asks_exif
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a huge page is for the decoder's own limit to refuse
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(12)
-            with Image.open(path) as header:
-                width, height = header.size
-                turned = asks_exif(head) and header.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            return None
-    return (height, width) if turned else (width, height)
-
-
 # ---------------------------------------------------------------- writers
 
 
@@ -466,7 +440,7 @@ def read_layout(
         if not kept:
             continue
         image = finder.find(xml, info.image)
-        size = image_dimensions(image)
+        size = upright_size(image)
         sx, sy = _scale_factors(xml, info, size)
         scaled += (sx, sy) != (1.0, 1.0)
         relative = xml.relative_to(root_folder).as_posix()
@@ -567,7 +541,7 @@ def page_lines(xml: str | Path, parse_page: PageParser, root_name: str) -> PageL
         raise DatasetError(f"{xml}: root element is {local_name(root.tag)!r}, expected {root_name!r}")
     info, lines = _parse_lines(xml, data, root, parse_page)
     image = ImageFinder().find(xml, info.image)
-    size = image_dimensions(image)
+    size = upright_size(image)
     sx, sy = _scale_factors(xml, info, size)
     scaled = []
     for line in lines:
