@@ -2,7 +2,8 @@
 # The chain that device_long.sh starts: render the warm-up lines, train "split" (the training
 # writers of benchmarks/copiste_lines/split.json, validated on its validation writers), then
 # "all": split's model fine-tuned on all 227 writers (validated on rendered lines), for the
-# shipped model. Each best.keras is saved again without its optimizer (a third of the size).
+# shipped model. Each best.keras is saved again without its optimizer (a third of the size), and
+# split's last.keras too, as end.keras (the averaged weights at the end of its run).
 # Settings: SPLIT_MINUTES (13), PRE (2.5 of them on rendered lines), RENDERED (30000),
 # ALL_MINUTES (5, half a minute of them on the rendered lines again, which the mix of
 # rendered lines into the real ones needs; 0 skips it), ALL_LR (3e-4), EXTRA (more train.py options for both runs).
@@ -94,7 +95,10 @@ fi
 python3 train.py $COMMON $SPLIT_DATA $A_EXTRA --max-minutes "$SPLIT_MINUTES" \
   --model-dir $WORK/m_split > $WORK/split.train.log 2>&1
 stamp "split done (exit $?)"
-python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved" && touch $WORK/split.ready
+python3 $WORK/resave.py $WORK/m_split/best.keras && stamp "split resaved"
+# the end of the cosine as well as the best epoch: a best chosen on the validation lines favours a dip
+cp $WORK/m_split/last.keras $WORK/m_split/end.keras && python3 $WORK/resave.py $WORK/m_split/end.keras && stamp "split end resaved"
+touch $WORK/split.ready
 FROM=$WORK/m_split
 if [ -n "$B_EXTRA" ]; then
   wait $B_PID; stamp "split_b done (exit $?)"
