@@ -120,6 +120,8 @@ def read_pages(
             image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
         )
         print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
+        for note in page.notes:
+            print(f"warning: {path}: {note}", file=sys.stderr)
         if not page.lines and max(image.shape) > 3 * min(image.shape):
             # the segmenter scales the long side to its own size, which shrinks the lines of a
             # strip or panorama below what it finds

@@ -57,6 +57,8 @@ class PageText:
     width: int
     height: int
     lines: tuple[LineOnPage, ...]
+    # why the page may have read badly (turned, inverted, too small...), one sentence each
+    notes: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from mltu_ext.pages.layout import PageText
+from mltu_ext.pages.page_checks import page_notes, stretch_faint
 from mltu_ext.pages.read_lines import read_page
 
 SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
@@ -34,9 +36,11 @@ class PageReader:
         self.batch_size = batch_size
 
     def read(self, page: np.ndarray, image_name: str) -> PageText:
-        """The page's lines, found, ordered and read."""
+        """The page's lines, found, ordered and read, with notes on why it may have read badly."""
         from mltu_ext.data.images import to_gray
 
-        gray = to_gray(np.asarray(page))
+        # a faint page's strokes would fall under the ink check and read as nothing
+        gray = stretch_faint(to_gray(np.asarray(page)))
         lines = self.segmenter.segment(gray)
-        return read_page(gray, lines, self.recognizer, image_name, self.batch_size)
+        read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
+        return dataclasses.replace(read, notes=tuple(page_notes(gray, read, self.recognizer)))

@@ -194,3 +194,25 @@ def test_the_readmes_python_page_reading(page_file, tmp_path):
     assert cer([line.text for line in page.lines], TEXTS) < 0.2
     written = write_page(page, tmp_path / "page.alto.xml")
     assert "<fileName>" + page_file.name in written.read_text(encoding="utf-8")
+
+
+def test_a_faint_page_reads_its_lines(page_file):
+    # pencil, or a light scan: the strokes only 15 % as dark, under the ink check's contrast
+    page = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    faint = (255 - (255 - page) * 0.15).astype(np.uint8)
+    read = _reader().read(faint, page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+
+
+def test_a_page_upside_down_is_read_with_a_warning(page_file, tmp_path, capsys):
+    from mltu_ext.cli import recognize
+
+    turned = tmp_path / "turned.png"
+    cv2.imwrite(str(turned), cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)[::-1, ::-1])
+    assert recognize.main(["--image", str(turned), "--model", str(LINES)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {turned}: " in err and "turned 180 degrees" in err
+    # the same page upright reads without one
+    assert recognize.main(["--image", str(page_file), "--model", str(LINES)]) == 0
+    assert "warning:" not in capsys.readouterr().err
