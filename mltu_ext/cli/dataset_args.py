@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
 from mltu_ext.cli.common import FRACTION, NON_NEGATIVE_INT
-from mltu_ext.data.corrections import apply_corrections, load_corrections
-from mltu_ext.data.detect import FORMATS, load_dataset
-from mltu_ext.data.readers.common import LoadedDataset
-from mltu_ext.data.split import SplitResult, split_by_writer_ids, split_samples
+from mltu_ext.data.format_names import FORMAT_NAMES
+
+if TYPE_CHECKING:
+    from mltu_ext.data.readers.common import LoadedDataset
+    from mltu_ext.data.split import SplitResult
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -24,7 +26,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
     )
     group.add_argument(
         "--format",
-        choices=sorted(FORMATS),
+        choices=sorted(FORMAT_NAMES),
         default=None,
         help="dataset format (default: detected from the files)",
     )
@@ -99,6 +101,10 @@ def _writer_list(text: str) -> list[str]:
 
 def load_from_args(args: argparse.Namespace) -> LoadedDataset:
     """Load the dataset named by the arguments of :func:`add_dataset_arguments`, corrections applied."""
+    # imported here, not at the top: inferenceModel.py adds the dataset options to every run
+    from mltu_ext.data.corrections import apply_corrections, load_corrections
+    from mltu_ext.data.detect import load_dataset
+
     dataset = load_dataset(
         args.dataset,
         fmt=getattr(args, "format", None),
@@ -115,6 +121,8 @@ def load_from_args(args: argparse.Namespace) -> LoadedDataset:
 
 def split_from_args(args: argparse.Namespace, dataset: LoadedDataset) -> SplitResult:
     """Split ``dataset`` as the arguments say: ``--val-writers`` wins over ``--val-fraction``."""
+    from mltu_ext.data.split import split_by_writer_ids, split_samples
+
     if getattr(args, "val_writers", None):
         return split_by_writer_ids(dataset.samples, args.val_writers)
     return split_samples(

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT
 from mltu_ext.errors import ConfigError, DatasetError
-from mltu_ext.evaluation.evaluate import Recognizer, evaluate, show_sample
+
+if TYPE_CHECKING:
+    from mltu_ext.evaluation.evaluate import Recognizer
 
 SPLITS = ("all", "train", "val", "test")
 
@@ -78,6 +81,10 @@ def run_evaluation(args: argparse.Namespace, recognizer: Recognizer, training_lo
         raise ConfigError("give --report OUT (full report) or --index N (one sample)")
     if args.save_image and args.index is None:
         raise ConfigError("--save-image needs --index N")
+    # imported here: inferenceModel.py adds these options to every run, and the evaluation
+    # (with the data readers it imports) is only needed for --dataset
+    from mltu_ext.evaluation.evaluate import evaluate, show_sample
+
     samples, notes = load_samples(args)
     parts = []
     if args.index is not None:
