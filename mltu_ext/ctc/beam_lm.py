@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +34,11 @@ class CharNgramLM:
     True
     """
 
-    def __init__(self, order: int, counts: dict[str, Counter], alphabet: set[str]):
+    def __init__(self, order: int, counts: Mapping[str, Mapping[str, int]], alphabet: set[str]):
         self.order = order
-        self.counts = counts  # context (0..order-1 chars) -> Counter of next chars
+        # context (0..order-1 chars) -> next char -> count: Counters when counted here, dicts
+        # when read from a file (mltu_ext.ctc.lm_file); only read from here on
+        self.counts = counts
         self.alphabet = alphabet | {END}
         self._cache: dict[tuple[str, str], float] = {}
         self._sizes: dict[str, tuple[int, int]] = {}  # context -> (count of all followers, distinct ones)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,7 +90,7 @@ def load_language_model(path: str | Path) -> BeamDecoder:
         raise ModelLoadError(f"{path}: version {document.get('version')} (this package reads {VERSION})")
     try:
         order = int(document["order"])
-        counts = {context: Counter(followers) for context, followers in document["counts"].items()}
+        counts = _counts(document["counts"])
         lm = CharNgramLM(order, counts, set(document["alphabet"]))
         weights = document.get("word_confidence")
         decoder = BeamDecoder(
@@ -111,6 +110,18 @@ def load_language_model(path: str | Path) -> BeamDecoder:
         except ConfigError as error:
             raise ModelLoadError(f"{path}: {error}") from error
     return decoder
+
+
+def _counts(found: object) -> dict[str, dict[str, int]]:
+    """The file's ``counts`` as they are parsed: context -> {next character: count}.
+
+    Kept as JSON's dicts, which the model only reads: making a Counter of each
+    of the shipped model's 170,000 contexts took 0.25 s, half of loading it.
+    TypeError for anything but a dict of dicts.
+    """
+    if not isinstance(found, dict) or not all(isinstance(followers, dict) for followers in found.values()):
+        raise TypeError("counts must map each context to a dict of next characters and their counts")
+    return found
 
 
 def language_model_path(model: str | Path) -> Path:

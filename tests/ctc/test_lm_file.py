@@ -45,6 +45,9 @@ def test_a_saved_language_model_decodes_as_the_one_it_was_saved_from(tmp_path):
     save_language_model(path, decoder, source="four texts")
     assert path.read_bytes() == first
     document = json.loads(gzip.decompress(first))
+    # a model read back (its counts kept as the file's dicts) writes the same counts again
+    resaved = save_language_model(tmp_path / "again.json.gz", again).read_bytes()
+    assert json.loads(gzip.decompress(resaved))["counts"] == document["counts"]
     assert document["source"] == "four texts" and "la maison" not in json.dumps(document)
 
 
@@ -73,6 +76,13 @@ def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):
         (gzip.compress(b'{"format": "something else"}'), "not a mltu_ext character n-gram file"),
         (gzip.compress(b'{"format": "mltu_ext character n-gram", "version": 9}'), "version 9"),
         (gzip.compress(b'{"format": "mltu_ext character n-gram", "version": 1, "order": 3}'), "incomplete"),
+        (
+            gzip.compress(
+                b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
+                b' "beam": 2, "alpha": 1, "beta": 0, "counts": {"": ["a", 1]}}'
+            ),
+            "incomplete",
+        ),
         (
             gzip.compress(
                 b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
