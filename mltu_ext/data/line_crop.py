@@ -51,10 +51,41 @@ def crop_polygon(
     """
     if page.ndim != 2:
         raise ValueError(f"page must be grayscale (H, W), got shape {page.shape}")
+    corners = _corners(points)
+    x0, y0, x1, y1 = _box(corners, page.shape)
+    box = page[y0:y1, x0:x1]
+    mask = np.zeros(box.shape, np.uint8)
+    # points past the page edge stay as they are: fillPoly clips to the mask
+    cv2.fillPoly(mask, [corners - np.array([x0, y0], np.int32)], 255)
+    fill = paper_value(box) if background is None else int(background)
+    return np.where(mask > 0, box, np.uint8(fill)).astype(np.uint8)
+
+
+def crop_size(page_shape: tuple[int, ...], points: Sequence[Sequence[float]]) -> tuple[int, int]:
+    """(height, width) of the crop :func:`crop_polygon` cuts for ``points`` out of a page of
+    ``page_shape`` (H, W), without cutting it; the same ValueError and ImageReadError.
+
+    >>> crop_size((4, 6), [(1, 0), (4, 0), (4, 2)]), crop_size((4, 6), [(-2, 1), (9, 1), (9, 9)])
+    ((3, 4), (3, 6))
+    """
+    x0, y0, x1, y1 = _box(_corners(points), page_shape[:2])
+    return y1 - y0, x1 - x0
+
+
+def _corners(points: Sequence[Sequence[float]]) -> np.ndarray:
+    """The polygon's points rounded to whole pixels (N, 2) int32; ValueError for fewer than 3."""
     corners = np.rint(np.asarray(points, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
     if len(corners) < 3:
         raise ValueError(f"{len(corners)} point(s); a polygon needs at least 3")
-    height, width = page.shape
+    return corners
+
+
+def _box(corners: np.ndarray, page_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the corners' box, both ends inclusive, clipped to the page (H, W).
+
+    ImageReadError when it lies wholly outside the page.
+    """
+    height, width = page_shape
     x0, y0 = np.maximum(corners.min(axis=0), 0)
     x1, y1 = np.minimum(corners.max(axis=0) + 1, (width, height))
     if x0 >= x1 or y0 >= y1:
@@ -62,9 +93,4 @@ def crop_polygon(
         raise ImageReadError(
             f"line outline ({lo[0]},{lo[1]})-({hi[0]},{hi[1]}) lies outside the {width}x{height} page"
         )
-    box = page[y0:y1, x0:x1]
-    mask = np.zeros(box.shape, np.uint8)
-    # points past the page edge stay as they are: fillPoly clips to the mask
-    cv2.fillPoly(mask, [corners - np.array([x0, y0], np.int32)], 255)
-    fill = paper_value(box) if background is None else int(background)
-    return np.where(mask > 0, box, np.uint8(fill)).astype(np.uint8)
+    return int(x0), int(y0), int(x1), int(y1)

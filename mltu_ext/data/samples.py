@@ -75,6 +75,20 @@ def sample_pixels(sample: Sample) -> np.ndarray:
     return read_gray(sample.path)
 
 
+def region_size(sample: Sample) -> tuple[int, int]:
+    """(height, width) of a region sample's line crop, from its page's size: the page is decoded
+    (once for all its lines, through the page cache) but the line is not cut out.
+
+    ImageReadError names the sample when its page cannot be read or the line lies outside it.
+    """
+    from mltu_ext.data.line_crop import crop_size
+
+    try:
+        return crop_size(_PAGES.get(sample.path).shape, sample.region)
+    except ImageReadError as error:
+        raise ImageReadError(f"{sample.name}: {error}") from None
+
+
 class _PageCache:
     """The last few decoded pages, shared by threads; each page is decoded once at a time.
 

@@ -11,7 +11,7 @@ import pytest
 
 from mltu_ext.data import samples as samples_module
 from mltu_ext.data.check import inspect_image
-from mltu_ext.data.line_crop import crop_polygon, paper_value
+from mltu_ext.data.line_crop import crop_polygon, crop_size, paper_value
 from mltu_ext.data.samples import Sample, sample_pixels
 from mltu_ext.data.split import sample_key
 from mltu_ext.errors import ImageReadError
@@ -57,6 +57,33 @@ def test_polygon_past_the_edge_is_clipped_and_one_outside_stops():
         crop_polygon(page, [(20, 20), (30, 20), (30, 30)])
     with pytest.raises(ValueError, match="at least 3"):
         crop_polygon(page, [(1, 1), (5, 5)])
+
+
+def test_crop_size_is_the_size_of_the_crop_without_cutting_it():
+    # the check reports a line's size from crop_size; training reads the crop itself
+    page = np.full((50, 70), 255, np.uint8)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        points = rng.uniform(-20, 90, size=(int(rng.integers(3, 9)), 2))
+        try:
+            expected = crop_polygon(page, points).shape
+        except ImageReadError:
+            with pytest.raises(ImageReadError, match="outside the 70x50 page"):
+                crop_size(page.shape, points)
+            continue
+        assert crop_size(page.shape, points) == expected
+    with pytest.raises(ValueError, match="at least 3"):
+        crop_size(page.shape, [(1, 1), (5, 5)])
+
+
+def test_a_line_outside_its_page_is_named_by_the_check(tmp_path):
+    write_page(tmp_path / "page.png")
+    outside = Sample(
+        "x", path=str(tmp_path / "page.png"), source="a.xml#l3", region=((200, 0), (210, 0), (210, 9))
+    )
+    assert inspect_image(outside).error.startswith(
+        "line outline (200,0)-(210,9) lies outside the 120x60 page"
+    )
 
 
 def write_page(path) -> np.ndarray:
