@@ -14,10 +14,12 @@ class _Recognizer:
 
     def __init__(self, confidence: float):
         self.confidence = confidence
+        self.calls = 0
 
     def read(self, images, batch_size: int = 32) -> list[Reading]:
         from mltu_ext.ctc.confidence import CharReading
 
+        self.calls += 1
         return [Reading("a", self.confidence, [CharReading("a", self.confidence, 0, 1)]) for _ in images]
 
 
@@ -46,7 +48,12 @@ def _lines(**kwargs) -> list[LineOnPage]:
 
 
 def test_a_plain_page_gets_no_note():
-    assert page_notes(_written_page(), _page(_lines()), _Recognizer(0.5)) == []
+    recognizer = _Recognizer(0.99)
+    assert page_notes(_written_page(), _page(_lines()), recognizer) == []
+    assert recognizer.calls == 0  # read surely upright (0.9): not read again turned over
+    unsure = _Recognizer(0.5)
+    assert page_notes(_written_page(), _page(_lines(confidence=0.6)), unsure) == []
+    assert unsure.calls == 1
 
 
 def test_short_pieces_say_the_page_may_be_turned_a_quarter():
