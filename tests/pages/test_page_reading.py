@@ -216,3 +216,54 @@ def test_a_page_upside_down_is_read_with_a_warning(page_file, tmp_path, capsys):
     # the same page upright reads without one
     assert recognize.main(["--image", str(page_file), "--model", str(LINES)]) == 0
     assert "warning:" not in capsys.readouterr().err
+
+
+# what README's reading-only install names: inferenceModel.py reads pages and words with these
+READING_PACKAGES = ("onnxruntime", "opencv-python-headless", "numpy", "pillow", "tqdm")
+
+
+def _with_requirements(names) -> set[str]:
+    """``names`` and every distribution they require, transitively (extras left out), normalised."""
+    import importlib.metadata as metadata
+    import re
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    found, todo = set(), [norm(name) for name in names]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        try:
+            required = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [norm(re.match(r"[A-Za-z0-9._-]+", r).group()) for r in required if "extra ==" not in r]
+    return found
+
+
+def test_reading_pages_needs_only_the_reading_packages(page_file, tmp_path):
+    code = (
+        "import importlib.metadata as md, re, runpy, sys\n"
+        f"sys.argv = ['inferenceModel.py', '--image', {str(page_file)!r}, '--lm', '--output', "
+        f"{str(tmp_path / 'page.json')!r}]\n"
+        "try:\n"
+        f"    runpy.run_path({str(ROOT / 'inferenceModel.py')!r}, run_name='__main__')\n"
+        "except SystemExit as stop:\n"
+        "    print('exit', stop.code)\n"
+        "tops = {m.split('.')[0] for m in list(sys.modules)} - set(sys.stdlib_module_names)\n"
+        "where = md.packages_distributions()\n"
+        "for top in sorted(tops - {'mltu_ext', '__main__'}):\n"
+        "    if not top.startswith('_') and top not in ('sitecustomize', 'usercustomize'):\n"
+        "        print('module', top, *(re.sub(r'[-_.]+', '-', d).lower() for d in where.get(top, ['?'])))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    lines = out.stdout.splitlines()
+    assert "exit 0" in lines, out.stderr[-2000:]
+    allowed = _with_requirements(READING_PACKAGES)
+    modules = [line.split()[1:] for line in lines if line.startswith("module ")]
+    assert {"onnxruntime", "cv2", "numpy"} <= {m[0] for m in modules}  # the list is what was imported
+    outside = [m for m in modules if not set(m[1:]) & allowed]
+    assert outside == [], f"imported from packages outside {READING_PACKAGES}: {outside}"
