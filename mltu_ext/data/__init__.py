@@ -63,4 +63,5 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
+    """The module's names, the ones not yet imported included."""
     return sorted(set(globals()) | set(_SOURCES))

@@ -9,12 +9,16 @@ inverted, faded and shrunk, against its true text; the figures are in the commen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mltu_ext.data.line_crop import crop_polygon
 from mltu_ext.pages.layout import LineOnPage, PageText
 from mltu_ext.pages.read_lines import crop_box
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
 # ink and paper within this many grey levels: a faint page (pencil, a light or dark scan), whose
 # strokes fall under the ink check's contrast, so that its lines read as "" with confidence 1
@@ -36,6 +40,15 @@ MAX_SLOPE = 2.5
 # drops by about 0.28 (0.87 -> 0.59) and turned back it rises by as much
 UPSIDE_DOWN_LINES = 4
 UPSIDE_DOWN_MARGIN = 0.15
+# fewer characters than this in those lines: short words read alike turned over ("non", "ici"
+# read surer upside down on 2 of 36 blurred one-word pages)
+UPSIDE_DOWN_MIN_CHARS = 20
+# said of every page stretch_faint stretched: a blank page's show-through or stains, stretched,
+# read as text of low confidence
+STRETCHED_NOTE = (
+    "its ink was faint, so its contrast was stretched before it was read; if the page is blank, "
+    "lines read with a low confidence are likely show-through from the other side or stains"
+)
 # a page read this surely is upright, and is not read again turned (the check costs about 0.4 s a
 # page on two cores): upright about 0.87, upside down 0.57-0.59
 SURE_UPRIGHT = 0.75
@@ -46,7 +59,13 @@ def stretch_faint(gray: np.ndarray) -> np.ndarray:
 
     Pages with a clear contrast are returned as they are, so their readings do not change.
     """
-    counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
+    if gray.dtype != np.uint8:  # the image readers give uint8; other depths are left as they are
+        return gray
+    # the inner 90 % of the page: a scanner's black border is not ink, and as the darkest
+    # 0.02 % it would hide a faint page
+    h, w = gray.shape[:2]
+    inner = gray[h // 20 : h - h // 20, w // 20 : w - w // 20]
+    counts = np.cumsum(np.bincount(inner.ravel(), minlength=256))
     # the darkest ink and the paper, past specks and clipping: a page with a few short lines holds
     # well under 0.5 % of ink (its 0.5th percentile is paper), while the darkest 0.02 % of every
     # Copiste page lies below 115
@@ -57,7 +76,7 @@ def stretch_faint(gray: np.ndarray) -> np.ndarray:
     return lut[gray]
 
 
-def page_notes(gray: np.ndarray, page: PageText, recognizer) -> list[str]:
+def page_notes(gray: np.ndarray, page: PageText, recognizer: OnnxRecognizer) -> list[str]:
     """Why ``page`` (read from ``gray``) may have read badly, one sentence each; none for a plain page."""
     lines = [line for line in page.lines if len(line.polygon) >= 3]
     if not lines:
@@ -126,10 +145,10 @@ def _sloping(lines: Sequence[LineOnPage]) -> str | None:
     )
 
 
-def _upside_down(gray: np.ndarray, lines: Sequence[LineOnPage], recognizer) -> str | None:
+def _upside_down(gray: np.ndarray, lines: Sequence[LineOnPage], recognizer: OnnxRecognizer) -> str | None:
     longest = sorted((line for line in lines if line.chars), key=lambda line: -len(line.chars))
     longest = longest[:UPSIDE_DOWN_LINES]
-    if not longest:
+    if sum(len(line.chars) for line in longest) < UPSIDE_DOWN_MIN_CHARS:
         return None
     upright = _mean_confidence([c.confidence for line in longest for c in line.chars])
     if upright >= SURE_UPRIGHT:

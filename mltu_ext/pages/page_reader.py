@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.pages.layout import PageText
-from mltu_ext.pages.page_checks import page_notes, stretch_faint
+from mltu_ext.pages.page_checks import STRETCHED_NOTE, page_notes, stretch_faint
 from mltu_ext.pages.read_lines import read_page
 
 SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
@@ -39,8 +39,12 @@ class PageReader:
         """The page's lines, found, ordered and read, with notes on why it may have read badly."""
         from mltu_ext.data.images import to_gray
 
+        original = to_gray(np.asarray(page))
         # a faint page's strokes would fall under the ink check and read as nothing
-        gray = stretch_faint(to_gray(np.asarray(page)))
+        gray = stretch_faint(original)
         lines = self.segmenter.segment(gray)
         read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
-        return dataclasses.replace(read, notes=tuple(page_notes(gray, read, self.recognizer)))
+        notes = page_notes(gray, read, self.recognizer)
+        if gray is not original:
+            notes.insert(0, STRETCHED_NOTE)
+        return dataclasses.replace(read, notes=tuple(notes))

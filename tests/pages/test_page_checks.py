@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from mltu_ext.ctc.confidence import Reading
@@ -82,6 +84,22 @@ def test_sloping_lines_ask_for_a_deskew():
 def test_lines_that_read_more_surely_turned_over_say_the_page_is_upside_down():
     notes = page_notes(_written_page(), _page(_lines(confidence=0.55)), _Recognizer(0.9))
     assert any("turned 180 degrees" in note for note in notes)
+
+
+def test_a_short_line_that_reads_surer_turned_over_is_no_sign():
+    # "non" or "ici" look alike upside down: too few characters to judge the page by
+    short = _line(100, 100, 200, 80, confidence=0.55)
+    short = dataclasses.replace(short, chars=short.chars[:3], text="aaa")
+    recognizer = _Recognizer(0.9)
+    assert page_notes(_written_page(), _page([short]), recognizer) == []
+    assert recognizer.calls == 0
+
+
+def test_a_faint_page_with_a_black_scanner_border_is_stretched():
+    faint = np.full((200, 300), 252, np.uint8)
+    faint[50:60, 20:280] = 222
+    faint[:, :8] = 0  # the scanner's border: not ink
+    assert stretch_faint(faint)[55, 100] == 0
 
 
 def test_a_faint_page_is_stretched_and_a_clear_or_blank_one_left_alone():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mltu_ext.evaluation.error_rates import cer
+from mltu_ext.pages.page_checks import STRETCHED_NOTE
 
 ROOT = Path(__file__).resolve().parents[2]
 SEGMENTER = ROOT / "Models" / "line_segmenter"
@@ -202,6 +203,7 @@ def test_a_faint_page_reads_its_lines(page_file):
     faint = (255 - (255 - page) * 0.15).astype(np.uint8)
     read = _reader().read(faint, page_file.name)
     assert len(read.lines) == len(TEXTS)
+    assert read.notes[0] == STRETCHED_NOTE  # said, as a blank page's show-through would read
     assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -194,6 +195,9 @@ def test_json_has_lines_words_and_characters_in_page_pixels(tmp_path):
     assert first["words"][0] == {"text": "Bonjour", "confidence": 0.9, "box": [12.0, 20.0, 120.5, 61.0]}
     assert first["chars"][1] == {"char": "o", "confidence": 0.95, "x": 28.0, "y": 52.5}
     assert data["lines"][1]["baseline"] is None and data["lines"][2]["text"] == ""
+    assert data["notes"] == []
+    noted = write_page(dataclasses.replace(_page(), notes=("turn it upright",)), tmp_path / "noted.json")
+    assert json.loads(noted.read_text(encoding="utf-8"))["notes"] == ["turn it upright"]
 
 
 def test_the_format_comes_from_the_ending_or_is_refused():

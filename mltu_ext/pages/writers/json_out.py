@@ -36,6 +36,7 @@ def page_dict(page: PageText) -> dict:
         "width": page.width,
         "height": page.height,
         "text": page.text,
+        "notes": list(page.notes),  # why the page may have read badly (pages/page_checks.py)
         "lines": [line_dict(line) for line in page.lines],
     }
 
