@@ -68,8 +68,18 @@ def crop_size(page_shape: tuple[int, ...], points: Sequence[Sequence[float]]) ->
     >>> crop_size((4, 6), [(1, 0), (4, 0), (4, 2)]), crop_size((4, 6), [(-2, 1), (9, 1), (9, 9)])
     ((3, 4), (3, 6))
     """
-    x0, y0, x1, y1 = _box(_corners(points), page_shape[:2])
+    x0, y0, x1, y1 = crop_bounds(page_shape, points)
     return y1 - y0, x1 - x0
+
+
+def crop_bounds(page_shape: tuple[int, ...], points: Sequence[Sequence[float]]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), ends exclusive: where on a page of ``page_shape`` (H, W) the crop
+    :func:`crop_polygon` cuts for ``points`` lies; the same ValueError and ImageReadError.
+
+    >>> crop_bounds((4, 6), [(1, 0), (4, 0), (4, 2)])
+    (1, 0, 5, 3)
+    """
+    return _box(_corners(points), page_shape[:2])
 
 
 def _corners(points: Sequence[Sequence[float]]) -> np.ndarray:

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mltu_ext.data.line_crop import crop_polygon
+from mltu_ext.data.line_crop import crop_bounds, crop_polygon
 from mltu_ext.pages.layout import LineOnPage, PageText
-from mltu_ext.pages.read_lines import crop_box
 
 if TYPE_CHECKING:
     from mltu_ext.inference.recognizer import OnnxRecognizer
@@ -108,7 +107,7 @@ def _inverted(gray: np.ndarray, lines: Sequence[LineOnPage]) -> str | None:
     # ground pull it above
     light = 0
     for line in lines:
-        x0, y0, x1, y1 = (int(v) for v in crop_box(gray, line))
+        x0, y0, x1, y1 = crop_bounds(gray.shape, line.polygon)
         crop = gray[y0:y1, x0:x1]
         light += crop.size > 0 and float(crop.mean()) > float(np.median(crop))
     if light * 2 <= len(lines):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mltu_ext.data.line_crop import crop_polygon
+from mltu_ext.data.line_crop import crop_bounds, crop_polygon
 from mltu_ext.pages.layout import LineOnPage, PageText
 from mltu_ext.pages.positions import place_reading
 from mltu_ext.pages.reading_order import reading_order
@@ -15,10 +15,7 @@ from mltu_ext.pages.reading_order import reading_order
 
 def crop_box(page: np.ndarray, line: LineOnPage) -> tuple[float, float, float, float]:
     """The box :func:`crop_polygon` cuts for ``line`` (its outline's box clipped to the page)."""
-    height, width = page.shape[:2]
-    corners = np.rint(np.asarray(line.polygon, np.float64)).astype(np.int64)
-    x0, y0 = np.maximum(corners.min(axis=0), 0)
-    x1, y1 = np.minimum(corners.max(axis=0) + 1, (width, height))
+    x0, y0, x1, y1 = crop_bounds(page.shape, line.polygon)
     return (float(x0), float(y0), float(x1), float(y1))
 
 
