@@ -270,13 +270,14 @@ def read_lines(
     several: bool,
 ) -> list[str]:
     """Read and print the images that are not pages (words or lines); their texts."""
+    from mltu_ext.cli.recognize_pages import shown_text
+
     texts = []
     readings = recognizer.read(images, batch_size=args.batch_size)
     dropped = 0
     for path, reading in zip(paths, readings, strict=True):
-        text = reading.text
-        if args.min_confidence is not None and text and reading.confidence < args.min_confidence:
-            text, dropped = "", dropped + 1
+        text = shown_text(reading.text, reading.confidence, args.min_confidence)
+        dropped += text != reading.text
         texts.append(text)
         line = f"{text}\t{reading.confidence:.4f}" if args.confidence else text
         print(f"{path}\t{line}" if several else line)

@@ -131,14 +131,30 @@ def read_pages(
                 "lines may be too small to find: cut it into page-shaped parts",
                 file=sys.stderr,
             )
+        dropped = 0
         for number, line in enumerate(page.lines, 1):
-            text = f"{line.text}\t{line.confidence:.4f}" if args.confidence else line.text
+            shown = shown_text(line.text, line.confidence, args.min_confidence)
+            dropped += shown != line.text
+            text = f"{shown}\t{line.confidence:.4f}" if args.confidence else shown
             print(f"{path}\t{number}\t{text}" if several else text)
+        if dropped:
+            print(
+                f"note: {path}: {dropped} line(s) less sure than {args.min_confidence} printed as "
+                "empty (--output keeps them, with their confidences)",
+                file=sys.stderr,
+            )
         if target is not None:
             write_page(page, target, args.output_format)
             print(f"note: wrote {target}", file=sys.stderr)
         texts.append(page.text)
     return texts
+
+
+def shown_text(text: str, confidence: float, min_confidence: float | None) -> str:
+    """What is printed for a text read at ``confidence``: "" when less sure than ``min_confidence``."""
+    if min_confidence is not None and text and confidence < min_confidence:
+        return ""
+    return text
 
 
 def _progress(count: int):

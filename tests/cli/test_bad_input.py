@@ -209,3 +209,22 @@ def test_ctrl_c_ends_a_command_with_one_line_and_status_130(capsys):
 
     assert run_command(interrupted) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_min_confidence_prints_unsure_words_as_empty_and_says_how_many(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    words = [_sample(tmp_path, name, text).path for name, text in (("a.png", "Berlin"), ("b.png", "Bonn"))]
+    assert recognize.main(["--image", *words, "--model", str(WORD_MODEL), "--confidence"]) == 0
+    read = [row.split("\t") for row in capsys.readouterr().out.splitlines()]
+    assert all(text for _, text, _ in read)
+    # a threshold between the two confidences: the less sure word is printed empty, the other not
+    low, high = sorted(float(confidence) for _, _, confidence in read)
+    assert low < high
+    threshold = (low + high) / 2
+    args = ["--image", *words, "--model", str(WORD_MODEL), "--min-confidence", str(threshold)]
+    assert recognize.main(args) == 0
+    out, err = capsys.readouterr()
+    assert sorted(bool(row.split("\t")[1]) for row in out.splitlines()) == [False, True]
+    assert f"1 text(s) less sure than {threshold} printed as empty" in err

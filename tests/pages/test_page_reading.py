@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -269,3 +270,19 @@ def test_reading_pages_needs_only_the_reading_packages(page_file, tmp_path):
     assert {"onnxruntime", "cv2", "numpy"} <= {m[0] for m in modules}  # the list is what was imported
     outside = [m for m in modules if not set(m[1:]) & allowed]
     assert outside == [], f"imported from packages outside {READING_PACKAGES}: {outside}"
+
+
+def test_min_confidence_prints_unsure_lines_of_a_page_as_empty(page_file, tmp_path, capsys):
+    from mltu_ext.cli import recognize
+
+    target = tmp_path / "page.json"
+    args = ["--image", str(page_file), "--model", str(LINES), "--output", str(target)]
+    assert recognize.main([*args, "--min-confidence", "1"]) == 0  # every line is less sure than 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [""] * len(TEXTS)
+    assert f"{len(TEXTS)} line(s) less sure than 1.0 printed as empty" in err
+    # the written page keeps every line, with its confidence
+    written = json.loads(target.read_text(encoding="utf-8"))["lines"]
+    assert len(written) == len(TEXTS) and all(line["text"] for line in written)
+    assert recognize.main([*args, "--min-confidence", "0"]) == 0
+    assert all(capsys.readouterr().out.splitlines())
