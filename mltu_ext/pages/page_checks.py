@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mltu_ext.data.line_crop import crop_bounds, crop_polygon
+from mltu_ext.pages.deskew import median_slope
 from mltu_ext.pages.layout import LineOnPage, PageText
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ MIN_LINES_FOR_SHAPE = 8
 MIN_LINE_HEIGHT = 25
 # baselines sloping more than this (degrees, median over lines) read worse (3 degrees: CER 15 % ->
 # 24 %, 8: 64 %); 95 % of Copiste's pages slope less than 1.7
-MAX_SLOPE = 2.5
+WARN_SLOPE = 2.5
 # the longest lines read again turned 180 degrees: upside down, the mean character confidence
 # drops by about 0.28 (0.87 -> 0.59) and turned back it rises by as much
 UPSIDE_DOWN_LINES = 4
@@ -129,18 +130,12 @@ def _small(lines: Sequence[LineOnPage]) -> str | None:
 
 
 def _sloping(lines: Sequence[LineOnPage]) -> str | None:
-    slopes = []
-    for line in lines:
-        if line.baseline and len(line.baseline) >= 2:
-            (x0, y0), (x1, y1) = line.baseline[0], line.baseline[-1]
-            if x1 > x0:
-                slopes.append(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
-    if not slopes or abs(float(np.median(slopes))) <= MAX_SLOPE:
+    slope = median_slope(lines)
+    if slope is None or abs(slope) <= WARN_SLOPE:
         return None
-    # y grows downwards: a negative slope rises to the right
     return (
-        f"its lines slope by about {abs(float(np.median(slopes))):.1f} degrees: straighten "
-        "(deskew) the page for a better reading"
+        f"its lines slope by about {abs(slope):.1f} degrees: straighten (deskew) the page for a "
+        "better reading"
     )
 
 

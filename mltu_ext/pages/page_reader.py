@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.pages.deskew import median_slope, needs_turn, page_back, turn_page
 from mltu_ext.pages.layout import PageText
 from mltu_ext.pages.page_checks import STRETCHED_NOTE, page_notes, stretch_faint
 from mltu_ext.pages.read_lines import read_page
@@ -30,10 +31,12 @@ def looks_like_page(image: np.ndarray) -> bool:
 class PageReader:
     """A line segmenter and a line recogniser together: page image in, :class:`PageText` out."""
 
-    def __init__(self, recognizer, segmenter, batch_size: int = 16):
+    def __init__(self, recognizer, segmenter, batch_size: int = 16, deskew: bool = True):
+        """``deskew``: a page whose lines slope by 1-20 degrees is read turned level (``deskew.py``)."""
         self.recognizer = recognizer
         self.segmenter = segmenter
         self.batch_size = batch_size
+        self.deskew = deskew
 
     def read(self, page: np.ndarray, image_name: str) -> PageText:
         """The page's lines, found, ordered and read, with notes on why it may have read badly."""
@@ -43,8 +46,17 @@ class PageReader:
         # a faint page's strokes would fall under the ink check and read as nothing
         gray = stretch_faint(original)
         lines = self.segmenter.segment(gray)
-        read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
-        notes = page_notes(gray, read, self.recognizer)
+        slope = median_slope(lines)
+        # the line model reads level lines: a sloping page is segmented and read turned level
+        if self.deskew and needs_turn(slope):
+            turned, matrix = turn_page(gray, slope)
+            lines = self.segmenter.segment(turned)
+            read = read_page(turned, lines, self.recognizer, image_name, self.batch_size)
+            notes = page_notes(turned, read, self.recognizer)
+            read = page_back(read, matrix, gray.shape[1], gray.shape[0])
+        else:
+            read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
+            notes = page_notes(gray, read, self.recognizer)
         if gray is not original:
             notes.insert(0, STRETCHED_NOTE)
         return dataclasses.replace(read, notes=tuple(notes))

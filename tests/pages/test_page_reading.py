@@ -286,3 +286,21 @@ def test_min_confidence_prints_unsure_lines_of_a_page_as_empty(page_file, tmp_pa
     assert len(written) == len(TEXTS) and all(line["text"] for line in written)
     assert recognize.main([*args, "--min-confidence", "0"]) == 0
     assert all(capsys.readouterr().out.splitlines())
+
+
+def test_a_sloping_page_is_read_level_and_its_positions_stay_on_the_page(page_file):
+    from mltu_ext.pages.deskew import median_slope
+
+    page = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    height, width = page.shape
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -6.0, 1.0)  # lines fall to the right by 6
+    sloping = cv2.warpAffine(page, turn, (width, height), borderValue=250)
+    read = _reader().read(sloping, page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    # the positions are those on the page as given: its lines still slope by 6 degrees there
+    assert (read.width, read.height) == (width, height)
+    assert median_slope(read.lines) == pytest.approx(6.0, abs=1.5)
+    points = np.array([p for line in read.lines for p in line.polygon])
+    assert points.min() >= 0 and (points.max(axis=0) <= (width - 1, height - 1)).all()
+    assert not any("slope" in note for note in read.notes)
