@@ -2,12 +2,14 @@
 
 The validation writers' pages (``benchmarks/copiste_lines/split.json``) as scanned, and each
 turned by ``--angles`` degrees (on a larger canvas, the corners filled with the paper's tone), are
-read by ``PageReader`` with its deskew on and off: shipped segmenter and line model, greedy, one
-after the other in the same run. Page CER as in ``package_pages.py`` (the page's text in reading
-order against the true lines joined by newlines, corpus level); seconds a page; how many pages
-were turned. Results: ``RESULTS.md``, run 007.
+read by ``PageReader`` with its deskew on and off: shipped segmenter, ``--line-model`` (on these
+writers, a split model that never saw them), greedy, one after the other in the same run. Page
+CER as in ``package_pages.py`` (the page's text in reading order against the true lines joined by
+newlines, corpus level); seconds a page; how many pages were turned. Results: ``RESULTS.md``,
+run 007.
 
-    python benchmarks/page_segmentation/deskew_pages.py --out benchmarks/page_segmentation/runs/007-deskew
+    python benchmarks/page_segmentation/deskew_pages.py --out benchmarks/page_segmentation/runs/007-deskew \
+        --line-model SPLIT_MODEL
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
     parser.add_argument("--angles", default="0,3,6", help="turns of each page, degrees (commas)")
     parser.add_argument("--limit", type=int, help="this many pages, spread over the validation pages")
+    parser.add_argument(
+        "--line-model",
+        type=Path,
+        default=REPO / "Models" / "handwritten_lines",
+        help="the line model (for figures on unseen writers, one trained without them: a split model)",
+    )
     return parser.parse_args(argv)
 
 
@@ -43,7 +51,7 @@ def run(args: argparse.Namespace) -> dict:
     from mltu_ext.pages.page_reader import PageReader
     from mltu_ext.segment.segmenter import OnnxSegmenter
 
-    recognizer = OnnxRecognizer(REPO / "Models" / "handwritten_lines", providers=["CPUExecutionProvider"])
+    recognizer = OnnxRecognizer(args.line_model, providers=["CPUExecutionProvider"])
     segmenter = OnnxSegmenter(REPO / "Models" / "line_segmenter", threads=2)
     readers = {
         "as_is": PageReader(recognizer, segmenter, deskew=False),
@@ -80,7 +88,7 @@ def run(args: argparse.Namespace) -> dict:
         }
         for (angle, name), (edits, chars, seconds) in totals.items()
     ]
-    result = {"pages": len(layouts), "decoding": "greedy", "rows": rows}
+    result = {"pages": len(layouts), "line_model": str(args.line_model), "decoding": "greedy", "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     for row in rows:
