@@ -49,6 +49,10 @@ STRETCHED_NOTE = (
     "its ink was faint, so its contrast was stretched before it was read; if the page is blank, "
     "lines read with a low confidence are likely show-through from the other side or stains"
 )
+# said of a page read inverted: its lines looked like light writing on a dark ground
+NEGATIVE_NOTE = (
+    "its lines looked like light writing on a dark ground (a negative), so it was inverted before it was read"
+)
 # a page read this surely is upright, and is not read again turned (the check costs about 0.4 s a
 # page on two cores): upright about 0.87, upside down 0.57-0.59
 SURE_UPRIGHT = 0.75
@@ -103,7 +107,12 @@ def _short_pieces(lines: Sequence[LineOnPage]) -> str | None:
     )
 
 
-def _inverted(gray: np.ndarray, lines: Sequence[LineOnPage]) -> str | None:
+def looks_negative(gray: np.ndarray, lines: Sequence[LineOnPage]) -> bool:
+    """Whether most of ``lines`` hold light writing on a dark ground (a negative, as on microfilm)."""
+    return bool(lines) and _light_lines(gray, lines) * 2 > len(lines)
+
+
+def _light_lines(gray: np.ndarray, lines: Sequence[LineOnPage]) -> int:
     # dark strokes pull a line's mean below its median (the paper); light strokes on a dark
     # ground pull it above
     light = 0
@@ -111,11 +120,15 @@ def _inverted(gray: np.ndarray, lines: Sequence[LineOnPage]) -> str | None:
         x0, y0, x1, y1 = crop_bounds(gray.shape, line.polygon)
         crop = gray[y0:y1, x0:x1]
         light += crop.size > 0 and float(crop.mean()) > float(np.median(crop))
-    if light * 2 <= len(lines):
+    return light
+
+
+def _inverted(gray: np.ndarray, lines: Sequence[LineOnPage]) -> str | None:
+    if not looks_negative(gray, lines):
         return None
     return (
-        f"{light} of its {len(lines)} lines look like light writing on a dark ground (a negative): "
-        "invert the image"
+        f"{_light_lines(gray, lines)} of its {len(lines)} lines look like light writing on a dark "
+        "ground (a negative): invert the image"
     )
 
 

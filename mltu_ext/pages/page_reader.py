@@ -9,7 +9,13 @@ import numpy as np
 
 from mltu_ext.pages.deskew import median_slope, needs_turn, page_back, turn_page
 from mltu_ext.pages.layout import PageText
-from mltu_ext.pages.page_checks import STRETCHED_NOTE, page_notes, stretch_faint
+from mltu_ext.pages.page_checks import (
+    NEGATIVE_NOTE,
+    STRETCHED_NOTE,
+    looks_negative,
+    page_notes,
+    stretch_faint,
+)
 from mltu_ext.pages.read_lines import read_page
 
 SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
@@ -45,7 +51,12 @@ class PageReader:
         original = to_gray(np.asarray(page))
         # a faint page's strokes would fall under the ink check and read as nothing
         gray = stretch_faint(original)
+        notes_first = [STRETCHED_NOTE] if gray is not original else []
         lines = self.segmenter.segment(gray)
+        if looks_negative(gray, lines):  # a negative (microfilm): its light strokes read as nothing
+            gray = 255 - gray
+            lines = self.segmenter.segment(gray)
+            notes_first.append(NEGATIVE_NOTE)
         slope = median_slope(lines)
         # the line model reads level lines: a sloping page is segmented and read turned level
         if self.deskew and needs_turn(slope):
@@ -57,6 +68,4 @@ class PageReader:
         else:
             read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
             notes = page_notes(gray, read, self.recognizer)
-        if gray is not original:
-            notes.insert(0, STRETCHED_NOTE)
-        return dataclasses.replace(read, notes=tuple(notes))
+        return dataclasses.replace(read, notes=(*notes_first, *notes))

@@ -304,3 +304,13 @@ def test_a_sloping_page_is_read_level_and_its_positions_stay_on_the_page(page_fi
     points = np.array([p for line in read.lines for p in line.polygon])
     assert points.min() >= 0 and (points.max(axis=0) <= (width - 1, height - 1)).all()
     assert not any("slope" in note for note in read.notes)
+
+
+def test_a_negative_page_is_read_inverted_and_says_so(page_file):
+    from mltu_ext.pages.page_checks import NEGATIVE_NOTE
+
+    negative = 255 - cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)  # light writing on black, as microfilm
+    read = _reader().read(negative, page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    assert read.notes == (NEGATIVE_NOTE,)
