@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from mltu_ext.data.line_crop import paper_value
 from mltu_ext.pages.layout import Box, LineOnPage, PageText, Point
 
 # pages whose baselines slope by less than this (degrees) are read as they are: at 0.3 degrees
@@ -51,7 +52,7 @@ def turn_page(gray: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
     new_width, new_height = int(np.ceil(height * sin + width * cos)), int(np.ceil(height * cos + width * sin))
     matrix[0, 2] += new_width / 2 - width / 2
     matrix[1, 2] += new_height / 2 - height / 2
-    paper = int(np.percentile(gray[::4, ::4], 90))  # a sample is enough for the tone of the paper
+    paper = paper_value(gray[::4, ::4])  # a sample is enough for the tone of the paper
     turned = cv2.warpAffine(gray, matrix, (new_width, new_height), flags=cv2.INTER_LINEAR, borderValue=paper)
     return turned, matrix
 

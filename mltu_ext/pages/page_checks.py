@@ -109,7 +109,7 @@ def _short_pieces(lines: Sequence[LineOnPage]) -> str | None:
 
 def looks_negative(gray: np.ndarray, lines: Sequence[LineOnPage]) -> bool:
     """Whether most of ``lines`` hold light writing on a dark ground (a negative, as on microfilm)."""
-    return bool(lines) and _light_lines(gray, lines) * 2 > len(lines)
+    return _light_lines(gray, lines) * 2 > len(lines) > 0
 
 
 def _light_lines(gray: np.ndarray, lines: Sequence[LineOnPage]) -> int:
@@ -124,11 +124,12 @@ def _light_lines(gray: np.ndarray, lines: Sequence[LineOnPage]) -> int:
 
 
 def _inverted(gray: np.ndarray, lines: Sequence[LineOnPage]) -> str | None:
-    if not looks_negative(gray, lines):
+    light = _light_lines(gray, lines)
+    if light * 2 <= len(lines):
         return None
     return (
-        f"{_light_lines(gray, lines)} of its {len(lines)} lines look like light writing on a dark "
-        "ground (a negative): invert the image"
+        f"{light} of its {len(lines)} lines look like light writing on a dark ground (a negative): "
+        "invert the image"
     )
 
 
