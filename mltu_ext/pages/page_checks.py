@@ -2,8 +2,8 @@
 notes for pages that read as garbage because of how they were scanned (turned, inverted, sloping
 or too small), so that such a page is not read in silence.
 
-The thresholds were measured on a Copiste validation page (imp_wikitexte_0141) turned, skewed,
-inverted, faded and shrunk, against its true text; the figures are in the comments.
+The thresholds were measured on a Copiste validation page turned, skewed, inverted, faded and
+shrunk, against its true text: benchmarks/page_segmentation/RESULTS.md, "The page checks".
 """
 
 from __future__ import annotations
@@ -22,26 +22,23 @@ if TYPE_CHECKING:
 
 # ink and paper within this many grey levels: a faint page (pencil, a light or dark scan), whose
 # strokes fall under the ink check's contrast, so that its lines read as "" with confidence 1
-# (contrast cut to 15 %: 9 of 17 lines empty, CER 57 % -> 16 % stretched)
 FAINT_RANGE = 80
 # under this the page holds no strokes to stretch: blank paper and its noise
 MIN_RANGE = 12
-# line outlines less than this many times as wide as tall are pieces, not lines of text (Copiste
-# lines: 10-17; turned a quarter: 1.6-1.8; a drawing's pieces: 3.1)
+# line outlines less than this many times as wide as tall are pieces, not lines of text: it lies
+# well under a real line's shape and above a quarter-turned page's pieces
 MIN_LINE_ASPECT = 4.0
 MIN_LINES_FOR_SHAPE = 8
-# lines lower than this (pixels, outline box) read far worse (CER 15 % at 85 px, 16 % at 32,
-# 20 % at 28, 33 % at 22, 41 % at 18)
+# lines lower than this (pixels, outline box) read far worse: below it the CER climbs steeply
 MIN_LINE_HEIGHT = 25
-# baselines sloping more than this (degrees, median over lines) read worse (3 degrees: CER 15 % ->
-# 24 %, 8: 64 %); 95 % of Copiste's pages slope less than 1.7
+# baselines still sloping more than this (degrees, median over lines) once deskew.py has had its
+# turn read worse; nearly all real scans slope less
 WARN_SLOPE = 2.5
 # the longest lines read again turned 180 degrees: upside down, the mean character confidence
-# drops by about 0.28 (0.87 -> 0.59) and turned back it rises by as much
+# drops by far more than this margin, and turned back it rises by as much
 UPSIDE_DOWN_LINES = 4
 UPSIDE_DOWN_MARGIN = 0.15
-# fewer characters than this in those lines: short words read alike turned over ("non", "ici"
-# read surer upside down on 2 of 36 blurred one-word pages)
+# fewer characters than this in those lines: short words read alike turned over ("non", "ici")
 UPSIDE_DOWN_MIN_CHARS = 20
 # said of every page stretch_faint stretched: a blank page's show-through or stains, stretched,
 # read as text of low confidence
@@ -53,8 +50,8 @@ STRETCHED_NOTE = (
 NEGATIVE_NOTE = (
     "its lines looked like light writing on a dark ground (a negative), so it was inverted before it was read"
 )
-# a page read this surely is upright, and is not read again turned (the check costs about 0.4 s a
-# page on two cores): upright about 0.87, upside down 0.57-0.59
+# a page read this surely is upright, and is not read again turned (the second reading is the
+# dearest of the checks); it lies between how surely upright and upside-down pages read
 SURE_UPRIGHT = 0.75
 
 
