@@ -21,6 +21,9 @@ class ModelConfig:
     filters: tuple[int, ...] = (32, 32, 64, 64, 96, 96)
     strides: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 1), (2, 1))
     lstm_units: tuple[int, ...] = (128, 128)
+    # the last N BiLSTMs add their output, projected by a Dense layer that starts at zero, to
+    # their input: such layers start as the identity, so a trained network can grow deeper
+    residual_lstms: int = 0
     dropout: float = 0.2
     vocabulary: str = ""
 
@@ -66,6 +69,11 @@ class ModelConfig:
             )
         if not self.lstm_units or any(u <= 0 for u in self.lstm_units):
             raise ConfigError(f"model.lstm_units={self.lstm_units}: give at least one positive size")
+        if not 0 <= self.residual_lstms <= len(self.lstm_units):
+            raise ConfigError(
+                f"model.residual_lstms={self.residual_lstms}: must be between 0 and the number of "
+                f"BiLSTMs ({len(self.lstm_units)})"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout={self.dropout}: must be in [0, 1)")
 

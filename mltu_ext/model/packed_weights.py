@@ -64,10 +64,14 @@ def unpack_arrays(entries) -> tuple[dict, list[np.ndarray]]:
 
 def pack_model_dir(model_dir: Path, out: Path) -> int:
     """Write ``out`` (.npz) from ``model_dir``'s config.json and best.keras; returns its bytes."""
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    return write_packed(out, config, load_keras(Path(model_dir) / "best.keras"))
+
+
+def write_packed(out: Path, config: dict, model: keras.Model) -> int:
+    """Write ``out`` (.npz) from a config dict and a model's weights; returns its bytes."""
     import keras
 
-    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
-    model = load_keras(Path(model_dir) / "best.keras")
     weights = [np.asarray(keras.ops.convert_to_numpy(w)) for w in model.weights]
     np.savez_compressed(out, **pack_arrays(config, weights))
     return Path(out).stat().st_size

@@ -40,11 +40,19 @@ def build_recognizer(
     # B,H',W',C -> B,W',H',C -> B,W',H'*C: each column is one CTC time step
     x = keras.layers.Permute((2, 1, 3), name="columns_first")(x)
     x = keras.layers.Reshape((-1, height * cfg.filters[-1]), name="columns")(x)
+    first_residual = len(cfg.lstm_units) - cfg.residual_lstms
     for i, units in enumerate(cfg.lstm_units):
         # float32 even under mixed precision: cuDNN's LSTM in JAX takes float32 only
         lstm = keras.layers.LSTM(units, return_sequences=True, dtype="float32")
-        x = keras.layers.Bidirectional(lstm, name=f"blstm{i}", dtype="float32")(x)
-        x = keras.layers.Dropout(cfg.dropout, name=f"blstm{i}_drop")(x)
+        y = keras.layers.Bidirectional(lstm, name=f"blstm{i}", dtype="float32")(x)  # B,T,2*units
+        y = keras.layers.Dropout(cfg.dropout, name=f"blstm{i}_drop")(y)
+        if i >= first_residual:
+            # B,T,2*units -> B,T,D (D: the input's width); zero at the start, so x passes unchanged
+            y = keras.layers.Dense(
+                x.shape[-1], kernel_initializer="zeros", dtype="float32", name=f"blstm{i}_proj"
+            )(y)
+            y = keras.layers.Add(name=f"blstm{i}_residual", dtype="float32")([x, y])
+        x = y
     # the softmax stays float32 under mixed precision so the CTC loss is stable
     outputs = keras.layers.Dense(
         len(cfg.vocabulary) + 1, activation="softmax", dtype="float32", name="output"
