@@ -16,6 +16,7 @@ import numpy as np
 from mltu_ext.data.line_crop import crop_bounds, crop_polygon
 from mltu_ext.pages.deskew import median_slope
 from mltu_ext.pages.layout import LineOnPage, PageText
+from mltu_ext.pages.orientation import lines_are_pieces, mean_confidence
 
 if TYPE_CHECKING:
     from mltu_ext.inference.recognizer import OnnxRecognizer
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 FAINT_RANGE = 80
 # under this the page holds no strokes to stretch: blank paper and its noise
 MIN_RANGE = 12
-# line outlines less than this many times as wide as tall are pieces, not lines of text: it lies
-# well under a real line's shape and above a quarter-turned page's pieces
-MIN_LINE_ASPECT = 4.0
-MIN_LINES_FOR_SHAPE = 8
 # lines lower than this (pixels, outline box) read far worse: below it the CER climbs steeply
 MIN_LINE_HEIGHT = 25
 # baselines still sloping more than this (degrees, median over lines) once deskew.py has had its
@@ -77,25 +74,27 @@ def stretch_faint(gray: np.ndarray) -> np.ndarray:
     return lut[gray]
 
 
-def page_notes(gray: np.ndarray, page: PageText, recognizer: OnnxRecognizer) -> list[str]:
-    """Why ``page`` (read from ``gray``) may have read badly, one sentence each; none for a plain page."""
+def page_notes(
+    gray: np.ndarray, page: PageText, recognizer: OnnxRecognizer, upside_down: bool = True
+) -> list[str]:
+    """Why ``page`` (read from ``gray``) may have read badly, one sentence each; none for a plain page.
+
+    ``upside_down=False`` leaves out the check that reads lines again turned over, for a caller
+    that makes it itself (``upside_down_confidences``).
+    """
     lines = [line for line in page.lines if len(line.polygon) >= 3]
     if not lines:
         return []
-    notes = [
-        _short_pieces(lines),
-        _inverted(gray, lines),
-        _small(lines),
-        _sloping(lines),
-        _upside_down(gray, lines, recognizer),
-    ]
+    notes = [_short_pieces(lines), _inverted(gray, lines), _small(lines), _sloping(lines)]
+    if upside_down:
+        found = upside_down_confidences(gray, lines, recognizer)
+        notes.append(upside_down_note(*found) if found else None)
     return [note for note in notes if note]
 
 
 def _short_pieces(lines: Sequence[LineOnPage]) -> str | None:
-    aspects = [(x1 - x0) / max(y1 - y0, 1.0) for x0, y0, x1, y1 in (line.box for line in lines)]
-    aspect = float(np.median(aspects))
-    if len(lines) < MIN_LINES_FOR_SHAPE or aspect >= MIN_LINE_ASPECT:
+    aspect = lines_are_pieces(lines)
+    if aspect is None:
         return None
     return (
         f"most of its {len(lines)} lines are short pieces (median {aspect:.1f} times as wide as "
@@ -150,23 +149,29 @@ def _sloping(lines: Sequence[LineOnPage]) -> str | None:
     )
 
 
-def _upside_down(gray: np.ndarray, lines: Sequence[LineOnPage], recognizer: OnnxRecognizer) -> str | None:
-    longest = sorted((line for line in lines if line.chars), key=lambda line: -len(line.chars))
+def upside_down_confidences(
+    gray: np.ndarray, lines: Sequence[LineOnPage], recognizer: OnnxRecognizer
+) -> tuple[float, float] | None:
+    """(upright, turned) mean character confidences of the longest read lines when they read
+    more surely turned 180 degrees; None when they do not, or when the page reads surely enough."""
+    readable = (line for line in lines if line.chars and len(line.polygon) >= 3)
+    longest = sorted(readable, key=lambda line: -len(line.chars))
     longest = longest[:UPSIDE_DOWN_LINES]
     if sum(len(line.chars) for line in longest) < UPSIDE_DOWN_MIN_CHARS:
         return None
-    upright = _mean_confidence([c.confidence for line in longest for c in line.chars])
+    upright = mean_confidence([c.confidence for line in longest for c in line.chars])
     if upright >= SURE_UPRIGHT:
         return None
     turned = recognizer.read([crop_polygon(gray, line.polygon)[::-1, ::-1] for line in longest])
-    flipped = _mean_confidence([c.confidence for reading in turned for c in reading.chars])
+    flipped = mean_confidence([c.confidence for reading in turned for c in reading.chars])
     if flipped < upright + UPSIDE_DOWN_MARGIN:
         return None
+    return upright, flipped
+
+
+def upside_down_note(upright: float, flipped: float) -> str:
+    """The warning for a page whose lines read more surely upside down."""
     return (
         f"its lines read more surely upside down (mean character confidence {flipped:.2f} against "
         f"{upright:.2f}): the page looks turned 180 degrees; turn it upright"
     )
-
-
-def _mean_confidence(confidences: Sequence[float]) -> float:
-    return float(np.mean(confidences)) if confidences else 0.0

@@ -8,13 +8,23 @@ from pathlib import Path
 import numpy as np
 
 from mltu_ext.pages.deskew import median_slope, needs_turn, page_back, turn_page
-from mltu_ext.pages.layout import PageText
+from mltu_ext.pages.layout import LineOnPage, PageText
+from mltu_ext.pages.orientation import (
+    lines_are_pieces,
+    page_confidence,
+    probe_confidence,
+    quarter_matrix,
+    turn_quarters,
+    turned_note,
+)
 from mltu_ext.pages.page_checks import (
     NEGATIVE_NOTE,
     STRETCHED_NOTE,
     looks_negative,
     page_notes,
     stretch_faint,
+    upside_down_confidences,
+    upside_down_note,
 )
 from mltu_ext.pages.read_lines import read_page
 
@@ -37,12 +47,15 @@ def looks_like_page(image: np.ndarray) -> bool:
 class PageReader:
     """A line segmenter and a line recogniser together: page image in, :class:`PageText` out."""
 
-    def __init__(self, recognizer, segmenter, batch_size: int = 16, deskew: bool = True):
-        """``deskew``: a page whose lines slope by 1-20 degrees is read turned level (``deskew.py``)."""
+    def __init__(self, recognizer, segmenter, batch_size: int = 16, deskew: bool = True, orient: bool = True):
+        """``deskew``: a page whose lines slope by 1-20 degrees is read turned level (``deskew.py``).
+        ``orient``: a page that reads more surely turned by a quarter or a half turn is read so
+        (``orientation.py``)."""
         self.recognizer = recognizer
         self.segmenter = segmenter
         self.batch_size = batch_size
         self.deskew = deskew
+        self.orient = orient
 
     def read(self, page: np.ndarray, image_name: str) -> PageText:
         """The page's lines, found, ordered and read, with notes on why it may have read badly."""
@@ -57,15 +70,55 @@ class PageReader:
             gray = 255 - gray
             lines = self.segmenter.segment(gray)
             notes_first.append(NEGATIVE_NOTE)
+        turns = 0
+        if self.orient and lines_are_pieces(lines) is not None:  # sideways, or a drawing
+            turns, lines = self._quarter_turn(gray, lines)
+        read, notes, flipped = self._read_upright(turn_quarters(gray, turns), lines, image_name)
+        if flipped is not None:
+            upright_then = page_confidence(read)
+            again = turn_quarters(gray, turns + 2)
+            read_turned, notes_turned, _ = self._read_upright(
+                again, self.segmenter.segment(again), image_name
+            )
+            if self.orient and page_confidence(read_turned) > upright_then:
+                read, notes, turns = read_turned, notes_turned, turns + 2
+            else:
+                notes.append(upside_down_note(*flipped))
+        if turns % 4:
+            height, width = gray.shape[:2]
+            read = page_back(read, quarter_matrix(turns, width, height), width, height)
+            notes_first.append(turned_note(turns))
+        return dataclasses.replace(read, notes=(*notes_first, *notes))
+
+    def _quarter_turn(self, gray: np.ndarray, lines: list[LineOnPage]) -> tuple[int, list[LineOnPage]]:
+        """The clockwise quarter turns (0, 1 or 3) under which ``gray``'s lines read most surely,
+        and the lines found on the page so turned."""
+        best = (probe_confidence(gray, lines, self.recognizer), 0, lines)
+        for turns in (1, 3):
+            turned = turn_quarters(gray, turns)
+            found = self.segmenter.segment(turned)
+            if found and lines_are_pieces(found) is None:
+                best = max(
+                    best, (probe_confidence(turned, found, self.recognizer), turns, found), key=lambda b: b[0]
+                )
+        return best[1], best[2]
+
+    def _read_upright(
+        self, gray: np.ndarray, lines: list[LineOnPage], image_name: str
+    ) -> tuple[PageText, list[str], tuple[float, float] | None]:
+        """``gray`` read (turned level first where it slopes), its notes, and the (upright,
+        turned) confidences when its lines read more surely upside down."""
         slope = median_slope(lines)
         # the line model reads level lines: a sloping page is segmented and read turned level
         if self.deskew and needs_turn(slope):
             turned, matrix = turn_page(gray, slope)
             lines = self.segmenter.segment(turned)
             read = read_page(turned, lines, self.recognizer, image_name, self.batch_size)
-            notes = page_notes(turned, read, self.recognizer)
+            notes = page_notes(turned, read, self.recognizer, upside_down=False)
+            flipped = upside_down_confidences(turned, read.lines, self.recognizer)
             read = page_back(read, matrix, gray.shape[1], gray.shape[0])
         else:
             read = read_page(gray, lines, self.recognizer, image_name, self.batch_size)
-            notes = page_notes(gray, read, self.recognizer)
-        return dataclasses.replace(read, notes=(*notes_first, *notes))
+            notes = page_notes(gray, read, self.recognizer, upside_down=False)
+            flipped = upside_down_confidences(gray, read.lines, self.recognizer)
+        return read, notes, flipped

@@ -208,17 +208,47 @@ def test_a_faint_page_reads_its_lines(page_file):
     assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
 
 
-def test_a_page_upside_down_is_read_with_a_warning(page_file, tmp_path, capsys):
+def test_a_page_upside_down_is_read_upright_and_says_so(page_file, tmp_path, capsys):
     from mltu_ext.cli import recognize
 
     turned = tmp_path / "turned.png"
     cv2.imwrite(str(turned), cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)[::-1, ::-1])
     assert recognize.main(["--image", str(turned), "--model", str(LINES)]) == 0
-    err = capsys.readouterr().err
-    assert f"warning: {turned}: " in err and "turned 180 degrees" in err
-    # the same page upright reads without one
+    out, err = capsys.readouterr()
+    assert f"warning: {turned}: " in err and "turned 180 degrees, so it was turned so" in err
+    assert cer([out.strip()], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    # the same page upright reads without a note
     assert recognize.main(["--image", str(page_file), "--model", str(LINES)]) == 0
     assert "warning:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_page_turned_a_quarter_is_read_upright_its_positions_on_the_page_as_given(page_file, turns):
+    from mltu_ext.pages.orientation import turn_quarters
+
+    sideways = turn_quarters(cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE), turns)
+    read = _reader().read(sideways, page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    assert any("quarter turn" in note for note in read.notes)
+    height, width = sideways.shape
+    assert (read.width, read.height) == (width, height)
+    for line in read.lines:  # on the sideways page, a line runs down (or up) the page
+        x0, y0, x1, y1 = line.box
+        assert y1 - y0 > 4 * (x1 - x0) and 0 <= x0 and x1 <= width - 1 and 0 <= y0 and y1 <= height - 1
+        ys = [c.y for c in line.chars]  # its characters follow one another down (or up) the page
+        assert ys == sorted(ys, reverse=turns == 3)
+
+
+def test_a_page_is_left_as_it_came_without_the_orientation_check(page_file):
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+    from mltu_ext.pages.page_reader import PageReader
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    reader = PageReader(OnnxRecognizer(LINES), OnnxSegmenter(SEGMENTER), orient=False)
+    read = reader.read(cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)[::-1, ::-1], page_file.name)
+    assert any("turn it upright" in note for note in read.notes)  # warned, not turned
+    assert cer([read.text], ["\n".join(TEXTS)]) > 0.5
 
 
 # what README's reading-only install names: inferenceModel.py reads pages and words with these

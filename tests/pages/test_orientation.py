@@ -1,0 +1,43 @@
+"""Pages turned by whole quarter turns: the matrix of a turn, and which way up reads most surely."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.pages.layout import LineOnPage
+from mltu_ext.pages.orientation import lines_are_pieces, quarter_matrix, turn_quarters
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5])
+def test_the_matrix_of_a_turn_finds_every_pixel_where_cv2_puts_it(turns):
+    page = np.zeros((3, 5), np.uint8)  # 5 wide, 3 tall: turned a quarter it is 3 wide, 5 tall
+    for x, y in [(0, 0), (4, 0), (1, 2), (3, 1)]:
+        page[:] = 0
+        page[y, x] = 255
+        turned = turn_quarters(page, turns)
+        ty, tx = np.argwhere(turned == 255)[0]
+        assert (quarter_matrix(turns, 5, 3) @ [x, y, 1]).tolist() == [tx, ty]
+    assert turn_quarters(page, turns).shape == ((3, 5) if turns % 2 == 0 else (5, 3))
+
+
+def test_a_quarter_turn_worked_by_hand():
+    # clockwise: the top left corner of a 4 x 3 page goes to the top right, (x, y) -> (2 - y, x)
+    assert (quarter_matrix(1, 4, 3) @ [0, 0, 1]).tolist() == [2, 0]
+    assert (quarter_matrix(1, 4, 3) @ [3, 2, 1]).tolist() == [0, 3]
+    assert (quarter_matrix(3, 4, 3) @ [0, 0, 1]).tolist() == [0, 3]  # counter-clockwise: to the bottom left
+    np.testing.assert_array_equal(quarter_matrix(4, 4, 3), quarter_matrix(0, 4, 3))
+    assert cv2.ROTATE_90_CLOCKWISE == 0  # the turn cv2.rotate names clockwise is the one above
+
+
+def _box_line(width: float, height: float, number: int) -> LineOnPage:
+    y = 100.0 * number
+    return LineOnPage(f"l{number}", ((0, y), (width, y), (width, y + height), (0, y + height)))
+
+
+def test_lines_that_are_short_pieces_are_told_from_lines_of_text():
+    pieces = [_box_line(60, 40, k) for k in range(8)]  # 1.5 times as wide as tall
+    assert lines_are_pieces(pieces) == pytest.approx(61 / 41)  # the box holds its last row and column
+    assert lines_are_pieces([_box_line(900, 60, k) for k in range(8)]) is None  # 15 times: lines
+    assert lines_are_pieces(pieces[:7]) is None  # too few to judge a page by their shape
