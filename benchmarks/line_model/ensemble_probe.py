@@ -44,12 +44,42 @@ def mean_posteriors(stack: np.ndarray, mode: str) -> np.ndarray:
     return geometric / geometric.sum(axis=-1, keepdims=True)
 
 
+def score_combination(
+    probs: dict[str, list[np.ndarray]],
+    combo: tuple[str, ...],
+    mode: str,
+    truths: list[str],
+    alphabet: tuple[str, int],
+    outside: list[int],
+    inside: list[int] | None = None,
+    label: str = "models",
+) -> dict:
+    """Greedy corpus CER and WER of the mean posteriors of ``combo`` (keys of ``probs``, each a
+    (T, C) array a line) over every line, over the lines ``outside`` and those ``inside``; printed too.
+    ``alphabet`` is the vocabulary and the blank's index."""
+    from mltu_ext.ctc.greedy import greedy_decode
+    from mltu_ext.evaluation.error_rates import cer, wer
+
+    stacks = (np.stack([probs[n][i] for n in combo]) for i in range(len(truths)))  # each (M, T, C)
+    texts = [greedy_decode(mean_posteriors(stack, mode)[None], *alphabet)[0] for stack in stacks]
+
+    def part(rows: list[int] | None) -> float | None:
+        return cer([texts[i] for i in rows], [truths[i] for i in rows]) if rows else None
+
+    row = {label: list(combo), "mean": mode, "cer": cer(texts, truths), "wer": wer(texts, truths),
+           "cer_others": part(outside)}  # fmt: skip
+    if inside is not None:
+        row["cer_apart"] = part(inside)
+    shown = f"{'+'.join(combo):40s} {mode:6s} CER {row['cer']:.4f} WER {row['wer']:.4f}"
+    shown += f" others {row['cer_others']:.4f}"
+    print(shown + (f" apart {row['cer_apart'] or 0:.4f}" if inside is not None else ""), flush=True)
+    return row
+
+
 def run(args: argparse.Namespace) -> list[dict]:
     from package_side import DATA, SPLIT_JSON, _val_and_train_lines
 
-    from mltu_ext.ctc.greedy import greedy_decode
     from mltu_ext.data.samples import sample_pixels
-    from mltu_ext.evaluation.error_rates import cer, wer
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
     models = dict(item.split("=", 1) for item in args.models)
@@ -68,29 +98,12 @@ def run(args: argparse.Namespace) -> list[dict]:
         raise SystemExit("the models differ in vocabulary, blank, height or time scale: no mean is defined")
     vocabulary, blank, _, _ = shapes.pop()
 
-    def part(texts: list[str], rows: list[int]) -> float | None:
-        return cer([texts[i] for i in rows], [truths[i] for i in rows]) if rows else None
-
     rows = []
     for size in range(1, min(args.max_size, len(models)) + 1):
         for combo in itertools.combinations(models, size):
             for mode in ("prob", "log") if size > 1 else ("single",):
-                stacks = (np.stack([probs[n][i] for n in combo]) for i in range(len(val)))  # each (M, T, C)
-                means = [mean_posteriors(stack, mode) for stack in stacks]
-                texts = [greedy_decode(mean[None], vocabulary, blank)[0] for mean in means]
-                row = {
-                    "models": list(combo),
-                    "mean": mode,
-                    "cer": cer(texts, truths),
-                    "wer": wer(texts, truths),
-                    "cer_others": part(texts, outside),
-                    "cer_apart": part(texts, inside),
-                }
-                rows.append(row)
-                print(
-                    f"{'+'.join(combo):40s} {mode:6s} CER {row['cer']:.4f} WER {row['wer']:.4f} "
-                    f"others {row['cer_others']:.4f} apart {row['cer_apart'] or 0:.4f}",
-                    flush=True,
+                rows.append(
+                    score_combination(probs, combo, mode, truths, (vocabulary, blank), outside, inside)
                 )
     summary = {"lines": len(val), "apart": sorted(apart), "models": models, "rows": rows}
     args.out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

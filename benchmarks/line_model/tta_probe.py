@@ -80,21 +80,18 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> list[dict]:
-    from ensemble_probe import mean_posteriors
+    from ensemble_probe import score_combination
     from package_side import DATA, SPLIT_JSON, _val_and_train_lines
     from tqdm import tqdm
 
-    from mltu_ext.ctc.greedy import greedy_decode
     from mltu_ext.data.images import resize_to_height, to_gray
     from mltu_ext.data.samples import sample_pixels
-    from mltu_ext.evaluation.error_rates import cer, wer
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
     recognizer = OnnxRecognizer(args.model, providers=["CPUExecutionProvider"])
     val, _ = _val_and_train_lines(argparse.Namespace(data=DATA, split=SPLIT_JSON))
     truths = [s.text for s in val]
     apart = set(args.apart.split(",")) if args.apart else set()
-    others = [i for i, s in enumerate(val) if s.writer not in apart]
     changes = variants()
     probs: dict[str, list[np.ndarray]] = {name: [] for name in changes}
     step = recognizer.time_scale
@@ -107,22 +104,12 @@ def run(args: argparse.Namespace) -> list[dict]:
             batch[0, :, : line.shape[1], 0] = change(line)
             probs[name].append(recognizer.session.run(None, {recognizer.input_name: batch})[0][0])  # T,C
 
+    others = [i for i, s in enumerate(val) if s.writer not in apart]
+    alphabet = (recognizer.vocabulary, recognizer.blank_index)
     rows = []
     for combo in [(name,) for name in changes] + list(GROUPS) + [tuple(changes)]:
         for mode in ("prob", "log") if len(combo) > 1 else ("single",):
-            stacks = (np.stack([probs[n][i] for n in combo]) for i in range(len(val)))  # each (M, T, C)
-            means = [mean_posteriors(stack, mode) for stack in stacks]
-            texts = [greedy_decode(m[None], recognizer.vocabulary, recognizer.blank_index)[0] for m in means]
-            row = {
-                "variants": list(combo),
-                "mean": mode,
-                "cer": cer(texts, truths),
-                "wer": wer(texts, truths),
-                "cer_others": cer([texts[i] for i in others], [truths[i] for i in others]),
-            }
-            rows.append(row)
-            print(f"{'+'.join(combo):60s} {mode:6s} CER {row['cer']:.4f} WER {row['wer']:.4f} "
-                  f"others {row['cer_others']:.4f}", flush=True)  # fmt: skip
+            rows.append(score_combination(probs, combo, mode, truths, alphabet, others, label="variants"))
     summary = {"lines": len(val), "apart": sorted(apart), "model": str(args.model), "rows": rows}
     args.out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return rows
