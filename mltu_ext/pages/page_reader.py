@@ -75,13 +75,10 @@ class PageReader:
             turns, lines = self._quarter_turn(gray, lines)
         read, notes, flipped = self._read_upright(turn_quarters(gray, turns), lines, image_name)
         if flipped is not None:
-            upright_then = page_confidence(read)
-            again = turn_quarters(gray, turns + 2)
-            read_turned, notes_turned, _ = self._read_upright(
-                again, self.segmenter.segment(again), image_name
-            )
-            if self.orient and page_confidence(read_turned) > upright_then:
-                read, notes, turns = read_turned, notes_turned, turns + 2
+            # the page read again turned over: a second reading, made only where it may be kept
+            over = self._read_turned_over(gray, turns, image_name) if self.orient else None
+            if over is not None and page_confidence(over[0]) > page_confidence(read):
+                (read, notes), turns = over, turns + 2
             else:
                 notes.append(upside_down_note(*flipped))
         if turns % 4:
@@ -102,6 +99,12 @@ class PageReader:
                     best, (probe_confidence(turned, found, self.recognizer), turns, found), key=lambda b: b[0]
                 )
         return best[1], best[2]
+
+    def _read_turned_over(self, gray: np.ndarray, turns: int, image_name: str) -> tuple[PageText, list[str]]:
+        """``gray`` read turned by ``turns`` + 2 clockwise quarter turns, and its notes."""
+        again = turn_quarters(gray, turns + 2)
+        read, notes, _ = self._read_upright(again, self.segmenter.segment(again), image_name)
+        return read, notes
 
     def _read_upright(
         self, gray: np.ndarray, lines: list[LineOnPage], image_name: str

@@ -245,10 +245,14 @@ def test_a_page_is_left_as_it_came_without_the_orientation_check(page_file):
     from mltu_ext.pages.page_reader import PageReader
     from mltu_ext.segment.segmenter import OnnxSegmenter
 
-    reader = PageReader(OnnxRecognizer(LINES), OnnxSegmenter(SEGMENTER), orient=False)
+    segmenter = OnnxSegmenter(SEGMENTER)
+    segmented, segment = [], segmenter.segment
+    segmenter.segment = lambda page: segmented.append(page.shape) or segment(page)
+    reader = PageReader(OnnxRecognizer(LINES), segmenter, orient=False)
     read = reader.read(cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)[::-1, ::-1], page_file.name)
     assert any("turn it upright" in note for note in read.notes)  # warned, not turned
     assert cer([read.text], ["\n".join(TEXTS)]) > 0.5
+    assert len(segmented) == 1  # nor read again turned over, a reading it would not keep
 
 
 # what README's reading-only install names: inferenceModel.py reads pages and words with these
