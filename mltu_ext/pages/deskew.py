@@ -72,8 +72,11 @@ def page_back(read: PageText, matrix: np.ndarray, width: int, height: int) -> Pa
         return tuple((float(x), float(y)) for x, y in points(found))
 
     def box(found: Box) -> Box:
+        # a box's edges lie half a pixel off the centres of the pixels the matrix moves, its far
+        # ones past its last pixel (layout.Box): turned as points they came back a pixel off
         x0, y0, x1, y1 = found
-        corners = points([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        edges = np.asarray([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float64) - 0.5
+        corners = np.clip(edges @ back[:, :2].T + back[:, 2] + 0.5, 0, (width, height))
         (left, top), (right, bottom) = corners.min(axis=0), corners.max(axis=0)
         return (float(left), float(top), float(right), float(bottom))
 

@@ -75,8 +75,10 @@ def test_positions_read_on_the_turned_page_go_back_where_they_lie_on_the_page():
     (moved,) = back.lines
     assert np.allclose(moved.polygon, original) and np.allclose(moved.baseline, original[[3, 2]])
     assert np.allclose([(c.x, c.y) for c in moved.chars], [(60, 80), (90, 81)])
-    x0, y0, x1, y1 = moved.words[0].box  # the box of the turned box's corners: holds both ends
-    assert x0 <= 40 + 1e-6 and y0 <= 50 + 1e-6 and x1 >= 250 - 1e-6 and y1 >= 90 - 1e-6
+    # the box of the turned box's corners holds both ends; turned as pixel edges, not as pixel
+    # centres, they move by under a tenth of a pixel at 7 degrees
+    x0, y0, x1, y1 = moved.words[0].box
+    assert x0 <= 40 + 0.1 and y0 <= 50 + 0.1 and x1 >= 250 - 0.1 and y1 >= 90 - 0.1
     assert moved.text == "ab" and moved.chars[1].confidence == 0.8
     # a point turned off the page is clipped onto it
     off = dataclasses.replace(line, polygon=turned([(-30.0, 10.0), (10.0, 10.0), (10.0, 40.0)]))

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mltu_ext.pages.layout import LineOnPage
+from mltu_ext.pages.deskew import page_back
+from mltu_ext.pages.layout import LineOnPage, PageText, WordOnPage
 from mltu_ext.pages.orientation import lines_are_pieces, quarter_matrix, turn_quarters
 
 
@@ -41,3 +42,16 @@ def test_lines_that_are_short_pieces_are_told_from_lines_of_text():
     assert lines_are_pieces(pieces) == pytest.approx(61 / 41)  # the box holds its last row and column
     assert lines_are_pieces([_box_line(900, 60, k) for k in range(8)]) is None  # 15 times: lines
     assert lines_are_pieces(pieces[:7]) is None  # too few to judge a page by their shape
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_a_word_box_read_on_the_turned_page_comes_back_onto_the_same_pixels(turns):
+    page = np.zeros((3, 5), np.uint8)
+    page[0:2, 1:3] = 255  # a word on columns 1-2, rows 0-1: its box ends past its last pixel
+    turned = turn_quarters(page, turns)
+    ys, xs = np.nonzero(turned)
+    turned_box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    line = LineOnPage("l1", ((0, 0), (2, 0), (2, 2)), words=(WordOnPage("ab", 0.9, turned_box),))
+    read = PageText("p.png", turned.shape[1], turned.shape[0], (line,))
+    back = page_back(read, quarter_matrix(turns, 5, 3), 5, 3)
+    assert back.lines[0].words[0].box == (1.0, 0.0, 3.0, 2.0)

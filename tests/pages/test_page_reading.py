@@ -222,6 +222,21 @@ def test_a_page_upside_down_is_read_upright_and_says_so(page_file, tmp_path, cap
     assert "warning:" not in capsys.readouterr().err
 
 
+def test_a_page_upside_down_has_its_positions_where_the_upright_reading_has_them_turned(page_file):
+    upright = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    height, width = upright.shape
+    reader = _reader()
+    read, turned = reader.read(upright, "p"), reader.read(upright[::-1, ::-1].copy(), "p")
+    assert turned.text == read.text and len(turned.lines) == len(TEXTS)
+    for line, again in zip(read.lines, turned.lines, strict=True):
+        # the same pixels read the same way: a pixel turned over is (width - 1 - x, height - 1 - y),
+        # and a box, which ends past its last pixel, runs from width - x1 to width - x0
+        assert np.allclose(again.polygon, [(width - 1 - x, height - 1 - y) for x, y in line.polygon])
+        for word, placed in zip(line.words, again.words, strict=True):
+            x0, y0, x1, y1 = word.box
+            assert placed.box == pytest.approx((width - x1, height - y1, width - x0, height - y0))
+
+
 @pytest.mark.parametrize("turns", [1, 3])
 def test_a_page_turned_a_quarter_is_read_upright_its_positions_on_the_page_as_given(page_file, turns):
     from mltu_ext.pages.orientation import turn_quarters
