@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from mltu_ext.data.line_crop import crop_polygon
+from mltu_ext.pages.deskew import median_slope, needs_turn
 from mltu_ext.pages.layout import LineOnPage, PageText
 
 if TYPE_CHECKING:
@@ -59,7 +60,17 @@ def lines_are_pieces(lines: Sequence[LineOnPage]) -> float | None:
     text (a page turned a quarter turn, or a drawing); None otherwise."""
     if len(lines) < MIN_LINES_FOR_SHAPE:
         return None
-    aspects = [(x1 - x0) / max(y1 - y0, 1.0) for x0, y0, x1, y1 in (line.box for line in lines)]
+    # measured level, as deskew.py reads them: the upright box of a long line sloping by 12
+    # degrees is as squat as a piece's, so such a page was taken for one turned a quarter turn
+    # and, turned a quarter turn, was not turned back
+    slope = median_slope(lines)
+    turn = np.radians(slope) if needs_turn(slope) else 0.0
+    level = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    aspects = []
+    for line in lines:
+        points = np.asarray(line.polygon, np.float64) @ level.T
+        width, height = np.ptp(points, axis=0) + 1  # the box holds its last row and column
+        aspects.append(width / max(height, 1.0))
     aspect = float(np.median(aspects))
     return aspect if aspect < MIN_LINE_ASPECT else None
 

@@ -55,3 +55,24 @@ def test_a_word_box_read_on_the_turned_page_comes_back_onto_the_same_pixels(turn
     read = PageText("p.png", turned.shape[1], turned.shape[0], (line,))
     back = page_back(read, quarter_matrix(turns, 5, 3), 5, 3)
     assert back.lines[0].words[0].box == (1.0, 0.0, 3.0, 2.0)
+
+
+def _sloping_line(width: float, height: float, number: int, degrees: float) -> LineOnPage:
+    # a width x height line turned about its left end so that it falls by ``degrees`` to the right
+    turn = cv2.getRotationMatrix2D((0, 0), -degrees, 1.0)
+    y = 200.0 * number
+
+    def place(points):
+        return tuple(tuple(p) for p in np.asarray(points, np.float64) @ turn[:, :2].T + (0, y))
+
+    outline = place([(0, 0), (width, 0), (width, height), (0, height)])
+    return LineOnPage(f"l{number}", outline, baseline=place([(0, height * 0.8), (width, height * 0.8)]))
+
+
+def test_lines_of_a_sloping_page_are_measured_level():
+    # 900 x 60 lines sloping by 12 degrees have upright boxes about 3.6 times as wide as tall;
+    # deskew.py reads such a page level, and it is no more turned than a level one
+    lines = [_sloping_line(900, 60, k, 12.0) for k in range(8)]
+    assert lines[0].box[3] - lines[0].box[1] > 200
+    assert lines_are_pieces(lines) is None
+    assert lines_are_pieces([_sloping_line(60, 40, k, 12.0) for k in range(8)]) is not None
