@@ -25,7 +25,7 @@ def deepened_config(cfg: ModelConfig, add: int, units: int | None = None) -> Mod
     if add < 1:
         raise ConfigError(f"add={add}: give at least one BiLSTM to add")
     grown = copy.deepcopy(cfg)
-    size = units or cfg.lstm_units[-1]
+    size = cfg.lstm_units[-1] if units is None else units
     grown.lstm_units = (*cfg.lstm_units, *([size] * add))
     grown.residual_lstms = cfg.residual_lstms + add
     grown.validate()

@@ -57,6 +57,8 @@ def test_residual_lstms_survive_saving_and_onnx_export(tmp_path, images):
 def test_deepen_refuses_what_cannot_be_grown():
     with pytest.raises(ConfigError, match="add=0"):
         deepened_config(tiny_config(), 0)
+    with pytest.raises(ConfigError, match="lstm_units"):  # not the last BiLSTM's size in silence
+        deepened_config(tiny_config(), 1, units=0)
     with pytest.raises(ConfigError, match="residual_lstms=3"):
         tiny_config(lstm_units=(8, 8), residual_lstms=3).validate()
     other = randomize_weights(build_recognizer(tiny_config(filters=(8, 16))))
