@@ -3,7 +3,8 @@ notes for pages that read as garbage because of how they were scanned (turned, i
 or too small), so that such a page is not read in silence.
 
 The thresholds were measured on a Copiste validation page turned, skewed, inverted, faded and
-shrunk, against its true text: benchmarks/page_segmentation/RESULTS.md, "The page checks".
+shrunk, against its true text, and the upside-down ones on all 32 validation pages:
+benchmarks/page_segmentation/RESULTS.md, "The page checks" and run 008.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ MIN_LINE_HEIGHT = 25
 # baselines still sloping more than this (degrees, median over lines) once deskew.py has had its
 # turn read worse; nearly all real scans slope less
 WARN_SLOPE = 2.5
-# the longest lines read again turned 180 degrees: upside down, the mean character confidence
-# drops by far more than this margin, and turned back it rises by as much
+# the longest lines read again turned 180 degrees: an upright page's read clearly less surely so,
+# an upside-down page's clearly more surely, whether the model's confidences are calibrated or not
 UPSIDE_DOWN_LINES = 4
-UPSIDE_DOWN_MARGIN = 0.15
+UPSIDE_DOWN_MARGIN = 0.05
 # fewer characters than this in those lines: short words read alike turned over ("non", "ici")
 UPSIDE_DOWN_MIN_CHARS = 20
 # said of every page stretch_faint stretched: a blank page's show-through or stains, stretched,
@@ -47,9 +48,10 @@ STRETCHED_NOTE = (
 NEGATIVE_NOTE = (
     "its lines looked like light writing on a dark ground (a negative), so it was inverted before it was read"
 )
-# a page read this surely is upright, and is not read again turned (the second reading is the
-# dearest of the checks); it lies between how surely upright and upside-down pages read
-SURE_UPRIGHT = 0.75
+# a page whose longest lines read this surely is upright, and is not read again turned (the second
+# reading is the dearest of the checks): upside down, pages read well under it, even by a model
+# whose confidences are not calibrated
+SURE_UPRIGHT = 0.9
 
 
 def stretch_faint(gray: np.ndarray) -> np.ndarray:
