@@ -10,6 +10,7 @@ import numpy as np
 from mltu_ext.pages.deskew import median_slope, needs_turn, page_back, turn_page
 from mltu_ext.pages.layout import LineOnPage, PageText
 from mltu_ext.pages.orientation import (
+    MIN_LINES_FOR_SHAPE,
     lines_are_pieces,
     page_confidence,
     probe_confidence,
@@ -20,6 +21,8 @@ from mltu_ext.pages.orientation import (
 from mltu_ext.pages.page_checks import (
     NEGATIVE_NOTE,
     STRETCHED_NOTE,
+    SURE_UPRIGHT,
+    UPSIDE_DOWN_MARGIN,
     looks_negative,
     page_notes,
     stretch_faint,
@@ -71,7 +74,7 @@ class PageReader:
             lines = self.segmenter.segment(gray)
             notes_first.append(NEGATIVE_NOTE)
         turns = 0
-        if self.orient and lines_are_pieces(lines) is not None:  # sideways, or a drawing
+        if self.orient:
             turns, lines = self._quarter_turn(gray, lines)
         read, notes, flipped = self._read_upright(turn_quarters(gray, turns), lines, image_name)
         if flipped is not None:
@@ -89,15 +92,28 @@ class PageReader:
 
     def _quarter_turn(self, gray: np.ndarray, lines: list[LineOnPage]) -> tuple[int, list[LineOnPage]]:
         """The clockwise quarter turns (0, 1 or 3) under which ``gray``'s lines read most surely,
-        and the lines found on the page so turned."""
-        best = (probe_confidence(gray, lines, self.recognizer), 0, lines)
+        and the lines found on the page so turned.
+
+        Only a page that may be sideways is tried turned: one whose lines are short pieces, or
+        one of too few lines to judge by their shape whose widest lines read unsurely.
+        """
+        if lines_are_pieces(lines) is None:
+            if not 0 < len(lines) < MIN_LINES_FOR_SHAPE:
+                return 0, lines
+            upright = probe_confidence(gray, lines, self.recognizer)
+            if upright >= SURE_UPRIGHT:
+                return 0, lines
+        else:
+            upright = probe_confidence(gray, lines, self.recognizer)
+        # a turn must read clearly surer: an unsure upright hand is not traded for short pieces
+        # that read a letter or two surely
+        best = (upright + UPSIDE_DOWN_MARGIN, 0, lines)
         for turns in (1, 3):
             turned = turn_quarters(gray, turns)
             found = self.segmenter.segment(turned)
             if found and lines_are_pieces(found) is None:
-                best = max(
-                    best, (probe_confidence(turned, found, self.recognizer), turns, found), key=lambda b: b[0]
-                )
+                candidate = (probe_confidence(turned, found, self.recognizer), turns, found)
+                best = max(best, candidate, key=lambda b: b[0])
         return best[1], best[2]
 
     def _read_turned_over(self, gray: np.ndarray, turns: int, image_name: str) -> tuple[PageText, list[str]]:

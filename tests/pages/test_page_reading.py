@@ -257,6 +257,23 @@ def test_a_page_turned_a_quarter_is_read_upright_its_positions_on_the_page_as_gi
         assert ys == sorted(ys, reverse=turns == 3)
 
 
+COPISTE_IMAGES = ROOT.parent / "shared" / "data" / "copiste" / "images"
+
+
+@pytest.mark.skipif(not COPISTE_IMAGES.is_dir(), reason=f"{COPISTE_IMAGES} not present")
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_short_real_page_given_sideways_is_read_upright(turns):
+    from mltu_ext.pages.orientation import turn_quarters
+
+    # three lines: turned a quarter, too few for their shape to say that the page is sideways
+    page = cv2.imread(str(COPISTE_IMAGES / "wikitexte_0235_2.jpg"), cv2.IMREAD_GRAYSCALE)
+    upright = _reader().read(page, "page.jpg")
+    assert len(upright.lines) == 3 and not upright.notes
+    sideways = _reader().read(turn_quarters(page, turns), "page.jpg")
+    assert sideways.text == upright.text
+    assert len(sideways.notes) == 1 and "quarter turn" in sideways.notes[0]
+
+
 def test_a_page_is_left_as_it_came_without_the_orientation_check(page_file):
     from mltu_ext.inference.recognizer import OnnxRecognizer
     from mltu_ext.pages.page_reader import PageReader
