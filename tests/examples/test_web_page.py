@@ -205,6 +205,22 @@ def rendered_line(text: str, seed: int) -> np.ndarray:
     return render_handwritten_line(text, np.random.default_rng(seed), paper="plain")
 
 
+# ONNX Runtime Web and the native runtime differ in the last bits of a float: where two classes
+# of a frame lie closer than this, the greedy readings of the two may differ by that noise alone
+TIE = 1e-3
+
+
+def decidable(render, model: OnnxRecognizer, seed: int) -> np.ndarray:
+    """``render(seed)``, or the first of the next seeds whose image ``model`` reads with no near-tie
+    in any frame: which image reads so depends on the handwriting fonts the machine has."""
+    for tried in range(seed, seed + 20):
+        image = render(tried)
+        top = np.sort(model.probabilities([image])[0], axis=-1)[:, -2:]  # T,2
+        if (top[:, 1] - top[:, 0]).min() >= TIE:
+            return image
+    raise AssertionError(f"no seed from {seed} gives an image read without a near-tie")
+
+
 def test_the_page_lists_its_models(page):
     models = {m["dir"]: m for m in call(page, "models")}
     assert models["Models/dhsd_words"]["available"]
@@ -218,16 +234,16 @@ def test_the_page_lists_its_models(page):
 
 
 @pytest.mark.parametrize(
-    ("name", "image"),
+    ("name", "image", "seed"),
     [
-        ("word", lambda: rendered_word("Hamburg", 1)),
-        ("another word", lambda: rendered_word("Lindenau", 2)),
-        ("words", lambda: rendered_line("Groß Köris", 3)),
-        ("line", lambda: rendered_line("Unter den Linden", 4)),
+        ("word", lambda seed: rendered_word("Hamburg", seed), 1),
+        ("another word", lambda seed: rendered_word("Lindenau", seed), 2),
+        ("words", lambda seed: rendered_line("Groß Köris", seed), 3),
+        ("line", lambda seed: rendered_line("Unter den Linden", seed), 4),
     ],
 )
-def test_an_image_file_reads_as_in_python(page, folder, words_model, name, image):
-    pixels = image()
+def test_an_image_file_reads_as_in_python(page, folder, words_model, name, image, seed):
+    pixels = decidable(image, words_model, seed)
     url = save(folder, f"{name.replace(' ', '_')}.png", pixels)
     result = call(page, "recognizeImageUrl", url)
     assert result["source"] == "file" and result["model"] == "Models/dhsd_words"
