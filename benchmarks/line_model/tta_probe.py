@@ -94,15 +94,12 @@ def run(args: argparse.Namespace) -> list[dict]:
     apart = set(args.apart.split(",")) if args.apart else set()
     changes = variants()
     probs: dict[str, list[np.ndarray]] = {name: [] for name in changes}
-    step = recognizer.time_scale
     for sample in tqdm(val, desc="lines", unit="line"):
+        # at the model's height already, so prepare_batch only pads each change as any line
         line = resize_to_height(to_gray(np.asarray(sample_pixels(sample))), recognizer.height)
         line = line.astype(np.uint8)
-        width = -(-max(line.shape[1], 4 * step) // step) * step  # as prepare_batch pads
         for name, change in changes.items():
-            batch = np.full((1, recognizer.height, width, 1), recognizer.pad_value, np.float32)
-            batch[0, :, : line.shape[1], 0] = change(line)
-            probs[name].append(recognizer.session.run(None, {recognizer.input_name: batch})[0][0])  # T,C
+            probs[name].append(recognizer.probabilities([change(line)])[0])  # T,C
 
     others = [i for i, s in enumerate(val) if s.writer not in apart]
     alphabet = (recognizer.vocabulary, recognizer.blank_index)

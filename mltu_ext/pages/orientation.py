@@ -78,9 +78,14 @@ def lines_are_pieces(lines: Sequence[LineOnPage]) -> float | None:
 def probe_confidence(gray: np.ndarray, lines: Sequence[LineOnPage], recognizer: OnnxRecognizer) -> float:
     """The mean character confidence of the widest ``PROBE_LINES`` lines of ``gray``, read as they lie."""
     widest = sorted(lines, key=lambda line: line.box[0] - line.box[2])[:PROBE_LINES]
-    readings = recognizer.read(
-        [crop_polygon(gray, line.polygon) for line in widest if len(line.polygon) >= 3]
+    return crops_confidence(
+        [crop_polygon(gray, line.polygon) for line in widest if len(line.polygon) >= 3], recognizer
     )
+
+
+def crops_confidence(crops: Sequence[np.ndarray], recognizer: OnnxRecognizer) -> float:
+    """The mean character confidence of ``crops`` read by ``recognizer``."""
+    readings = recognizer.read(crops)
     return mean_confidence([c.confidence for reading in readings for c in reading.chars])
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from mltu_ext.data.line_crop import crop_bounds, crop_polygon
 from mltu_ext.pages.deskew import median_slope
 from mltu_ext.pages.layout import LineOnPage, PageText
-from mltu_ext.pages.orientation import lines_are_pieces, mean_confidence
+from mltu_ext.pages.orientation import crops_confidence, lines_are_pieces, mean_confidence
 
 if TYPE_CHECKING:
     from mltu_ext.inference.recognizer import OnnxRecognizer
@@ -164,8 +164,7 @@ def upside_down_confidences(
     upright = mean_confidence([c.confidence for line in longest for c in line.chars])
     if upright >= SURE_UPRIGHT:
         return None
-    turned = recognizer.read([crop_polygon(gray, line.polygon)[::-1, ::-1] for line in longest])
-    flipped = mean_confidence([c.confidence for reading in turned for c in reading.chars])
+    flipped = crops_confidence([crop_polygon(gray, line.polygon)[::-1, ::-1] for line in longest], recognizer)
     if flipped < upright + UPSIDE_DOWN_MARGIN:
         return None
     return upright, flipped

@@ -97,14 +97,12 @@ class PageReader:
         Only a page that may be sideways is tried turned: one whose lines are short pieces, or
         one of too few lines to judge by their shape whose widest lines read unsurely.
         """
-        if lines_are_pieces(lines) is None:
-            if not 0 < len(lines) < MIN_LINES_FOR_SHAPE:
-                return 0, lines
-            upright = probe_confidence(gray, lines, self.recognizer)
-            if upright >= SURE_UPRIGHT:
-                return 0, lines
-        else:
-            upright = probe_confidence(gray, lines, self.recognizer)
+        pieces = lines_are_pieces(lines) is not None
+        if not pieces and not 0 < len(lines) < MIN_LINES_FOR_SHAPE:
+            return 0, lines
+        upright = probe_confidence(gray, lines, self.recognizer)
+        if not pieces and upright >= SURE_UPRIGHT:
+            return 0, lines
         # a turn must read clearly surer: an unsure upright hand is not traded for short pieces
         # that read a letter or two surely
         best = (upright + UPSIDE_DOWN_MARGIN, 0, lines)
