@@ -43,12 +43,16 @@ class OnnxRecognizer:
         decoder: Callable[[np.ndarray, str, int], list[str]] | None = None,
         check_ink: bool = True,
         max_width: int = MAX_INPUT_WIDTH,
+        soften_two_level: bool = True,
     ):
         """``decoder(probs, vocabulary, blank_index)`` replaces greedy decoding
         (for example ``mltu_ext.ctc.beam_lm.BeamDecoder`` with a language model);
         ``check_ink`` reads images without strokes as "" without running the model;
-        ``max_width`` is the widest input (columns after resizing to the model's height)."""
+        ``max_width`` is the widest input (columns after resizing to the model's height);
+        ``soften_two_level`` softens the edges of bitonal images after resizing, as training does
+        (``mltu_ext.data.images.resize_to_height``)."""
         self.check_ink = check_ink
+        self.soften_two_level = soften_two_level
         self.max_width = max_width
         import onnxruntime as ort
 
@@ -93,7 +97,8 @@ class OnnxRecognizer:
         """Resize to the model's height and pad to the widest: float32 (B, H, W, C)."""
         for number, image in enumerate(images):
             self.check_width(image, f"image {number}")
-        resized = [resize_to_height(to_gray(np.asarray(im)), self.height) for im in images]
+        soften = self.soften_two_level
+        resized = [resize_to_height(to_gray(np.asarray(im)), self.height, soften=soften) for im in images]
         # at least a few time steps, and a width the strides divide evenly
         width = max(im.shape[1] for im in resized)
         width = max(width, 4 * self.time_scale)

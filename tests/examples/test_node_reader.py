@@ -17,8 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
-from mltu_ext.data.images import read_gray, resize_to_height
+from mltu_ext.data.images import is_two_level, read_gray, resize_to_height
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "examples" / "node"
@@ -85,6 +86,19 @@ def images(tmp_path_factory) -> list[Path]:
             save(f"draw{k}_{height}.png", draw(word, height, colour=k % 2 == 0))
             save(f"draw{k}_{height}.jpg", draw(word, height, colour=k % 2 == 1))
         save(f"draw{k}_alpha.png", draw(word, 80, alpha=True))
+    return files
+
+
+@pytest.fixture(scope="module")
+def bitonal(tmp_path_factory) -> list[Path]:
+    """Two-level PNGs, which both readers soften after resizing: 30 to 180 rows, and 1-bit."""
+    folder = tmp_path_factory.mktemp("node_bitonal")
+    files = []
+    for k, word in enumerate(("Hamburg", "Bahnhof", "Lindenau", "Neustadt", "Oberhof", "Weimar")):
+        files.append(folder / f"{word}.png")
+        assert cv2.imwrite(str(files[-1]), np.where(draw(word, 30 + 30 * k) < 135, 0, 255).astype(np.uint8))
+    files.append(folder / "one_bit_dithered.png")  # a 1-bit file, dithered by Pillow
+    Image.fromarray(draw("Hamburg", 90)).convert("1").save(files[-1])
     return files
 
 
@@ -168,6 +182,20 @@ def test_prepared_pixels(images):
         else:
             worst_jpeg = max(worst_jpeg, diff)
     assert worst_jpeg <= 3
+
+
+def test_bitonal_images_are_softened_alike(bitonal):
+    """Both readers soften two-level images after resizing: the same pixels, the same texts."""
+    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, bitonal))
+    assert done.returncode == 0, done.stderr
+    for line, path in zip(done.stdout.splitlines(), bitonal, strict=True):
+        got = json.loads(line)
+        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+        gray = read_gray(str(path))
+        assert is_two_level(gray), path
+        assert not np.array_equal(pixels, resize_to_height(gray, HEIGHT, soften=False)), path
+        np.testing.assert_array_equal(pixels, resize_to_height(gray, HEIGHT), err_msg=str(path))
+    assert node_lines(bitonal) == python_lines(bitonal)
 
 
 def test_sixteen_bit_pngs_reach_the_model_with_the_package_pixels(tmp_path):

@@ -382,3 +382,34 @@ def test_a_negative_page_is_read_inverted_and_says_so(page_file):
     assert len(read.lines) == len(TEXTS)
     assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
     assert read.notes == (NEGATIVE_NOTE,)
+
+
+def test_a_black_and_white_page_is_softened_once_and_read(page_file):
+    """A page thresholded to black and white: softened as a whole before it is segmented and read."""
+    from mltu_ext.data.images import soften_edges
+
+    gray = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    bitonal = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    seen = []
+    reader = _reader()
+    segment = reader.segmenter.segment
+    reader.segmenter.segment = lambda page: seen.append(page) or segment(page)
+    read = reader.read(bitonal, page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    np.testing.assert_array_equal(seen[0], soften_edges(bitonal))
+
+
+def test_without_softening_a_dithered_page_reads_worse(page_file):
+    from PIL import Image
+
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+    from mltu_ext.pages.page_reader import PageReader
+    from mltu_ext.segment.segmenter import OnnxSegmenter
+
+    gray = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    gray[gray >= 245] = 255  # white paper, so that only the strokes are dithered
+    dithered = np.asarray(Image.fromarray(gray).convert("1"), np.uint8) * 255  # Floyd-Steinberg
+    plain = PageReader(OnnxRecognizer(LINES, soften_two_level=False), OnnxSegmenter(SEGMENTER))
+    softened = cer([_reader().read(dithered, page_file.name).text], ["\n".join(TEXTS)])
+    assert cer([plain.read(dithered, page_file.name).text], ["\n".join(TEXTS)]) > softened + 0.05

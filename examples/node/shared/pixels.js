@@ -65,12 +65,46 @@ export function widthAtHeight(width, height, target) {
 }
 
 /** Scale to `target` rows keeping the aspect ratio: OpenCV's INTER_AREA when it shrinks the
- * height, INTER_LINEAR otherwise (as resize_to_height in mltu_ext/data/images.py). */
+ * height, INTER_LINEAR otherwise; a two-level (bitonal) image is then softened (as
+ * resize_to_height in mltu_ext/data/images.py). */
 export function resizeToHeight(image, target) {
   const newWidth = widthAtHeight(image.width, image.height, target);
-  if (newWidth === image.width && target === image.height) return image; // cv2.resize copies
-  if (image.height > target) return resizeArea(image, newWidth, target);
-  return resizeLinear(image, newWidth, target);
+  let resized;
+  if (newWidth === image.width && target === image.height) resized = image; // cv2.resize copies
+  else if (image.height > target) resized = resizeArea(image, newWidth, target);
+  else resized = resizeLinear(image, newWidth, target);
+  return isTwoLevel(image) ? softenEdges(resized) : resized;
+}
+
+/** True when the image holds exactly two gray levels (is_two_level). */
+export function isTwoLevel(image) {
+  const data = image.data;
+  if (data.length === 0) return false;
+  let low = 255;
+  let high = 0;
+  for (const v of data) {
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  if (low === high) return false;
+  for (const v of data) if (v !== low && v !== high) return false;
+  return true;
+}
+
+/** The 3 x 3 binomial filter [1 2 1] x [1 2 1] / 16, edge pixels repeated, (sum + 8) >> 4
+ * (soften_edges): the models misread the hard edges of bitonal images. */
+export function softenEdges(image) {
+  const { width, height, data } = image;
+  const out = new GrayImage(width, height);
+  const at = (x, y) =>
+    data[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const column = (cx) => at(cx, y - 1) + 2 * at(cx, y) + at(cx, y + 1);
+      out.data[y * width + x] = (column(x - 1) + 2 * column(x) + column(x + 1) + 8) >> 4;
+    }
+  }
+  return out;
 }
 
 /** cv2.resize's scale factor from source to destination size (computed as OpenCV does). */

@@ -1,0 +1,75 @@
+"""Two-level (bitonal) images are softened after resizing, in training and in reading alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.data.images import is_two_level, prepare, resize_to_height, soften_edges
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_soften_edges_worked_by_hand():
+    # one black pixel on white: weight 4 at the centre, 2 beside it, 1 on the diagonals (of 16)
+    image = np.full((3, 3), 255, np.uint8)
+    image[1, 1] = 0
+    # centre (255 * 12 + 8) >> 4 = 191, beside (255 * 14 + 8) >> 4 = 223, corner (255 * 15 + 8) >> 4 = 239
+    assert soften_edges(image).tolist() == [[239, 223, 239], [223, 191, 223], [239, 223, 239]]
+
+
+def test_soften_edges_repeats_the_border():
+    # a flat image stays flat: the border pixels are repeated, not taken as paper or ink
+    assert soften_edges(np.full((2, 5), 37, np.uint8)).tolist() == [[37] * 5] * 2
+    assert soften_edges(np.array([[0, 255]], np.uint8)).tolist() == [[64, 191]]
+
+
+@pytest.mark.parametrize(
+    "pixels, expected",
+    [
+        ([[0, 255], [255, 0]], True),
+        ([[12, 200, 200]], True),  # any two levels, not only black and white
+        ([[255, 255]], False),  # blank: one level
+        ([[0, 128, 255]], False),
+        (np.zeros((0, 4)), False),
+    ],
+)
+def test_is_two_level(pixels, expected):
+    assert is_two_level(np.asarray(pixels, np.uint8)) is expected
+
+
+def word(height: int) -> np.ndarray:
+    image = np.full((height, 3 * height), 250, np.uint8)
+    cv2.putText(image, "Weg", (height // 8, int(height * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, height / 40, 20, 3)
+    return image
+
+
+@pytest.mark.parametrize("height", [32, 64, 150])  # enlarged, as it is, shrunk
+def test_resize_softens_two_level_images_only(height):
+    gray = word(height)
+    bitonal = np.where(gray < 135, 0, 255).astype(np.uint8)
+    assert not is_two_level(gray) and is_two_level(bitonal)
+    plain = resize_to_height(bitonal, 64, soften=False)
+    np.testing.assert_array_equal(resize_to_height(bitonal, 64), soften_edges(plain))
+    assert not np.array_equal(resize_to_height(bitonal, 64), plain)
+    np.testing.assert_array_equal(resize_to_height(gray, 64), resize_to_height(gray, 64, soften=False))
+
+
+def test_training_and_reading_prepare_the_same_pixels():
+    """The training cache (``prepare``) and ``OnnxRecognizer`` give a bitonal word the same pixels."""
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+
+    recognizer = OnnxRecognizer(ROOT / "Models" / "dhsd_words", providers=["CPUExecutionProvider"])
+    bitonal = np.where(word(100) < 135, 0, 255).astype(np.uint8)
+    read = recognizer.prepare_batch([bitonal])[0, :, :, 0]  # H, W float32
+    cached = prepare(bitonal, recognizer.height, read.shape[1])  # H, W uint8, padded alike
+    np.testing.assert_array_equal(read, cached.astype(np.float32))
+    unsoftened = OnnxRecognizer(
+        ROOT / "Models" / "dhsd_words", providers=["CPUExecutionProvider"], soften_two_level=False
+    ).prepare_batch([bitonal])[0, :, :, 0]
+    plain = resize_to_height(bitonal, recognizer.height, soften=False)
+    np.testing.assert_array_equal(unsoftened[:, : plain.shape[1]], plain)
+    assert not np.array_equal(unsoftened, read)
