@@ -24,6 +24,11 @@ from mltu_ext.data.vocabulary import LABEL_PAD, Vocabulary, label_problem
 from mltu_ext.errors import DatasetError, ImageReadError, LabelError
 from mltu_ext.io.atomic import replacing
 
+# how ``prepare`` makes the pixels, part of a cache file's name: a cache written by an earlier
+# version (two-level images not softened) would otherwise be reused, and a model trained on it
+# would see other pixels than the reader gives it. Change it whenever ``prepare`` changes.
+PIXELS_VERSION = "soften-two-level"
+
 
 @dataclass
 class ImageCache:
@@ -160,7 +165,7 @@ def _read_cache(path: Path, shape: tuple[int, int, int]) -> np.ndarray | None:
 
 def _cache_file(cache_dir: str | Path, samples: Sequence[Sample], height: int, width: int) -> Path:
     digest = hashlib.sha1()
-    digest.update(json.dumps([height, width]).encode())
+    digest.update(json.dumps([height, width, PIXELS_VERSION]).encode())
     for sample in samples:
         digest.update(f"{sample.name}\t{sample.text}\n".encode())
         if sample.region is not None:  # a page segmented anew keeps its line ids, not its outlines

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mltu_ext.data.images import is_two_level, prepare, resize_to_height, soften_edges
+from mltu_ext.data.images import is_two_level, pad_right, prepare, resize_to_height, soften_edges
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,3 +73,22 @@ def test_training_and_reading_prepare_the_same_pixels():
     plain = resize_to_height(bitonal, recognizer.height, soften=False)
     np.testing.assert_array_equal(unsoftened[:, : plain.shape[1]], plain)
     assert not np.array_equal(unsoftened, read)
+
+
+def test_an_image_cache_written_before_softening_is_not_reused(tmp_path):
+    """A cache file from before two-level images were softened holds them hard: it is decoded anew."""
+    import hashlib
+    import json
+
+    from mltu_ext.data.image_cache import build_cache
+    from mltu_ext.data.samples import Sample
+    from mltu_ext.data.vocabulary import Vocabulary
+
+    bitonal = np.where(word(100) < 135, 0, 255).astype(np.uint8)
+    samples = [Sample("Weg", source="mem:1", image=bitonal)]
+    # the file name such a cache was stored under: the sizes, then each sample's name and text
+    digest = hashlib.sha1(json.dumps([32, 128]).encode() + f"{samples[0].name}\tWeg\n".encode())
+    hard = pad_right(resize_to_height(bitonal, 32, 128, soften=False), 128)
+    np.savez(tmp_path / f"images-{digest.hexdigest()[:16]}.npz", images=hard[None])
+    cache = build_cache(samples, Vocabulary("Weg"), 32, 128, 16, cache_dir=tmp_path)
+    np.testing.assert_array_equal(cache.images[0], prepare(bitonal, 32, 128))
