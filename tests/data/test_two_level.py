@@ -92,3 +92,41 @@ def test_an_image_cache_written_before_softening_is_not_reused(tmp_path):
     np.savez(tmp_path / f"images-{digest.hexdigest()[:16]}.npz", images=hard[None])
     cache = build_cache(samples, Vocabulary("Weg"), 32, 128, 16, cache_dir=tmp_path)
     np.testing.assert_array_equal(cache.images[0], prepare(bitonal, 32, 128))
+
+
+def reference_soften(image: np.ndarray) -> np.ndarray:
+    """The filter as docs/onnx_model.md states it, term by term."""
+    padded = np.pad(image.astype(np.int32), 1, mode="edge")
+    h, w = image.shape
+    weights = {(-1, -1): 1, (-1, 0): 2, (-1, 1): 1, (0, -1): 2, (0, 0): 4, (0, 1): 2, (1, -1): 1, (1, 0): 2}
+    weights[1, 1] = 1
+    total = sum(k * padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for (dy, dx), k in weights.items())
+    return ((total + 8) >> 4).astype(np.uint8)
+
+
+def test_soften_edges_matches_the_contract_on_every_small_shape():
+    rng = np.random.default_rng(0)
+    for h, w in [(1, 1), (1, 2), (2, 1), (1, 40), (40, 1), (2, 2), (3, 7), (64, 301)]:
+        for image in (
+            rng.integers(0, 256, (h, w), dtype=np.uint8),
+            np.where(rng.random((h, w)) < 0.4, 0, 255),
+        ):
+            image = image.astype(np.uint8)
+            np.testing.assert_array_equal(soften_edges(image), reference_soften(image), err_msg=f"{h}x{w}")
+            # a view, as a crop of a page is
+            np.testing.assert_array_equal(soften_edges(image[:, ::2]), reference_soften(image[:, ::2]))
+
+
+def test_softening_a_large_page_takes_little_memory():
+    """A 64-megapixel page may be read: the filter's working memory stays a few bytes a pixel."""
+    import tracemalloc
+
+    page = np.full((2000, 3000), 255, np.uint8)
+    page[::7, ::5] = 0
+    tracemalloc.start()
+    try:
+        soften_edges(page)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 4 * page.size, f"{peak / page.size:.1f} bytes a pixel"
