@@ -24,10 +24,10 @@ from mltu_ext.data.vocabulary import LABEL_PAD, Vocabulary, label_problem
 from mltu_ext.errors import DatasetError, ImageReadError, LabelError
 from mltu_ext.io.atomic import replacing
 
-# how ``prepare`` makes the pixels, part of a cache file's name: a cache written by an earlier
-# version (two-level images not softened) would otherwise be reused, and a model trained on it
-# would see other pixels than the reader gives it. Change it whenever ``prepare`` changes.
-PIXELS_VERSION = "soften-two-level"
+# how the pixels are made (``sample_pixels``, ``prepare``), part of a cache file's name: a cache
+# written by an earlier version (two-level images or pages not softened) would otherwise be reused,
+# and a model trained on it would see other pixels than the reader gives it. Change it with them.
+PIXELS_VERSION = "soften-two-level-lines-and-pages"
 
 
 @dataclass

@@ -111,8 +111,10 @@ class _PageCache:
             return page
 
     def get(self, path: str) -> np.ndarray:
-        """The page at ``path`` as uint8 grayscale; ImageReadError when it cannot be read."""
-        from mltu_ext.data.images import read_gray
+        """The page at ``path`` as uint8 grayscale, softened when it has two gray levels (as
+        ``PageReader`` softens such a page before cutting its lines, so that a line is trained on
+        with the pixels it is read with); ImageReadError when it cannot be read."""
+        from mltu_ext.data.images import is_two_level, read_gray, soften_edges
 
         page = self._cached(path)
         if page is not None:
@@ -125,6 +127,8 @@ class _PageCache:
                 return page
             try:
                 page = read_gray(path)
+                if is_two_level(page):
+                    page = soften_edges(page)
                 page.flags.writeable = False  # shared: crops copy, nothing writes into it
                 with self._lock:
                     self._pages[path] = page

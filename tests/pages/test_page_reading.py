@@ -413,3 +413,34 @@ def test_without_softening_a_dithered_page_reads_worse(page_file):
     plain = PageReader(OnnxRecognizer(LINES, soften_two_level=False), OnnxSegmenter(SEGMENTER))
     softened = cer([_reader().read(dithered, page_file.name).text], ["\n".join(TEXTS)])
     assert cer([plain.read(dithered, page_file.name).text], ["\n".join(TEXTS)]) > softened + 0.05
+
+
+def test_a_line_of_a_black_and_white_page_is_trained_on_as_it_is_read(page_file, tmp_path):
+    """A line sample cut from a two-level page (PAGE XML, ALTO) reaches the model in training with
+    the pixels the page reader gives it for the same outline: both cut it from the softened page."""
+    from mltu_ext.data.images import prepare
+    from mltu_ext.data.samples import Sample, sample_pixels
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+    from mltu_ext.pages.layout import LineOnPage
+    from mltu_ext.pages.page_reader import PageReader
+
+    gray = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    bitonal = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    path = tmp_path / "bitonal.png"
+    cv2.imwrite(str(path), bitonal)
+    outline = ((140, TOPS[0] - 8), (1460, TOPS[0] - 8), (1460, TOPS[0] + 80), (140, TOPS[0] + 80))
+    line = LineOnPage("l1", outline, baseline=((140, TOPS[0] + 54), (1460, TOPS[0] + 54)))
+
+    class OneLine:  # a segmenter that finds this one line on any page
+        def segment(self, page):
+            return [line]
+
+    recognizer = OnnxRecognizer(LINES)
+    batches = []
+    prepare_batch = recognizer.prepare_batch
+    recognizer.prepare_batch = lambda images: batches.append(prepare_batch(images)) or batches[-1]
+    PageReader(recognizer, OneLine(), deskew=False, orient=False).read(bitonal, path.name)
+    read = batches[0][0, :, :, 0]  # the first batch holds the line as read_lines cut it
+    sample = Sample(TEXTS[0], path=str(path), source="bitonal.xml#l1", region=outline)
+    trained = prepare(sample_pixels(sample), recognizer.height, read.shape[1])
+    np.testing.assert_array_equal(read, trained.astype(np.float32))
