@@ -7,7 +7,7 @@ as the detail goes, a taller input is not what the model lacks. Also reported: t
 lines grouped by the height of their crop on the page (quarters of the lines), and within each
 writer, the lower and the upper half of that writer's crop heights (tall crops are the most
 shrunk). Corpus CER and WER, and the CER without the writers named by ``--apart``, go to stdout
-and ``--out`` (JSON). Results: ``RESULTS.md``, "Probes after run 019".
+and ``--out`` (JSON). Results: ``RESULTS.md``, "Probe after run 019".
 
     python benchmarks/line_model/resolution_probe.py /tmp/r018/split_end --out /tmp/resolution.json
 """
