@@ -126,7 +126,31 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("give --image (files or folders) or --dataset")
     if args.image and getattr(args, "dataset", None):
         parser.error("give --image (files or folders) or --dataset, not both")
+    if args.image:
+        ignored = dataset_only_options(parser, args)
+        if "--format" in ignored:
+            parser.error(
+                "--format is the format of a --dataset; with --image, --output-format chooses "
+                "what --output writes (json, alto or page)"
+            )
+        if ignored:
+            parser.error(f"{', '.join(ignored)}: only with --dataset, not with --image")
     return args
+
+
+def dataset_only_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The options of the dataset and evaluation groups given away from their defaults
+    (--batch-size, which --image uses too, aside): --image would silently ignore them."""
+    given = []
+    for group in parser._action_groups:
+        if group.title not in ("dataset", "evaluation"):
+            continue
+        for action in group._group_actions:
+            if action.dest in ("dataset", "batch_size", "help"):
+                continue
+            if getattr(args, action.dest, action.default) != action.default:
+                given.append(action.option_strings[0])
+    return given
 
 
 def image_paths(items: list[str], recursive: bool = False) -> list[Path]:

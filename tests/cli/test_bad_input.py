@@ -228,3 +228,21 @@ def test_min_confidence_prints_unsure_words_as_empty_and_says_how_many(tmp_path,
     out, err = capsys.readouterr()
     assert sorted(bool(row.split("\t")[1]) for row in out.splitlines()) == [False, True]
     assert f"1 text(s) less sure than {threshold} printed as empty" in err
+
+
+def test_dataset_options_with_image_are_refused_not_ignored(tmp_path, capsys):
+    import pytest
+
+    from mltu_ext.cli import recognize
+
+    image = str(_sample(tmp_path).path)
+    # --format is the dataset's format: with --image it once wrote JSON when ALTO was asked
+    with pytest.raises(SystemExit) as stop:
+        recognize.get_args(["--image", image, "--output", str(tmp_path / "out"), "--format", "alto"])
+    assert stop.value.code == 2
+    assert "--output-format" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        recognize.get_args(["--image", image, "--report", str(tmp_path / "r")])
+    assert "--report: only with --dataset" in capsys.readouterr().err
+    args = recognize.get_args(["--image", image, "--batch-size", "4", "--output-format", "alto"])
+    assert args.output_format == "alto" and args.batch_size == 4
