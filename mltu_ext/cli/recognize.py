@@ -236,11 +236,14 @@ def run(args: argparse.Namespace) -> list[str]:
     several = len(page_items) + unreadable > 0
     paths, images, too_wide = drop_too_wide(recognizer, paths, images, several=several)
     unreadable += too_wide
-    texts = read_pages(args, recognizer, page_items, several=len(page_items) + len(paths) + unreadable > 1)
+    texts, failed = read_pages(
+        args, recognizer, page_items, several=len(page_items) + len(paths) + unreadable > 1
+    )
+    unreadable += failed
     if paths:
         texts += read_lines(args, recognizer, paths, images, several=len(paths) + unreadable > 1)
     if unreadable:
-        given = unreadable + len(page_items) + len(paths)
+        given = unreadable + len(page_items) - failed + len(paths)
         if unreadable == given:
             raise InputFileError(f"none of the {given} images could be read (each named above)")
         raise InputFileError(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import ConfigError, OutputWriteError
+from mltu_ext.errors import ConfigError, ImageReadError, OutputWriteError
 from mltu_ext.io.os_errors import os_reason
 
 
@@ -101,10 +101,12 @@ def image_reference(image: Path, target: Path | None, name_only: bool = False) -
 
 def read_pages(
     args: argparse.Namespace, recognizer, pages: list[tuple[Path, np.ndarray]], several: bool
-) -> list[str]:
-    """Segment, read, print (and with --output write) each page; the pages' texts."""
+) -> tuple[list[str], int]:
+    """Segment, read, print (and with --output write) each page: (the pages' texts, how many
+    pages could not be read). A page that cannot be read is an error when it is the only image;
+    among several, it is named on stderr and the others are still read."""
     if not pages:
-        return []
+        return [], 0
     from mltu_ext.inference.model_files import shipped_path
     from mltu_ext.pages.page_reader import SHIPPED_SEGMENTER, PageReader
     from mltu_ext.pages.writers import write_page
@@ -114,11 +116,24 @@ def read_pages(
     reader = PageReader(recognizer, segmenter, batch_size=min(args.batch_size, 16))
     targets = output_paths(args, [path for path, _ in pages])
     texts = []
+    failed = 0
     progress = _progress(len(pages))
     for (path, image), target in progress(list(zip(pages, targets, strict=True))):
-        page = reader.read(
-            image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
-        )
+        try:
+            page = reader.read(
+                image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
+            )
+        except ImageReadError as error:
+            # the only one: a line found on the page is wider than the recogniser reads
+            problem = ImageReadError(
+                f"{path}: a line found on it is too long for the model ({error}); cut the image "
+                "into page-shaped parts"
+            )
+            if not several:
+                raise problem from error
+            print(f"error: {problem}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
         for note in page.notes:
             print(f"warning: {path}: {note}", file=sys.stderr)
@@ -147,7 +162,7 @@ def read_pages(
             write_page(page, target, args.output_format)
             print(f"note: wrote {target}", file=sys.stderr)
         texts.append(page.text)
-    return texts
+    return texts, failed
 
 
 def shown_text(text: str, confidence: float, min_confidence: float | None) -> str:

@@ -246,3 +246,28 @@ def test_dataset_options_with_image_are_refused_not_ignored(tmp_path, capsys):
     assert "--report: only with --dataset" in capsys.readouterr().err
     args = recognize.get_args(["--image", image, "--batch-size", "4", "--output-format", "alto"])
     assert args.output_format == "alto" and args.batch_size == 4
+
+
+def test_a_page_whose_line_is_too_long_is_named_and_the_other_pages_are_read(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.zeros((1, 300), np.uint8))  # one black line, 19,200 columns at height 64
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((600, 500), 255, np.uint8))
+
+    code = recognize.main(["--image", str(strip), str(blank), "--page", "--model", str(WORD_MODEL)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"error: {strip}: a line found on it is too long for the model" in err
+    assert f"note: {blank}: read as a page" in err  # read after the failing page
+    assert "1 of 2 images could not be read" in err
+
+    assert recognize.main(["--image", str(strip), "--page", "--model", str(WORD_MODEL)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and f"error: {strip}: " in err
