@@ -236,12 +236,19 @@ def run(args: argparse.Namespace) -> list[str]:
     several = len(page_items) + unreadable > 0
     paths, images, too_wide = drop_too_wide(recognizer, paths, images, several=several)
     unreadable += too_wide
-    texts, failed = read_pages(
-        args, recognizer, page_items, several=len(page_items) + len(paths) + unreadable > 1
-    )
+    # with more than one image given, each printed text says whose it is, pages' and lines' alike
+    several = len(page_items) + len(paths) + unreadable > 1
+    texts, failed = read_pages(args, recognizer, page_items, several=several)
     unreadable += failed
     if paths:
-        texts += read_lines(args, recognizer, paths, images, several=len(paths) + unreadable > 1)
+        if args.output:  # split_pages refused --output without any page
+            for path in paths:
+                print(
+                    f"note: {path}: not shaped like a page, so read as one line and not written to "
+                    "--output (--page reads it as a page)",
+                    file=sys.stderr,
+                )
+        texts += read_lines(args, recognizer, paths, images, several=several)
     if unreadable:
         given = unreadable + len(page_items) - failed + len(paths)
         if unreadable == given:

@@ -271,3 +271,24 @@ def test_a_page_whose_line_is_too_long_is_named_and_the_other_pages_are_read(tmp
     assert recognize.main(["--image", str(strip), "--page", "--model", str(WORD_MODEL)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and f"error: {strip}: " in err
+
+
+def test_a_word_read_with_a_page_says_whose_text_it_is_and_that_output_leaves_it_out(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    word = _sample(tmp_path, "word.png", "Bonn").path
+    page = tmp_path / "page.png"
+    cv2.imwrite(str(page), np.full((600, 500), 255, np.uint8))  # a page without lines
+    out_dir = tmp_path / "out"
+
+    args = ["--image", str(page), word, "--model", str(WORD_MODEL), "--output", str(out_dir)]
+    assert recognize.main(args) == 0
+
+    out, err = capsys.readouterr()
+    assert [row.split("\t")[0] for row in out.splitlines()] == [word]  # not a bare text
+    assert f"note: {word}: not shaped like a page" in err and "not written to --output" in err
+    assert [p.name for p in out_dir.iterdir()] == ["page.json"]
