@@ -164,7 +164,8 @@ def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
         path = Path(item)
         if path.is_dir():
             every = [Path(folder, name) for folder, names in walk_files(path) for name in names]
-            images = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+            # a broken link named like an image stays in, to be named as unreadable, not skipped
+            images = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()]
             found = sorted(p for p in images if recursive or p.parent == path)
             if not recursive:
                 deeper = len(images) - len(found)

@@ -42,6 +42,8 @@ EXIF_ORIENTATION = 0x0112  # the EXIF tag of how a viewer turns the stored pixel
 def read_gray(path: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Read ``path`` as uint8 grayscale (H, W); raises ImageReadError naming the file."""
     if not os.path.isfile(path):
+        if os.path.islink(path):
+            raise ImageReadError(f"{path}: a symbolic link to nothing (broken, or a loop)")
         raise ImageReadError(f"{path}: image file not found")
     try:
         data = np.fromfile(path, dtype=np.uint8).tobytes()

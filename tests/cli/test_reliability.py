@@ -195,3 +195,17 @@ def test_a_multi_page_tiff_says_that_only_its_first_page_is_read(tmp_path, capsy
     _, images, unreadable = recognize.read_images([path], max_pixels=10**8)
     assert len(images) == 1 and unreadable == 0
     assert f"note: {path}: 2 pages or frames; only the first is read" in capsys.readouterr().err
+
+
+def test_a_broken_link_in_a_folder_is_named_not_skipped(tmp_path, capsys):
+    cv2.imwrite(str(tmp_path / "good.png"), draw_word("good"))
+    (tmp_path / "broken.png").symlink_to(tmp_path / "gone.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+
+    paths = recognize.image_paths([str(tmp_path)])
+    assert [p.name for p in paths] == ["broken.png", "good.png", "loop.png"]
+    kept, _, unreadable = recognize.read_images(paths, max_pixels=10**8)
+    assert [p.name for p in kept] == ["good.png"] and unreadable == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'broken.png'}: a symbolic link to nothing" in err
+    assert f"error: {tmp_path / 'loop.png'}: a symbolic link to nothing" in err
