@@ -52,3 +52,18 @@ def test_several_pages_need_a_folder(tmp_path):
 
 def test_no_output_asked_means_no_targets():
     assert output_paths(_args(None), [Path("a.png"), Path("b.png")]) == [None, None]
+
+
+def test_one_page_under_a_file_is_refused_before_it_is_read(tmp_path):
+    from mltu_ext.errors import OutputWriteError
+
+    in_the_way = tmp_path / "notes"
+    in_the_way.write_text("a file")
+    # refused here, before the page is segmented and read, not when its result is written
+    with pytest.raises(OutputWriteError, match=r"notes: cannot create the output folder \(.*is a file"):
+        output_paths(_args(in_the_way / "page.json"), [Path("p.png")])
+    # a folder that does not exist yet is made
+    assert output_paths(_args(tmp_path / "new" / "page.json"), [Path("p.png")]) == [
+        tmp_path / "new" / "page.json"
+    ]
+    assert (tmp_path / "new").is_dir()
