@@ -305,7 +305,7 @@ def read_lines(
     several: bool,
 ) -> list[str]:
     """Read and print the images that are not pages (words or lines); their texts."""
-    from mltu_ext.cli.recognize_pages import shown_text
+    from mltu_ext.cli.recognize_pages import shown_text, table_path
 
     texts = []
     readings = recognizer.read(images, batch_size=args.batch_size)
@@ -315,7 +315,7 @@ def read_lines(
         dropped += text != reading.text
         texts.append(text)
         line = f"{text}\t{reading.confidence:.4f}" if args.confidence else text
-        print(f"{path}\t{line}" if several else line)
+        print(f"{table_path(path)}\t{line}" if several else line)
     if dropped:
         print(
             f"note: {dropped} text(s) less sure than {args.min_confidence} printed as empty", file=sys.stderr

@@ -157,7 +157,7 @@ def read_pages(
             shown = shown_text(line.text, line.confidence, args.min_confidence)
             dropped += shown != line.text
             text = f"{shown}\t{line.confidence:.4f}" if args.confidence else shown
-            print(f"{path}\t{number}\t{text}" if several else text)
+            print(f"{table_path(path)}\t{number}\t{text}" if several else text)
         if dropped:
             print(
                 f"note: {path}: {dropped} line(s) less sure than {args.min_confidence} printed as "
@@ -169,6 +169,19 @@ def read_pages(
             print(f"note: wrote {target}", file=sys.stderr)
         texts.append(page.text)
     return texts, failed
+
+
+def table_path(path: Path) -> str:
+    """``path`` as a tab-separated output row shows it: a tab, newline or other control
+    character in a file name is escaped (``\\n``), so that each text stays on its own row.
+
+    >>> table_path(Path("a\\nb.png")), table_path(Path("c d.png"))
+    ('a\\\\nb.png', 'c d.png')
+    """
+    text = str(path)
+    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return text
+    return "".join(c.encode("unicode_escape").decode() if ord(c) < 32 or ord(c) == 127 else c for c in text)
 
 
 def shown_text(text: str, confidence: float, min_confidence: float | None) -> str:

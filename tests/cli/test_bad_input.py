@@ -292,3 +292,16 @@ def test_a_word_read_with_a_page_says_whose_text_it_is_and_that_output_leaves_it
     assert [row.split("\t")[0] for row in out.splitlines()] == [word]  # not a bare text
     assert f"note: {word}: not shaped like a page" in err and "not written to --output" in err
     assert [p.name for p in out_dir.iterdir()] == ["page.json"]
+
+
+def test_a_newline_in_a_file_name_keeps_each_text_on_its_own_row(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from tests.cli.conftest import WORD_MODEL
+
+    odd = _sample(tmp_path, "two\nlines.png", "Bonn").path
+    plain = _sample(tmp_path, "plain.png", "Berlin").path
+
+    assert recognize.main(["--image", odd, plain, "--model", str(WORD_MODEL)]) == 0
+
+    rows = capsys.readouterr().out.splitlines()
+    assert [row.split("\t")[0] for row in rows] == [odd.replace("\n", "\\n"), plain]
