@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from mltu_ext.data.images import decode_gray
 from mltu_ext.data.samples import Sample, region_digest, region_size
-from mltu_ext.data.vocabulary import ctc_steps_needed
+from mltu_ext.data.vocabulary import ctc_steps_needed, label_problem
 from mltu_ext.errors import ImageReadError
 
 # How many example names a message or list shows.
@@ -110,6 +110,8 @@ class CheckReport:
     image_height: dict[str, float] | None = None
     unreadable: list[dict[str, str]] = field(default_factory=list)
     empty_labels: list[str] = field(default_factory=list)
+    # labels with text that training refuses: only invisible characters, control characters
+    bad_labels: list[dict[str, str]] = field(default_factory=list)
     out_of_vocabulary: dict[str, dict] = field(default_factory=dict)
     too_long: list[dict] = field(default_factory=list)
     duplicate_paths: list[dict] = field(default_factory=list)
@@ -264,6 +266,10 @@ def _check_labels(
         if not sample.text.strip():
             report.empty_labels.append(sample.source or sample.name)
             continue
+        problem = label_problem(sample.text)
+        if problem:  # the rules training encodes labels by (a zero-width space alone, a tab, a newline)
+            report.bad_labels.append({"source": sample.source or sample.name, "problem": problem})
+            continue
         if known is not None:
             for char in set(sample.text) - known:
                 entry = oov.setdefault(char, {"count": 0, "examples": []})
@@ -319,6 +325,9 @@ def _summarise(report: CheckReport, samples: Sequence[Sample], decode_images: bo
         errors.append(f"{len(names)} unreadable images: {_examples(names)}")
     if report.empty_labels:
         errors.append(f"{len(report.empty_labels)} empty labels: {_examples(report.empty_labels)}")
+    if report.bad_labels:
+        names = [f"{b['source']} ({b['problem']})" for b in report.bad_labels]
+        errors.append(f"{len(names)} labels training cannot use: {_examples(names)}")
     for char, entry in report.out_of_vocabulary.items():
         errors.append(
             f"character {char!r} is not in the vocabulary: {entry['count']} times, "

@@ -133,3 +133,20 @@ def test_cli_formats(capsys):
     assert run(get_args(["formats"])) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert "iam_words" in listed and "kaggle" in listed and "image_txt_folder" in listed
+
+
+def test_labels_training_refuses_are_errors():
+    """A label of a zero-width space only, or with a tab or a newline, passes no reader check in some
+    formats (Kaggle, layout files); the check reports it as training would, not as fine."""
+    image = np.zeros((8, 8), np.uint8)
+    samples = [
+        Sample("ok", image=image, source="x:1"),
+        Sample("\u200b", image=image, source="x:2"),
+        Sample("a\tb", image=image, source="x:3"),
+        Sample("a\nb", image=image, source="x:4"),
+    ]
+    report = check_samples(samples, progress=False)
+    assert not report.ok
+    assert [b["source"] for b in report.bad_labels] == ["x:2", "x:3", "x:4"]
+    assert "invisible" in report.bad_labels[0]["problem"]
+    assert any("3 labels training cannot use" in e and "x:2" in e for e in report.errors), report.errors
