@@ -94,7 +94,7 @@ def read_generic_csv(
         # strict: a field that opens a double quote and does not close it where the field ends
         # is an error, not a label with its quotes dropped (or the rest of the file inside it)
         rows = csv.reader(handle, delimiter=_delimiter(table, first_line), strict=True)
-        samples, has_writer = _table_samples(table, _Rows(table, rows))
+        samples, has_writer = _table_samples(table, QuotedRows(table, rows))
     if not has_writer:
         log.note(f"{table.name} has no writer column")
     require_samples(samples, table, log)
@@ -102,7 +102,7 @@ def read_generic_csv(
     return samples
 
 
-class _Rows:
+class QuotedRows:
     """A strict ``csv.reader``'s rows, ``line_num`` the line the last one starts on; a quoting error
     stops with that line (the reader's own ``line_num`` is where it gave up: for a quote never
     closed, the end of the file)."""
@@ -110,7 +110,7 @@ class _Rows:
     def __init__(self, table: Path, reader) -> None:
         self.table, self.reader, self.line_num = table, reader, 0
 
-    def __iter__(self) -> _Rows:
+    def __iter__(self) -> QuotedRows:
         return self
 
     def __next__(self) -> list[str]:
@@ -126,7 +126,7 @@ class _Rows:
         return row
 
 
-def _table_samples(table: Path, rows: _Rows) -> tuple[list[Sample], bool]:
+def _table_samples(table: Path, rows: QuotedRows) -> tuple[list[Sample], bool]:
     """(the samples of the open ``csv.reader`` ``rows`` over ``table``, whether it has a writer column)."""
     folder = table.parent
     samples = []

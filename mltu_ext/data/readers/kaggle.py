@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 
 from mltu_ext.data.read_log import ReadLog
-from mltu_ext.data.readers.common import require_images, require_samples
+from mltu_ext.data.readers.common import check_label, require_images, require_samples
+from mltu_ext.data.readers.generic import QuotedRows
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.split import SPLIT_ALIASES
 from mltu_ext.errors import DatasetError
@@ -51,7 +52,8 @@ def read_kaggle_file(label_file: Path, log: ReadLog, encoding: str | None = None
     folder = image_folder(label_file.parent, split_word)
     samples = []
     with open_text(label_file, encoding) as handle:
-        rows = csv.reader(handle)
+        # strict: a quote never closed is an error at its line, not the rest of the file in one label
+        rows = QuotedRows(label_file, csv.reader(handle, strict=True))
         header = next(rows, None)
         if header is None or [h.strip().upper() for h in header[:2]] != ["FILENAME", "IDENTITY"]:
             raise DatasetError(f"{label_file}:1: expected the header FILENAME,IDENTITY, found {header}")
@@ -61,6 +63,12 @@ def read_kaggle_file(label_file: Path, log: ReadLog, encoding: str | None = None
                 continue
             if len(row) < 2:
                 raise DatasetError(f"{where}: malformed line, expected FILENAME,IDENTITY")
+            if any(cell.strip() for cell in row[2:]):
+                # an unquoted comma in a name would cut the label short
+                raise DatasetError(
+                    f"{where}: malformed line, expected FILENAME,IDENTITY, found {len(row)} fields "
+                    '(put a label that holds a comma in double quotes: "SMITH, JR")'
+                )
             name, text = row[0].strip(), row[1].strip()
             if not name:
                 raise DatasetError(f"{where}: malformed line, empty FILENAME")
@@ -70,6 +78,7 @@ def read_kaggle_file(label_file: Path, log: ReadLog, encoding: str | None = None
             if text in MARKERS:
                 log.skip(f"{text} label")
                 continue
+            text = check_label(text, where)  # a tab or newline inside a quoted label
             samples.append(Sample(text=text, path=str(folder / name), source=where, split=split))
     return samples
 
