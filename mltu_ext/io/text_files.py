@@ -1,5 +1,8 @@
 """Read the package's input text files as UTF-8 (a BOM is fine) or in an encoding the user names.
 
+A file that starts with a UTF-16 or UTF-32 byte order mark (Excel's "Unicode Text", Notepad's
+"Unicode") is read in the encoding the mark names, whatever is asked for: the mark is unambiguous.
+
 Anything that does not decode stops with the file, the line and the byte,
 instead of turning into replacement characters that would join a model's
 vocabulary (a spreadsheet's cp1252 "München" is not UTF-8).
@@ -45,6 +48,9 @@ def decode(
     single-byte code page (cp1252 "München") practically never does, and reading UTF-8 as
     cp1252 garbles every accent ("MÃ¼nchen"); so one folder may mix the two.
     """
+    marked = _marked_encoding(data)
+    if marked is not None:
+        encoding = marked
     name = encoding or "utf-8-sig"
     try:
         codec = codecs.lookup(name)
@@ -69,3 +75,17 @@ def decode(
             f"{path}:{line}: byte 0x{byte:02x} at offset {exc.start} is not valid {shown}; "
             f"save the file as UTF-8 {hint}"
         ) from exc
+
+
+# longest first: the UTF-32 LE mark begins with the UTF-16 LE one
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _marked_encoding(data: bytes) -> str | None:
+    """The UTF-16 or UTF-32 codec whose byte order mark ``data`` starts with (it strips the mark), or None."""
+    return next((name for mark, name in _BYTE_ORDER_MARKS if data.startswith(mark)), None)
