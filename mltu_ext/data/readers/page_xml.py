@@ -50,9 +50,13 @@ def read_page_xml(
 
 def parse_page_xml(root: ET.Element) -> tuple[PageInfo, list[LineInfo]]:
     """The page and the lines of a parsed PAGE document."""
-    page = next(descendants(root, "Page"), None)
-    if page is None:
+    pages = list(descendants(root, "Page"))
+    if not pages:
         raise ValueError("no Page element")
+    if len(pages) > 1:
+        # one image per Page: the other pages' lines would be cut from the first one's image
+        raise ValueError(f"{len(pages)} Page elements; a PAGE file describes one page image")
+    page = pages[0]
     info = PageInfo(
         image=attribute(page, "imageFilename"),
         width=_size(page, "imageWidth"),

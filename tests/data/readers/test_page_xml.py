@@ -206,3 +206,12 @@ def test_page_pixels_outside_the_line_become_paper(tmp_path):
     assert crop.shape == (51, 286)
     assert crop[45, 280] == 230  # the bar outside the outline is paper now
     assert crop[45, 2] == 0  # and inside it, still ink
+
+
+def test_a_file_with_two_pages_stops_with_the_file(tmp_path):
+    # was: the second Page's lines were cut from the first Page's image, its own image never read
+    second = '<Page imageFilename="scan_002.png" imageWidth="300" imageHeight="120">' + REGION + "</Page>"
+    text = page_xml().replace("</PcGts>", "").rstrip() + "\n  " + second + "\n</PcGts>\n"
+    xml = transkribus_export(tmp_path, text)
+    with pytest.raises(DatasetError, match=re.escape(f"{xml}: 2 Page elements")):
+        load_dataset(tmp_path)
