@@ -24,6 +24,7 @@ from mltu_ext.data.images import IMAGE_SUFFIXES, upright_size
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
 from mltu_ext.data.samples import Region, Sample
+from mltu_ext.data.vocabulary import label_problem
 from mltu_ext.errors import ConfigError, DatasetError
 from mltu_ext.io.folders import walk_files
 
@@ -440,7 +441,8 @@ def read_layout(
             continue
         info, lines = _parse_lines(xml, data, root, parse_page)
         writer = writer_id(xml, pattern)
-        kept = [line for line in lines if line.text]
+        # a zero-width space alone is no text either (nothing to learn), as label_problem says
+        kept = [line for line in lines if not (label_problem(line.text) or "").startswith("empty label")]
         log.skip("empty line text", len(lines) - len(kept))
         if not kept:
             continue
@@ -453,6 +455,9 @@ def read_layout(
         for line in kept:
             if line.points is None:
                 raise DatasetError(f"{_where(xml, data, line.index, line.line_id)}: no coordinates")
+            problem = label_problem(line.text)
+            if problem:  # a control character (&#x7f;, &#x9b;) that training would refuse
+                raise DatasetError(f"{_where(xml, data, line.index, line.line_id)}: {problem}")
             region = _scale(line.points, sx, sy)
             if size is not None and _outside(region, size):
                 where = _where(xml, data, line.index, line.line_id)

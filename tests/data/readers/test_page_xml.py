@@ -215,3 +215,27 @@ def test_a_file_with_two_pages_stops_with_the_file(tmp_path):
     xml = transkribus_export(tmp_path, text)
     with pytest.raises(DatasetError, match=re.escape(f"{xml}: 2 Page elements")):
         load_dataset(tmp_path)
+
+
+def one_line_region(text: str) -> str:
+    return f"""
+    <TextRegion id="r1"><Coords points="0,0 299,0 299,119 0,119"/>
+      <TextLine id="a"><Coords points="5,10 290,10 290,45 5,45"/>
+        <TextEquiv><Unicode>hello</Unicode></TextEquiv></TextLine>
+      <TextLine id="b"><Coords points="5,60 290,60 290,95 5,95"/>
+        <TextEquiv><Unicode>{text}</Unicode></TextEquiv></TextLine>
+    </TextRegion>"""
+
+
+def test_a_line_of_invisible_characters_is_an_empty_line(tmp_path):
+    # was: a sample labelled U+200B, which training then refused naming only the page image
+    transkribus_export(tmp_path, page_xml(body=one_line_region("\u200b&#x200d;")))
+    dataset = load_dataset(tmp_path)
+    assert [s.text for s in dataset.samples] == ["hello"]
+    assert dataset.skipped["empty line text"] == 1
+
+
+def test_a_control_character_in_a_line_stops_with_file_line_and_id(tmp_path):
+    xml = transkribus_export(tmp_path, page_xml(body=one_line_region("wo&#x7f;rld")))
+    with pytest.raises(DatasetError, match=re.escape(f"{xml}:") + r"\d+: TextLine 'b' .*control character"):
+        load_dataset(tmp_path)
