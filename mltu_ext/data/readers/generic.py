@@ -156,6 +156,7 @@ def _table_samples(table: Path, rows: QuotedRows) -> tuple[list[Sample], bool]:
         name = row[roles["image"]].strip()
         if not name:
             raise DatasetError(f"{where}: malformed line, empty image path")
+        name = _posix_path(folder, name)
         writer = None
         if "writer" in roles:
             writer = row[roles["writer"]].strip() or None
@@ -177,6 +178,14 @@ def _table_samples(table: Path, rows: QuotedRows) -> tuple[list[Sample], bool]:
             )
         )
     return samples, "writer" in roles
+
+
+def _posix_path(folder: Path, name: str) -> str:
+    """``name`` with Windows backslashes as ``/`` (``lines\\a01.png`` from a CSV made on Windows),
+    unless a file of that very name is there (on Linux a backslash may be part of a name)."""
+    if os.sep == "\\" or "\\" not in name or os.path.isfile(os.path.join(folder, name)):
+        return name
+    return name.replace("\\", "/")
 
 
 def label_file_name(stem: str, names: set[str]) -> str | None:
