@@ -91,6 +91,15 @@ def ctc_steps_needed(text: str) -> int:
     return len(text) + sum(a == b for a, b in itertools.pairwise(text))
 
 
+def is_empty_label(text: str) -> bool:
+    """True for a label with nothing to learn: empty, spaces, or invisible characters only (U+200B).
+
+    >>> is_empty_label(" \u200b"), is_empty_label("a")
+    (True, False)
+    """
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
 def label_problem(text: str, chars: str | None = None, time_steps: int | None = None) -> str | None:
     """Why a model cannot learn ``text``, or None: the one set of label rules.
 
@@ -103,7 +112,7 @@ def label_problem(text: str, chars: str | None = None, time_steps: int | None = 
     """
     if not text or not text.strip():
         return "empty label"
-    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+    if is_empty_label(text):
         shown = ", ".join(f"U+{ord(c):04X}" for c in sorted(set(text.replace(" ", ""))))
         return f"empty label: only invisible characters ({shown})"
     controls = sorted({c for c in text if unicodedata.category(c) == "Cc"})

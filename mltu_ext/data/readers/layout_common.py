@@ -24,7 +24,7 @@ from mltu_ext.data.images import IMAGE_SUFFIXES, upright_size
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
 from mltu_ext.data.samples import Region, Sample
-from mltu_ext.data.vocabulary import label_problem
+from mltu_ext.data.vocabulary import is_empty_label, label_problem
 from mltu_ext.errors import ConfigError, DatasetError
 from mltu_ext.io.folders import walk_files
 
@@ -441,8 +441,8 @@ def read_layout(
             continue
         info, lines = _parse_lines(xml, data, root, parse_page)
         writer = writer_id(xml, pattern)
-        # a zero-width space alone is no text either (nothing to learn), as label_problem says
-        kept = [line for line in lines if not (label_problem(line.text) or "").startswith("empty label")]
+        # a zero-width space alone is no text either: nothing to learn
+        kept = [line for line in lines if not is_empty_label(line.text)]
         log.skip("empty line text", len(lines) - len(kept))
         if not kept:
             continue
