@@ -17,6 +17,7 @@ from mltu_ext import __version__
 from mltu_ext.data.images import PAD_VALUE
 from mltu_ext.errors import ModelLoadError
 from mltu_ext.io.atomic import write_text
+from mltu_ext.segment.file_format import SEGMENTER_KIND
 
 METADATA_KEY = "mltu_ext"
 # the version of the contract (docs/onnx_model.md) a file follows: raised only for a
@@ -47,6 +48,8 @@ def model_metadata(vocabulary: str, height: int, channels: int, time_scale: int,
 
 
 REQUIRED_KEYS = ("vocabulary", "blank_index", "input_height", "channels")
+# the shipped models that read text, named where a file that does not read text is given
+TEXT_MODELS = "Models/handwritten_lines (lines) or Models/dhsd_words (words)"
 
 
 def read_metadata(session, path: str | Path = "", required: tuple[str, ...] | None = None) -> dict:
@@ -66,6 +69,11 @@ def read_metadata(session, path: str | Path = "", required: tuple[str, ...] | No
         raise ModelLoadError(f"{path}: metadata is not valid JSON ({error})") from error
     if not isinstance(metadata, dict):
         raise ModelLoadError(f"{path}: metadata is not a JSON object ({type(metadata).__name__})")
+    if required is None and metadata.get("kind") == SEGMENTER_KIND:
+        raise ModelLoadError(
+            f"{path}: this is a line segmenter (it finds the lines of a page), not a recogniser; "
+            f"use a model that reads text, such as {TEXT_MODELS}"
+        )
     missing = [k for k in (REQUIRED_KEYS if required is None else required) if k not in metadata]
     if missing:
         raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")

@@ -30,6 +30,8 @@ class OnnxSegmenter:
 
         path = Path(path)
         self.path = path / "segmenter.onnx" if path.is_dir() else path
+        if path.is_dir() and not self.path.is_file() and (path / "model.onnx").is_file():
+            self.path = path / "model.onnx"  # a recogniser's folder: its metadata says so below
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: segmenter not found")
         options = ort.SessionOptions()
@@ -40,7 +42,15 @@ class OnnxSegmenter:
         except onnxruntime_errors() as error:
             reason = " ".join(str(error).split())
             raise ModelLoadError(f"{self.path}: not a loadable ONNX segmenter ({reason})") from error
-        self.metadata = read_metadata(self.session, self.path, required=REQUIRED_KEYS)
+        self.metadata = read_metadata(self.session, self.path, required=())
+        if self.metadata.get("kind") is None and "vocabulary" in self.metadata:
+            raise ModelLoadError(
+                f"{self.path}: this is a text recogniser, not a line segmenter; "
+                "use a segmenter's folder, such as Models/line_segmenter"
+            )
+        missing = [key for key in REQUIRED_KEYS if key not in self.metadata]
+        if missing:
+            raise ModelLoadError(f"{self.path}: metadata lacks {', '.join(missing)}")
         if self.metadata.get("kind") != SEGMENTER_KIND:
             raise ModelLoadError(f"{self.path}: not a line segmenter (kind {self.metadata.get('kind')!r})")
         if int(self.metadata.get("format_version", 0)) > SEGMENTER_FORMAT:

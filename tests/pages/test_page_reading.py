@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,26 @@ def test_a_recogniser_is_not_taken_for_a_segmenter():
 
     with pytest.raises(ModelLoadError, match=r"model\.onnx"):
         OnnxSegmenter(LINES / "model.onnx")
+    for given in (LINES / "model.onnx", LINES):  # the file or its folder, as --segmenter takes both
+        with pytest.raises(ModelLoadError, match=r"text recogniser, not a line segmenter.*line_segmenter"):
+            OnnxSegmenter(given)
+
+
+def test_a_segmenter_is_not_taken_for_a_recogniser(tmp_path, capsys):
+    from mltu_ext.cli import recognize
+    from mltu_ext.errors import ModelLoadError
+    from mltu_ext.export.metadata import TEXT_MODELS
+    from mltu_ext.inference import OnnxRecognizer
+
+    for name in re.findall(r"Models/\w+", TEXT_MODELS):  # the models the message names read text
+        assert OnnxRecognizer(ROOT / name, providers=["CPUExecutionProvider"]).vocabulary
+    with pytest.raises(ModelLoadError, match=r"line segmenter.*not a recogniser.*handwritten_lines"):
+        OnnxRecognizer(SEGMENTER, providers=["CPUExecutionProvider"])
+    word = tmp_path / "word.png"
+    cv2.imwrite(str(word), np.full((60, 200), 255, np.uint8))
+    assert recognize.main(["--image", str(word), "--model", str(SEGMENTER), "--cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "not a recogniser" in err and "Models/dhsd_words" in err
 
 
 def test_pages_are_told_from_words_and_lines_by_shape():
