@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +58,57 @@ def check_label(text: str, where: str) -> str:
     return text
 
 
+def composed(name: str) -> str:
+    """``name`` composed (NFC): "é" one character, as most systems write it; macOS writes file names
+    decomposed ("e" and a combining accent), and the two look the same but do not match."""
+    return unicodedata.normalize("NFC", name)
+
+
+class Listings:
+    """Folders' entries, each folder listed once: for finding a file whose name was written in
+    the other Unicode normalisation (a labels file or layout made on macOS, images copied
+    elsewhere, or the reverse)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, list[str]] | None] = {}
+
+    def entries(self, folder: str) -> dict[str, list[str]] | None:
+        """Composed name -> the real names of ``folder``'s entries; None when it cannot be listed."""
+        if folder not in self._entries:
+            try:
+                names = sorted(e.name for e in os.scandir(folder or "."))
+            except OSError:
+                self._entries[folder] = None
+            else:
+                forms: dict[str, list[str]] = {}
+                for name in names:
+                    forms.setdefault(composed(name), []).append(name)
+                self._entries[folder] = forms
+        return self._entries[folder]
+
+    def other_form(self, path: str, folder: bool = False) -> str | None:
+        """The existing file (``folder``: folder) that ``path`` names, with each part of it that
+        is missing matched in the other Unicode normalisation; None when there is none.
+
+        For a path that is missing as written: an exact name always comes first.
+        """
+        if path.isascii():  # only accents and other non-ASCII letters have two forms
+            return None
+        head, name = os.path.split(path)
+        if not name:
+            return None
+        if head and head != path and not os.path.isdir(head):
+            head = self.other_form(head, folder=True)
+            if head is None:
+                return None
+        is_kind = os.path.isdir if folder else os.path.isfile
+        for real in (self.entries(head) or {}).get(composed(name), []):
+            found = os.path.join(head, real)
+            if is_kind(found):
+                return found
+        return None
+
+
 def missing_files(paths: Iterable[str]) -> list[str]:
     """The paths that are not existing files, in input order.
 
@@ -78,9 +131,22 @@ def missing_files(paths: Iterable[str]) -> list[str]:
 
 
 def require_images(samples: list[Sample], label_file: Path | str) -> None:
-    """Raise one DatasetError naming every missing image count and the first few."""
+    """Raise one DatasetError naming every missing image count and the first few.
+
+    An image missing under the name the labels give but there with its name in the other
+    Unicode normalisation (``café.png`` decomposed in the labels, composed on disk, or the
+    reverse) is found: its sample's path is changed in ``samples`` to the name on disk.
+    """
     paths = [s.path for s in samples if s.path is not None]
     missing = set(missing_files(paths))
+    if not missing:
+        return
+    listings = Listings()
+    found = {path: listings.other_form(path) for path in missing}
+    for index, sample in enumerate(samples):
+        if sample.path in missing and found[sample.path] is not None:
+            samples[index] = dataclasses.replace(sample, path=found[sample.path])
+    missing = {path for path in missing if found[path] is None}
     if not missing:
         return
     first = [s for s in samples if s.path in missing][:SHOW_NAMES]

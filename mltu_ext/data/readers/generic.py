@@ -24,6 +24,7 @@ from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
 from mltu_ext.data.readers.common import (
     check_label,
+    composed,
     require_images,
     require_samples,
 )
@@ -190,10 +191,19 @@ def _posix_path(folder: Path, name: str) -> str:
 
 def label_file_name(stem: str, names: set[str]) -> str | None:
     """The name of image ``stem``'s label file among ``names``: ``stem.txt``, else the first of
-    ``stem.TXT`` and other spellings of the ending (as some scanners and old systems write it), or None."""
+    ``stem.TXT`` and other spellings of the ending (as some scanners and old systems write it), else
+    the stem in the other Unicode normalisation (``café.txt`` decomposed beside ``café.png`` composed),
+    or None."""
     if stem + ".txt" in names:
         return stem + ".txt"
     others = sorted(n for n in names if n[: len(stem)] == stem and n[len(stem) :].lower() == ".txt")
+    if others or stem.isascii():
+        return others[0] if others else None
+    # the stem written in the other Unicode normalisation (café decomposed, as macOS writes names)
+    wanted = composed(stem)
+    others = sorted(
+        n for n in names if not n.isascii() and n[-4:].lower() == ".txt" and composed(n[:-4]) == wanted
+    )
     return others[0] if others else None
 
 

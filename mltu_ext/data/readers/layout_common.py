@@ -22,7 +22,7 @@ import numpy as np
 
 from mltu_ext.data.images import IMAGE_SUFFIXES, upright_size
 from mltu_ext.data.read_log import ReadLog
-from mltu_ext.data.readers.common import SHOW_NAMES, require_samples
+from mltu_ext.data.readers.common import SHOW_NAMES, Listings, composed, require_samples
 from mltu_ext.data.samples import Region, Sample
 from mltu_ext.data.vocabulary import is_empty_label, label_problem
 from mltu_ext.errors import ConfigError, DatasetError
@@ -217,22 +217,30 @@ class ImageFinder:
     """Finds the page image of an XML file; lists each folder once per dataset."""
 
     def __init__(self) -> None:
-        self._listings: dict[Path, dict[str, str]] = {}
+        self._listings: dict[Path, tuple[set[str], dict[str, str]]] = {}
+        self._other_forms = Listings()
         # (xml, the image it names, the image used instead): a reference that matched nothing
         self.stand_ins: list[tuple[Path, str, Path]] = []
 
-    def _names(self, folder: Path) -> dict[str, str]:
-        """Lower-cased name -> real name of the files in ``folder`` (empty when it is not one)."""
+    def _names(self, folder: Path) -> tuple[set[str], dict[str, str]]:
+        """The names of the files in ``folder`` (none when it is not one), and each one's
+        lower-cased composed (NFC) form -> the name."""
         if folder not in self._listings:
             try:
-                names = {e.name.lower(): e.name for e in os.scandir(folder) if e.is_file()}
+                names = sorted(e.name for e in os.scandir(folder) if e.is_file())
             except OSError:
-                names = {}
-            self._listings[folder] = names
+                names = []
+            folded: dict[str, str] = {}
+            for name in names:
+                folded.setdefault(composed(name).lower(), name)
+            self._listings[folder] = set(names), folded
         return self._listings[folder]
 
     def _lookup(self, folder: Path, name: str) -> Path | None:
-        real = self._names(folder).get(name.lower())
+        """``folder / name`` when it is a file; else the file whose name differs only in case or in
+        the Unicode normalisation of its accents (``café.png`` decomposed, as macOS writes it)."""
+        exact, folded = self._names(folder)
+        real = name if name in exact else folded.get(composed(name).lower())
         return folder / real if real is not None else None
 
     @staticmethod
@@ -252,6 +260,10 @@ class ImageFinder:
             for folder in places:
                 if not given.is_absolute() and (folder / given).is_file():
                     return folder / given
+            for folder in places:  # a folder of the path written in the other Unicode normalisation
+                other = None if given.is_absolute() else self._other_forms.other_form(str(folder / given))
+                if other is not None:
+                    return Path(other)
             # exports often keep the path of the machine they were made on: the name is what counts
             name = re.split(r"[\\/]", reference)[-1]
             for folder in places:

@@ -378,3 +378,33 @@ def test_two_real_copiste_pages(tmp_path):
     heights = [sample_pixels(s).shape[0] for s in dataset.samples]
     assert 35 <= min(heights) and max(heights) <= 150
     assert 50 <= statistics.median(heights) <= 130
+
+
+COMPOSED, DECOMPOSED = "caf\u00e9", "cafe\u0301"  # "café" as most systems write it, and as macOS does
+
+
+@pytest.mark.parametrize(("named", "on_disk"), [(DECOMPOSED, COMPOSED), (COMPOSED, DECOMPOSED)])
+def test_an_image_named_in_the_other_unicode_form_is_found(tmp_path, named, on_disk):
+    copiste_layout(tmp_path, alto(LINES_V4, image=f"{named}.png"), image=f"{on_disk}.png")
+    # was: "page_1.xml: image 'café.png' not found", the name looking the same
+    dataset = load_dataset(tmp_path)
+    assert {Path(s.path) for s in dataset.samples} == {tmp_path / "images" / f"{on_disk}.png"}
+    assert not any("which is not there" in note for note in dataset.notes)
+
+
+def test_an_exact_image_name_comes_before_its_other_unicode_form(tmp_path):
+    for named, other in ((COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)):
+        root = tmp_path / named
+        draw_page(root / "images" / f"{other}.png")
+        copiste_layout(root, alto(LINES_V4, image=f"{named}.png"), image=f"{named}.png")
+        assert {Path(s.path).name for s in load_dataset(root).samples} == {f"{named}.png"}
+
+
+def test_a_folder_of_the_image_path_in_the_other_unicode_form_is_found(tmp_path):
+    draw_page(tmp_path / f"{COMPOSED}_scans" / "scan_001.png")
+    (tmp_path / "alto").mkdir()
+    (tmp_path / "alto" / "page_1.xml").write_text(
+        alto(LINES_V4, image=f"../{DECOMPOSED}_scans/scan_001.png"), encoding="utf-8"
+    )
+    samples = load_dataset(tmp_path / "alto", "alto").samples
+    assert {Path(s.path).resolve() for s in samples} == {tmp_path / f"{COMPOSED}_scans" / "scan_001.png"}
