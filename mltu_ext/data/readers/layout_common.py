@@ -387,16 +387,26 @@ def element_line(data: bytes, name: str, index: int) -> int | None:
     return found[0] if found else None
 
 
+# how far the shape (width / height) of a page declared in pixels may differ from its image's:
+# an image scaled as a whole keeps it; more is another page's image, whose lines would be cut stretched
+MAX_ASPECT_CHANGE = 0.02
+
+
 def _scale(points: Points, sx: float, sy: float) -> Region:
     return tuple((round(x * sx), round(y * sy)) for x, y in points)
 
 
-def _scale_factors(xml: Path, info: PageInfo, size: tuple[int, int] | None) -> tuple[float, float]:
+def _scale_factors(
+    xml: Path, info: PageInfo, size: tuple[int, int] | None, image: Path | None = None
+) -> tuple[float, float]:
     """Factors from the file's coordinates to the image's pixels.
 
     Coordinates in another unit (ALTO mm10, inch1200) or for a page size that
-    is not the image's (an image scaled after the export) are scaled by image
-    size / declared page size.
+    is not the image's (an image scaled as a whole after the export) are scaled
+    by image size / declared page size. A page declared in pixels whose shape
+    differs from the image's by more than ``MAX_ASPECT_CHANGE`` is refused:
+    stretching it would cut every line in the wrong place, and the image is most
+    likely another page's.
     """
     pixel = info.unit.lower() in ("pixel", "pixels", "px", "")
     if size is None:
@@ -418,7 +428,17 @@ def _scale_factors(xml: Path, info: PageInfo, size: tuple[int, int] | None) -> t
             f"upright as {size[0]}x{size[1]}: turned a quarter against the layout (by its EXIF "
             "orientation, or since the export); export the layout from the image as it is read"
         )
-    return size[0] / info.width, size[1] / info.height
+    sx, sy = size[0] / info.width, size[1] / info.height
+    # a page scaled as a whole keeps its shape, up to a pixel of rounding on either side
+    rounding = max(1 / size[0], 1 / size[1])
+    if pixel and max(sx, sy) / min(sx, sy) - 1 > MAX_ASPECT_CHANGE + rounding:
+        named = f"its image {image}" if image is not None else "its image"
+        raise DatasetError(
+            f"{xml}: the page is declared {info.width:g}x{info.height:g} pixels and {named} is "
+            f"{size[0]}x{size[1]}, a different shape (width/height {info.width / info.height:.3g} "
+            f"against {size[0] / size[1]:.3g}); it is most likely not this file's image"
+        )
+    return sx, sy
 
 
 def read_layout(
@@ -460,7 +480,7 @@ def read_layout(
             continue
         image = finder.find(xml, info.image)
         size = upright_size(image)
-        sx, sy = _scale_factors(xml, info, size)
+        sx, sy = _scale_factors(xml, info, size, image)
         scaled += (sx, sy) != (1.0, 1.0)
         relative = xml.relative_to(root_folder).as_posix()
         used: set[str] = set()
@@ -564,7 +584,7 @@ def page_lines(xml: str | Path, parse_page: PageParser, root_name: str) -> PageL
     info, lines = _parse_lines(xml, data, root, parse_page)
     image = ImageFinder().find(xml, info.image)
     size = upright_size(image)
-    sx, sy = _scale_factors(xml, info, size)
+    sx, sy = _scale_factors(xml, info, size, image)
     scaled = []
     for line in lines:
         points = line.points

@@ -139,6 +139,35 @@ def test_a_scaled_image_scales_the_coordinates(tmp_path):
     assert sample_pixels(samples[0]).shape == (18, 144)
 
 
+def test_a_scaled_image_keeps_its_note(tmp_path):
+    page = draw_page(tmp_path / "full.png")
+    # a third of 300 x 120, rounded: the shape kept but for the rounding
+    assert cv2.imwrite(str(tmp_path / "scan_001.png"), cv2.resize(page, (100, 41)))
+    (tmp_path / "scan_001.xml").write_text(page_xml(), encoding="utf-8")
+    dataset = load_dataset(tmp_path)
+    assert len(dataset.samples) == 2
+    assert "coordinates of 1 file(s) scaled to their image's size" in dataset.notes
+
+
+@pytest.mark.parametrize("image_size", [(150, 120), (300, 60), (309, 120)])
+def test_an_image_of_another_shape_than_the_page_is_refused(tmp_path, image_size):
+    # was: every line stretched to the other image with only a note that coordinates were scaled
+    page = draw_page(tmp_path / "full.png")
+    assert cv2.imwrite(str(tmp_path / "scan_001.png"), cv2.resize(page, image_size))
+    xml = tmp_path / "scan_001.xml"
+    xml.write_text(page_xml(), encoding="utf-8")
+    message = (
+        rf"{re.escape(str(xml))}: the page is declared 300x120 pixels and its image .*scan_001\.png is "
+        rf"{image_size[0]}x{image_size[1]}, .*most likely not this file's image"
+    )
+    with pytest.raises(DatasetError, match=message):
+        load_dataset(tmp_path)
+    from mltu_ext.pages.layout_file import read_layout_file  # the page tools' way in
+
+    with pytest.raises(DatasetError, match=message):
+        read_layout_file(xml)
+
+
 def test_a_line_with_only_a_baseline_stops_with_file_line_and_id(tmp_path):
     body = REGION.replace('<Coords points="5,60 290,60 290,95 5,95"/>', '<Baseline points="5,90 290,90"/>')
     text = page_xml(body)
