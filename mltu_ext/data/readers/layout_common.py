@@ -281,10 +281,15 @@ class ImageFinder:
                             self.stand_ins.append((xml, reference, found))
                         return found
         shown = ", ".join(str(p) for p in places)
-        wanted = f"image {reference!r}" if reference else "no image named in the file"
+        suffixes = ", ".join(IMAGE_SUFFIXES)
+        if not reference:
+            raise DatasetError(
+                f"{xml}: the file names no image, and no image with its stem ({' or '.join(stems)}, "
+                f"ending in any of {suffixes}) was found beside it; looked in {shown}"
+            )
         raise DatasetError(
-            f"{xml}: {wanted} not found; looked in {shown}, also for {xml.stem} with any of "
-            f"{', '.join(IMAGE_SUFFIXES)}"
+            f"{xml}: image {reference!r} not found; looked in {shown}, also for {xml.stem} with any of "
+            f"{suffixes}"
         )
 
 

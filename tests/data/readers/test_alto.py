@@ -408,3 +408,13 @@ def test_a_folder_of_the_image_path_in_the_other_unicode_form_is_found(tmp_path)
     )
     samples = load_dataset(tmp_path / "alto", "alto").samples
     assert {Path(s.path).resolve() for s in samples} == {tmp_path / f"{COMPOSED}_scans" / "scan_001.png"}
+
+
+def test_a_file_naming_no_image_with_none_beside_it_says_so(tmp_path):
+    (tmp_path / "alto").mkdir()
+    xml = tmp_path / "alto" / "page_1.xml"
+    xml.write_text(alto(LINES_V4, image=None), encoding="utf-8")
+    # was: "page_1.xml: no image named in the file not found; ..."
+    message = rf"{re.escape(str(xml))}: the file names no image, and no image with its stem \(page_1, "
+    with pytest.raises(DatasetError, match=message + r".*\) was found beside it; looked in "):
+        load_dataset(tmp_path)
