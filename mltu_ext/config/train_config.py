@@ -142,6 +142,27 @@ class TrainConfig:
                 f"mix_rendered={self.mix_rendered}: more than the {self.pretrain_samples} rendered "
                 "warm-up samples (pretrain_samples); lower mix_rendered (--set mix_rendered=0)"
             )
+        for name in ("seed", "synthetic_seed"):  # numpy's seeds: 0 to 2**32 - 1
+            if not 0 <= getattr(self, name) < 2**32:
+                raise ConfigError(f"{name}={getattr(self, name)}: must be from 0 to 2**32 - 1")
+        for name in ("early_stopping_patience", "lr_patience"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}={getattr(self, name)}: must not be negative")
+        if not 0.0 < self.lr_factor < 1.0:
+            raise ConfigError(f"lr_factor={self.lr_factor}: must be in (0, 1), the share of the rate kept")
+        if self.min_learning_rate < 0:
+            raise ConfigError(f"min_learning_rate={self.min_learning_rate}: must not be negative")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ConfigError(f"max_minutes={self.max_minutes}: must be positive (null: no time limit)")
+        if self.pretrain_samples and self.pretrain_minutes <= 0:
+            raise ConfigError(
+                f"pretrain_samples={self.pretrain_samples} needs pretrain_minutes > 0 "
+                "(--pretrain-minutes), the time spent on them"
+            )
+        if self.pretrain_samples and self.max_minutes and self.pretrain_minutes >= self.max_minutes:
+            raise ConfigError(
+                f"pretrain_minutes={self.pretrain_minutes} leaves nothing of max_minutes={self.max_minutes}"
+            )
         if self.schedule == "time_cosine" and not self.max_minutes:
             raise ConfigError("lr_schedule='time_cosine' needs max_minutes")
 

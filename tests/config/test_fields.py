@@ -69,3 +69,31 @@ def test_run_config_checks_its_fields():
     with pytest.raises(ConfigError, match="steps_per_call"):
         RunConfig(steps_per_call=0).validate()
     assert RunConfig(data_parallel=True).parallel and not RunConfig().parallel
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("seed=-1", "seed=-1: must be from 0 to 2\\*\\*32 - 1"),
+        ("synthetic_seed=4294967296", "synthetic_seed=4294967296: must be from 0"),
+        ("lr_factor=2", "lr_factor=2.0: must be in \\(0, 1\\)"),
+        ("lr_factor=0", "lr_factor=0.0: must be in \\(0, 1\\)"),
+        ("lr_patience=-2", "lr_patience=-2: must not be negative"),
+        ("early_stopping_patience=-1", "early_stopping_patience=-1: must not be negative"),
+        ("min_learning_rate=-1", "min_learning_rate=-1.0: must not be negative"),
+        ("max_minutes=-1", "max_minutes=-1.0: must be positive"),
+        ("pretrain_samples=100", "pretrain_samples=100 needs pretrain_minutes > 0"),
+    ],
+)
+def test_settings_that_would_crash_or_be_ignored_in_training_are_refused(assignment, message):
+    cfg = TrainConfig()
+    set_field(cfg, *parse_assignment(assignment))
+    with pytest.raises(ConfigError, match=message):
+        cfg.validate()
+
+
+def test_a_warm_up_as_long_as_the_time_limit_is_refused():
+    cfg = TrainConfig(pretrain_samples=100, pretrain_minutes=5.0, max_minutes=5.0)
+    with pytest.raises(ConfigError, match="leaves nothing of max_minutes"):
+        cfg.validate()
+    TrainConfig(pretrain_samples=100, pretrain_minutes=2.0, max_minutes=5.0).validate()
