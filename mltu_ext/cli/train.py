@@ -251,6 +251,32 @@ def base_model_dir(path: str | None) -> Path | None:
     return Path(path) if Path(path).is_dir() or not here.is_dir() else here
 
 
+def check_start_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
+    """Refuse --init-from, --resume and --freeze-cnn where one would be ignored; check the source folder."""
+    from mltu_ext.training.starting_point import check_source_folder
+
+    if args.resume and args.init_from:
+        raise ConfigError(
+            "--resume continues the run in --model-dir and --init-from starts a new one from another "
+            "model: give one of them"
+        )
+    if args.freeze_cnn:
+        if args.resume:
+            raise ConfigError("--freeze-cnn: --resume continues the run as it was started; leave it out")
+        if not (args.init_from or cfg.base_model):
+            raise ConfigError(
+                "--freeze-cnn keeps the convolutions of the model given with --init-from; "
+                "without one they would stay random"
+            )
+        if cfg.pretrain_samples:
+            raise ConfigError(
+                f"--freeze-cnn with a rendered warm-up (pretrain_samples={cfg.pretrain_samples}): the "
+                "warm-up trains the convolutions; add --pretrain-samples 0, or leave --freeze-cnn out"
+            )
+    if args.init_from:  # before the data is loaded or a warm-up rendered
+        check_source_folder(args.init_from)
+
+
 def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
     """Load, split, check and train; returns the TrainResult (None with --check)."""
     from mltu_ext.data import check_samples
@@ -373,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             run_cfg.processes = worker.count
         elif not args.check:  # the workers' parent checked it for them
             check_model_dir(run_cfg.model_dir, args.resume, args.overwrite)
+            check_start_options(args, cfg)
         if worker is None and run_cfg.processes > 1 and not args.check:
             exit_code = launch_workers(cfg, run_cfg, args, argv)
             return

@@ -71,6 +71,18 @@ def check_same_run(before: TrainConfig, now: TrainConfig, model_dir: Path) -> No
         )
 
 
+def check_source_folder(init_from: str | Path) -> Path:
+    """``init_from`` as a Path, if it is a model folder to start from (config.json and weights)."""
+    source_dir = Path(init_from)
+    if not source_dir.is_dir():
+        raise TrainingError(f"--init-from {source_dir}: no such model folder")
+    if not (source_dir / "config.json").is_file():
+        raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
+    if not (source_dir / "best.keras").is_file() and not (source_dir / PACKED_WEIGHTS).is_file():
+        raise TrainingError(f"{source_dir}: no best.keras or {PACKED_WEIGHTS} to start from")
+    return source_dir
+
+
 def starting_point(
     cfg: TrainConfig, model_dir: Path, texts: Sequence[str], *, resume: bool, init_from: str | Path | None
 ) -> StartingPoint:
@@ -91,19 +103,13 @@ def starting_point(
         return StartingPoint(initial_epoch=state.epochs_done, resume=True, best=state.best)
     if init_from is None:
         return StartingPoint()
-    source_dir = Path(init_from)
-    if not source_dir.is_dir():
-        raise TrainingError(f"--init-from {source_dir}: no such model folder")
-    if not (source_dir / "config.json").is_file():
-        raise TrainingError(f"{source_dir}: not a model folder (no config.json)")
+    source_dir = check_source_folder(init_from)
     source_cfg = TrainConfig.load(source_dir / "config.json")
     weights, packed = source_dir / "best.keras", source_dir / PACKED_WEIGHTS
     if weights.is_file():
         model = load_keras(weights)
-    elif packed.is_file():  # a shipped folder: int8 weights beside its ONNX file
+    else:  # a shipped folder: int8 weights beside its ONNX file
         model = load_packed(packed, source_cfg)
-    else:
-        raise TrainingError(f"{source_dir}: no best.keras or {PACKED_WEIGHTS} to start from")
     old_vocab = source_cfg.model.vocabulary
     dropout = cfg.model.dropout
     cfg.model = source_cfg.model

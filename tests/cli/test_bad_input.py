@@ -305,3 +305,35 @@ def test_a_newline_in_a_file_name_keeps_each_text_on_its_own_row(tmp_path, capsy
 
     rows = capsys.readouterr().out.splitlines()
     assert [row.split("\t")[0] for row in rows] == [odd.replace("\n", "\\n"), plain]
+
+
+def test_start_options_that_would_be_ignored_are_refused_before_the_data_is_read(tmp_path, capsys):
+    from mltu_ext.cli import train
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    missing = ["--dataset", str(tmp_path / "no_such_labels.csv"), "--model-dir", str(tmp_path / "new")]
+    cases = [
+        (["--resume", "--init-from", str(source)], "--resume continues the run in --model-dir"),
+        (["--freeze-cnn"], "--freeze-cnn keeps the convolutions of the model given with --init-from"),
+        (["--freeze-cnn", "--resume"], "--freeze-cnn: --resume continues the run"),
+        (["--init-from", str(source)], f"{source}: no best.keras or weights.npz to start from"),
+        (
+            [
+                "--init-from",
+                str(source),
+                "--freeze-cnn",
+                "--pretrain-samples",
+                "10",
+                "--pretrain-minutes",
+                "1",
+            ],
+            "--freeze-cnn with a rendered warm-up",
+        ),
+    ]
+    for options, message in cases:
+        assert train.main([*missing, *options]) == 2, options
+        err = capsys.readouterr().err
+        assert message in err and "no_such_labels" not in err, (options, err)
+    assert not (tmp_path / "new").exists()
