@@ -92,13 +92,9 @@ def word_set(dhsd: Path) -> tuple[list[np.ndarray], list[str]]:
     return [read_gray(s.path) for s in val], [s.text for s in val]
 
 
-def score(model: Path, images: list[np.ndarray], truths: list[str], soften: bool) -> dict:
+def score(recognizer, images: list[np.ndarray], truths: list[str]) -> dict:
     from mltu_ext.evaluation.error_rates import cer, wer
-    from mltu_ext.inference.recognizer import OnnxRecognizer
 
-    recognizer = OnnxRecognizer(
-        model, providers=["CPUExecutionProvider"], check_ink=False, soften_two_level=soften
-    )
     texts = recognizer.predict(images, batch_size=16)
     return {"cer": cer(texts, truths), "wer": wer(texts, truths)}
 
@@ -107,14 +103,19 @@ def check_model(name: str, model: Path, images: list[np.ndarray], truths: list[s
     """Every reading of one model: gray, then each binarization with and without softening."""
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
-    height = OnnxRecognizer(model, providers=["CPUExecutionProvider"]).height
-    gray = score(model, images, truths, True)
+    recognizers = {
+        soften: OnnxRecognizer(
+            model, providers=["CPUExecutionProvider"], check_ink=False, soften_two_level=soften
+        )
+        for soften in (False, True)
+    }
+    gray = score(recognizers[True], images, truths)
     rows = [{"model": name, "set": kind, "input": "gray", "softened": None, **gray}]
-    for way, binarize in binarizations(height).items():
+    for way, binarize in binarizations(recognizers[True].height).items():
         bitonal = [binarize(im) for im in images]
-        for soften in (False, True):
+        for soften, recognizer in recognizers.items():
             rows.append({"model": name, "set": kind, "input": way, "softened": soften,
-                         **score(model, bitonal, truths, soften)})  # fmt: skip
+                         **score(recognizer, bitonal, truths)})  # fmt: skip
     for row in rows:
         print(f"{name:10s} {kind:6s} {row['input']:22s} softened={row['softened']!s:5s} "
               f"CER {row['cer']:.4f} WER {row['wer']:.4f}", flush=True)  # fmt: skip

@@ -178,10 +178,9 @@ def table_path(path: Path) -> str:
     >>> table_path(Path("a\\nb.png")), table_path(Path("c d.png"))
     ('a\\\\nb.png', 'c d.png')
     """
-    text = str(path)
-    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
-        return text
-    return "".join(c.encode("unicode_escape").decode() if ord(c) < 32 or ord(c) == 127 else c for c in text)
+    return "".join(
+        c.encode("unicode_escape").decode() if ord(c) < 32 or ord(c) == 127 else c for c in str(path)
+    )
 
 
 def shown_text(text: str, confidence: float, min_confidence: float | None) -> str:

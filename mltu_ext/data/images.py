@@ -270,6 +270,13 @@ def is_two_level(image: np.ndarray) -> bool:
     return bool(low != high and np.all((image == low) | (image == high)))
 
 
+def soften_page(page: np.ndarray) -> np.ndarray:
+    """A page softened as a whole when it holds two gray levels, else the page itself: its lines
+    are cut from it, for reading (``PageReader``) and for training alike, so that they reach the
+    model with the same pixels (more than two levels, so only resized after that)."""
+    return soften_edges(page) if is_two_level(page) else page
+
+
 BINOMIAL = np.array([1, 2, 1], np.float32)  # soften_edges' kernel, in each direction
 
 

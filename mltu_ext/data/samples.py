@@ -114,7 +114,7 @@ class _PageCache:
         """The page at ``path`` as uint8 grayscale, softened when it has two gray levels (as
         ``PageReader`` softens such a page before cutting its lines, so that a line is trained on
         with the pixels it is read with); ImageReadError when it cannot be read."""
-        from mltu_ext.data.images import is_two_level, read_gray, soften_edges
+        from mltu_ext.data.images import read_gray, soften_page
 
         page = self._cached(path)
         if page is not None:
@@ -126,9 +126,7 @@ class _PageCache:
             if page is not None:
                 return page
             try:
-                page = read_gray(path)
-                if is_two_level(page):
-                    page = soften_edges(page)
+                page = soften_page(read_gray(path))
                 page.flags.writeable = False  # shared: crops copy, nothing writes into it
                 with self._lock:
                     self._pages[path] = page

@@ -62,17 +62,16 @@ class PageReader:
 
     def read(self, page: np.ndarray, image_name: str) -> PageText:
         """The page's lines, found, ordered and read, with notes on why it may have read badly."""
-        from mltu_ext.data.images import is_two_level, soften_edges, to_gray
+        from mltu_ext.data.images import soften_page, to_gray
 
         original = to_gray(np.asarray(page))
         # a faint page's strokes would fall under the ink check and read as nothing
         gray = stretch_faint(original)
         notes_first = [STRETCHED_NOTE] if gray is not original else []
-        if getattr(self.recognizer, "soften_two_level", False) and is_two_level(gray):
-            # a bitonal scan, softened once for the whole page: its line crops, cut from it or
-            # from it turned level, would otherwise keep (or lose by the turn's interpolation)
-            # the two levels that the recognizer softens
-            gray = soften_edges(gray)
+        if getattr(self.recognizer, "soften_two_level", False):
+            # a bitonal scan, softened once as a whole: its lines, cut from it or from it turned
+            # level, would otherwise keep (or lose by the turn's interpolation) the two levels
+            gray = soften_page(gray)
         lines = self.segmenter.segment(gray)
         if looks_negative(gray, lines):  # a negative (microfilm): its light strokes read as nothing
             gray = 255 - gray
