@@ -19,6 +19,7 @@ import numpy as np
 
 from mltu_ext.data.text_forms import normal_text
 from mltu_ext.errors import ConfigError, InputFileError
+from mltu_ext.io.os_errors import special_file_kind
 from mltu_ext.io.text_files import read_text
 
 # a character below about 6e-6 at a step never earns a beam entry; skipping it saves time
@@ -171,11 +172,20 @@ def lm_from_labels(texts: Sequence[str], order: int = 6) -> CharNgramLM:
 
 def read_lm_lines(path: str | Path) -> list[str]:
     """The non-empty lines of a UTF-8 text file, stripped, in the written form of labels
-    (``data.text_forms``); InputFileError names a missing or empty file."""
+    (``data.text_forms``).
+
+    InputFileError names the file and what is wrong with it: missing, not a regular file
+    (a folder, /dev/null), empty, or without text (blank lines only).
+    """
     path = Path(path)
+    kind = special_file_kind(path)
+    if kind is not None:
+        raise InputFileError(f"{path}: is {kind}, not a language-model text file")
     if not path.is_file():
         raise InputFileError(f"{path}: language-model text file not found")
     text = normal_text(read_text(path, error=InputFileError))
+    if not text:
+        raise InputFileError(f"{path}: language-model text file is empty")
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:

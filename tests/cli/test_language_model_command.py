@@ -73,3 +73,17 @@ def test_bad_requests_are_refused(model_copy, word_dataset):
         language_model.run(language_model.get_args([str(model_copy), "--remove", "--text", "x.txt"]))
     assert language_model.main([str(model_copy), "--text", str(word_dataset.parent / "missing.txt")]) == 2
     assert not (model_copy / LM_FILE).exists()
+
+
+def test_a_text_file_that_is_there_but_unusable_says_what_is_wrong(model_copy, tmp_path, capsys):
+    from mltu_ext.cli import language_model
+
+    assert language_model.main([str(model_copy), "--text", "/dev/null"]) == 2
+    assert (
+        capsys.readouterr().err == "error: /dev/null: is a character device, not a language-model text file\n"
+    )
+    empty = tmp_path / "empty.txt"
+    empty.touch()
+    assert language_model.main([str(model_copy), "--text", str(empty)]) == 2
+    assert capsys.readouterr().err == f"error: {empty}: language-model text file is empty\n"
+    assert not (model_copy / LM_FILE).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -57,6 +58,20 @@ def test_lm_file_errors_name_the_file(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("Straße\nMühlbach\n", encoding="utf-8")
     assert "ß" in lm_from_file(words).alphabet
+
+
+def test_lm_file_that_is_there_but_unusable_is_not_called_missing(tmp_path):
+    # /dev/null, a folder or a zero-byte file exist: "not found" would send the user looking for them
+    with pytest.raises(InputFileError, match=r"^/dev/null: is a character device, not a language-model"):
+        lm_from_file("/dev/null")
+    with pytest.raises(
+        InputFileError, match=rf"^{re.escape(str(tmp_path))}: is a folder, not a language-model"
+    ):
+        lm_from_file(tmp_path)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"empty\.txt: language-model text file is empty"):
+        lm_from_file(empty)
     decomposed = tmp_path / "nfd.txt"
     decomposed.write_text("sélection\n".replace("é", "e\u0301"), encoding="utf-8")
     alphabet = lm_from_file(decomposed).alphabet  # composed, as the model's own characters are

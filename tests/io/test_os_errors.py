@@ -3,7 +3,7 @@
 import errno
 
 from mltu_ext.io.atomic import write_text
-from mltu_ext.io.os_errors import os_reason
+from mltu_ext.io.os_errors import os_reason, special_file_kind
 
 
 def test_a_file_in_the_way_is_named(tmp_path):
@@ -26,3 +26,11 @@ def test_an_atomic_write_under_a_file_says_which(tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"x")
     with pytest.raises(OutputWriteError, match=r"model\.onnx is a file, not a folder"):
         write_text(tmp_path / "model.onnx" / "config.json", "{}")
+
+
+def test_what_an_existing_path_that_is_not_a_regular_file_is(tmp_path):
+    (tmp_path / "words.txt").write_text("a file")
+    assert special_file_kind(tmp_path / "words.txt") is None
+    assert special_file_kind(tmp_path / "missing.txt") is None  # "not found" is the right word there
+    assert special_file_kind(tmp_path) == "a folder"
+    assert special_file_kind("/dev/null") == "a character device"
