@@ -2,7 +2,9 @@
 
 For models trained where TensorFlow is missing (``KERAS_BACKEND=jax`` on a GPU machine): copy the
 folder here, where TensorFlow and tf2onnx are installed, and export it; the ONNX model is checked
-against Keras on two noise images before it is kept.
+against Keras on two noise images before it is kept. An export that fails renames the folder's
+earlier model.onnx (and model.json, model.int8.*) to model.onnx.stale and so on, so that no reader
+takes it for this best.keras's.
 
 python -m mltu_ext.cli.export Models/lines_20261202-0700          # writes model.onnx in it
 python -m mltu_ext.cli.export run_from_gpu/ --record               # and make it the default model

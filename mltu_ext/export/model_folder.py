@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from mltu_ext.errors import ModelLoadError
 from mltu_ext.export.metadata import model_metadata, unlink_with_sidecar
 from mltu_ext.export.onnx_export import export_onnx
 from mltu_ext.model.keras_file import load_keras
+
+# what an export of best.keras writes into the model folder; a reader takes any of them
+EXPORTED_FILES = ("model.onnx", "model.json", "model.int8.onnx", "model.int8.json")
+STALE_SUFFIX = ".stale"  # not .onnx: find_model_file does not take a file set aside
 
 
 def can_export() -> bool:
@@ -59,8 +64,25 @@ def export_int8(
 
 
 def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
-    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras)."""
+    """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras).
+
+    An export that fails (or is interrupted) sets the folder's earlier exported files aside
+    (:func:`set_aside_earlier_export`) before its error goes on: they came from an earlier
+    best.keras, perhaps, and under their own names every reader would take them for this one's.
+    """
     model_dir = Path(model_dir)
+    exported = False
+    try:
+        path = _export_best(cfg, model_dir, check_images)
+        exported = True
+    finally:
+        if not exported:
+            set_aside_earlier_export(model_dir)
+    return path
+
+
+def _export_best(cfg: TrainConfig, model_dir: Path, check_images: np.ndarray | None) -> Path:
+    """:func:`export_best` itself, which leaves earlier files as they are when it fails."""
     model = load_keras(model_dir / "best.keras")
     check_config_fits(cfg, model, model_dir)
     metadata = model_metadata(
@@ -72,6 +94,41 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
         split=cfg.split,
     )
     return export_onnx(model, model_dir / "model.onnx", metadata, check_images)
+
+
+def set_aside_earlier_export(model_dir: Path) -> list[Path]:
+    """Rename the exported files in ``model_dir`` to ``<name>.stale``, saying so on stderr; the new paths.
+
+    Renamed, not deleted: when best.keras has not changed since they were written, they are
+    still good, and renaming them back restores them. A file the system will not rename is
+    named in a warning instead.
+    """
+    moved: list[Path] = []
+    names: list[str] = []
+    refused: list[str] = []
+    for name in EXPORTED_FILES:
+        path = model_dir / name
+        if not path.is_file():
+            continue
+        try:
+            moved.append(path.replace(path.with_name(name + STALE_SUFFIX)))
+            names.append(name)
+        except OSError as error:
+            refused.append(f"{name} ({error.strerror or error})")
+    if moved:
+        print(
+            f"note: {model_dir}: the export failed, so the earlier {', '.join(names)} "
+            f"(perhaps of an earlier best.keras) now end in {STALE_SUFFIX}, where no reader takes them "
+            "for this one's; rename them back to use them",
+            file=sys.stderr,
+        )
+    if refused:
+        print(
+            f"warning: {model_dir}: the export failed and the earlier {', '.join(refused)} could not "
+            "be set aside: it may not be this best.keras's model",
+            file=sys.stderr,
+        )
+    return moved
 
 
 def check_config_fits(cfg: TrainConfig, model, model_dir: Path) -> None:

@@ -79,3 +79,33 @@ def test_check_images_are_seeded_noise():
     first, second = export.check_images(32, 64, 1), export.check_images(32, 64, 1)
     assert first.shape == (2, 32, 64, 1) and np.array_equal(first, second)
     assert 0.0 <= first.min() and first.max() <= 255.0 and first.std() > 50
+
+
+def test_a_failed_export_leaves_no_earlier_model_under_the_current_name(
+    trained_model, tmp_path, monkeypatch, capsys
+):
+    from mltu_ext.errors import ExportMismatchError, ModelLoadError
+    from mltu_ext.export import onnx_export
+    from mltu_ext.inference.model_files import find_model_file
+
+    result, _, _ = trained_model
+    folder = tmp_path / "models" / "resumed"
+    shutil.copytree(result.model_dir, folder)
+    (folder / "model.int8.onnx").write_bytes((folder / "model.onnx").read_bytes())
+    earlier = (folder / "model.onnx").read_bytes()
+
+    def mismatch(model, path, images, atol=1e-4, name=None):
+        raise ExportMismatchError(
+            f"{name}: ONNX output differs from Keras by 1.0e+00 (allowed 1e-04); not written"
+        )
+
+    monkeypatch.setattr(onnx_export, "check_export", mismatch)
+    assert export.main([str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "not written" in err and "model.onnx, model.json, model.int8.onnx" in err and ".stale" in err
+    # neither model.onnx nor the int8 file, the only .onnx left, is taken for best.keras's export
+    assert not list(folder.glob("*.onnx")) and not (folder / "model.json").exists()
+    with pytest.raises(ModelLoadError, match=r"no \.onnx file"):
+        find_model_file(folder)
+    assert (folder / "model.onnx.stale").read_bytes() == earlier  # renamed back, it is the model it was
+    assert (folder / "model.json.stale").is_file()
