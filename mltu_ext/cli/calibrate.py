@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mltu_ext.cli.common import POSITIVE_INT, run_command
+from mltu_ext.cli.common import POSITIVE_INT, check_output_file, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
 from mltu_ext.errors import ConfigError, DatasetError, ModelLoadError
 
@@ -294,6 +294,10 @@ def run_language_model(args: argparse.Namespace) -> LanguageModelCalibration:
 
 def run(args: argparse.Namespace) -> Calibration | LanguageModelCalibration:
     """Calibrate, then print (and with ``--json`` save) what was measured."""
+    # before the samples are read and fitted: a path that cannot be written would waste all that
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path:
+            check_output_file(path, option)
     if args.lm:
         return run_language_model(args)
     result = calibrate(args)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
-from mltu_ext.errors import MltuExtError
+from mltu_ext.errors import ConfigError, MltuExtError, OutputWriteError
 from mltu_ext.io.os_errors import os_reason
 
 
@@ -43,6 +45,34 @@ def describe_os_error(error: OSError) -> str:
     """
     path = os.fsdecode(error.filename)
     return f"{path}: {os_reason(path, error)}"
+
+
+def make_output_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) for an output; OutputWriteError naming a file in the way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        in_the_way = folder.exists() and not folder.is_dir()
+        reason = f"{folder} is a file, not a folder" if in_the_way else os_reason(folder, error)
+        raise OutputWriteError(f"{folder}: cannot create the output folder ({reason})") from error
+
+
+def check_output_file(path: str | os.PathLike, option: str) -> None:
+    """Make sure the file an option names can be written, before the command does its work.
+
+    Its folder is made (:func:`make_output_folder`, which names a file in the way) and a
+    temporary file is made and dropped there, which finds a folder this process may not write
+    in or a read-only disk; ConfigError names the option when ``path`` is itself a folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; name a file")
+    make_output_folder(path.parent)
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise OutputWriteError(f"{path}: cannot write ({os_reason(path, error)})") from error
 
 
 def set_tensorflow_environment() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.errors import ConfigError, ImageReadError, OutputWriteError
-from mltu_ext.io.os_errors import os_reason
+from mltu_ext.cli.common import make_output_folder
+from mltu_ext.errors import ConfigError, ImageReadError
 
 
 def split_pages(
@@ -48,7 +48,7 @@ def output_paths(args: argparse.Namespace, paths: list[Path]) -> list[Path | Non
     target = Path(args.output)
     if len(paths) == 1 and not target.is_dir() and (target.suffix or target.exists()):
         format_of(target, args.output_format)  # an unknown ending stops here, not after the reading
-        _make_folder(target.parent)  # and so does a file in the way of its folder
+        make_output_folder(target.parent)  # and so does a file in the way of its folder
         return [target]
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target}: is a file; {len(paths)} pages need a folder for --output")
@@ -57,18 +57,8 @@ def output_paths(args: argparse.Namespace, paths: list[Path]) -> list[Path | Non
             f"{target}: names a file, but {len(paths)} pages were given; name a folder for --output"
         )
     ending = {"json": ".json", "alto": ".alto.xml", "page": ".page.xml"}[args.output_format or "json"]
-    _make_folder(target)
+    make_output_folder(target)
     return [target / f"{name}{ending}" for name in distinct_names(paths)]
-
-
-def _make_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) for --output; OutputWriteError naming a file in the way."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        in_the_way = folder.exists() and not folder.is_dir()
-        reason = f"{folder} is a file, not a folder" if in_the_way else os_reason(folder, error)
-        raise OutputWriteError(f"{folder}: cannot create the output folder ({reason})") from error
 
 
 def distinct_names(paths: list[Path]) -> list[str]:

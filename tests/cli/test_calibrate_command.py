@@ -65,6 +65,24 @@ def test_without_write_the_model_is_left_as_it_was(model_copy, word_dataset, cap
     assert (model_copy / "model.onnx").read_bytes() == before
 
 
+@pytest.mark.parametrize("lm", [False, True])
+def test_an_output_that_cannot_be_written_is_refused_before_the_fit(
+    model_copy, word_dataset, tmp_path, monkeypatch, capsys, lm
+):
+    from mltu_ext.cli import calibrate
+
+    def read(args):
+        raise AssertionError("the samples were read before the output paths were checked")
+
+    monkeypatch.setattr(calibrate, "read_chosen_samples", read)
+    (tmp_path / "notes.txt").write_text("a file")
+    args = [str(model_copy), "--dataset", str(word_dataset), "--split", "all", *(["--lm"] if lm else [])]
+    assert calibrate.main([*args, "--json", str(tmp_path / "notes.txt" / "calibration.json")]) == 2
+    assert f"{tmp_path / 'notes.txt'} is a file, not a folder" in capsys.readouterr().err
+    assert calibrate.main([*args, "--plot", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: --plot {tmp_path}: is a folder; name a file\n"
+
+
 def test_a_temperature_changes_the_confidences_and_never_the_text(model_copy, word_dataset):
     from mltu_ext.export.metadata import update_metadata
     from mltu_ext.inference.recognizer import OnnxRecognizer
