@@ -306,6 +306,12 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
             f"duplicates: {copies['copies']} copies of {copies['images_with_copies']} images (same file or "
             f"same bytes), each kept on one side; {copies['moved_to_an_earlier_side']} moved there"
         )
+    if copies.get("pages_under_several_writers"):
+        shown = " and ".join(copies["shared_page_examples"][0])
+        print(
+            f"duplicates: {copies['pages_under_several_writers']} page image(s) described under several "
+            f"writer ids (e.g. {shown}); the lines of each kept on one side"
+        )
     if copies.get("with_different_labels"):
         print(
             f"warning: {copies['with_different_labels']} images appear with different labels; at most "

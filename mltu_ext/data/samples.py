@@ -146,15 +146,22 @@ class _PageCache:
 _PAGES = _PageCache(PAGE_CACHE_SIZE)
 
 
-def region_digest(sample: Sample) -> str:
-    """A hash of a region sample's page file bytes and its outline: the same line of the same page.
+def page_digest(sample: Sample) -> str:
+    """A hash of a region sample's page file bytes: the same page image, under any name.
 
     Each page file is read and hashed once (memoised by path, size and
     modification time), however many lines it has. OSError when unreadable.
     """
     stat = os.stat(sample.path)
-    page = _file_digest(os.path.abspath(sample.path), stat.st_size, stat.st_mtime_ns)
-    digest = hashlib.blake2b(page.encode(), digest_size=16)
+    return _file_digest(os.path.abspath(sample.path), stat.st_size, stat.st_mtime_ns)
+
+
+def region_digest(sample: Sample) -> str:
+    """A hash of a region sample's page file bytes and its outline: the same line of the same page.
+
+    The page is hashed as :func:`page_digest` does. OSError when unreadable.
+    """
+    digest = hashlib.blake2b(page_digest(sample).encode(), digest_size=16)
     digest.update(repr(sample.region).encode())
     return digest.hexdigest()
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mltu_ext.data.samples import Sample, region_digest
+from mltu_ext.data.samples import Sample, page_digest, region_digest
 from mltu_ext.data.text_forms import normal_id
 from mltu_ext.errors import ConfigError, DatasetError
 
 SIDES = ("train", "val", "test")
+SHARED_PAGE_EXAMPLES = 3  # pages under several writers named in a split's info
 Keys = dict[int, str]  # id(sample) -> what makes it the same image as another (sample_key)
 # Split names a dataset may use, mapped onto SIDES.
 SPLIT_ALIASES = {
@@ -203,7 +204,9 @@ def split_samples(
     """Split ``samples`` into train / val / test.
 
     Uses the dataset's own split when samples carry one; else whole writers per
-    side when every sample has a writer; else a seeded random split.
+    side when every sample has a writer; else a seeded random split. Copies of
+    one image, and the lines of one page image under several writer ids, then
+    go to one side (:func:`keep_duplicates_together`).
 
     >>> samples = [Sample(str(i), writer=str(i % 5)) for i in range(50)]
     >>> result = split_samples(samples, val_fraction=0.2, seed=1)
@@ -254,16 +257,17 @@ def sample_key(sample: Sample) -> str:
     """What makes two samples the same image: the bytes of their file, data or pixels.
 
     A line cut out of a page (``region``) keys by the page file's bytes and
-    its outline, each page read once however many lines it has. A file that
-    cannot be read keys by its path (the same path is the same file);
-    reading it fails later with its name.
+    its outline, each page read once however many lines it has; the key
+    starts with its page's (:func:`_page_of_key`). A file that cannot be read
+    keys by its path (the same path is the same file); reading it fails later
+    with its name.
     """
     digest = hashlib.blake2b(digest_size=16)
     if sample.region is not None and sample.image is None and sample.data is None and sample.path:
         try:
-            return "region:" + region_digest(sample)
+            return f"region:{page_digest(sample)}:{region_digest(sample)}"
         except OSError:
-            return f"path:{os.path.normpath(sample.path)}#{sample.region!r}"
+            return f"region-path:{os.path.normpath(sample.path)}#{sample.region!r}"
     if sample.image is not None:
         pixels = np.ascontiguousarray(sample.image)
         digest.update(str(pixels.shape).encode() + pixels.tobytes())
@@ -285,15 +289,54 @@ def sample_keys(samples: Iterable[Sample]) -> Keys:
     return {id(sample): sample_key(sample) for sample in samples}
 
 
+def _page_of_key(key: str) -> str | None:
+    """The page image part of a line's :func:`sample_key` (the lines of one page share it); None
+    for a sample that is not a line of a page."""
+    if key.startswith("region:"):
+        return "page:" + key.split(":")[1]  # a hex digest: no colon in it
+    if key.startswith("region-path:"):
+        return "page-path:" + key.removeprefix("region-path:").rpartition("#")[0]
+    return None
+
+
+def _side_groups(samples: Sequence[Sample], keys: Keys) -> tuple[dict[int, str], list[list[str]]]:
+    """The key whose samples must share a side, by ``id(sample)``; and, for each page image that
+    lines of more than one writer come from, a line of each writer (its source, for messages).
+
+    A sample's own key, except for the lines of such a page: the page's.
+    """
+    writers: dict[str, dict[str | None, str]] = {}
+    for sample in samples:
+        page = _page_of_key(keys[id(sample)])
+        if page is not None:
+            writers.setdefault(page, {}).setdefault(sample.writer, sample.name)
+    shared = {page: list(lines.values()) for page, lines in writers.items() if len(lines) > 1}
+    groups = {}
+    for sample in samples:
+        page = _page_of_key(keys[id(sample)])
+        groups[id(sample)] = page if page in shared else keys[id(sample)]
+    return groups, list(shared.values())
+
+
 def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> SplitResult:
     """Move copies of one image (same file or same bytes) to one side: train before val before test.
 
     A validation image that is also a training image measures memory, not
     reading; without writers a random split puts many such copies on both
     sides. The count goes into ``info["duplicates"]``, and train.py prints it.
+
+    The lines of one page image (same file or same bytes) that come under more
+    than one writer id go to one side as a whole, whatever their outlines: two
+    layout files of one page (an ALTO and a PAGE file, or a copy named for
+    another writer) say two writers where the page has one hand, and a line
+    drawn a pixel apart in each would otherwise be two images. They are kept,
+    not refused, as copies are; ``info["duplicates"]["pages_under_several_writers"]``
+    counts them and ``shared_page_examples`` names a line of each writer of a few.
     """
+    everyone = [s for side in SIDES for s in getattr(parts, side)]
     if keys is None:
-        keys = sample_keys(s for side in SIDES for s in getattr(parts, side))
+        keys = sample_keys(everyone)
+    together, shared_pages = _side_groups(everyone, keys)
     first_side: dict[str, str] = {}
     groups: Counter[str] = Counter()
     labels: dict[str, set[str]] = {}
@@ -301,13 +344,13 @@ def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> Sp
         for sample in getattr(parts, side):
             key = keys[id(sample)]
             groups[key] += 1
-            first_side.setdefault(key, side)
+            first_side.setdefault(together[id(sample)], side)
             labels.setdefault(key, set()).add(sample.text)
     moved = {side: 0 for side in SIDES}
     result: dict[str, list[Sample]] = {side: [] for side in SIDES}
     for side in SIDES:
         for sample in getattr(parts, side):
-            home = first_side[keys[id(sample)]]
+            home = first_side[together[id(sample)]]
             if home != side:
                 moved[side] += 1
             result[home].append(sample)
@@ -320,6 +363,8 @@ def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> Sp
         "moved_to_an_earlier_side": sum(moved.values()),
         # one image, two texts: at most one of them can be right
         "with_different_labels": sum(len(texts) > 1 for texts in labels.values()),
+        "pages_under_several_writers": len(shared_pages),
+        "shared_page_examples": shared_pages[:SHARED_PAGE_EXAMPLES],
     }
     if "writers" in info:
         info["writers"] = {side: _writers_of(result[side]) for side in SIDES}

@@ -52,3 +52,42 @@ def test_one_image_with_two_labels_is_counted(tmp_path):
     (tmp_path / "labels.csv").write_text("file_name,text\na.png,Hello\na.png,World\nb.png,other\n")
     parts = split_samples(load_dataset(str(tmp_path / "labels.csv")).samples, val_fraction=0.3, seed=0)
     assert parts.info["duplicates"]["with_different_labels"] == 1
+
+
+def write_pages_with_a_shared_one(root: Path) -> None:
+    """PAGE files of writers a-d, each with its page image, and page a again as writer e's."""
+    from tests.data.readers.test_alto import draw_page
+    from tests.data.readers.test_page_xml import page_xml
+
+    for writer in "abcd":
+        draw_page(root / f"{writer}.png", (f"text {writer}", f"more {writer}"))
+        (root / f"{writer}.xml").write_text(page_xml(image=f"{writer}.png"))
+    # a copy of the image, and a file that draws its first line a pixel wider
+    shutil.copy(root / "a.png", root / "e.png")
+    wider = page_xml(image="e.png").replace("5,10 290,10 290,45 5,45", "4,10 290,10 290,45 4,45")
+    (root / "e.xml").write_text(wider)
+
+
+def test_one_page_under_two_writer_ids_stays_on_one_side_whatever_its_outlines(tmp_path):
+    write_pages_with_a_shared_one(tmp_path)
+    samples = load_dataset(tmp_path).samples
+
+    parts = split_by_writer_ids(samples, ["e"])
+    assert not parts.val and sum(s.writer == "e" for s in parts.train) == 2
+    found = parts.info["duplicates"]
+    assert found["pages_under_several_writers"] == 1
+    assert found["shared_page_examples"] == [["a.xml#l1", "e.xml#l1"]]
+    for seed in range(6):  # writer splits that put writer a or e on the validation side
+        parts = split_samples(samples, val_fraction=0.3, seed=seed)
+        val_pages = {Path(s.path).read_bytes() for s in parts.val}
+        assert not any(Path(s.path).read_bytes() in val_pages for s in parts.train), seed
+
+
+def test_training_names_the_files_of_a_page_under_two_writer_ids(tmp_path, capsys):
+    from mltu_ext.cli import train
+
+    write_pages_with_a_shared_one(tmp_path)
+    assert train.main(["--dataset", str(tmp_path), "--check", "--cache-dir", ""]) == 0
+    assert "1 page image(s) described under several writer ids (e.g. a.xml#l1 and e.xml#l1)" in (
+        capsys.readouterr().out
+    )
