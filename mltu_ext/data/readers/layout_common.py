@@ -34,8 +34,8 @@ LAYOUT_FOLDERS = ("alto", "page", "xml")
 # The root element's local name of each format.
 ALTO_ROOT = "alto"
 PAGE_ROOT = "PcGts"
-# Enough of a file to reach its root element past the XML declaration and comments.
-SNIFF_BYTES = 64 * 1024
+# What the root sniffer reads at a time.
+SNIFF_CHUNK = 64 * 1024
 
 Points = tuple[tuple[float, float], ...]
 
@@ -173,17 +173,17 @@ def rectangle(x: float, y: float, width: float, height: float) -> Points:
 
 
 def sniff_root(path: Path) -> str | None:
-    """The local name of the root element of the XML file ``path``, reading only its start.
+    """The local name of the root element of the XML file ``path``, reading only up to it.
 
-    None when the file cannot be read or its start is not well-formed XML.
+    The file is fed to an incremental parser chunk by chunk until the root's start tag, however
+    long the comments or other prolog before it (a tool's licence or history); nothing after that
+    tag is read, so a large file costs no more than its prolog. None when the file cannot be
+    read, has no root element, or is not well-formed XML up to it.
     """
     parser = ET.XMLPullParser(events=("start",))
     try:
         with open(path, "rb") as handle:
-            for _ in range(SNIFF_BYTES // 8192):
-                chunk = handle.read(8192)
-                if not chunk:
-                    break
+            while chunk := handle.read(SNIFF_CHUNK):
                 parser.feed(chunk)
                 for _event, element in parser.read_events():
                     return local_name(element.tag)

@@ -333,6 +333,25 @@ def test_detection_of_single_files_and_flat_folders(tmp_path):
     assert len(load_dataset(flat / "page.xml").samples) == 2
 
 
+@pytest.mark.parametrize("comments", [1, 2000])
+def test_detection_finds_the_root_after_a_long_prolog(tmp_path, comments):
+    # one long comment, or many short ones, before the root: a tool's licence or history
+    from tests.data.readers.test_page_xml import page_xml
+
+    size = 200_000 // comments
+    prolog = "".join(f"<!-- {'history ' * (size // 8)}-->\n" for _ in range(comments))
+    declaration = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    draw_page(tmp_path / "alto" / "scan_001.png")
+    draw_page(tmp_path / "page" / "scan_001.png")
+    (tmp_path / "alto" / "page.xml").write_text(alto(LINES_V4).replace(declaration, declaration + prolog))
+    (tmp_path / "page" / "page.xml").write_text(page_xml().replace(declaration, declaration + prolog))
+    assert all((tmp_path / kind / "page.xml").stat().st_size > 200_000 for kind in ("alto", "page"))
+    assert detect_format(tmp_path / "alto") == "alto"
+    assert detect_format(tmp_path / "alto" / "page.xml") == "alto"
+    assert detect_format(tmp_path / "page" / "page.xml") == "page_xml"
+    assert len(load_dataset(tmp_path / "page").samples) == 2
+
+
 def test_check_command_with_writer_pattern(tmp_path, capsys):
     for stem in ("x_1", "x_2"):
         copiste_layout(tmp_path, alto(LINES_V4, image=f"{stem}.png"), stem=stem, image=f"{stem}.png")
