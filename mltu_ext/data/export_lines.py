@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from mltu_ext.data.images import resize_to_height
 from mltu_ext.data.samples import Sample, sample_pixels
-from mltu_ext.errors import ImageReadError, OutputWriteError
+from mltu_ext.errors import ConfigError, ImageReadError, OutputWriteError
 from mltu_ext.io.atomic import write_bytes, write_text
 
 COLUMNS = ("file_name", "text", "writer_id", "source")
@@ -36,6 +36,26 @@ def encode_image(image: np.ndarray, suffix: str, jpeg_quality: int = 92) -> byte
     return data.tobytes()
 
 
+def refuse_source_folder(samples: Sequence[Sample], out: Path) -> None:
+    """ConfigError when an image file of ``samples`` lies in ``out`` (at any depth).
+
+    The export overwrites ``images/NNNNNN`` while other samples are still to be read
+    from such files, removes those no new label names, and replaces the folder's
+    ``labels.csv``: the dataset it reads from would be lost.
+    """
+    target = out.resolve()
+    checked: set[str] = set()  # each folder once: a page's lines share its image
+    for sample in samples:
+        folder = os.path.dirname(sample.path) if sample.path is not None else None
+        if folder is None or folder in checked:
+            continue
+        checked.add(folder)
+        if Path(folder).resolve().is_relative_to(target):
+            raise ConfigError(
+                f"{out}: holds the images being exported ({sample.path}); write the export to another folder"
+            )
+
+
 def export_samples(
     samples: Sequence[Sample],
     out_dir: str | os.PathLike,
@@ -47,9 +67,11 @@ def export_samples(
 
     ``height`` scales every image to that height (keeping the aspect ratio);
     ``jpeg_quality`` writes JPEG instead of lossless PNG. Samples keep their
-    order; an unreadable sample stops the export with its name.
+    order; an unreadable sample stops the export with its name. A folder that
+    holds the samples' own image files is refused.
     """
     out = Path(out_dir)
+    refuse_source_folder(samples, out)
     suffix = ".jpg" if jpeg_quality else ".png"
     try:
         (out / "images").mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from mltu_ext.cli.data import main as data_main
 from mltu_ext.data import load_dataset
 from mltu_ext.data.export_lines import export_samples
 from mltu_ext.data.samples import Sample, sample_pixels
+from mltu_ext.errors import ConfigError
 from tests.conftest import draw_word, write_word_dataset
 
 
@@ -66,3 +67,27 @@ def test_export_command(tmp_path, capsys):
                 ]
             )
         assert stop.value.code == 2
+
+
+def test_an_export_into_the_folder_of_its_own_images_is_refused(tmp_path):
+    samples = [Sample(text=t, image=draw_word(t)) for t in ("one", "two", "three")]
+    labels = export_samples(samples, tmp_path / "out", workers=1)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out" / "images").iterdir()}
+    # read back in another order: writing image 0 would overwrite what sample 2 is read from
+    reordered = list(reversed(load_dataset(labels).samples))
+    with pytest.raises(ConfigError, match="holds the images being exported"):
+        export_samples(reordered, tmp_path / "out", workers=1)
+    with pytest.raises(ConfigError, match="holds the images being exported"):
+        export_samples(reordered, tmp_path, workers=1)  # a folder above them, too
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out" / "images").iterdir()} == before
+    assert [s.text for s in load_dataset(labels).samples] == ["one", "two", "three"]
+
+
+def test_export_command_into_the_dataset_folder_says_so(tmp_path, capsys):
+    write_word_dataset(tmp_path / "words", count=3, writers=1)
+    labels = (tmp_path / "words" / "labels.csv").read_bytes()
+    words = str(tmp_path / "words")
+    assert data_main(["export-lines", "--dataset", words, "-o", words]) == 2
+    assert "holds the images being exported" in capsys.readouterr().err
+    assert (tmp_path / "words" / "labels.csv").read_bytes() == labels
+    assert not (tmp_path / "words" / "images").exists()
