@@ -77,6 +77,9 @@ def export_samples(
         (out / "images").mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputWriteError(f"{out}: cannot create the folder ({error.strerror or error})") from error
+    # an earlier export's table would pair its texts with the images this one overwrites
+    # if this one stops half-way (an unreadable sample, Ctrl-C): it goes before the first image
+    (out / "labels.csv").unlink(missing_ok=True)
     names = [f"images/{i:06d}{suffix}" for i in range(len(samples))]
 
     def write(index: int) -> None:

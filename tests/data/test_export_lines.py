@@ -9,7 +9,7 @@ from mltu_ext.cli.data import main as data_main
 from mltu_ext.data import load_dataset
 from mltu_ext.data.export_lines import export_samples
 from mltu_ext.data.samples import Sample, sample_pixels
-from mltu_ext.errors import ConfigError
+from mltu_ext.errors import ConfigError, ImageReadError
 from tests.conftest import draw_word, write_word_dataset
 
 
@@ -91,3 +91,12 @@ def test_export_command_into_the_dataset_folder_says_so(tmp_path, capsys):
     assert "holds the images being exported" in capsys.readouterr().err
     assert (tmp_path / "words" / "labels.csv").read_bytes() == labels
     assert not (tmp_path / "words" / "images").exists()
+
+
+def test_an_export_that_stops_half_way_leaves_no_earlier_labels_over_its_images(tmp_path):
+    export_samples([Sample(text=t, image=draw_word(t)) for t in ("one", "two")], tmp_path / "out", workers=1)
+    missing = Sample(text="gone", path=str(tmp_path / "missing.png"))
+    with pytest.raises(ImageReadError, match=r"missing\.png"):
+        export_samples([Sample(text="cat", image=draw_word("cat")), missing], tmp_path / "out", workers=1)
+    # images/000000.png now shows "cat": the earlier labels.csv would call it "one"
+    assert not (tmp_path / "out" / "labels.csv").exists()
