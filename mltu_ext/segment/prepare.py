@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import cv2
@@ -47,6 +48,7 @@ def prepare_pages(
     (out / "targets").mkdir(exist_ok=True)
     rows = []
     files = [p for p in xml_files(Path(layout_dir)) if p.name.lower() != "mets.xml"]
+    names = page_names(files, Path(layout_dir))
     for xml in tqdm(files, desc="pages", unit="page"):
         writer = writer_id(xml, pattern)
         if (keep is not None and writer not in keep) or writer in skip:
@@ -58,9 +60,10 @@ def prepare_pages(
         shape = (max(1, round(height * scale)), max(1, round(width * scale)))
         small = cv2.resize(page, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
         targets = line_targets(layout.lines, shape, scale)
-        cv2.imwrite(str(out / "pages" / f"{xml.stem}.jpg"), small, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        cv2.imwrite(str(out / "targets" / f"{xml.stem}.png"), targets)
-        rows.append([xml.stem, writer, f"{scale:.6f}", width, height])
+        name = names[xml]
+        cv2.imwrite(str(out / "pages" / f"{name}.jpg"), small, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(out / "targets" / f"{name}.png"), targets)
+        rows.append([name, writer, f"{scale:.6f}", width, height])
     if not rows:
         raise DatasetError(f"{layout_dir}: no layout file of the chosen writers")
     with open(out / "pages.csv", "w", newline="", encoding="utf-8") as handle:
@@ -70,6 +73,26 @@ def prepare_pages(
     # the scale the segmenter is trained at, and so must be run at
     (out / "prepared.json").write_text(json.dumps({"long_side": long_side}) + "\n", encoding="utf-8")
     return len(rows)
+
+
+def page_names(files: Sequence[Path], root: Path) -> dict[Path, str]:
+    """The name each layout file's page and targets are written under: its stem, unless stems repeat.
+
+    Exports keep each document in its own folder, often with the same file names in
+    each (``page/0001.xml``): named by the stem alone, a later page would overwrite an
+    earlier one. A repeated stem is named by the file's folders below ``root`` as well.
+    """
+    stems = Counter(path.stem for path in files)
+    names: dict[Path, str] = {}
+    for path in files:
+        below = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+        names[path] = path.stem if stems[path.stem] == 1 else "__".join(below.with_suffix("").parts)
+    taken: dict[str, Path] = {}
+    for path, name in names.items():
+        if name in taken:
+            raise DatasetError(f"{path}: its page would be written as {name!r}, as {taken[name]}'s is")
+        taken[name] = path
+    return names
 
 
 def prepared_long_side(folder: str | Path) -> int:

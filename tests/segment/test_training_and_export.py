@@ -62,3 +62,26 @@ def test_train_names_a_folder_that_was_not_prepared(tmp_path, capsys):
         segment.main(["train", "--data", str(tmp_path), "-o", str(tmp_path / "m"), "--minutes", "0.01"]) == 2
     )
     assert "prepared.json" in capsys.readouterr().err
+
+
+def test_prepare_keeps_pages_of_the_same_name_in_different_folders(tmp_path, capsys):
+    import csv
+
+    for book in ("book 1", "book 2"):
+        folder = tmp_path / "pages" / book / "page"
+        folder.mkdir(parents=True)
+        _pages(folder)  # page0.xml and page1.xml in each
+    data = tmp_path / "prepared"
+    argv = ["prepare", "--dataset", str(tmp_path / "pages"), "-o", str(data), "--long-side", "64"]
+    assert segment.main(argv) == 0
+    assert "wrote 4 pages" in capsys.readouterr().out
+    with open(data / "pages.csv", newline="", encoding="utf-8") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    assert sorted(names) == [
+        "book 1__page__page0",
+        "book 1__page__page1",
+        "book 2__page__page0",
+        "book 2__page__page1",
+    ]
+    assert sorted(p.stem for p in (data / "pages").iterdir()) == sorted(names)
+    assert sorted(p.stem for p in (data / "targets").iterdir()) == sorted(names)
