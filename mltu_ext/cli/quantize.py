@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> Path:
             raise InputFileError(f"{args.calibration_dir}: no images to calibrate on")
     # the check images are read first: one that does not decode stops before any model is written
     checks = [read_gray(str(p)) for p in image_files(args.check_dir)] if args.check_dir else []
+    if args.check_dir and not checks:  # else the int8 model would be written, then left unchecked
+        raise InputFileError(f"{args.check_dir}: no images to check the int8 model on")
     dst = quantize_onnx(src, args.output, calibration)
     print(f"wrote {dst} ({dst.stat().st_size / 1e6:.1f} MB, from {src.stat().st_size / 1e6:.1f} MB)")
     if args.check_dir:

@@ -1,6 +1,7 @@
 """Int8 export: smaller file, same metadata, nearly the same output as the float model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -10,6 +11,8 @@ from mltu_ext.cli.quantize import main
 from mltu_ext.data.images import read_gray
 from mltu_ext.export.quantize import compare_readings, quantize_onnx
 from mltu_ext.inference.recognizer import OnnxRecognizer
+
+WORDS = Path(__file__).resolve().parents[2] / "Models" / "dhsd_words"
 
 
 @pytest.mark.slow
@@ -138,3 +141,13 @@ def test_export_int8_keeps_a_close_model_and_removes_a_worse_one(trained_model, 
     # a negative tolerance: the int8 model can never be good enough
     assert export_int8(src, calibration, images, texts, tolerance=-1.0) is None
     assert not (tmp_path / "model.int8.onnx").exists()
+
+
+@pytest.mark.parametrize("folder", ["empty", "missing"])
+def test_a_check_folder_without_images_stops_before_anything_is_written(tmp_path, capsys, folder):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "m.int8.onnx"
+    check = tmp_path / folder
+    assert main([str(WORDS), "-o", str(out), "--check-dir", str(check)]) == 2
+    assert f"{check}: no images to check the int8 model on" in capsys.readouterr().err
+    assert not out.exists() and not out.with_suffix(".json").exists()
