@@ -133,6 +133,7 @@ def float_in(
 
 POSITIVE_INT = int_at_least(1)
 NON_NEGATIVE_INT = int_at_least(0)
+FINITE_FLOAT = float_in(float("-inf"))  # any number but nan and the infinities
 POSITIVE_FLOAT = float_in(0.0, open_low=True)
 NON_NEGATIVE_FLOAT = float_in(0.0)
 FRACTION = float_in(0.0, 1.0, open_low=True, open_high=True)  # a share strictly inside (0, 1)

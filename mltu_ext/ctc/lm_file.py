@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +105,12 @@ def load_language_model(path: str | Path) -> BeamDecoder:
         raise ModelLoadError(f"{path}: incomplete language model ({error!r})") from error
     if order < 1 or decoder.beam < 1 or "" not in counts:
         raise ModelLoadError(f"{path}: order {order}, beam {decoder.beam}: not a usable language model")
+    # a nan or infinite weight makes every reading's score the same, and the beam keeps any
+    if not (math.isfinite(decoder.alpha) and decoder.alpha >= 0 and math.isfinite(decoder.beta)):
+        raise ModelLoadError(
+            f"{path}: weight {decoder.alpha}, bonus {decoder.beta}: the weight must be a number >= 0 "
+            "and the bonus a number (write it again with python -m mltu_ext.cli.language_model)"
+        )
     if decoder.word_confidence is not None:
         try:
             decoder.word_confidence = full_weights(decoder.word_confidence)

@@ -87,3 +87,12 @@ def test_a_text_file_that_is_there_but_unusable_says_what_is_wrong(model_copy, t
     assert language_model.main([str(model_copy), "--text", str(empty)]) == 2
     assert capsys.readouterr().err == f"error: {empty}: language-model text file is empty\n"
     assert not (model_copy / LM_FILE).exists()
+
+
+@pytest.mark.parametrize("bonus", ["nan", "inf"])
+def test_a_bonus_that_is_not_a_number_is_refused(model_copy, bonus):
+    from mltu_ext.cli import language_model
+
+    # a nan bonus was written, and the beam search then read words as garbage
+    with pytest.raises(SystemExit):
+        language_model.get_args([str(model_copy), "--text", "x.txt", "--bonus", bonus])

@@ -90,6 +90,20 @@ def test_a_decoder_without_a_language_model_is_not_saved(tmp_path):
             ),
             "needs 4 weights",
         ),
+        (
+            gzip.compress(
+                b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
+                b' "beam": 2, "alpha": 1, "beta": NaN, "counts": {"": {"a": 1}}}'
+            ),
+            "bonus nan",
+        ),
+        (
+            gzip.compress(
+                b'{"format": "mltu_ext character n-gram", "version": 1, "order": 2, "alphabet": "a",'
+                b' "beam": 2, "alpha": Infinity, "beta": 0, "counts": {"": {"a": 1}}}'
+            ),
+            "weight inf",
+        ),
     ],
 )
 def test_a_broken_language_model_file_is_refused_with_its_name(tmp_path, content, message):
