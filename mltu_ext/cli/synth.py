@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> None:
     from mltu_ext.synth.dataset import build_synthetic_dataset
     from mltu_ext.synth.fonts import font_family, font_name, scan_fonts
     from mltu_ext.synth.line_dataset import build_line_dataset
-    from mltu_ext.synth.line_render import render_handwritten_line
+    from mltu_ext.synth.line_render import choose_font, render_handwritten_line
     from mltu_ext.synth.render import render_text
 
     if args.list_fonts:
@@ -186,8 +186,9 @@ def run(args: argparse.Namespace) -> None:
         words = args.text.split()
         if len(words) > 1:
             image = render_handwritten_line(" ".join(words), rng, font, args.height, args.paper)
-        else:
-            image = render_text(args.text.strip(), rng, font, args.height)
+        else:  # a font that lacks one of its characters would draw a box in its place
+            word = args.text.strip()
+            image = render_text(word, rng, choose_font(word, rng, font), args.height)
         try:
             written = cv2.imwrite(output, image)
         except cv2.error as error:  # OpenCV raises for an extension it has no writer for

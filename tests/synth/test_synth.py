@@ -244,3 +244,33 @@ def test_decomposed_text_renders_as_its_composed_form(tmp_path):
         cv2.imread(str(tmp_path / n), cv2.IMREAD_GRAYSCALE) for n in ("nfc.png", "nfd.png")
     )
     assert composed.shape == decomposed.shape and np.array_equal(composed, decomposed)
+
+
+def test_command_refuses_a_word_that_no_font_draws(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    # the installed fonts (and OpenCV's) have no Japanese: a word of it was drawn as boxes
+    out = tmp_path / "word.png"
+    assert main(["日本語", "-o", str(out)]) == 2
+    assert "no handwriting font draws every character of '日本語'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@needs_fonts
+def test_command_draws_a_word_in_a_font_that_has_its_characters(tmp_path, monkeypatch):
+    from mltu_ext.cli.synth import main
+    from mltu_ext.synth import render
+    from mltu_ext.synth.line_render import missing_chars
+
+    fonts = []
+    drawing = render.render_ink
+
+    def recording(text, rng, style, *args, **kwargs):
+        fonts.append(style.font)
+        return drawing(text, rng, style, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_ink", recording)
+    # seed 0 picks Rufscript among all fonts, and it has no 'é': drawn in it the word reads 'h□llo'
+    for seed in range(4):
+        assert main(["héllo", "-o", str(tmp_path / "word.png"), "--seed", str(seed)]) == 0
+    assert len(fonts) == 4 and not any(missing_chars(font, "héllo") for font in fonts)
