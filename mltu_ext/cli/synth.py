@@ -127,6 +127,39 @@ def resolve_font(name: str | None) -> str | None:
     return matches[0]
 
 
+def read_texts(path: str) -> list[str]:
+    """``--texts``: the file's non-empty lines, in the labels' written form."""
+    with open_text(path, error=InputFileError) as handle:
+        texts = [normal_text(line.strip()) for line in handle if line.strip()]
+    if not texts:
+        raise InputFileError(f"{path}: no text lines")
+    return texts
+
+
+def check_heights(args: argparse.Namespace, texts: list[str] | None) -> None:
+    """ConfigError, before anything is rendered, when the longest text asked for cannot fit one image."""
+    from mltu_ext.synth.line_texts import MAX_CHARS
+    from mltu_ext.synth.words import MAX_LENGTH
+
+    if args.text:
+        check_height(len(args.text), args.height, "the text has", "render longer text line by line")
+    if args.dataset:
+        longest = max(map(len, texts)) if texts else MAX_LENGTH
+        where = f"the longest line of {args.texts} has" if texts else "the dataset's words have up to"
+        check_height(longest, args.height, where)
+    if args.lines:
+        check_height(MAX_CHARS, args.height, "the rendered lines have up to")
+
+
+def check_height(characters: int, height: int, what: str, hint: str = "lower --height") -> None:
+    """ConfigError when ``characters`` at ``height`` pixels are wider than one image can be."""
+    most = MAX_CHARACTERS_X_HEIGHT // height
+    if characters > most:
+        raise ConfigError(
+            f"{what} {characters} characters; one image {height} pixels high holds at most {most} ({hint})"
+        )
+
+
 def run(args: argparse.Namespace) -> None:
     import cv2
     import numpy as np
@@ -155,13 +188,9 @@ def run(args: argparse.Namespace) -> None:
         "height": args.height,
         "workers": args.workers,
     }
+    texts = read_texts(args.texts) if args.dataset and args.texts else None
+    check_heights(args, texts)
     if args.dataset:
-        texts = None
-        if args.texts:
-            with open_text(args.texts, error=InputFileError) as handle:
-                texts = [normal_text(line.strip()) for line in handle if line.strip()]
-            if not texts:
-                raise InputFileError(f"{args.texts}: no text lines")
         folder = build_synthetic_dataset(args.dataset, args.num, texts=texts, **common)
         print(f"dataset: {folder / 'labels.csv'}")
     if args.lines:
@@ -175,12 +204,6 @@ def run(args: argparse.Namespace) -> None:
         )
         print(f"line dataset: {folder / 'labels.csv'}")
     if args.text:
-        most = MAX_CHARACTERS_X_HEIGHT // args.height
-        if len(args.text) > most:
-            raise ConfigError(
-                f"the text has {len(args.text)} characters; one image {args.height} pixels high holds "
-                f"at most {most} (render longer text line by line)"
-            )
         rng, font = np.random.default_rng(args.seed), resolve_font(args.font)
         output = args.output or "out.png"
         words = args.text.split()

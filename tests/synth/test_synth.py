@@ -274,3 +274,18 @@ def test_command_draws_a_word_in_a_font_that_has_its_characters(tmp_path, monkey
     for seed in range(4):
         assert main(["héllo", "-o", str(tmp_path / "word.png"), "--seed", str(seed)]) == 0
     assert len(fonts) == 4 and not any(missing_chars(font, "héllo") for font in fonts)
+
+
+def test_command_refuses_a_height_too_large_for_the_datasets_texts(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    # too wide for OpenCV's warps, a rendered line ended in OpenCV's traceback
+    argv = ["--lines", "2", "-o", str(tmp_path / "lines"), "--height", "3000", "--workers", "1"]
+    assert main(argv) == 2
+    assert "the rendered lines have up to 100 characters" in capsys.readouterr().err
+    texts = tmp_path / "texts.txt"
+    texts.write_text("short\n" + "x" * 200 + "\n", encoding="utf-8")
+    argv = ["--dataset", str(tmp_path / "words"), "--num", "2", "--texts", str(texts), "--height", "200"]
+    assert main([*argv, "--workers", "1"]) == 2
+    assert f"the longest line of {texts} has 200 characters" in capsys.readouterr().err
+    assert not (tmp_path / "lines").exists() and not (tmp_path / "words").exists()
