@@ -106,6 +106,9 @@ def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
 # a character n-gram of more context than this is larger than useful: its counts grow with
 # every character of every text
 LM_ORDER = int_at_least(1, 20)
+# a beam search's time grows with its width: at this width a line already takes seconds, and
+# much wider beams ran for minutes on a single word
+BEAM_WIDTH = int_at_least(1, 1024)
 
 
 def float_in(

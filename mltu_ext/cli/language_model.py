@@ -19,7 +19,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from mltu_ext.cli.common import FINITE_FLOAT, LM_ORDER, POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.common import BEAM_WIDTH, FINITE_FLOAT, LM_ORDER, float_in, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
 from mltu_ext.ctc.lm_file import DEFAULT_BEAM, DEFAULT_BONUS, DEFAULT_ORDER, DEFAULT_WEIGHT
 from mltu_ext.errors import ConfigError, ModelLoadError
@@ -75,7 +75,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_BONUS,
         help="added to a reading's score for each character it has (offsets the model's cost of length)",
     )
-    parser.add_argument("--beam", type=POSITIVE_INT, default=DEFAULT_BEAM, help="beam width")
+    parser.add_argument("--beam", type=BEAM_WIDTH, default=DEFAULT_BEAM, help="beam width (at most 1024)")
     parser.add_argument("--remove", action="store_true", help="delete the model's language model")
     return parser.parse_args(argv)
 

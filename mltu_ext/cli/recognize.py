@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from mltu_ext.cli.common import LM_ORDER, POSITIVE_INT, float_in, run_command
+from mltu_ext.cli.common import BEAM_WIDTH, LM_ORDER, POSITIVE_INT, float_in, run_command
 from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
 from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, frame_count, read_gray
 from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
@@ -60,7 +60,7 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--lm-weight", type=float_in(0.0), default=0.6, help="weight of the language model (>= 0)"
     )
-    parser.add_argument("--beam", type=POSITIVE_INT, default=8, help="beam width with --lm-text")
+    parser.add_argument("--beam", type=BEAM_WIDTH, default=8, help="beam width with --lm-text")
     parser.add_argument(
         "--lm",
         action="store_true",

@@ -96,3 +96,14 @@ def test_a_bonus_that_is_not_a_number_is_refused(model_copy, bonus):
     # a nan bonus was written, and the beam search then read words as garbage
     with pytest.raises(SystemExit):
         language_model.get_args([str(model_copy), "--text", "x.txt", "--bonus", bonus])
+
+
+def test_a_beam_too_wide_to_finish_is_refused(model_copy):
+    from mltu_ext.cli import language_model, recognize
+
+    # a beam of 100000 was written, and reading one word with it ran for minutes
+    with pytest.raises(SystemExit):
+        language_model.get_args([str(model_copy), "--text", "x.txt", "--beam", "100000"])
+    with pytest.raises(SystemExit):
+        recognize.get_args(["--image", "x.png", "--lm-text", "x.txt", "--beam", "100000"])
+    assert language_model.get_args([str(model_copy), "--text", "x.txt", "--beam", "1024"]).beam == 1024
