@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from mltu_ext.data.images import read_gray
 from mltu_ext.data.readers.layout_common import compile_writer_pattern, writer_id, xml_files
-from mltu_ext.errors import DatasetError
+from mltu_ext.errors import DatasetError, InputFileError
 from mltu_ext.pages.layout_file import read_layout_file
 from mltu_ext.segment.targets import line_targets, scale_for
 
@@ -44,11 +44,11 @@ def prepare_pages(
     keep = set(writers) if writers is not None else None
     skip = set(exclude_writers)
     out = Path(out_dir)
+    files = layout_files(Path(layout_dir))
+    names = page_names(files, Path(layout_dir))
     (out / "pages").mkdir(parents=True, exist_ok=True)
     (out / "targets").mkdir(exist_ok=True)
     rows = []
-    files = [p for p in xml_files(Path(layout_dir)) if p.name.lower() != "mets.xml"]
-    names = page_names(files, Path(layout_dir))
     for xml in tqdm(files, desc="pages", unit="page"):
         writer = writer_id(xml, pattern)
         if (keep is not None and writer not in keep) or writer in skip:
@@ -73,6 +73,19 @@ def prepare_pages(
     # the scale the segmenter is trained at, and so must be run at
     (out / "prepared.json").write_text(json.dumps({"long_side": long_side}) + "\n", encoding="utf-8")
     return len(rows)
+
+
+def layout_files(source: Path) -> list[Path]:
+    """The ALTO / PAGE XML files at or below ``source`` (METS files aside); one line when there are none.
+
+    Checked apart from the writers, so that a mistyped path is not reported as an empty choice of them.
+    """
+    if not source.exists():
+        raise InputFileError(f"{source}: no such file or folder")
+    files = [p for p in xml_files(source) if p.name.lower() != "mets.xml"]
+    if not files:
+        raise DatasetError(f"{source}: no ALTO or PAGE XML file (*.xml) in it")
+    return files
 
 
 def page_names(files: Sequence[Path], root: Path) -> dict[Path, str]:

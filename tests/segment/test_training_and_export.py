@@ -57,6 +57,16 @@ def test_prepare_names_an_empty_selection(tmp_path, capsys):
     assert "no layout file of the chosen writers" in capsys.readouterr().err
 
 
+def test_prepare_names_a_missing_path_and_a_folder_without_layout_files(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert segment.main(["prepare", "--dataset", str(tmp_path / "typo"), "-o", str(out)]) == 2
+    assert f"{tmp_path / 'typo'}: no such file or folder" in capsys.readouterr().err
+    (tmp_path / "words").mkdir()
+    assert segment.main(["prepare", "--dataset", str(tmp_path / "words"), "-o", str(out)]) == 2
+    assert "no ALTO or PAGE XML file" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_train_names_a_folder_that_was_not_prepared(tmp_path, capsys):
     assert (
         segment.main(["train", "--data", str(tmp_path), "-o", str(tmp_path / "m"), "--minutes", "0.01"]) == 2
