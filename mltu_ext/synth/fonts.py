@@ -16,12 +16,18 @@ logger = logging.getLogger(__name__)
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
 FONT_DIRS_ENV = "MLTU_EXT_FONT_DIRS"  # extra font folders, separated by ':'
+# FreeType (inside Pillow) opens WOFF as well, the form web font packages ship
+FONT_SUFFIXES = (".ttf", ".otf", ".woff")
+
+
+def chosen_font_dirs() -> tuple[str, ...]:
+    """The folders named in ``$MLTU_EXT_FONT_DIRS``: every font in them is taken as handwriting."""
+    return tuple(d for d in os.environ.get(FONT_DIRS_ENV, "").split(os.pathsep) if d)
 
 
 def font_dirs() -> tuple[str, ...]:
     """Folders searched for fonts: ``$MLTU_EXT_FONT_DIRS`` first, then the system's."""
-    extra = tuple(d for d in os.environ.get(FONT_DIRS_ENV, "").split(os.pathsep) if d)
-    return extra + FONT_DIRS
+    return chosen_font_dirs() + FONT_DIRS
 
 
 # Start of the file name (lower case, letters and digits only) of each font in
@@ -102,21 +108,29 @@ def scan_fonts(
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(usable font paths, (path, why skipped) pairs) for the handwriting fonts in ``dirs``.
 
-    Usable fonts are sorted by file name; a font whose family and style repeat
-    an earlier one (the same font under two names) is skipped.
+    In the system's folders only the fonts of ``HANDWRITING_PATTERNS`` count
+    (they hold many fonts that are not handwriting); in the folders of
+    ``$MLTU_EXT_FONT_DIRS`` every TTF, OTF or WOFF file does, since the user
+    put them there. Usable fonts are sorted by file name; a font whose family
+    and style repeat an earlier one (the same font under two names) is skipped.
     """
-    return _scan(glyphs, font_dirs() if dirs is None else tuple(dirs))
+    return _scan(glyphs, font_dirs() if dirs is None else tuple(dirs), chosen_font_dirs())
 
 
 @functools.lru_cache(maxsize=8)
-def _scan(glyphs: str, dirs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _scan(
+    glyphs: str, dirs: tuple[str, ...], chosen: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     from PIL import ImageFont
 
     candidates: list[Path] = []
     for folder in dirs:
         root = Path(folder).expanduser()
         if root.is_dir():
-            candidates += [p for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf") and _matches(p)]
+            every = folder in chosen
+            candidates += [
+                p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and (every or _matches(p))
+            ]
     # sorted by name (then folder), so the same font in two folders is kept once, the same way
     candidates.sort(key=lambda p: (p.name.lower(), str(p)))
     usable: list[str] = []
@@ -142,7 +156,7 @@ def _scan(glyphs: str, dirs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tu
 
 
 def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """Handwriting fonts (TTF/OTF paths) that draw every character of ``glyphs``, sorted by name.
+    """Handwriting fonts (TTF/OTF/WOFF paths) that draw every character of ``glyphs``, sorted by name.
 
     >>> find_fonts(dirs=("/nonexistent",))
     ()

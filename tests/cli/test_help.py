@@ -16,6 +16,7 @@ COMMANDS = [
     "segment",
     "calibrate",
     "language_model",
+    "fetch_fonts",
 ]
 
 

@@ -1,0 +1,104 @@
+"""More handwriting fonts for the renderer: the open-licence web fonts of npm's Fontsource packages.
+
+The Debian packages that scripts/install.sh installs give about a dozen
+handwriting families; rendered lines drawn in them teach a model few hands.
+Each ``@fontsource/<family>`` package holds a Google Fonts family (SIL Open
+Font Licence) as WOFF files; this module unpacks the Latin-alphabet files
+(regular and, where the family has it, bold) and the licence into a folder of
+its own, which ``$MLTU_EXT_FONT_DIRS`` then names. The fonts are fetched on the
+user's machine, never shipped with the package.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from mltu_ext.errors import InputFileError
+
+# Families of handwriting (print, cursive, marker and a few formal scripts) whose
+# Latin subset draws French and German text; missing glyphs are checked again
+# when the fonts are scanned, so a family that lacks one is skipped there.
+HANDWRITING_FAMILIES = (
+    "alex-brush", "allura", "annie-use-your-telescope", "architects-daughter", "bad-script",
+    "birthstone", "caveat", "caveat-brush", "cedarville-cursive", "chilanka", "condiment",
+    "cookie", "corinthia", "courgette", "covered-by-your-grace", "damion", "delicious-handrawn",
+    "delius", "ephesis", "gaegu", "gloria-hallelujah", "gochi-hand", "grand-hotel", "great-vibes",
+    "handlee", "herr-von-muellerhoff", "homemade-apple", "indie-flower", "italianno", "itim",
+    "kalam", "licorice", "mansalva", "marck-script", "monsieur-la-doulaise", "montecarlo",
+    "mr-de-haviland", "ms-madi", "nanum-brush-script", "nanum-pen-script", "neucha", "oooh-baby",
+    "pacifico", "parisienne", "patrick-hand", "permanent-marker", "pinyon-script", "playpen-sans",
+    "poor-story", "reenie-beanie", "rochester", "rock-salt", "sacramento", "satisfy",
+    "schoolbell", "shadows-into-light", "shantell-sans", "short-stack", "smooch", "sriracha",
+    "sue-ellen-francisco", "swanky-and-moo-moo", "tangerine", "the-girl-next-door", "whisper",
+    "yellowtail", "yomogi", "zen-kurenaido",
+)  # fmt: skip
+WEIGHTS = ("400", "700")  # regular and bold, where the family has them
+SUBSET = "latin"  # Basic Latin and Latin-1 (French and German letters), with œ and typographic quotes
+
+# (command, working folder) -> finished process; tests put a fake npm here
+Runner = Callable[[list[str], Path], subprocess.CompletedProcess]
+
+
+def _npm(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def package_name(family: str) -> str:
+    """The npm package that holds ``family``: ``caveat`` -> ``@fontsource/caveat``."""
+    return f"@fontsource/{family}"
+
+
+def wanted_members(family: str) -> tuple[str, ...]:
+    """The files of a family's package to keep: its Latin WOFF files of ``WEIGHTS`` and its licence."""
+    fonts = [f"package/files/{family}-{SUBSET}-{w}-normal.woff" for w in WEIGHTS]
+    return (*fonts, "package/LICENSE")
+
+
+def unpack_fonts(archive: Path, family: str, dest: Path) -> list[Path]:
+    """Copy a package archive's wanted files into ``dest/<family>/``; the font files written.
+
+    Raises InputFileError when the archive holds none of the family's Latin
+    fonts (the package is not a Fontsource font, or has another layout).
+    """
+    wanted = set(wanted_members(family))
+    folder = dest / family
+    written: list[Path] = []
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.isfile() and m.name in wanted]
+        if not any(m.name.endswith(".woff") for m in members):
+            raise InputFileError(f"{archive}: no {SUBSET} WOFF files of {family!r} in this package")
+        folder.mkdir(parents=True, exist_ok=True)
+        for member in members:
+            source = tar.extractfile(member)
+            if source is None:  # only regular files were kept above
+                continue
+            target = folder / Path(member.name).name
+            target.write_bytes(source.read())
+            if target.suffix == ".woff":
+                written.append(target)
+    return written
+
+
+def fetch_family(family: str, dest: Path, runner: Runner = _npm) -> list[Path]:
+    """Download ``family``'s package with ``npm pack`` and unpack its fonts into ``dest/<family>/``.
+
+    Raises InputFileError with npm's own message when the download fails.
+    """
+    with tempfile.TemporaryDirectory() as work:
+        done = runner(["npm", "pack", "--silent", package_name(family)], Path(work))
+        archives = sorted(Path(work).glob("*.tgz"))
+        if done.returncode != 0 or not archives:
+            why = (done.stderr or done.stdout or "no archive").strip().splitlines()
+            raise InputFileError(f"{package_name(family)}: npm pack failed: {why[-1] if why else '?'}")
+        return unpack_fonts(archives[0], family, dest)
+
+
+def fetched_families(dest: Path) -> set[str]:
+    """Families already in ``dest`` (a folder with at least one WOFF file each): not fetched again."""
+    if not dest.is_dir():
+        return set()
+    return {d.name for d in dest.iterdir() if d.is_dir() and any(d.glob("*.woff"))}

@@ -1,0 +1,116 @@
+"""Fonts of the user's own folders, and fetching web fonts (npm faked: no network in tests)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from mltu_ext.cli import fetch_fonts
+from mltu_ext.errors import InputFileError
+from mltu_ext.synth.fonts import FONT_DIRS_ENV, scan_fonts
+from mltu_ext.synth.web_fonts import fetch_family, fetched_families, unpack_fonts, wanted_members
+
+DANCING = Path("/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf")
+needs_fonts = pytest.mark.skipif(not DANCING.is_file(), reason="Debian handwriting fonts not installed")
+
+
+def write_package(path: Path, members: dict[str, bytes]) -> Path:
+    """A .tgz laid out as ``npm pack`` writes one: every file under ``package/``."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_unpack_keeps_the_latin_fonts_and_the_licence_only(tmp_path):
+    regular, _bold, licence = wanted_members("hand")
+    archive = write_package(
+        tmp_path / "hand.tgz",
+        {
+            regular: b"regular",
+            licence: b"OFL",
+            "package/files/hand-cyrillic-400-normal.woff": b"cyrillic",
+            "package/files/hand-latin-400-normal.woff2": b"woff2",
+            "package/index.css": b"css",
+        },
+    )
+    written = unpack_fonts(archive, "hand", tmp_path / "fonts")
+    assert [p.name for p in written] == ["hand-latin-400-normal.woff"]  # no bold in this family
+    assert sorted(p.name for p in (tmp_path / "fonts" / "hand").iterdir()) == [
+        "LICENSE",
+        "hand-latin-400-normal.woff",
+    ]
+    assert written[0].read_bytes() == b"regular"
+    assert fetched_families(tmp_path / "fonts") == {"hand"}
+
+
+def test_a_package_without_latin_fonts_is_refused_by_name(tmp_path):
+    archive = write_package(tmp_path / "odd.tgz", {"package/README.md": b"not a font"})
+    with pytest.raises(InputFileError, match=r"odd\.tgz: no latin WOFF files of 'hand'"):
+        unpack_fonts(archive, "hand", tmp_path / "fonts")
+    assert not (tmp_path / "fonts").exists()
+
+
+def test_fetch_runs_npm_pack_and_names_the_package_when_it_fails(tmp_path):
+    calls = []
+
+    def fake_npm(command, cwd):
+        calls.append(command)
+        if command[-1] == "@fontsource/missing":
+            return subprocess.CompletedProcess(command, 1, "", "npm error 404 Not Found\n")
+        write_package(cwd / "fontsource-hand-5.0.0.tgz", {wanted_members("hand")[0]: b"x"})
+        return subprocess.CompletedProcess(command, 0, "fontsource-hand-5.0.0.tgz\n", "")
+
+    assert [p.name for p in fetch_family("hand", tmp_path, fake_npm)] == ["hand-latin-400-normal.woff"]
+    assert calls[0][:2] == ["npm", "pack"] and calls[0][-1] == "@fontsource/hand"
+    with pytest.raises(InputFileError, match=r"@fontsource/missing: npm pack failed: npm error 404"):
+        fetch_family("missing", tmp_path, fake_npm)
+
+
+def test_the_command_skips_fetched_families_and_reports_failures(tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "fonts"
+    (dest / "old").mkdir(parents=True)
+    (dest / "old" / "old-latin-400-normal.woff").write_bytes(b"x")
+    fetched = []
+
+    def fake_fetch(family, folder):
+        if family == "bad":
+            raise InputFileError("@fontsource/bad: npm pack failed: 404")
+        fetched.append(family)
+        return [folder / family / "f.woff"]
+
+    monkeypatch.setattr(fetch_fonts.shutil, "which", lambda name: "/usr/bin/npm")
+    monkeypatch.setattr(fetch_fonts, "fetch_family", fake_fetch)
+    assert fetch_fonts.main([str(dest), "--families", "old", "new", "bad", "new"]) == 2
+    assert fetched == ["new"]  # 'old' is there already, a repeated name is fetched once
+    out, err = capsys.readouterr()
+    assert "1 font files of 1 families fetched, 1 already there" in out
+    assert err.splitlines()[-1] == "error: @fontsource/bad: npm pack failed: 404"
+
+
+def test_the_command_needs_npm_and_a_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(fetch_fonts.shutil, "which", lambda name: None)
+    assert fetch_fonts.main([str(tmp_path / "fonts")]) == 2
+    assert "npm is not installed" in capsys.readouterr().err
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert fetch_fonts.main([str(a_file)]) == 2
+    assert capsys.readouterr().err == f"error: {a_file}: is a file, not a folder for fonts\n"
+
+
+@needs_fonts
+def test_every_font_of_a_chosen_folder_counts_whatever_its_name(tmp_path, monkeypatch):
+    # FreeType tells the format from the bytes, so an OpenType file under a .woff name stands
+    # in for a web font here
+    shutil.copy(DANCING, tmp_path / "my-own-hand.woff")
+    monkeypatch.delenv(FONT_DIRS_ENV, raising=False)
+    assert scan_fonts(dirs=(str(tmp_path),))[0] == ()  # a system-like folder: names must match
+    monkeypatch.setenv(FONT_DIRS_ENV, str(tmp_path))
+    assert scan_fonts(dirs=(str(tmp_path),))[0] == (str(tmp_path / "my-own-hand.woff"),)
