@@ -31,6 +31,10 @@ QUANTIZED_OPS = ("MatMul", "LSTM")
 # quarter of the time of the whole network on two CPU cores
 STATIC_OPS = ("Conv", "LeakyRelu", "Relu")
 CALIBRATION_BATCH = 16
+# what ONNX Runtime's quantisers leave in a graph in place of the float operators
+INT8_OPS = frozenset(
+    {"DynamicQuantizeLSTM", "MatMulInteger", "ConvInteger", "QuantizeLinear", "QLinearConv", "QLinearMatMul"}
+)
 
 
 def quantize_onnx(
@@ -44,6 +48,7 @@ def quantize_onnx(
     (grayscale uint8 word images) the convolutions and activations are
     quantised statically too (QDQ format, per-channel int8 weights, uint8
     activations whose ranges are percentiles of what the images produce).
+    A model in which there is nothing left to quantise is refused (:func:`check_work_left`).
     """
     import logging
     import tempfile
@@ -58,6 +63,7 @@ def quantize_onnx(
     dst = Path(dst) if dst is not None else src.with_name(f"{src.stem}.int8.onnx")
     if dst.resolve() == src.resolve():
         raise ConfigError(f"{dst}: is the model being quantized; write the int8 model to another file")
+    check_work_left(src, calibrated=calibration_images is not None)
     if calibration_images is not None and not len(calibration_images):
         raise InputFileError(
             "no calibration images: give a folder of word images, or none for LSTM-only int8"
@@ -87,6 +93,24 @@ def quantize_onnx(
     # from the written file, so the sidecar says what the int8 file itself says
     write_sidecar_from_onnx(dst)
     return dst
+
+
+def check_work_left(src: Path, calibrated: bool) -> None:
+    """InputFileError naming ``src`` when quantising it would change nothing: it is int8 already.
+
+    Without calibration only float MatMul and LSTM operators are quantised; with it the
+    convolutions too, unless an earlier static quantisation already made them int8.
+    """
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(src), load_external_data=False).graph.node}
+    static_done = "QuantizeLinear" in ops
+    if ops & set(QUANTIZED_OPS) or (calibrated and not static_done and ops & set(STATIC_OPS)):
+        return
+    found = ", ".join(sorted(ops & INT8_OPS)) or f"no {' or '.join(QUANTIZED_OPS)}"
+    what = "already int8, convolutions included" if static_done else "already int8"
+    hint = "" if static_done or calibrated else " (--calibration-dir would make its convolutions int8 too)"
+    raise InputFileError(f"{src}: {what} ({found}): nothing to quantize, nothing written{hint}")
 
 
 def _quantize_static(src: Path, dst: Path, images: Sequence[np.ndarray], work: Path) -> None:

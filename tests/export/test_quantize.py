@@ -151,3 +151,11 @@ def test_a_check_folder_without_images_stops_before_anything_is_written(tmp_path
     assert main([str(WORDS), "-o", str(out), "--check-dir", str(check)]) == 2
     assert f"{check}: no images to check the int8 model on" in capsys.readouterr().err
     assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_a_model_that_is_int8_already_is_refused_by_name(tmp_path, capsys):
+    out = tmp_path / "again.onnx"
+    assert main([str(WORDS), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{WORDS / 'model.onnx'}: already int8" in err and "nothing to quantize" in err
+    assert not out.exists() and not out.with_suffix(".json").exists()
