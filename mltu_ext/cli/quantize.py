@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
 from mltu_ext.errors import InputFileError, QuantizeCheckError
-from mltu_ext.export.quantize import compare_readings, image_files, quantize_onnx, spread
+from mltu_ext.export.quantize import check_onnx_name, compare_readings, image_files, quantize_onnx, spread
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -24,7 +24,9 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", help="model folder or .onnx file")
-    parser.add_argument("-o", "--output", help="where to write (default: <stem>.int8.onnx beside it)")
+    parser.add_argument(
+        "-o", "--output", help="the .onnx file to write (default: <stem>.int8.onnx beside the model)"
+    )
     parser.add_argument(
         "--calibration-dir",
         help="folder of word images like those the model will read (a few hundred of its training "
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> Path:
     from mltu_ext.export.metadata import unlink_with_sidecar
     from mltu_ext.inference.model_files import find_model_file
 
+    if args.output is not None:  # before any image is read or model loaded
+        check_onnx_name(args.output)
     src = find_model_file(args.model)
     calibration = None
     if args.calibration_dir:

@@ -61,6 +61,7 @@ def quantize_onnx(
     src = find_model_file(src)
     OnnxRecognizer(src, providers=["CPUExecutionProvider"])  # a file that cannot load stops here, named
     dst = Path(dst) if dst is not None else src.with_name(f"{src.stem}.int8.onnx")
+    check_onnx_name(dst)
     if dst.resolve() == src.resolve():
         raise ConfigError(f"{dst}: is the model being quantized; write the int8 model to another file")
     check_work_left(src, calibrated=calibration_images is not None)
@@ -93,6 +94,16 @@ def quantize_onnx(
     # from the written file, so the sidecar says what the int8 file itself says
     write_sidecar_from_onnx(dst)
     return dst
+
+
+def check_onnx_name(dst: str | Path) -> None:
+    """ConfigError unless ``dst`` ends in ``.onnx``.
+
+    Any other name would be overwritten with a model (an image named by mistake, say), and so
+    would the JSON file of the same stem, which becomes its sidecar; readers look for ``*.onnx``.
+    """
+    if Path(dst).suffix != ".onnx":
+        raise ConfigError(f"{dst}: the int8 model is an ONNX file; name one ending in .onnx, nothing written")
 
 
 def check_work_left(src: Path, calibrated: bool) -> None:

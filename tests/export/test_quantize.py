@@ -159,3 +159,19 @@ def test_a_model_that_is_int8_already_is_refused_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{WORDS / 'model.onnx'}: already int8" in err and "nothing to quantize" in err
     assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["a.png", "model", "model.ONNX"])
+def test_an_output_name_not_ending_in_onnx_is_refused_before_anything(trained_model, tmp_path, capsys, name):
+    result, _, _ = trained_model
+    out, sidecar = tmp_path / name, tmp_path / "model.json"
+    out.write_bytes(b"an image")
+    sidecar.write_text("{}", encoding="utf-8")
+    assert main([str(result.model_dir), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: the int8 model is an ONNX file; name one ending in .onnx" in err
+    assert out.read_bytes() == b"an image" and sidecar.read_text(encoding="utf-8") == "{}"
+    # refused before any folder is read: a missing check folder is not what stops it
+    assert main([str(WORDS), "-o", str(out), "--check-dir", str(tmp_path / "missing")]) == 2
+    assert "name one ending in .onnx" in capsys.readouterr().err
