@@ -3,6 +3,9 @@
 python -m mltu_ext.cli.quantize Models/my_model                 # model.int8.onnx beside it
 python -m mltu_ext.cli.quantize Models/my_model --calibration-dir words/   # int8 convolutions too
 python -m mltu_ext.cli.quantize Models/my_model/model.onnx -o small.onnx --check-dir words/
+
+Written to another folder (-o), the int8 model takes the model's language_model.json.gz along,
+unless that folder has another one, which is kept (and named).
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from pathlib import Path
 
 from mltu_ext.cli.common import POSITIVE_INT, float_in, run_command
 from mltu_ext.errors import InputFileError, QuantizeCheckError
-from mltu_ext.export.quantize import check_onnx_name, compare_readings, image_files, quantize_onnx, spread
+from mltu_ext.export.quantize import (
+    carry_language_model,
+    check_onnx_name,
+    compare_readings,
+    image_files,
+    quantize_onnx,
+    spread,
+)
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,7 +56,10 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> Path:
-    """Quantise, then (with --check-dir) compare the readings of both models."""
+    """Quantise, then (with --check-dir) compare the readings of both models.
+
+    Written to another folder, the int8 model gets a copy of the model's language model.
+    """
     from mltu_ext.data.images import read_gray
     from mltu_ext.export.metadata import unlink_with_sidecar
     from mltu_ext.inference.model_files import find_model_file
@@ -76,6 +89,9 @@ def run(args: argparse.Namespace) -> Path:
                 f"{dst.name}: {changed:.1%} of the images in {args.check_dir} read differently "
                 f"(allowed {args.max_changed:.1%}); the int8 model was removed"
             )
+    copied = carry_language_model(src, dst)  # after the check: a removed model needs none
+    if copied is not None:
+        print(f"copied its language model to {copied} (--lm reads with it)")
     return dst
 
 

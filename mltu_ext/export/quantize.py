@@ -177,6 +177,34 @@ def _quantize_static(src: Path, dst: Path, images: Sequence[np.ndarray], work: P
     )
 
 
+def carry_language_model(src: Path, dst: Path) -> Path | None:
+    """Copy the language model beside ``src`` to beside ``dst``; the copy, or None when none is made.
+
+    ``--lm`` reads the language model of the folder the ONNX file is in, so an int8 model written
+    to another folder would read differently from its float model without it. A different language
+    model already there (another model's, perhaps) is kept and named on stderr instead.
+    """
+    import sys
+
+    from mltu_ext.ctc.lm_file import language_model_path
+    from mltu_ext.io.atomic import write_bytes
+
+    source, target = language_model_path(src), language_model_path(dst)
+    if not source.is_file() or source.resolve() == target.resolve():
+        return None
+    data = source.read_bytes()
+    if target.is_file():
+        if target.read_bytes() != data:
+            print(
+                f"note: {target} is not the language model of {src} and was kept: --lm with {dst.name} "
+                f"reads with it; copy {source} there to read as {src.name} does",
+                file=sys.stderr,
+            )
+        return None
+    write_bytes(target, data)
+    return target
+
+
 def compare_readings(float_model: str | Path, int8_model: str | Path, images: Sequence[np.ndarray]) -> float:
     """Share of ``images`` (grayscale uint8 arrays) that the two models read differently."""
     from mltu_ext.inference.recognizer import OnnxRecognizer

@@ -175,3 +175,31 @@ def test_an_output_name_not_ending_in_onnx_is_refused_before_anything(trained_mo
     # refused before any folder is read: a missing check folder is not what stops it
     assert main([str(WORDS), "-o", str(out), "--check-dir", str(tmp_path / "missing")]) == 2
     assert "name one ending in .onnx" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_an_int8_model_written_elsewhere_takes_the_language_model_along(trained_model, tmp_path, capsys):
+    import shutil
+
+    from mltu_ext.ctc.lm_file import LM_FILE, build_decoder, model_decoder, save_language_model
+
+    result, _, _ = trained_model
+    folder = tmp_path / "model"
+    shutil.copytree(result.model_dir, folder)
+    save_language_model(folder / LM_FILE, build_decoder(["cat dog", "red sun"], order=2))
+    out = tmp_path / "other" / "x.onnx"
+    assert main([str(folder), "-o", str(out)]) == 0
+    assert (out.parent / LM_FILE).read_bytes() == (folder / LM_FILE).read_bytes()
+    assert model_decoder(out) is not None and f"copied its language model to {out.parent / LM_FILE}" in (
+        capsys.readouterr().out
+    )
+    # a folder with another language model keeps it, and says so
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    save_language_model(theirs / LM_FILE, build_decoder(["blue moon"], order=2))
+    before = (theirs / LM_FILE).read_bytes()
+    assert main([str(folder), "-o", str(theirs / "x.onnx")]) == 0
+    assert (theirs / LM_FILE).read_bytes() == before
+    assert f"note: {theirs / LM_FILE} is not the language model of {folder / 'model.onnx'}" in (
+        capsys.readouterr().err
+    )
