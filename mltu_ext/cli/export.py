@@ -4,7 +4,8 @@ For models trained where TensorFlow is missing (``KERAS_BACKEND=jax`` on a GPU m
 folder here, where TensorFlow and tf2onnx are installed, and export it; the ONNX model is checked
 against Keras on two noise images before it is kept. An export that fails renames the folder's
 earlier model.onnx (and model.json, model.int8.*) to model.onnx.stale and so on, so that no reader
-takes it for this best.keras's.
+takes it for this best.keras's. One that succeeds renames an earlier model.int8.onnx (and
+model.int8.json) the same way: it was quantised from the model.onnx just replaced.
 
 python -m mltu_ext.cli.export Models/lines_20261202-0700          # writes model.onnx in it
 python -m mltu_ext.cli.export run_from_gpu/ --record               # and make it the default model

@@ -16,7 +16,8 @@ from mltu_ext.export.onnx_export import export_onnx
 from mltu_ext.model.keras_file import load_keras
 
 # what an export of best.keras writes into the model folder; a reader takes any of them
-EXPORTED_FILES = ("model.onnx", "model.json", "model.int8.onnx", "model.int8.json")
+INT8_FILES = ("model.int8.onnx", "model.int8.json")
+EXPORTED_FILES = ("model.onnx", "model.json", *INT8_FILES)
 STALE_SUFFIX = ".stale"  # not .onnx: find_model_file does not take a file set aside
 
 
@@ -69,6 +70,8 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
     An export that fails (or is interrupted) sets the folder's earlier exported files aside
     (:func:`set_aside_earlier_export`) before its error goes on: they came from an earlier
     best.keras, perhaps, and under their own names every reader would take them for this one's.
+    One that succeeds sets aside an earlier int8 model (:func:`set_aside_earlier_int8`): it was
+    quantised from the model.onnx just replaced.
     """
     model_dir = Path(model_dir)
     exported = False
@@ -78,6 +81,7 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
     finally:
         if not exported:
             set_aside_earlier_export(model_dir)
+    set_aside_earlier_int8(model_dir)
     return path
 
 
@@ -103,18 +107,7 @@ def set_aside_earlier_export(model_dir: Path) -> list[Path]:
     still good, and renaming them back restores them. A file the system will not rename is
     named in a warning instead.
     """
-    moved: list[Path] = []
-    names: list[str] = []
-    refused: list[str] = []
-    for name in EXPORTED_FILES:
-        path = model_dir / name
-        if not path.is_file():
-            continue
-        try:
-            moved.append(path.replace(path.with_name(name + STALE_SUFFIX)))
-            names.append(name)
-        except OSError as error:
-            refused.append(f"{name} ({error.strerror or error})")
+    moved, names, refused = _rename_stale(model_dir, EXPORTED_FILES)
     if moved:
         print(
             f"note: {model_dir}: the export failed, so the earlier {', '.join(names)} "
@@ -129,6 +122,50 @@ def set_aside_earlier_export(model_dir: Path) -> list[Path]:
             file=sys.stderr,
         )
     return moved
+
+
+def set_aside_earlier_int8(model_dir: Path) -> list[Path]:
+    """After a new model.onnx, rename an earlier int8 model (and its JSON) to ``<name>.stale``; the new paths.
+
+    It was quantised from the model.onnx the export replaced, and a reader takes it for the
+    new one's. Set aside even when best.keras is unchanged: two exports of one best.keras are
+    not the same bytes, so nothing shows that the int8 file still matches. Said on stderr.
+    """
+    moved, names, refused = _rename_stale(model_dir, INT8_FILES)
+    if moved:
+        print(
+            f"note: {model_dir}: model.onnx is new, so the earlier {', '.join(names)} (quantised from "
+            f"the model.onnx it replaced) now end in {STALE_SUFFIX}, where no reader takes them for "
+            f"this one's; python -m mltu_ext.cli.quantize {model_dir} makes a new int8 model",
+            file=sys.stderr,
+        )
+    if refused:
+        print(
+            f"warning: {model_dir}: model.onnx is new and the earlier {', '.join(refused)} could not be "
+            "set aside: it was quantised from the model.onnx it replaced",
+            file=sys.stderr,
+        )
+    return moved
+
+
+def _rename_stale(model_dir: Path, names: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
+    """Rename each of ``names`` present in ``model_dir`` to ``<name>.stale``.
+
+    The new paths, the names renamed, and "name (reason)" for each the system would not rename.
+    """
+    moved: list[Path] = []
+    renamed: list[str] = []
+    refused: list[str] = []
+    for name in names:
+        path = model_dir / name
+        if not path.is_file():
+            continue
+        try:
+            moved.append(path.replace(path.with_name(name + STALE_SUFFIX)))
+            renamed.append(name)
+        except OSError as error:
+            refused.append(f"{name} ({error.strerror or error})")
+    return moved, renamed, refused
 
 
 def check_config_fits(cfg: TrainConfig, model, model_dir: Path) -> None:

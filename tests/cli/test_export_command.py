@@ -109,3 +109,24 @@ def test_a_failed_export_leaves_no_earlier_model_under_the_current_name(
         find_model_file(folder)
     assert (folder / "model.onnx.stale").read_bytes() == earlier  # renamed back, it is the model it was
     assert (folder / "model.json.stale").is_file()
+
+
+def test_a_new_export_sets_aside_the_int8_model_of_the_one_it_replaced(trained_model, tmp_path, capsys):
+    from mltu_ext.inference.model_files import find_model_file
+
+    result, _, _ = trained_model
+    folder = tmp_path / "models" / "resumed"
+    shutil.copytree(result.model_dir, folder)
+    earlier = (folder / "model.onnx").read_bytes()
+    (folder / "model.int8.onnx").write_bytes(earlier)
+    (folder / "model.int8.json").write_text("{}", encoding="utf-8")
+    assert export.main([str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {folder}: model.onnx is new, so the earlier model.int8.onnx, model.int8.json" in err
+    assert ".stale" in err and f"python -m mltu_ext.cli.quantize {folder}" in err
+    assert not (folder / "model.int8.onnx").exists() and not (folder / "model.int8.json").exists()
+    assert (folder / "model.int8.onnx.stale").read_bytes() == earlier
+    assert find_model_file(folder) == folder / "model.onnx" and (folder / "model.json").is_file()
+    # a folder without an int8 model: nothing to say
+    assert export.main([str(folder)]) == 0
+    assert "int8" not in capsys.readouterr().err
