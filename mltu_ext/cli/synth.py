@@ -83,6 +83,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--texts", metavar="FILE", help="for --dataset: draw labels from the lines of FILE")
     parser.add_argument("--list-fonts", action="store_true", help="list the handwriting fonts found")
     args = parser.parse_args(argv)
+    if args.text is not None and not args.text.strip():
+        parser.error("the text to render is empty; give a word, or a line of words with spaces")
     if not (args.text or args.dataset or args.lines or args.list_fonts):
         parser.error("give a text to render, --dataset DIR, --lines N -o DIR or --list-fonts")
     if args.lines and not args.output:

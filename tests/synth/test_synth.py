@@ -204,6 +204,18 @@ def test_command_writes_a_png(tmp_path, capsys):
     assert capsys.readouterr().out.strip()
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_command_says_plainly_that_a_blank_text_is_empty(tmp_path, capsys, text):
+    from mltu_ext.cli.synth import main
+
+    out = tmp_path / "word.png"
+    with pytest.raises(SystemExit) as stop:
+        main([text, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "the text to render is empty" in err and "render_text" not in err
+    assert not out.exists()
+
+
 def test_command_refuses_a_file_that_is_no_font_and_a_text_too_long_for_one_image(tmp_path, capsys):
     from mltu_ext.cli.synth import main
 
