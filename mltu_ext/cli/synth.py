@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mltu_ext.cli.common import NON_NEGATIVE_INT, POSITIVE_INT, float_in, int_at_least, run_command
 from mltu_ext.data.text_forms import normal_text
 from mltu_ext.errors import ConfigError, InputFileError, OutputWriteError
 from mltu_ext.io.text_files import open_text
 
+if TYPE_CHECKING:
+    import numpy as np
+
 # OpenCV's warps stop at 32,767 pixels a side; a rendered character is about a third of the
 # height wide, so characters x height up to this bound stay well below it (400 at height 64)
 MAX_CHARACTERS_X_HEIGHT = 25_600
+# the image files a rendered text is written to: OpenCV writes GIF and PPM from colour images
+# only, and the rendering is grayscale
+WRITABLE_SUFFIXES = tuple(".png .jpg .jpeg .tif .tiff .bmp .webp .jp2 .pgm .pbm .pnm".split())
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,7 +44,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "-o",
         "--output",
-        help="image file to write for a text (default out.png); the folder to build for --lines",
+        help="image file to write for a text (default out.png; .png, .jpg, .tif, .webp, ...); "
+        "the folder to build for --lines",
     )
     parser.add_argument("--seed", type=NON_NEGATIVE_INT, default=0)
     parser.add_argument("--font", help="font file, part of a font's name (see --list-fonts), or 'hershey'")
@@ -107,8 +116,6 @@ def _languages(text: str) -> tuple[str, ...]:
 
 def resolve_font(name: str | None) -> str | None:
     """A font from a file path, a part of an installed font's name, or a Hershey name."""
-    from pathlib import Path
-
     from mltu_ext.synth.fonts import find_fonts, font_name, is_hershey
 
     if name is None or is_hershey(name):
@@ -162,11 +169,34 @@ def check_height(characters: int, height: int, what: str, hint: str = "lower --h
         )
 
 
-def run(args: argparse.Namespace) -> None:
+def check_image_name(output: str) -> None:
+    """ConfigError, before anything is rendered, for an image file name OpenCV cannot write here."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        found = f"{suffix!r} files" if suffix else "a name without an extension"
+        raise ConfigError(
+            f"-o {output}: cannot write {found}; name one ending in {', '.join(WRITABLE_SUFFIXES)}"
+        )
+
+
+def write_image(output: str, image: np.ndarray) -> None:
+    """Write ``image`` to ``output`` whole, or leave no file (a previous one as it was)."""
     import cv2
+
+    from mltu_ext.io.atomic import replacing
+
+    # a temporary name with the same extension, which picks OpenCV's writer
+    with replacing(output) as tmp:
+        if not cv2.imwrite(str(tmp), image):
+            raise OutputWriteError(f"{output}: OpenCV could not write the image")
+
+
+def run(args: argparse.Namespace) -> None:
     import numpy as np
 
-    if args.text:  # in the labels' written form: a font draws "é", not always "e" + a combining accent
+    if args.text:
+        check_image_name(args.output or "out.png")
+        # in the labels' written form: a font draws "é", not always "e" + a combining accent
         args.text = normal_text(args.text)
 
     from mltu_ext.synth.dataset import build_synthetic_dataset
@@ -214,12 +244,7 @@ def run(args: argparse.Namespace) -> None:
         else:  # a font that lacks one of its characters would draw a box in its place
             word = args.text.strip()
             image = render_text(word, rng, choose_font(word, rng, font), args.height)
-        try:
-            written = cv2.imwrite(output, image)
-        except cv2.error as error:  # OpenCV raises for an extension it has no writer for
-            raise OutputWriteError(f"{output}: cannot write an image with this extension") from error
-        if not written:
-            raise OutputWriteError(f"{output}: cannot write the image (does the folder exist?)")
+        write_image(output, image)
         print(f"wrote {output} ({image.shape[1]}x{image.shape[0]})")
 
 

@@ -216,6 +216,32 @@ def test_command_says_plainly_that_a_blank_text_is_empty(tmp_path, capsys, text)
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["x.gif", "x.ppm", "x.txt", "x"])
+def test_command_refuses_an_image_name_it_cannot_write_before_rendering(tmp_path, capsys, monkeypatch, name):
+    from mltu_ext.cli import synth
+
+    monkeypatch.setattr(synth, "normal_text", lambda text: pytest.fail("rendering began"))
+    out = tmp_path / name
+    assert synth.main(["hi", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"-o {out}: cannot write" in err and ".png" in err and "folder" not in err
+    assert not out.exists()
+
+
+def test_a_failed_image_write_leaves_no_file(tmp_path, capsys, monkeypatch):
+    from mltu_ext.cli.synth import main
+
+    def half_written(path, image):
+        Path(path).write_bytes(b"part")
+        return False
+
+    monkeypatch.setattr(cv2, "imwrite", half_written)
+    out = tmp_path / "word.png"
+    assert main(["hi", "-o", str(out), "--font", "hershey"]) == 2
+    assert f"{out}: OpenCV could not write the image" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_command_refuses_a_file_that_is_no_font_and_a_text_too_long_for_one_image(tmp_path, capsys):
     from mltu_ext.cli.synth import main
 
