@@ -4,13 +4,16 @@ Every command's ``main()`` goes through :func:`run_command`: the package's
 errors (``MltuExtError``) print as one line ``error: <file>: <problem>`` and
 exit 2, and so do the operating system's errors about a named file (a folder
 that is a file, a full disk, no permission), which come from the paths a user
-gave; anything else is a bug and keeps its traceback.
+gave; anything else is a bug and keeps its traceback. A reader that closes the
+command's output early (``| head -1``) ends it quietly with status 141, as it ends
+``cat`` or ``ls``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,11 +22,20 @@ from pathlib import Path
 from mltu_ext.errors import ConfigError, MltuExtError, OutputWriteError
 from mltu_ext.io.os_errors import os_reason
 
+# the status a shell reports for a command that SIGPIPE ended (128 + 13), as ``yes | head -1`` does
+CLOSED_OUTPUT_STATUS = 141
+
 
 def run_command(body: Callable[[], object]) -> int:
     """Call ``body``; its exit status (an int it returns, else 0), or 2 with one line on stderr."""
     try:
         result = body()
+        sys.stdout.flush()  # within the try: a closed pipe then fails here, not at exit
+    except BrokenPipeError:
+        if not stdout_closed():  # a pipe of the command's own: a bug, keep its traceback
+            raise
+        discard_stdout()
+        return CLOSED_OUTPUT_STATUS
     except MltuExtError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -36,6 +48,27 @@ def run_command(body: Callable[[], object]) -> int:
         print("interrupted", file=sys.stderr)
         return 130  # the shell's status for a command stopped by Ctrl-C
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (``head`` after its lines)."""
+    if not hasattr(select, "poll"):  # Windows has no poll for pipes; stdout is the likely one
+        return True
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError):  # replaced by an object without a descriptor (io.StringIO)
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    # the write end of a pipe reports an error once nothing reads it any more
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def discard_stdout() -> None:
+    """Point standard output at the null device, so that Python's last flush at exit cannot fail."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def describe_os_error(error: OSError) -> str:

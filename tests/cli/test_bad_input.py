@@ -337,3 +337,41 @@ def test_start_options_that_would_be_ignored_are_refused_before_the_data_is_read
         err = capsys.readouterr().err
         assert message in err and "no_such_labels" not in err, (options, err)
     assert not (tmp_path / "new").exists()
+
+
+def _into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
+    """Run ``python args...`` with a standard output that nothing reads (``| head`` gone)."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, *args], stdout=write, stderr=subprocess.PIPE, text=True, timeout=300
+        )
+    finally:
+        os.close(write)
+
+
+def test_a_closed_output_ends_each_listing_command_quietly(tmp_path):
+    from tests.cli.conftest import WORD_MODEL
+    from tests.conftest import write_word_dataset
+
+    labels = write_word_dataset(tmp_path / "words", count=8)
+    images = str(labels.parent / "img")
+    for args in (
+        ["-m", "mltu_ext.synth", "--list-fonts"],
+        ["-m", "mltu_ext.data", "check", str(labels)],
+        ["inferenceModel.py", "--model", str(WORD_MODEL), "--image", images],
+    ):
+        out = _into_closed_pipe(*args)
+        assert (out.returncode, out.stderr) == (141, ""), args
+
+
+def test_a_broken_pipe_that_is_not_the_output_keeps_its_traceback(capsys):
+    import pytest
+
+    from mltu_ext.cli.common import run_command
+
+    with pytest.raises(BrokenPipeError):
+        run_command(lambda: (_ for _ in ()).throw(BrokenPipeError(32, "Broken pipe")))
