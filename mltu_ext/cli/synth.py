@@ -137,12 +137,44 @@ def resolve_font(name: str | None) -> str | None:
 
 
 def read_texts(path: str) -> list[str]:
-    """``--texts``: the file's non-empty lines, in the labels' written form."""
+    """``--texts``: the file's non-empty lines, in the labels' written form.
+
+    Refused when its characters are more than the installed fonts draw (:func:`check_texts_drawn`).
+    """
     with open_text(path, error=InputFileError) as handle:
-        texts = [normal_text(line.strip()) for line in handle if line.strip()]
-    if not texts:
+        numbered = [(n, normal_text(line.strip())) for n, line in enumerate(handle, 1) if line.strip()]
+    if not numbered:
         raise InputFileError(f"{path}: no text lines")
-    return texts
+    check_texts_drawn(path, numbered)
+    return [text for _, text in numbered]
+
+
+def check_texts_drawn(path: str, numbered: list[tuple[int, str]]) -> None:
+    """InputFileError naming the file and line of a character that no installed font draws.
+
+    A word dataset is drawn in the fonts that draw every character of its texts (OpenCV's
+    fallback fonts, when none is installed, draw ASCII only); else the dataset refuses them
+    all at once, naming its output folder, which tells nothing about which line to mend.
+    """
+    from mltu_ext.synth.fonts import find_fonts, missing_glyphs
+
+    glyphs = "".join(sorted({c for _, text in numbered for c in text} - {" "}))
+    if glyphs.isascii() or find_fonts(glyphs):
+        return
+    fonts = find_fonts("")  # every installed font that opens, whatever it draws
+    missing = [set(missing_glyphs(font, glyphs)) for font in fonts]
+    undrawn = set.intersection(*missing) if fonts else {c for c in glyphs if not c.isascii()}
+    for number, text in numbered:
+        lacking = "".join(sorted(set(text) & undrawn))
+        if lacking:
+            raise InputFileError(
+                f"{path}:{number}: no installed handwriting font draws {lacking!r} (in {text!r}); "
+                "remove such lines or install a font that draws them"
+            )
+    raise InputFileError(
+        f"{path}: no one installed handwriting font draws every character of its lines ({glyphs!r}), "
+        "and a word dataset is drawn in fonts that draw them all"
+    )
 
 
 def check_heights(args: argparse.Namespace, texts: list[str] | None) -> None:

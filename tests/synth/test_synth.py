@@ -294,6 +294,31 @@ def test_command_refuses_a_word_that_no_font_draws(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_command_names_the_texts_file_and_line_that_no_font_draws(tmp_path, capsys):
+    from mltu_ext.cli.synth import main
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("hello\n\nwörld 日本\n", encoding="utf-8")
+    out = tmp_path / "words"
+    assert main(["--dataset", str(out), "--num", "2", "--texts", str(texts), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {texts}:3: no installed handwriting font draws '日本' (in 'wörld 日本')" in err
+    assert str(out) not in err and not out.exists()
+
+
+def test_texts_that_no_one_font_draws_all_of_name_the_file(tmp_path, monkeypatch):
+    from mltu_ext.cli.synth import check_texts_drawn
+    from mltu_ext.errors import InputFileError
+    from mltu_ext.synth import fonts
+
+    # each line drawn by one of two fonts, neither drawing both
+    lacks = {"a.ttf": "б", "b.ttf": "β"}
+    monkeypatch.setattr(fonts, "find_fonts", lambda glyphs="": () if glyphs else tuple(lacks))
+    monkeypatch.setattr(fonts, "missing_glyphs", lambda font, glyphs: lacks[font])
+    with pytest.raises(InputFileError, match=r"^t\.txt: no one installed handwriting font draws every"):
+        check_texts_drawn("t.txt", [(1, "β"), (2, "б")])
+
+
 @needs_fonts
 def test_command_draws_a_word_in_a_font_that_has_its_characters(tmp_path, monkeypatch):
     from mltu_ext.cli.synth import main
