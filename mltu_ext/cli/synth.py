@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # OpenCV's warps stop at 32,767 pixels a side; a rendered character is about a third of the
 # height wide, so characters x height up to this bound stay well below it (400 at height 64)
 MAX_CHARACTERS_X_HEIGHT = 25_600
+# the tallest image rendered, far above any model's input height: the memory and time of a render
+# grow with the square of the height, and a word a few times taller takes gigabytes
+MAX_HEIGHT = 2048
 # the image files a rendered text is written to: OpenCV writes GIF and PPM from colour images
 # only, and the rendering is grayscale
 WRITABLE_SUFFIXES = tuple(".png .jpg .jpeg .tif .tiff .bmp .webp .jp2 .pgm .pbm .pnm".split())
@@ -50,7 +53,10 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=NON_NEGATIVE_INT, default=0)
     parser.add_argument("--font", help="font file, part of a font's name (see --list-fonts), or 'hershey'")
     parser.add_argument(
-        "--height", type=int_at_least(8), default=64, help="image height in pixels (default 64)"
+        "--height",
+        type=int_at_least(8, MAX_HEIGHT),
+        default=64,
+        help=f"image height in pixels, from 8 to {MAX_HEIGHT} (default 64)",
     )
     parser.add_argument("--dataset", metavar="DIR", help="build a dataset of rendered words in DIR")
     parser.add_argument("--num", type=POSITIVE_INT, default=1000, help="samples for --dataset (default 1000)")

@@ -339,11 +339,24 @@ def test_command_draws_a_word_in_a_font_that_has_its_characters(tmp_path, monkey
     assert len(fonts) == 4 and not any(missing_chars(font, "héllo") for font in fonts)
 
 
+@pytest.mark.parametrize("height", ["2049", "12800"])
+def test_command_refuses_a_height_above_its_cap_in_one_line(tmp_path, capsys, height):
+    from mltu_ext.cli.synth import MAX_HEIGHT, main
+
+    out = tmp_path / "hi.png"
+    with pytest.raises(SystemExit) as stop:
+        main(["hi", "--height", height, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"must be from 8 to {MAX_HEIGHT}, got {height}" in err
+    assert not out.exists()
+    assert main(["hi", "--height", str(MAX_HEIGHT), "-o", str(out), "--font", "hershey"]) == 0
+
+
 def test_command_refuses_a_height_too_large_for_the_datasets_texts(tmp_path, capsys):
     from mltu_ext.cli.synth import main
 
     # too wide for OpenCV's warps, a rendered line ended in OpenCV's traceback
-    argv = ["--lines", "2", "-o", str(tmp_path / "lines"), "--height", "3000", "--workers", "1"]
+    argv = ["--lines", "2", "-o", str(tmp_path / "lines"), "--height", "1000", "--workers", "1"]
     assert main(argv) == 2
     assert "the rendered lines have up to 100 characters" in capsys.readouterr().err
     texts = tmp_path / "texts.txt"
