@@ -64,14 +64,21 @@ def export_int8(
     return int8_path
 
 
-def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarray | None = None) -> Path:
+def export_best(
+    cfg: TrainConfig,
+    model_dir: str | Path,
+    check_images: np.ndarray | None = None,
+    int8_follows: bool = False,
+) -> Path:
     """Export ``best.keras`` in ``model_dir`` to ``model.onnx`` (checked against Keras).
 
     An export that fails (or is interrupted) sets the folder's earlier exported files aside
     (:func:`set_aside_earlier_export`) before its error goes on: they came from an earlier
     best.keras, perhaps, and under their own names every reader would take them for this one's.
     One that succeeds sets aside an earlier int8 model (:func:`set_aside_earlier_int8`): it was
-    quantised from the model.onnx just replaced.
+    quantised from the model.onnx just replaced. With ``int8_follows`` (the caller quantises the
+    new model.onnx next) that int8 model is removed instead: the new one takes its place, or,
+    when it reads too much worse to be kept, no int8 model is left at all.
     """
     model_dir = Path(model_dir)
     exported = False
@@ -81,7 +88,11 @@ def export_best(cfg: TrainConfig, model_dir: str | Path, check_images: np.ndarra
     finally:
         if not exported:
             set_aside_earlier_export(model_dir)
-    set_aside_earlier_int8(model_dir)
+    if int8_follows:
+        for name in INT8_FILES:
+            (model_dir / name).unlink(missing_ok=True)
+    else:
+        set_aside_earlier_int8(model_dir)
     return path
 
 

@@ -219,8 +219,9 @@ def _exporter(
         check = np.repeat(check, 3, axis=-1)
 
     def export_all(_model) -> Path:
-        path = export_best(cfg, model_dir, check)
-        if run.int8_export and train_cache is not None:
+        int8 = run.int8_export and train_cache is not None
+        path = export_best(cfg, model_dir, check, int8_follows=int8)
+        if int8:
             export_int8(path, spread(train_cache.images), spread(val_cache.images), spread(val_cache.texts))
         return path
 

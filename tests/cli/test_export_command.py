@@ -130,3 +130,22 @@ def test_a_new_export_sets_aside_the_int8_model_of_the_one_it_replaced(trained_m
     # a folder without an int8 model: nothing to say
     assert export.main([str(folder)]) == 0
     assert "int8" not in capsys.readouterr().err
+
+
+def test_an_export_that_training_quantises_next_removes_the_earlier_int8_model_quietly(
+    trained_model, tmp_path, capsys
+):
+    from mltu_ext.config.train_config import TrainConfig
+    from mltu_ext.export.model_folder import export_best
+
+    result, _, _ = trained_model
+    folder = tmp_path / "models" / "resumed"
+    shutil.copytree(result.model_dir, folder)
+    (folder / "model.int8.onnx").write_bytes((folder / "model.onnx").read_bytes())
+    (folder / "model.int8.json").write_text("{}", encoding="utf-8")
+    cfg = TrainConfig.load(folder / "config.json")
+    export_best(cfg, folder, export.check_images(cfg.model.height, 64, cfg.model.channels), int8_follows=True)
+    # a resumed training writes its own int8 model next: no note to quantise, no .stale files left
+    assert ".stale" not in capsys.readouterr().err
+    assert not list(folder.glob("*.stale")) and not (folder / "model.int8.onnx").exists()
+    assert (folder / "model.onnx").is_file()
