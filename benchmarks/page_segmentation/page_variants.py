@@ -1,8 +1,10 @@
 """Validation pages changed several ways, each read by several PageReaders: page CER and time.
 
-Shared by ``deskew_pages.py`` (pages turned by a few degrees) and ``orient_pages.py`` (pages
-turned by quarter turns). Page CER as in ``package_pages.py``: the page's text in reading order
-against the true lines joined by newlines, corpus level.
+Shared by ``deskew_pages.py`` (pages turned by a few degrees), ``orient_pages.py`` (pages
+turned by quarter turns) and ``bitonal_pages.py`` (black-and-white pages). Page CER as in
+``package_pages.py``: the page's text in reading order against the true lines joined by newlines,
+corpus level; for pages not moved, also the lines each reader found against the true ones, matched
+as there (``mltu_ext.evaluation.line_matching``).
 """
 
 from __future__ import annotations
@@ -24,21 +26,31 @@ def score_pages(
     changes: dict[Hashable, Callable[[np.ndarray], np.ndarray]],
     readers: dict[str, object],
     counted: Callable[[str, np.ndarray, object], bool],
-) -> dict[tuple[Hashable, str], list[float]]:
-    """[edits, characters, seconds, pages counted] for each (change, reader) over ``layouts``.
+    match: bool = False,
+) -> dict[tuple[Hashable, str], list]:
+    """[edits, characters, seconds, pages counted] for each (change, reader) over ``layouts``;
+    with ``match``, a fifth item: the lines read against the true ones (a ``DetectionScore``).
 
     Each reader reads each changed page, one after the other; ``counted(reader_name, page_shown,
     page_read)`` says whether the page counts (for example, whether the reader turned it).
+    ``match`` is for changes that leave the page's geometry as it is (the true outlines would not
+    fit a turned page); the lines matched are those of the reading, in the shown page's frame.
     """
     from mltu_ext.data.images import read_gray
     from mltu_ext.evaluation.error_rates import char_errors
+    from mltu_ext.evaluation.line_matching import DetectionScore, match_lines
     from mltu_ext.pages.layout_file import read_layout_file
 
-    totals = {(key, name): [0, 0, 0.0, 0] for key in changes for name in readers}
+    totals = {
+        (key, name): [0, 0, 0.0, 0] + ([DetectionScore(0, 0, 0)] if match else [])
+        for key in changes
+        for name in readers
+    }
     for number, xml in enumerate(layouts, 1):
         layout = read_layout_file(xml)
         page = read_gray(str(layout.image))
-        reference = "\n".join(line.text for line in layout.lines if line.text)
+        truth = [line for line in layout.lines if line.text]
+        reference = "\n".join(line.text for line in truth)
         for key, change in changes.items():
             shown = change(page)
             for name, reader in readers.items():
@@ -51,6 +63,10 @@ def score_pages(
                 total[1] += chars
                 total[2] += took
                 total[3] += bool(counted(name, shown, read))
+                if match:
+                    found = [line.polygon for line in read.lines]
+                    score, _ = match_lines([t.polygon for t in truth], found, shown.shape[:2])
+                    total[4] += score
         print(f"{number}/{len(layouts)} {xml.stem}", file=sys.stderr, flush=True)
     return totals
 
