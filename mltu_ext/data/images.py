@@ -7,6 +7,7 @@ same value the model sees during training and inference.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -70,7 +71,31 @@ def decode_gray(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_IMAGE_
     if image is None:
         raise ImageReadError(f"{name}: cannot decode image ({len(data)} bytes)")
     # IMREAD_UNCHANGED keeps alpha and 16 bits but ignores the EXIF orientation a phone writes
-    return upright(to_gray(image), exif_orientation(data))
+    orientation = 1 if is_tiff(data[:4]) and opencv_turns_tiff() else exif_orientation(data)
+    return upright(to_gray(image), orientation)
+
+
+def is_tiff(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (4 bytes) is a TIFF (either byte order)."""
+    return head[:4] in (b"II*\x00", b"MM\x00*")
+
+
+@functools.cache
+def opencv_turns_tiff() -> bool:
+    """Whether this OpenCV turns a TIFF by its Orientation tag while decoding it.
+
+    Some versions do, even with IMREAD_UNCHANGED, and others do not; turning such a page
+    again would give it sideways or mirrored. A two-pixel TIFF tagged "turn clockwise"
+    tells which, once.
+    """
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((1, 2), np.uint8)).save(buffer, "TIFF", tiffinfo={EXIF_ORIENTATION: 6})
+    decoded = cv2.imdecode(np.frombuffer(buffer.getvalue(), np.uint8), cv2.IMREAD_UNCHANGED)
+    return decoded is not None and decoded.shape[:2] == (2, 1)
 
 
 def asks_exif(head: bytes) -> bool:
@@ -78,7 +103,7 @@ def asks_exif(head: bytes) -> bool:
 
     Only JPEG, TIFF and WebP are asked: Pillow would decode a whole PNG to find its EXIF.
     """
-    return head[:2] == b"\xff\xd8" or head[:4] in (b"II*\x00", b"MM\x00*") or head[8:12] == b"WEBP"
+    return head[:2] == b"\xff\xd8" or is_tiff(head) or head[8:12] == b"WEBP"
 
 
 def frame_count(path: str | os.PathLike) -> int:
@@ -137,10 +162,24 @@ def _header(source, head: bytes) -> tuple[tuple[int, int], int] | None:
         try:
             with Image.open(source) as header:
                 value = header.getexif().get(EXIF_ORIENTATION, 1) if asks_exif(head) else 1
-                size = header.size
+                size = _stored_size(header, head)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             return None
     return size, (value if isinstance(value, int) and 1 <= value <= 8 else 1)
+
+
+def _stored_size(header, head: bytes) -> tuple[int, int]:
+    """(width, height) of the pixels as stored in the file that Pillow opened as ``header``.
+
+    For a TIFF its ImageWidth and ImageLength tags: some Pillow versions report a TIFF's size
+    already turned by its Orientation tag, which the caller turns again.
+    """
+    if is_tiff(head):
+        tags = getattr(header, "tag_v2", {})
+        width, height = tags.get(256), tags.get(257)
+        if isinstance(width, int) and isinstance(height, int):
+            return width, height
+    return header.size
 
 
 def upright(image: np.ndarray, orientation: int) -> np.ndarray:

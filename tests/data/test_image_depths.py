@@ -37,6 +37,20 @@ def test_an_exif_orientation_turns_the_pixels_as_pillow_does(orientation):
     assert np.abs(got.astype(np.float32) - expected).mean() < 3  # two JPEG decoders, the same turn
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_with_an_orientation_tag_is_turned_once(tmp_path, orientation):
+    # some OpenCV versions turn a TIFF by its tag while decoding, others do not: either way the
+    # page must come out as a viewer shows it, and its size from the header must say the same
+    from mltu_ext.data.images import read_gray, upright_size
+
+    path = tmp_path / "scan.tif"
+    Image.fromarray(_pattern()).save(path, tiffinfo={0x0112: orientation})
+    expected = upright(_pattern(), orientation)
+    got = read_gray(str(path))
+    assert got.shape == expected.shape and np.array_equal(got, expected)
+    assert upright_size(path) == (expected.shape[1], expected.shape[0])
+
+
 def test_a_png_is_not_asked_for_exif():
     ok, png = cv2.imencode(".png", _pattern())
     assert ok and exif_orientation(png.tobytes()) == 1
