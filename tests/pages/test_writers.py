@@ -248,3 +248,14 @@ def test_segmented_lines_without_blocks_form_one_text_block():
         ".//{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}TextRegion"
     )
     assert len(regions) == 1
+
+
+@pytest.mark.parametrize("suffix", [".alto.xml", ".page.xml"])
+def test_an_image_name_that_xml_cannot_hold_is_refused_naming_it(tmp_path, suffix):
+    from mltu_ext.errors import OutputWriteError
+
+    page = dataclasses.replace(_page(), image="scan\x01 1.png")  # a control character, legal on Linux
+    with pytest.raises(OutputWriteError, match=r"out.*: cannot write: .*U\+0001.*scan\\x01 1\.png.*rename"):
+        write_page(page, tmp_path / f"out{suffix}")
+    assert not (tmp_path / f"out{suffix}").exists()
+    json.loads(write_page(page, tmp_path / "out.json").read_text(encoding="utf-8"))  # JSON escapes it

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from mltu_ext.errors import ConfigError
+from mltu_ext.errors import ConfigError, OutputWriteError
 from mltu_ext.pages.layout import PageText
 
 FORMATS = ("json", "alto", "page")
 # what --output's file ending says, when no format is named
 SUFFIX_FORMATS = {".json": "json", ".alto.xml": "alto", ".page.xml": "page"}
+# what XML 1.0 cannot hold, not even as a character reference: control characters other than
+# tab, newline and carriage return, and the non-characters U+FFFE and U+FFFF
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def format_of(path: str | Path, given: str | None = None) -> str:
@@ -48,10 +52,31 @@ def render_page(page: PageText, fmt: str) -> str:
     raise ConfigError(f"output format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 
+def check_xml_text(page: PageText, path: Path) -> None:
+    """Raise OutputWriteError, naming ``path`` and what is wrong, when ``page`` holds a character
+    that an XML file cannot: its XML would not parse, in any reader."""
+    found = NOT_XML.search(page.image)
+    if found:
+        raise OutputWriteError(
+            f"{path}: cannot write: XML cannot hold the control character U+{ord(found.group()):04X} "
+            f"in the image's name {page.image!r}; rename that file (or write .json)"
+        )
+    for line in page.lines:
+        found = NOT_XML.search(line.text)
+        if found:
+            raise OutputWriteError(
+                f"{path}: cannot write: XML cannot hold the control character "
+                f"U+{ord(found.group()):04X} read on line {line.line_id!r} ({line.text!r}); write .json"
+            )
+
+
 def write_page(page: PageText, path: str | Path, fmt: str | None = None) -> Path:
     """Write ``page`` to ``path`` (atomically) in ``fmt`` or the format its ending names."""
     from mltu_ext.io.atomic import write_text
 
     path = Path(path)
-    write_text(path, render_page(page, format_of(path, fmt)))
+    fmt = format_of(path, fmt)
+    if fmt != "json":
+        check_xml_text(page, path)
+    write_text(path, render_page(page, fmt))
     return path
