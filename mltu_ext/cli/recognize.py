@@ -21,7 +21,7 @@ import numpy as np
 
 from mltu_ext.cli.common import BEAM_WIDTH, LM_ORDER, POSITIVE_INT, float_in, run_command
 from mltu_ext.ctc.confidence import DEFAULT_MIN_CONFIDENCE
-from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, frame_count, read_gray
+from mltu_ext.data.images import IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, frame_count, read_gray, upright_size
 from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLoadError
 from mltu_ext.io.folders import walk_files
 
@@ -230,7 +230,9 @@ def run(args: argparse.Namespace) -> list[str]:
         log = recognizer.path.parent / "log.csv"
         run_evaluation(args, recognizer, training_log=log if log.is_file() else None)
         return []
-    paths, images, unreadable = read_images(image_paths(args.image, args.recursive), args.max_pixels)
+    paths, images, unreadable = read_images(
+        image_paths(args.image, args.recursive), args.max_pixels, every_page=args.page
+    )
     from mltu_ext.cli.recognize_pages import read_pages, split_pages
 
     page_items, paths, images = split_pages(args, paths, images)
@@ -260,17 +262,39 @@ def run(args: argparse.Namespace) -> list[str]:
     return texts
 
 
-def read_images(paths: list[Path], max_pixels: int) -> tuple[list[Path], list[np.ndarray], int]:
+def read_images(
+    paths: list[Path], max_pixels: int, every_page: bool = False
+) -> tuple[list[Path], list[np.ndarray | None], int]:
     """(the paths that decode, their images, how many did not): one image that does not decode
-    is an error; among several, each is named on stderr and the others are still read."""
+    is an error; among several, each is named on stderr and the others are still read.
+
+    A page, known by its header's size (with ``every_page``: every image), is not decoded here
+    but when it is read (None in its place): a folder of large scans held decoded all at once
+    would take memory by the page.
+    """
     for path in paths:
         frames = frame_count(path)
         if frames > 1:
             print(f"note: {path}: {frames} pages or frames; only the first is read", file=sys.stderr)
-    kept = each_named(len(paths), lambda i: read_gray(str(paths[i]), max_pixels=max_pixels), len(paths) == 1)
+
+    def load(i: int) -> np.ndarray | None:
+        if every_page or is_page_file(paths[i]):
+            return None
+        return read_gray(str(paths[i]), max_pixels=max_pixels)
+
+    kept = each_named(len(paths), load, len(paths) == 1)
     if not kept:
         raise InputFileError(f"none of the {len(paths)} images could be read (each named above)")
     return [paths[i] for i, _ in kept], [image for _, image in kept], len(paths) - len(kept)
+
+
+def is_page_file(path: Path) -> bool:
+    """Whether the image file at ``path`` is shaped like a page by its header (False when the
+    header does not tell: the image is then decoded to see)."""
+    from mltu_ext.pages.page_reader import page_shaped
+
+    size = upright_size(path)
+    return size is not None and page_shaped(height=size[1], width=size[0])
 
 
 def drop_too_wide(

@@ -14,14 +14,15 @@ from mltu_ext.errors import ConfigError, ImageReadError
 
 
 def split_pages(
-    args: argparse.Namespace, paths: list[Path], images: list[np.ndarray]
-) -> tuple[list[tuple[Path, np.ndarray]], list[Path], list[np.ndarray]]:
-    """(pages as (path, image), the other paths, their images): pages by ``--page`` or by their shape."""
+    args: argparse.Namespace, paths: list[Path], images: list[np.ndarray | None]
+) -> tuple[list[tuple[Path, np.ndarray | None]], list[Path], list[np.ndarray]]:
+    """(pages as (path, image), the other paths, their images): pages by ``--page`` or by their
+    shape; an image not decoded yet (None) is a page, decoded when it is read."""
     from mltu_ext.pages.page_reader import looks_like_page
 
     pages, other_paths, other_images = [], [], []
     for path, image in zip(paths, images, strict=True):
-        if args.page or looks_like_page(image):
+        if args.page or image is None or looks_like_page(image):
             pages.append((path, image))
         else:
             other_paths.append(path)
@@ -96,10 +97,11 @@ def image_reference(image: Path, target: Path | None, name_only: bool = False) -
 
 
 def read_pages(
-    args: argparse.Namespace, recognizer, pages: list[tuple[Path, np.ndarray]], several: bool
+    args: argparse.Namespace, recognizer, pages: list[tuple[Path, np.ndarray | None]], several: bool
 ) -> tuple[list[str], int]:
     """Segment, read, print (and with --output write) each page: (the pages' texts, how many
-    pages could not be read). A page that cannot be read is an error when it is the only image;
+    pages could not be read). A page not decoded yet (None) is decoded in its turn, so that one
+    page at a time is held. A page that cannot be read is an error when it is the only image;
     among several, it is named on stderr and the others are still read."""
     if not pages:
         return [], 0
@@ -115,6 +117,14 @@ def read_pages(
     failed = 0
     progress = _progress(len(pages))
     for (path, image), target in progress(list(zip(pages, targets, strict=True))):
+        try:
+            image = decoded(path, image, args.max_pixels)
+        except ImageReadError as error:
+            if not several:
+                raise
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
         try:
             page = reader.read(
                 image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
@@ -159,6 +169,13 @@ def read_pages(
             print(f"note: wrote {target}", file=sys.stderr)
         texts.append(page.text)
     return texts, failed
+
+
+def decoded(path: Path, image: np.ndarray | None, max_pixels: int) -> np.ndarray:
+    """``image``, or the image at ``path`` decoded now when it was left for its turn (None)."""
+    from mltu_ext.data.images import read_gray
+
+    return read_gray(str(path), max_pixels=max_pixels) if image is None else image
 
 
 def table_path(path: Path) -> str:

@@ -44,6 +44,11 @@ def looks_like_page(image: np.ndarray) -> bool:
     (True, False)
     """
     height, width = image.shape[:2]
+    return page_shaped(height, width)
+
+
+def page_shaped(height: int, width: int) -> bool:
+    """:func:`looks_like_page` for an image of this size, known before it is decoded."""
     return height >= PAGE_MIN_HEIGHT and width / height <= PAGE_MAX_ASPECT
 
 

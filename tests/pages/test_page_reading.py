@@ -465,3 +465,45 @@ def test_a_line_of_a_black_and_white_page_is_trained_on_as_it_is_read(page_file,
     sample = Sample(TEXTS[0], path=str(path), source="bitonal.xml#l1", region=outline)
     trained = prepare(sample_pixels(sample), recognizer.height, read.shape[1])
     np.testing.assert_array_equal(read, trained.astype(np.float32))
+
+
+def test_a_folder_of_pages_is_decoded_one_page_at_a_time(tmp_path, monkeypatch, capsys):
+    # each page is decoded in its turn, after the one before it was read: a folder of large
+    # scans is never held decoded all at once
+    from mltu_ext.cli import recognize
+    from mltu_ext.data import images
+    from mltu_ext.pages.layout import PageText
+    from mltu_ext.pages.page_reader import PageReader
+
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((500, 400), 255, np.uint8))
+    (tmp_path / "d.png").write_bytes(b"not an image")  # still named, among the others
+    cv2.imwrite(str(tmp_path / "word.png"), np.full((60, 200), 255, np.uint8))  # not a page
+    events = []
+    real_read_gray = images.read_gray
+
+    def read_gray(path, *args, **kwargs):
+        events.append(("decode", Path(path).name))
+        return real_read_gray(path, *args, **kwargs)
+
+    def read(self, page, image_name):
+        events.append(("read", Path(image_name).name))
+        return PageText(image_name, page.shape[1], page.shape[0], ())
+
+    monkeypatch.setattr(images, "read_gray", read_gray)
+    monkeypatch.setattr(recognize, "read_gray", read_gray)
+    monkeypatch.setattr(PageReader, "read", read)
+    assert recognize.main(["--image", str(tmp_path), "--model", str(LINES)]) == 2
+    pages = [event for event in events if event[1] != "word.png"]
+    assert pages == [
+        ("decode", "d.png"),  # its header does not tell its shape: decoded first, to see
+        ("decode", "a.png"),
+        ("read", "a.png"),
+        ("decode", "b.png"),
+        ("read", "b.png"),
+        ("decode", "c.png"),
+        ("read", "c.png"),
+    ]
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'd.png'}: cannot decode image" in err
+    assert "1 of 5 images could not be read" in err
