@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.pages.deskew import median_slope, needs_turn, page_back, turn_page
+from mltu_ext.pages.deskew import MAX_SLOPE, MIN_SLOPE, median_slope, needs_turn, page_back, turn_page
 from mltu_ext.pages.layout import LineOnPage, PageText
 from mltu_ext.pages.orientation import (
     MIN_LINES_FOR_SHAPE,
@@ -35,6 +35,9 @@ SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
 # an image this tall, and not much wider than tall, is a page rather than a word or a line
 PAGE_MIN_HEIGHT = 400
 PAGE_MAX_ASPECT = 2.5
+# the most turns a sloping page is given to lie level: each brings it closer, and the steepest
+# pages need several
+LEVEL_TURNS = 4
 
 
 def looks_like_page(image: np.ndarray) -> bool:
@@ -129,6 +132,23 @@ class PageReader:
         read, notes, _ = self._read_upright(again, self.segmenter.segment(again), image_name)
         return read, notes
 
+    def _level(self, gray: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray, list[LineOnPage]]:
+        """``gray`` turned level, the matrix of the turn, and the lines found on it.
+
+        The segmenter breaks a steeply sloping line into short pieces, each less steep than the
+        line, so ``slope`` falls short of the page's: the slope still left is measured on the
+        turned page and the page turned again, from as it came, by the sum.
+        """
+        total = slope
+        for _ in range(LEVEL_TURNS):
+            turned, matrix = turn_page(gray, total)
+            lines = self.segmenter.segment(turned)
+            left = median_slope(lines)
+            if left is None or abs(left) < MIN_SLOPE or abs(total + left) > MAX_SLOPE:
+                break
+            total += left
+        return turned, matrix, lines
+
     def _read_upright(
         self, gray: np.ndarray, lines: list[LineOnPage], image_name: str
     ) -> tuple[PageText, list[str], tuple[float, float] | None]:
@@ -137,8 +157,7 @@ class PageReader:
         slope = median_slope(lines)
         # the line model reads level lines: a sloping page is segmented and read turned level
         if self.deskew and needs_turn(slope):
-            turned, matrix = turn_page(gray, slope)
-            lines = self.segmenter.segment(turned)
+            turned, matrix, lines = self._level(gray, slope)
             read = read_page(turned, lines, self.recognizer, image_name, self.batch_size)
             notes = page_notes(turned, read, self.recognizer, upside_down=False)
             flipped = upside_down_confidences(turned, read.lines, self.recognizer)

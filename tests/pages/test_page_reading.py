@@ -395,6 +395,20 @@ def test_a_sloping_page_is_read_level_and_its_positions_stay_on_the_page(page_fi
     assert not any("slope" in note for note in read.notes)
 
 
+def test_a_steeply_sloping_page_is_turned_until_it_lies_level(page_file):
+    # its lines break into pieces less steep than they are, so one turn by their slope falls short
+    from mltu_ext.pages.deskew import median_slope
+
+    page = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE)
+    height, width = page.shape
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -15.0, 1.0)
+    read = _reader().read(cv2.warpAffine(page, turn, (width, height), borderValue=250), page_file.name)
+    assert len(read.lines) == len(TEXTS)
+    assert cer([read.text], ["\n".join(TEXTS)]) <= MAX_PAGE_CER
+    assert median_slope(read.lines) == pytest.approx(15.0, abs=1.5)
+    assert not any("slope" in note for note in read.notes)
+
+
 def test_a_negative_page_is_read_inverted_and_says_so(page_file):
     from mltu_ext.pages.page_checks import NEGATIVE_NOTE
 
