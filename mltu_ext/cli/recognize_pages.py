@@ -130,10 +130,12 @@ def read_pages(
                 image, image_reference(path, target, getattr(args, "image_name", "path") == "name")
             )
         except ImageReadError as error:
-            # the only one: a line found on the page is wider than the recogniser reads
+            # the only one: a line found on the page is wider than the recogniser reads; its own
+            # message names a crop by its place in a batch and gives a line image's advice
             problem = ImageReadError(
-                f"{path}: a line found on it is too long for the model ({error}); cut the image "
-                "into page-shaped parts"
+                f"{path}: a line found on it is too long for the model (more than "
+                f"{recognizer.max_width} columns at its height of {recognizer.height}); cut the "
+                "image into page-shaped parts"
             )
             if not several:
                 raise problem from error

@@ -265,6 +265,8 @@ def test_a_page_whose_line_is_too_long_is_named_and_the_other_pages_are_read(tmp
     err = capsys.readouterr().err
     assert code == 2
     assert f"error: {strip}: a line found on it is too long for the model" in err
+    # the advice fits a page: not that of a line image (read it as a page), nor a batch's "image 0"
+    assert "--page" not in err and "image 0" not in err and "page-shaped parts" in err
     assert f"note: {blank}: read as a page" in err  # read after the failing page
     assert "1 of 2 images could not be read" in err
 
