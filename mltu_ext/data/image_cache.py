@@ -27,7 +27,7 @@ from mltu_ext.io.atomic import replacing
 # how the pixels are made (``sample_pixels``, ``prepare``), part of a cache file's name: a cache
 # written by an earlier version (two-level images or pages not softened) would otherwise be reused,
 # and a model trained on it would see other pixels than the reader gives it. Change it with them.
-PIXELS_VERSION = "soften-two-level-lines-and-pages"
+PIXELS_VERSION = "soften-near-two-level-lines-and-pages"
 
 
 @dataclass

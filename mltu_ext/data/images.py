@@ -37,6 +37,11 @@ PAD_VALUE = 255
 # larger file is refused before it is decoded, so that a 60,000-pixel-wide
 # image cannot take gigabytes. Callers pass max_pixels to change it.
 MAX_IMAGE_PIXELS = 64_000_000
+# a bitonal image saved as JPEG: pixels this close to black or white count as black or white,
+# and at most this share of the ink (the pixels not near white) may lie in between
+# (grayscale scans and rendered lines hold far more; benchmarks/bitonal, run 002)
+NEAR_LEVEL = 48
+MAX_MID_SHARE = 0.05
 EXIF_ORIENTATION = 0x0112  # the EXIF tag of how a viewer turns the stored pixels
 
 
@@ -284,12 +289,15 @@ def resize_to_height(
     horizontally to ``max_width`` rather than cut, so no ink is lost. With ``soften``,
     a two-level (bitonal) image is then softened (:func:`soften_edges`): models
     trained on scans and photographs, whose strokes have soft edges, misread
-    hard black-and-white ones.
+    hard black-and-white ones. A bitonal image saved as JPEG is made two-level
+    again first (:func:`snap_near_two_level`).
     """
     h, w = image.shape[:2]
     new_w = width_at_height(w, h, height)
     if max_width is not None:
         new_w = min(new_w, max_width)
+    if soften:
+        image = snap_near_two_level(image)
     interpolation = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
     resized = cv2.resize(image, (new_w, height), interpolation=interpolation)
     return soften_edges(resized) if soften and is_two_level(image) else resized
@@ -309,10 +317,43 @@ def is_two_level(image: np.ndarray) -> bool:
     return bool(low != high and np.all((image == low) | (image == high)))
 
 
+def is_near_two_level(image: np.ndarray) -> bool:
+    """True when the gray image (H, W) is black and white but for a few pixels, as a bitonal scan
+    saved as JPEG is: some pixels within ``NEAR_LEVEL`` of black, some within it of white, and at
+    most ``MAX_MID_SHARE`` of the others (the ink) in between.
+
+    Antialiased strokes of grayscale scans and photographs are mostly in between; JPEG's ringing
+    around hard black-and-white edges stays near the two levels.
+
+    >>> is_near_two_level(np.array([[0, 20, 240, 255]], np.uint8))
+    True
+    >>> is_near_two_level(np.array([[0, 128, 255, 255]], np.uint8))
+    False
+    """
+    if image.size == 0:
+        return False
+    counts = np.bincount(image.ravel(), minlength=256)
+    dark = int(counts[:NEAR_LEVEL].sum())
+    light = int(counts[256 - NEAR_LEVEL :].sum())
+    between = image.size - dark - light
+    return dark > 0 and light > 0 and between <= MAX_MID_SHARE * (between + dark)
+
+
+def snap_near_two_level(image: np.ndarray) -> np.ndarray:
+    """A near two-level image (:func:`is_near_two_level`) as black (0) and white (255), split at
+    mid-gray, so that it is softened as a bitonal image is; any other image as it is (two-level
+    images too: their own two levels are kept)."""
+    if is_two_level(image) or not is_near_two_level(image):
+        return image
+    return np.where(image < 128, 0, 255).astype(np.uint8)
+
+
 def soften_page(page: np.ndarray) -> np.ndarray:
-    """A page softened as a whole when it holds two gray levels, else the page itself: its lines
-    are cut from it, for reading (``PageReader``) and for training alike, so that they reach the
-    model with the same pixels (more than two levels, so only resized after that)."""
+    """A page softened as a whole when it holds two gray levels (or nearly: a bitonal scan saved as
+    JPEG, :func:`snap_near_two_level`), else the page itself: its lines are cut from it, for reading
+    (``PageReader``) and for training alike, so that they reach the model with the same pixels
+    (more than two levels, so only resized after that)."""
+    page = snap_near_two_level(page)
     return soften_edges(page) if is_two_level(page) else page
 
 

@@ -8,7 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
-from mltu_ext.data.images import is_two_level, pad_right, prepare, resize_to_height, soften_edges
+from mltu_ext.data.images import (
+    is_near_two_level,
+    is_two_level,
+    pad_right,
+    prepare,
+    resize_to_height,
+    snap_near_two_level,
+    soften_edges,
+    soften_page,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +139,44 @@ def test_softening_a_large_page_takes_little_memory():
     finally:
         tracemalloc.stop()
     assert peak <= 4 * page.size, f"{peak / page.size:.1f} bytes a pixel"
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+@pytest.mark.parametrize("quality", [75, 95])
+def test_a_bitonal_image_saved_as_jpeg_reads_as_the_bitonal_image(quality):
+    bitonal = np.where(word(150) < 135, 0, 255).astype(np.uint8)
+    saved = jpeg(bitonal, quality)
+    # JPEG's ringing puts levels between black and white: no longer two-level, so it was read
+    # with hard edges, as if it were grayscale
+    assert not is_two_level(saved) and is_near_two_level(saved)
+    np.testing.assert_array_equal(snap_near_two_level(saved), bitonal)
+    np.testing.assert_array_equal(resize_to_height(saved, 64), resize_to_height(bitonal, 64))
+    np.testing.assert_array_equal(soften_page(saved), soften_page(bitonal))
+
+
+def test_grayscale_images_are_not_taken_for_bitonal_ones():
+    for height in (32, 64, 150):  # antialiased strokes: many levels between ink and paper
+        gray = word(height)
+        assert not is_near_two_level(gray)
+        assert snap_near_two_level(gray) is gray
+    assert not is_near_two_level(np.full((4, 4), 255, np.uint8))  # blank: no ink at all
+    assert not is_near_two_level(np.zeros((0, 3), np.uint8))
+    # ink that is mostly mid-gray (a pencil) on white, with a few black pixels
+    pencil = np.full((10, 10), 250, np.uint8)
+    pencil[2:8, 4:6] = 120
+    pencil[5, 5] = 10
+    assert not is_near_two_level(pencil)
+
+
+def test_near_two_level_counts_worked_by_hand():
+    # dark: 0 and 47 (below 48); light: 208 and 255 (from 256 - 48); between: 48 and 207
+    image = np.array([[0, 47] * 19 + [48, 207] + [208, 255] * 10], np.uint8)
+    # 38 dark, 2 between: 2 <= 0.05 * 40
+    assert is_near_two_level(image)
+    image[0, 0] = 100  # 37 dark, 3 between: 3 > 0.05 * 40
+    assert not is_near_two_level(image)

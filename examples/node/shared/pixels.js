@@ -65,15 +65,45 @@ export function widthAtHeight(width, height, target) {
 }
 
 /** Scale to `target` rows keeping the aspect ratio: OpenCV's INTER_AREA when it shrinks the
- * height, INTER_LINEAR otherwise; a two-level (bitonal) image is then softened (as
- * resize_to_height in mltu_ext/data/images.py). */
+ * height, INTER_LINEAR otherwise; a two-level (bitonal) image is then softened, a bitonal
+ * image saved as JPEG made two-level first (as resize_to_height in mltu_ext/data/images.py). */
 export function resizeToHeight(image, target) {
+  image = snapNearTwoLevel(image);
   const newWidth = widthAtHeight(image.width, image.height, target);
   let resized;
   if (newWidth === image.width && target === image.height) resized = image; // cv2.resize copies
   else if (image.height > target) resized = resizeArea(image, newWidth, target);
   else resized = resizeLinear(image, newWidth, target);
   return isTwoLevel(image) ? softenEdges(resized) : resized;
+}
+
+// a bitonal image saved as JPEG (is_near_two_level): pixels this close to black or white count
+// as black or white, and at most this share of the ink may lie in between
+const NEAR_LEVEL = 48;
+const MAX_MID_SHARE = 0.05;
+
+/** True when the image is black and white but for a few pixels, as a bitonal scan saved as
+ * JPEG is (is_near_two_level). */
+export function isNearTwoLevel(image) {
+  const data = image.data;
+  if (data.length === 0) return false;
+  let dark = 0;
+  let light = 0;
+  for (const v of data) {
+    if (v < NEAR_LEVEL) dark++;
+    else if (v >= 256 - NEAR_LEVEL) light++;
+  }
+  const between = data.length - dark - light;
+  return dark > 0 && light > 0 && between <= MAX_MID_SHARE * (between + dark);
+}
+
+/** A near two-level image as black (0) and white (255), split at mid-gray; any other image,
+ * two-level ones too, as it is (snap_near_two_level). */
+export function snapNearTwoLevel(image) {
+  if (isTwoLevel(image) || !isNearTwoLevel(image)) return image;
+  const out = new GrayImage(image.width, image.height);
+  for (let i = 0; i < image.data.length; i++) out.data[i] = image.data[i] < 128 ? 0 : 255;
+  return out;
 }
 
 /** True when the image holds exactly two gray levels (is_two_level). */
