@@ -144,4 +144,5 @@ def test_missing_page_names_the_line(tmp_path):
     with pytest.raises(ImageReadError, match=r"a\.xml#l7.*gone\.png"):
         sample_pixels(sample)
     assert "gone.png" in inspect_image(sample).error
-    assert sample_key(sample).startswith("path:")
+    # a page that cannot be read keys its lines by the page's path (and the outline)
+    assert sample_key(sample).startswith(f"region-path:{tmp_path / 'gone.png'}#")
