@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from mltu_ext.data.images import decode_gray
 from mltu_ext.data.samples import Sample, region_digest, region_size
+from mltu_ext.data.split import pages_under_several_writers
 from mltu_ext.data.vocabulary import ctc_steps_needed, label_problem
 from mltu_ext.errors import ImageReadError
 
@@ -117,6 +118,8 @@ class CheckReport:
     duplicate_paths: list[dict] = field(default_factory=list)
     conflicting_duplicates: list[dict] = field(default_factory=list)
     identical_duplicates: int = 0
+    # for each page image whose lines come under more than one writer id, a line of each writer
+    pages_under_several_writers: list[list[str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -315,6 +318,8 @@ def _check_duplicates(
             )
         else:
             report.identical_duplicates += len(group) - 1
+    # the writer split's own detector, so that check names the pages the split keeps on one side
+    report.pages_under_several_writers = pages_under_several_writers(samples)
 
 
 def _summarise(report: CheckReport, samples: Sequence[Sample], decode_images: bool) -> None:
@@ -345,6 +350,12 @@ def _summarise(report: CheckReport, samples: Sequence[Sample], decode_images: bo
     if report.identical_duplicates:
         warnings.append(
             f"{report.identical_duplicates} images are byte-identical copies of another with the same label"
+        )
+    if report.pages_under_several_writers:
+        pairs = [" and ".join(names[:2]) for names in report.pages_under_several_writers]
+        warnings.append(
+            f"{len(pairs)} page images are described under several writer ids: {_examples(pairs)} "
+            "(a writer split keeps the lines of each on one side)"
         )
     spaced = [
         s.source or s.name for s in samples if s.text.strip() and (s.text != s.text.strip() or "  " in s.text)

@@ -318,6 +318,16 @@ def _side_groups(samples: Sequence[Sample], keys: Keys) -> tuple[dict[int, str],
     return groups, list(shared.values())
 
 
+def pages_under_several_writers(samples: Sequence[Sample]) -> list[list[str]]:
+    """For each page image that lines of more than one writer id come from, a line of each writer.
+
+    The pages :func:`keep_duplicates_together` keeps on one side, for a check to name.
+    """
+    # only the lines of pages can share a page; keying a word image would read its file again
+    lines = [s for s in samples if s.region is not None]
+    return _side_groups(lines, sample_keys(lines))[1]
+
+
 def keep_duplicates_together(parts: SplitResult, keys: Keys | None = None) -> SplitResult:
     """Move copies of one image (same file or same bytes) to one side: train before val before test.
 

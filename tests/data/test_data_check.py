@@ -111,6 +111,17 @@ def test_duplicates(tmp_path):
     assert any("different labels" in w for w in report.warnings)
 
 
+def test_cli_check_warns_of_a_page_under_two_writer_ids(tmp_path, capsys):
+    from tests.data.test_duplicates import write_pages_with_a_shared_one
+
+    write_pages_with_a_shared_one(tmp_path)  # page a again as writer e's, one outline a pixel wider
+    assert run(get_args(["check", str(tmp_path)])) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    assert "1 page images are described under several writer ids: a.xml#l1 and e.xml#l1" in out
+    report = check_samples(load_dataset(tmp_path).samples, progress=False)
+    assert report.pages_under_several_writers == [["a.xml#l1", "e.xml#l1"]]
+
+
 def test_cli_check_exit_codes_and_json(tmp_path, capsys):
     write_png(tmp_path / "a.png", 30, 10)
     write_png(tmp_path / "b.png", 30, 10, column=4)
