@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from mltu_ext.errors import ConfigError, MltuExtError, OutputWriteError
 from mltu_ext.io.os_errors import os_reason
@@ -62,6 +63,18 @@ def stdout_closed() -> bool:
     poller.register(fd, select.POLLOUT)
     # the write end of a pipe reports an error once nothing reads it any more
     return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def print_line(text: str, file: TextIO) -> None:
+    """Print ``text`` as a line of ``file`` that a progress bar on the same terminal does not run into.
+
+    A bar is drawn without a newline, so a plain print lands on the bar's line;
+    tqdm lifts its bars, writes the line and draws them again below it (with
+    no bar drawn, this is print).
+    """
+    from tqdm import tqdm  # when first needed: most commands draw no bar
+
+    tqdm.write(text, file=file)
 
 
 def discard_stdout() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mltu_ext.cli.common import make_output_folder
+from mltu_ext.cli.common import make_output_folder, print_line
 from mltu_ext.errors import ConfigError, ImageReadError
 
 
@@ -122,7 +122,7 @@ def read_pages(
         except ImageReadError as error:
             if not several:
                 raise
-            print(f"error: {error}", file=sys.stderr)
+            print_line(f"error: {error}", sys.stderr)
             failed += 1
             continue
         try:
@@ -139,36 +139,36 @@ def read_pages(
             )
             if not several:
                 raise problem from error
-            print(f"error: {problem}", file=sys.stderr)
+            print_line(f"error: {problem}", sys.stderr)
             failed += 1
             continue
-        print(f"note: {path}: read as a page, {len(page.lines)} lines", file=sys.stderr)
+        print_line(f"note: {path}: read as a page, {len(page.lines)} lines", sys.stderr)
         for note in page.notes:
-            print(f"warning: {path}: {note}", file=sys.stderr)
+            print_line(f"warning: {path}: {note}", sys.stderr)
         if not page.lines and max(image.shape) > 3 * min(image.shape):
             # the segmenter scales the long side to its own size, which shrinks the lines of a
             # strip or panorama below what it finds
-            print(
+            print_line(
                 f"note: {path} is {max(image.shape) / min(image.shape):.1f} times as long as it is "
                 f"wide; the segmenter sees it at {segmenter.long_side} pixels long, where its "
                 "lines may be too small to find: cut it into page-shaped parts",
-                file=sys.stderr,
+                sys.stderr,
             )
         dropped = 0
         for number, line in enumerate(page.lines, 1):
             shown = shown_text(line.text, line.confidence, args.min_confidence)
             dropped += shown != line.text
             text = f"{shown}\t{line.confidence:.4f}" if args.confidence else shown
-            print(f"{table_path(path)}\t{number}\t{text}" if several else text)
+            print_line(f"{table_path(path)}\t{number}\t{text}" if several else text, sys.stdout)
         if dropped:
-            print(
+            print_line(
                 f"note: {path}: {dropped} line(s) less sure than {args.min_confidence} printed as "
                 "empty (--output keeps them, with their confidences)",
-                file=sys.stderr,
+                sys.stderr,
             )
         if target is not None:
             write_page(page, target, args.output_format)
-            print(f"note: wrote {target}", file=sys.stderr)
+            print_line(f"note: wrote {target}", sys.stderr)
         texts.append(page.text)
     return texts, failed
 

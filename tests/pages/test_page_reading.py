@@ -521,3 +521,25 @@ def test_a_folder_of_pages_is_decoded_one_page_at_a_time(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert f"error: {tmp_path / 'd.png'}: cannot decode image" in err
     assert "1 of 5 images could not be read" in err
+
+
+def test_notes_about_pages_are_not_written_onto_the_progress_bar(tmp_path, monkeypatch, capsys):
+    # the bar is drawn on stderr without a newline: a plain print would continue its line
+    from mltu_ext.cli import recognize
+    from mltu_ext.pages.layout import PageText
+    from mltu_ext.pages.page_reader import PageReader
+
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((500, 400), 255, np.uint8))
+
+    def read(self, page, image_name):
+        return PageText(image_name, page.shape[1], page.shape[0], (), notes=("looks odd",))
+
+    monkeypatch.setattr(PageReader, "read", read)
+    assert recognize.main(["--image", str(tmp_path), "--model", str(LINES)]) == 0
+    err = capsys.readouterr().err
+    assert "pages:" in err  # the bar was drawn
+    rows = [row for row in err.split("\n") if "looks odd" in row or "read as a page" in row]
+    assert len(rows) == 4
+    for row in rows:  # what a terminal leaves on the row: the text after its last carriage return
+        assert row.rpartition("\r")[2].startswith(("note: ", "warning: ")), row
