@@ -1,6 +1,6 @@
 """Cheap checks around reading a page: a faint scan's contrast stretched before it is read, and
 notes for pages that read as garbage because of how they were scanned (turned, inverted, sloping
-or too small), so that such a page is not read in silence.
+or too small) or hold no writing, so that such a page is not read in silence.
 
 The thresholds were measured on a Copiste validation page turned, skewed, inverted, faded and
 shrunk, against its true text, and the upside-down ones on all 32 validation pages:
@@ -52,6 +52,12 @@ NEGATIVE_NOTE = (
 # reading is the dearest of the checks): upside down, pages read well under it, even by a model
 # whose confidences are not calibrated
 SURE_UPRIGHT = 0.9
+# a page whose read lines have a median (mean character) confidence under this reads as garbage:
+# noise over a page or an image without writing, whose specks the segmenter takes for lines; real
+# pages, even a poorly read one, stay well above it, and noise pages well under it
+UNSURE_PAGE = 0.6
+# fewer read lines than this are not judged: a heading or a stamp alone may read unsurely and right
+UNSURE_MIN_LINES = 3
 
 
 def stretch_faint(gray: np.ndarray) -> np.ndarray:
@@ -87,7 +93,7 @@ def page_notes(
     lines = [line for line in page.lines if len(line.polygon) >= 3]
     if not lines:
         return []
-    notes = [_short_pieces(lines), _inverted(gray, lines), _small(lines), _sloping(lines)]
+    notes = [_short_pieces(lines), _inverted(gray, lines), _small(lines), _sloping(lines), _unsure(lines)]
     if upside_down:
         found = upside_down_confidences(gray, lines, recognizer)
         notes.append(upside_down_note(*found) if found else None)
@@ -148,6 +154,22 @@ def _sloping(lines: Sequence[LineOnPage]) -> str | None:
     return (
         f"its lines slope by about {abs(slope):.1f} degrees: straighten (deskew) the page for a "
         "better reading"
+    )
+
+
+def _unsure(lines: Sequence[LineOnPage]) -> str | None:
+    """A note when the page's lines read very unsurely, as noise or an image without writing does."""
+    # each line's mean character confidence: a long line of garbage weighs no more than a short one
+    read = [mean_confidence([c.confidence for c in line.chars]) for line in lines if line.chars]
+    if len(read) < UNSURE_MIN_LINES:
+        return None
+    median = float(np.median(read))
+    if median >= UNSURE_PAGE:
+        return None
+    return (
+        f"its {len(read)} lines read very unsurely (median confidence {median:.2f}, under "
+        f"{UNSURE_PAGE}): the image may hold noise or no writing, or a hand the model cannot read; "
+        "check the text before using it"
     )
 
 

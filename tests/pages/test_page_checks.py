@@ -81,6 +81,14 @@ def test_sloping_lines_ask_for_a_deskew():
     assert page_notes(_written_page(), _page(_lines(slope=1.0)), _Recognizer(0.5)) == []
 
 
+def test_lines_that_read_very_unsurely_say_the_page_may_hold_no_writing():
+    # noise over a page: many lines found and read as garbage, none of them sure
+    notes = page_notes(_written_page(), _page(_lines(confidence=0.35)), _Recognizer(0.3))
+    assert any("read very unsurely (median confidence 0.35" in note for note in notes)
+    few = _lines(confidence=0.35)[:2]  # a heading or a stamp alone is not judged
+    assert page_notes(_written_page(), _page(few), _Recognizer(0.3)) == []
+
+
 def test_lines_that_read_more_surely_turned_over_say_the_page_is_upside_down():
     notes = page_notes(_written_page(), _page(_lines(confidence=0.55)), _Recognizer(0.9))
     assert any("turned 180 degrees" in note for note in notes)

@@ -543,3 +543,11 @@ def test_notes_about_pages_are_not_written_onto_the_progress_bar(tmp_path, monke
     assert len(rows) == 4
     for row in rows:  # what a terminal leaves on the row: the text after its last carriage return
         assert row.rpartition("\r")[2].startswith(("note: ", "warning: ")), row
+
+
+def test_a_page_of_noise_says_its_lines_read_very_unsurely(page_file):
+    rng = np.random.default_rng(0)
+    page = cv2.imread(str(page_file), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    noisy = np.clip(page + rng.normal(0, 60, page.shape), 0, 255).astype(np.uint8)
+    assert any("read very unsurely" in note for note in _reader().read(noisy, "noisy.png").notes)
+    assert not any("unsurely" in note for note in _reader().read(page, "page.png").notes)
