@@ -44,13 +44,10 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
 def mid_share(image: np.ndarray) -> float:
     """The share of the ink between dark and light, as ``is_near_two_level`` counts it (1 when the
     image has no dark or no light pixel: nothing to catch)."""
-    from mltu_ext.data.images import NEAR_LEVEL
+    from mltu_ext.data.images import ink_between_share
 
-    counts = np.bincount(image.ravel(), minlength=256)
-    dark = int(counts[:NEAR_LEVEL].sum())
-    light = int(counts[256 - NEAR_LEVEL :].sum())
-    between = image.size - dark - light
-    return between / (between + dark) if dark and light else 1.0
+    share = ink_between_share(image)
+    return 1.0 if share is None else share
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:

@@ -296,11 +296,12 @@ def resize_to_height(
     new_w = width_at_height(w, h, height)
     if max_width is not None:
         new_w = min(new_w, max_width)
+    bitonal = None
     if soften:
-        image = snap_near_two_level(image)
+        image, bitonal = bitonal_form(image)
     interpolation = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
     resized = cv2.resize(image, (new_w, height), interpolation=interpolation)
-    return soften_edges(resized) if soften and is_two_level(image) else resized
+    return soften_edges(resized) if bitonal else resized
 
 
 def is_two_level(image: np.ndarray) -> bool:
@@ -330,22 +331,42 @@ def is_near_two_level(image: np.ndarray) -> bool:
     >>> is_near_two_level(np.array([[0, 128, 255, 255]], np.uint8))
     False
     """
+    share = ink_between_share(image)
+    return share is not None and share <= MAX_MID_SHARE
+
+
+def ink_between_share(image: np.ndarray) -> float | None:
+    """The share of the ink (the pixels not within ``NEAR_LEVEL`` of white) that lies between
+    near-black and near-white; None when the gray image has no near-black or no near-white pixel.
+
+    >>> ink_between_share(np.array([[0, 100, 250, 255]], np.uint8))
+    0.5
+    """
     if image.size == 0:
-        return False
+        return None
     counts = np.bincount(image.ravel(), minlength=256)
     dark = int(counts[:NEAR_LEVEL].sum())
     light = int(counts[256 - NEAR_LEVEL :].sum())
     between = image.size - dark - light
-    return dark > 0 and light > 0 and between <= MAX_MID_SHARE * (between + dark)
+    return between / (between + dark) if dark and light else None
+
+
+def bitonal_form(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the image to resize, whether to soften it): a two-level image as it is, a near two-level
+    one (:func:`is_near_two_level`) as black (0) and white (255) split at mid-gray, both to be
+    softened; any other image as it is, not softened. Each test runs once."""
+    if is_two_level(image):
+        return image, True
+    if is_near_two_level(image):  # it has near-black and near-white pixels: two levels once snapped
+        return np.where(image < 128, 0, 255).astype(np.uint8), True
+    return image, False
 
 
 def snap_near_two_level(image: np.ndarray) -> np.ndarray:
     """A near two-level image (:func:`is_near_two_level`) as black (0) and white (255), split at
     mid-gray, so that it is softened as a bitonal image is; any other image as it is (two-level
     images too: their own two levels are kept)."""
-    if is_two_level(image) or not is_near_two_level(image):
-        return image
-    return np.where(image < 128, 0, 255).astype(np.uint8)
+    return bitonal_form(image)[0]
 
 
 def soften_page(page: np.ndarray) -> np.ndarray:
@@ -353,8 +374,8 @@ def soften_page(page: np.ndarray) -> np.ndarray:
     JPEG, :func:`snap_near_two_level`), else the page itself: its lines are cut from it, for reading
     (``PageReader``) and for training alike, so that they reach the model with the same pixels
     (more than two levels, so only resized after that)."""
-    page = snap_near_two_level(page)
-    return soften_edges(page) if is_two_level(page) else page
+    page, bitonal = bitonal_form(page)
+    return soften_edges(page) if bitonal else page
 
 
 BINOMIAL = np.array([1, 2, 1], np.float32)  # soften_edges' kernel, in each direction
