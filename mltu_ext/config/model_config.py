@@ -93,12 +93,15 @@ class AugmentConfig:
     elastic: float = 0.0  # smooth random bending, up to this share of the height
     # widening up to 1 + stretch, as far as each image's blank right margin allows (0: only narrowing)
     stretch: float = 0.0
+    # chance of an image being made black and white, then softened as a bitonal scan is when read
+    binarize: float = 0.0
 
     def validate(self) -> None:
         for name in (f.name for f in fields(self) if f.name != "enabled"):  # every size and chance
             if getattr(self, name) < 0:
                 raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")
-        if not 0.0 <= self.thickness_prob <= 1.0:
-            raise ConfigError(f"augment.thickness_prob={self.thickness_prob}: must be in [0, 1]")
+        for name in ("thickness_prob", "binarize"):  # chances
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"augment.{name}={getattr(self, name)}: must be in [0, 1]")
         if self.scale >= 0.5 or self.contrast >= 1.0:
             raise ConfigError("augment.scale must be < 0.5 and augment.contrast < 1")

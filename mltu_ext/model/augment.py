@@ -21,6 +21,10 @@ from mltu_ext.data.images import PAD_VALUE
 SETTINGS = tuple(f.name for f in fields(AugmentConfig) if f.name != "enabled")
 ELASTIC_GRID = (3, 12)  # rows, columns of random displacement nodes across an image
 INK_LEVEL = 128.0  # a column with a pixel darker than this holds writing (for ``stretch``)
+# ``binarize`` thresholds each image at this share of the way from its darkest to its lightest
+# pixel, drawn at random: binarizers differ in where they put the cut, so strokes come out
+# thinner or thicker
+THRESHOLD_SHARE = (0.35, 0.65)
 
 
 @keras.saving.register_keras_serializable(package="mltu_ext")
@@ -36,7 +40,11 @@ class HandwritingAugment(keras.layers.Layer):
     that neighbouring pixels move together as a pen's wobble does.
     ``stretch`` also lets the warp widen the writing, by up to ``1 + stretch``
     but never further than the image's blank right margin (its padding in a
-    batch) allows, so no ink leaves the image either way.
+    batch) allows, so no ink leaves the image either way. ``binarize`` is the
+    chance that an image is first made black and white and softened by the
+    binomial filter that readers apply to a bitonal scan
+    (:func:`mltu_ext.data.images.soften_edges`), so that the model also
+    learns the look of bitonal archive scans.
     """
 
     def __init__(
@@ -50,6 +58,7 @@ class HandwritingAugment(keras.layers.Layer):
         thickness_prob: float = 0.5,
         elastic: float = 0.0,
         stretch: float = 0.0,
+        binarize: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -63,6 +72,7 @@ class HandwritingAugment(keras.layers.Layer):
         self.thickness_prob = float(thickness_prob)
         self.elastic = float(elastic)
         self.stretch = float(stretch)
+        self.binarize = float(binarize)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -81,6 +91,8 @@ class HandwritingAugment(keras.layers.Layer):
         shape = ops.shape(images)
         batch = shape[0]
         height = ops.cast(shape[1], "float32")
+        if self.binarize > 0:
+            images = self._bitonal(images, batch)
         images = self._warp(images, batch, height)
         if self.elastic > 0:
             images = self._bend(images, batch, height)
@@ -145,6 +157,18 @@ class HandwritingAugment(keras.layers.Layer):
         xs = ops.cast(ops.arange(cols), "float32")[None, None, :]
         return bilinear_sample(images, xs + field[..., 0], ys + field[..., 1])
 
+    def _bitonal(self, images, batch):
+        """Some images (chance ``binarize``) thresholded to 0 / 255, then softened; the rest as they are."""
+        darkest = ops.min(images, axis=(1, 2, 3), keepdims=True)  # B,1,1,1
+        lightest = ops.max(images, axis=(1, 2, 3), keepdims=True)
+        share = ops.reshape(self._uniform(batch, *THRESHOLD_SHARE), (-1, 1, 1, 1))
+        level = darkest + share * (lightest - darkest)
+        # a blank image (darkest == lightest) stays white rather than turning black
+        bitonal = ops.where((images < level) & (darkest < lightest), 0.0, 255.0)
+        chosen = ops.cast(self._uniform(batch, 0.0, 1.0) < self.binarize, "float32")
+        chosen = ops.reshape(chosen, (-1, 1, 1, 1))
+        return images * (1.0 - chosen) + soften(bitonal) * chosen
+
     def _thickness(self, images, batch):
         # dark ink: a max filter thins the strokes, a min filter thickens them
         thinner = ops.max_pool(images, pool_size=2, strides=1, padding="same")
@@ -198,6 +222,16 @@ def bilinear_sample(images, x, y, fill_value: float = PAD_VALUE):
     top = tap(y0, x0) * (1 - wx)[..., None] + tap(y0, x0 + 1) * wx[..., None]
     bottom = tap(y0 + 1, x0) * (1 - wx)[..., None] + tap(y0 + 1, x0 + 1) * wx[..., None]
     return top * (1 - wy)[..., None] + bottom * wy[..., None]
+
+
+def soften(images):
+    """The binomial filter [1 2 1] x [1 2 1] / 16 on float (B, H, W, C), edge pixels repeated.
+
+    The float form of :func:`mltu_ext.data.images.soften_edges` (which rounds to uint8).
+    """
+    images = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")  # B,H+2,W+2,C
+    rows = images[:, :-2] + 2.0 * images[:, 1:-1] + images[:, 2:]  # B,H,W+2,C
+    return (rows[:, :, :-2] + 2.0 * rows[:, :, 1:-1] + rows[:, :, 2:]) / 16.0  # B,H,W,C
 
 
 def _hat_weights(size, nodes: int):

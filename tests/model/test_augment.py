@@ -119,3 +119,51 @@ def test_stretch_is_saved_and_checked():
     assert HandwritingAugment.from_config(layer.get_config()).stretch == pytest.approx(0.3)
     with pytest.raises(ConfigError, match="stretch"):
         AugmentConfig(stretch=-0.2).validate()
+
+
+def test_soften_is_the_readers_softening_in_float():
+    from mltu_ext.data.images import soften_edges
+    from mltu_ext.model.augment import soften
+
+    rng = np.random.default_rng(4)
+    image = rng.choice(np.array([0, 255], np.uint8), size=(7, 23))
+    softened = ops.convert_to_numpy(soften(image[None, :, :, None].astype(np.float32)))[0, :, :, 0]
+    # soften_edges rounds half up to uint8; the float form keeps the exact sixteenths
+    assert np.array_equal(np.floor(softened + 0.5).astype(np.uint8), soften_edges(image))
+
+
+def test_binarize_makes_gray_writing_black_and_white_then_soft():
+    image = np.full((4, 32, 96, 1), 200.0, np.float32)  # gray paper
+    image[:, 10:20, 20:70] = 60.0  # gray ink
+    out = ops.convert_to_numpy(_only(binarize=1.0)(image, training=True))
+    assert np.all(out[:, 12:18, 22:68] == 0.0)  # inside the stroke: black
+    assert np.all(out[:, :8] == 255.0)  # paper: white
+    edge = out[:, 10, 30, 0]  # the stroke's top row, softened: 0 + 4/16 of white
+    assert np.allclose(edge, 255.0 * 4 / 16)
+    # without binarize the same layer leaves the image alone
+    assert np.array_equal(ops.convert_to_numpy(_only(binarize=0.0)(image, training=True)), image)
+
+
+def test_binarize_changes_about_its_share_of_the_images_and_keeps_blank_ones_white():
+    image = np.full((200, 16, 24, 1), 210.0, np.float32)
+    image[:, 4:12, 4:20] = 90.0
+    out = ops.convert_to_numpy(_only(7, binarize=0.3)(image, training=True))
+    changed = (out != image).any(axis=(1, 2, 3)).mean()
+    assert 0.15 < changed < 0.45
+    blank = np.full((8, 16, 24, 1), 230.0, np.float32)
+    assert np.all(ops.convert_to_numpy(_only(binarize=1.0)(blank, training=True)) == 255.0)
+
+
+def test_binarize_works_on_batches_of_unknown_width_and_is_saved_and_checked():
+    import tensorflow as tf
+
+    layer = HandwritingAugment.from_settings(AugmentConfig(binarize=0.2), seed=1)
+    assert HandwritingAugment.from_config(layer.get_config()).binarize == pytest.approx(0.2)
+    step = tf.function(
+        lambda x: layer(x, training=True), input_signature=[tf.TensorSpec([None, 32, None, 1], tf.float32)]
+    )
+    for width in (64, 112):
+        assert tuple(step(tf.fill([3, 32, width, 1], 200.0)).shape) == (3, 32, width, 1)
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="binarize"):
+            AugmentConfig(binarize=bad).validate()
