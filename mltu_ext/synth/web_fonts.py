@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,26 +62,39 @@ def wanted_members(family: str) -> tuple[str, ...]:
 def unpack_fonts(archive: Path, family: str, dest: Path) -> list[Path]:
     """Copy a package archive's wanted files into ``dest/<family>/``; the font files written.
 
-    Raises InputFileError when the archive holds none of the family's Latin
-    fonts (the package is not a Fontsource font, or has another layout).
+    Raises InputFileError naming the package when the archive cannot be read (damaged, cut
+    short) or holds none of the family's Latin fonts (not a Fontsource font, or another
+    layout); nothing is written then.
     """
     wanted = set(wanted_members(family))
+    # every wanted file is read before any is written: a damaged archive leaves no half
+    # family behind, which a later run would take for one already fetched
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and m.name in wanted]
+            contents = {Path(m.name).name: _read_member(tar, m) for m in members}
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise InputFileError(
+            f"{package_name(family)}: the downloaded package cannot be read ({archive.name}: {error})"
+        ) from None
+    if not any(name.endswith(".woff") for name in contents):
+        raise InputFileError(
+            f"{package_name(family)}: {archive.name}: no {SUBSET} WOFF files of {family!r} in this package"
+        )
     folder = dest / family
+    folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with tarfile.open(archive, "r:gz") as tar:
-        members = [m for m in tar.getmembers() if m.isfile() and m.name in wanted]
-        if not any(m.name.endswith(".woff") for m in members):
-            raise InputFileError(f"{archive}: no {SUBSET} WOFF files of {family!r} in this package")
-        folder.mkdir(parents=True, exist_ok=True)
-        for member in members:
-            source = tar.extractfile(member)
-            if source is None:  # only regular files were kept above
-                continue
-            target = folder / Path(member.name).name
-            target.write_bytes(source.read())
-            if target.suffix == ".woff":
-                written.append(target)
+    for name, data in contents.items():
+        target = folder / name
+        target.write_bytes(data)
+        if target.suffix == ".woff":
+            written.append(target)
     return written
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    source = tar.extractfile(member)
+    return b"" if source is None else source.read()  # None for no regular file: those were left out
 
 
 def fetch_family(family: str, dest: Path, runner: Runner = _npm) -> list[Path]:

@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mltu_ext.cli import fetch_fonts
@@ -114,3 +115,20 @@ def test_every_font_of_a_chosen_folder_counts_whatever_its_name(tmp_path, monkey
     assert scan_fonts(dirs=(str(tmp_path),))[0] == ()  # a system-like folder: names must match
     monkeypatch.setenv(FONT_DIRS_ENV, str(tmp_path))
     assert scan_fonts(dirs=(str(tmp_path),))[0] == (str(tmp_path / "my-own-hand.woff"),)
+
+
+@pytest.mark.parametrize("damage", ["not a gzip file", "cut short"])
+def test_a_damaged_package_is_refused_by_name_and_writes_nothing(tmp_path, damage):
+    regular, bold, licence = wanted_members("hand")
+    font = np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()  # does not shrink
+    whole = write_package(tmp_path / "whole.tgz", {regular: font, licence: b"OFL", bold: font})
+    data = b"this is no archive" if damage == "not a gzip file" else whole.read_bytes()[:-200]
+
+    def fake_npm(command, cwd):
+        (cwd / "fontsource-hand-5.0.0.tgz").write_bytes(data)
+        return subprocess.CompletedProcess(command, 0, "fontsource-hand-5.0.0.tgz\n", "")
+
+    # the archive lies in a temporary folder that is gone by then: the message names the package
+    with pytest.raises(InputFileError, match=r"^@fontsource/hand: the downloaded package cannot be read"):
+        fetch_family("hand", tmp_path / "fonts", fake_npm)
+    assert not (tmp_path / "fonts").exists()  # no half family that a later run would take as fetched
