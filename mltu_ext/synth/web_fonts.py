@@ -11,6 +11,7 @@ user's machine, never shipped with the package.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mltu_ext.errors import InputFileError
+from mltu_ext.io.atomic import replacing
 
 # Families of handwriting (print, cursive, marker and a few formal scripts) whose
 # Latin subset draws French and German text; missing glyphs are checked again
@@ -84,9 +86,12 @@ def unpack_fonts(archive: Path, family: str, dest: Path) -> list[Path]:
     folder = dest / family
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, data in contents.items():
+    # each file whole or not at all (a temporary name that is no .woff, then renamed), the
+    # licence first: a run stopped half-way leaves no font that a later run would take as fetched
+    for name in sorted(contents, key=lambda n: n.endswith(".woff")):
         target = folder / name
-        target.write_bytes(data)
+        with replacing(target, suffix=".part") as tmp:
+            tmp.write_bytes(contents[name])
         if target.suffix == ".woff":
             written.append(target)
     return written
@@ -112,7 +117,21 @@ def fetch_family(family: str, dest: Path, runner: Runner = _npm) -> list[Path]:
 
 
 def fetched_families(dest: Path) -> set[str]:
-    """Families already in ``dest`` (a folder with at least one WOFF file each): not fetched again."""
+    """Families already in ``dest`` (a folder with at least one whole WOFF file each): not fetched again."""
     if not dest.is_dir():
         return set()
-    return {d.name for d in dest.iterdir() if d.is_dir() and any(d.glob("*.woff"))}
+    return {d.name for d in dest.iterdir() if d.is_dir() and any(map(_whole, d.glob("*.woff")))}
+
+
+def _whole(path: Path) -> bool:
+    """False for an empty file and for a WOFF file of another length than its header gives (a
+    download or copy cut short, which FreeType cannot open); True for any other file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        return False
+    if head[:4] == b"wOFF":  # the header's third field is the whole file's length
+        return len(head) == 12 and int.from_bytes(head[8:12], "big") == size
+    return size > 0

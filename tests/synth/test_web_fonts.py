@@ -132,3 +132,42 @@ def test_a_damaged_package_is_refused_by_name_and_writes_nothing(tmp_path, damag
     with pytest.raises(InputFileError, match=r"^@fontsource/hand: the downloaded package cannot be read"):
         fetch_family("hand", tmp_path / "fonts", fake_npm)
     assert not (tmp_path / "fonts").exists()  # no half family that a later run would take as fetched
+
+
+def woff(size: int) -> bytes:
+    """Bytes that start as a WOFF file does: signature, flavour, then the file's whole length."""
+    return b"wOFF" + b"\x00\x01\x00\x00" + size.to_bytes(4, "big") + bytes(size - 12)
+
+
+def test_a_font_cut_short_by_an_earlier_run_is_fetched_again(tmp_path):
+    regular, _bold, licence = wanted_members("hand")
+    archive = write_package(tmp_path / "hand.tgz", {regular: woff(4000), licence: b"OFL"})
+    dest = tmp_path / "fonts"
+    (dest / "hand").mkdir(parents=True)
+    (dest / "hand" / "hand-latin-400-normal.woff").write_bytes(woff(4000)[:1500])  # a download stopped
+    (dest / "empty").mkdir()
+    (dest / "empty" / "empty-latin-400-normal.woff").write_bytes(b"")
+    assert fetched_families(dest) == set()
+    unpack_fonts(archive, "hand", dest)
+    assert (dest / "hand" / "hand-latin-400-normal.woff").read_bytes() == woff(4000)
+    assert fetched_families(dest) == {"hand"}
+
+
+def test_an_interrupted_unpack_leaves_no_half_font(tmp_path, monkeypatch):
+    import mltu_ext.io.atomic
+
+    regular, bold, licence = wanted_members("hand")
+    archive = write_package(tmp_path / "hand.tgz", {regular: woff(4000), bold: woff(5000), licence: b"OFL"})
+    real_replace, calls = mltu_ext.io.atomic.os.replace, []
+
+    def interrupted(source, target):
+        calls.append(target)
+        if str(target).endswith(".woff"):  # Ctrl-C while the first font is written
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(mltu_ext.io.atomic.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        unpack_fonts(archive, "hand", tmp_path / "fonts")
+    assert [p.name for p in (tmp_path / "fonts" / "hand").iterdir()] == ["LICENSE"]
+    assert fetched_families(tmp_path / "fonts") == set()  # fetched again next time
