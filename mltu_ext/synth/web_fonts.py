@@ -42,12 +42,14 @@ HANDWRITING_FAMILIES = (
 WEIGHTS = ("400", "700")  # regular and bold, where the family has them
 SUBSET = "latin"  # Basic Latin and Latin-1 (French and German letters), with œ and typographic quotes
 
+NPM_TIMEOUT = 300  # seconds one ``npm pack`` may take (a family's package is a few MB)
+
 # (command, working folder) -> finished process; tests put a fake npm here
 Runner = Callable[[list[str], Path], subprocess.CompletedProcess]
 
 
 def _npm(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=NPM_TIMEOUT, check=False)
 
 
 def package_name(family: str) -> str:
@@ -108,7 +110,12 @@ def fetch_family(family: str, dest: Path, runner: Runner = _npm) -> list[Path]:
     Raises InputFileError with npm's own message when the download fails.
     """
     with tempfile.TemporaryDirectory() as work:
-        done = runner(["npm", "pack", "--silent", package_name(family)], Path(work))
+        try:
+            done = runner(["npm", "pack", "--silent", package_name(family)], Path(work))
+        except subprocess.TimeoutExpired as error:  # a stalled download: the other families go on
+            raise InputFileError(
+                f"{package_name(family)}: npm pack did not finish in {error.timeout:g} s"
+            ) from None
         archives = sorted(Path(work).glob("*.tgz"))
         if done.returncode != 0 or not archives:
             why = (done.stderr or done.stdout or "no archive").strip().splitlines()

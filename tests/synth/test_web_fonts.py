@@ -171,3 +171,11 @@ def test_an_interrupted_unpack_leaves_no_half_font(tmp_path, monkeypatch):
         unpack_fonts(archive, "hand", tmp_path / "fonts")
     assert [p.name for p in (tmp_path / "fonts" / "hand").iterdir()] == ["LICENSE"]
     assert fetched_families(tmp_path / "fonts") == set()  # fetched again next time
+
+
+def test_an_npm_that_hangs_fails_its_family_alone(tmp_path):
+    def hanging_npm(command, cwd):
+        raise subprocess.TimeoutExpired(command, 300)
+
+    with pytest.raises(InputFileError, match=r"^@fontsource/hand: npm pack did not finish in 300 s"):
+        fetch_family("hand", tmp_path, hanging_npm)
