@@ -44,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
     dest = Path(args.dest)
     if dest.exists() and not dest.is_dir():
         raise InputFileError(f"{dest}: is a file, not a folder for fonts")
-    if shutil.which("npm") is None:
-        raise ConfigError(
-            "npm is not installed: it downloads the font packages (Debian: apt-get install npm)"
-        )
     families = list(dict.fromkeys(args.families or HANDWRITING_FAMILIES))
     have = fetched_families(dest)
     todo = [f for f in families if f not in have]
+    if todo and shutil.which("npm") is None:  # a re-run with all families there needs no npm
+        raise ConfigError(
+            "npm is not installed: it downloads the font packages (Debian: apt-get install npm)"
+        )
     failed: list[str] = []
     fonts = 0
     for family in tqdm(todo, desc="fonts", unit="family", disable=not todo):

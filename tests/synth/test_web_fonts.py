@@ -179,3 +179,63 @@ def test_an_npm_that_hangs_fails_its_family_alone(tmp_path):
 
     with pytest.raises(InputFileError, match=r"^@fontsource/hand: npm pack did not finish in 300 s"):
         fetch_family("hand", tmp_path, hanging_npm)
+
+
+FAKE_NPM = """#!/bin/sh
+# npm pack @fontsource/NAME: copies $FAKE_PACKAGES/NAME.tgz here, as npm writes the package it fetched
+name="${3#@fontsource/}"
+if [ -f "$FAKE_PACKAGES/$name.tgz" ]; then
+    cp "$FAKE_PACKAGES/$name.tgz" "./fontsource-$name-5.0.0.tgz" && echo "fontsource-$name-5.0.0.tgz"
+    exit 0
+fi
+echo "npm error 404 Not Found - GET https://registry.example/@fontsource%2f$name" >&2
+exit 1
+"""
+
+
+def run_fetch_fonts(*args: str, path: str, packages: Path) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    env = {**os.environ, "PATH": path, "FAKE_PACKAGES": str(packages)}
+    command = [sys.executable, "-m", "mltu_ext.cli.fetch_fonts", *args]
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=root, timeout=120, check=False
+    )
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell for the fake npm")
+def test_the_command_with_an_npm_on_path_and_again_without_one(tmp_path):
+    packages, bin_dir, dest = tmp_path / "packages", tmp_path / "bin", tmp_path / "fonts"
+    packages.mkdir()
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text(FAKE_NPM)
+    (bin_dir / "npm").chmod(0o755)
+    regular, bold, licence = wanted_members("hand")
+    write_package(packages / "hand.tgz", {regular: woff(3000), bold: woff(3100), licence: b"OFL"})
+    (packages / "broken.tgz").write_bytes(b"not an archive")
+    shell = str(Path(shutil.which("sh")).parent)  # sh and cp for the fake npm
+    done = run_fetch_fonts(
+        str(dest), "--families", "broken", "hand", "gone", path=f"{bin_dir}:{shell}", packages=packages
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: @fontsource/broken: the downloaded package cannot be read (fontsource-broken-5.0.0.tgz: "
+        "not a gzip file)",
+        "error: @fontsource/gone: npm pack failed: npm error 404 Not Found - GET "
+        "https://registry.example/@fontsource%2fgone",
+    ]
+    assert sorted(p.name for p in (dest / "hand").iterdir()) == [
+        "LICENSE",
+        "hand-latin-400-normal.woff",
+        "hand-latin-700-normal.woff",
+    ]
+    # everything asked for is there: a run on a machine without npm has nothing to do
+    no_npm = str(tmp_path / "empty")
+    done = run_fetch_fonts(str(dest), "--families", "hand", path=no_npm, packages=packages)
+    assert done.returncode == 0, done.stderr
+    assert "0 font files of 0 families fetched, 1 already there" in done.stdout
+    done = run_fetch_fonts(str(dest), "--families", "hand", "gone", path=no_npm, packages=packages)
+    assert done.returncode == 2 and done.stderr.startswith("error: npm is not installed")
