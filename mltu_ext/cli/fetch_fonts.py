@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mltu_ext.cli.common import run_command
 from mltu_ext.errors import ConfigError, InputFileError
-from mltu_ext.synth.web_fonts import HANDWRITING_FAMILIES, fetch_family, fetched_families
+from mltu_ext.synth.web_fonts import HANDWRITING_FAMILIES, check_family, fetch_family, fetched_families
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,9 +32,18 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--families",
         nargs="+",
         metavar="NAME",
+        type=_family,
         help="Fontsource family names such as caveat or indie-flower (default: the package's list)",
     )
     return parser.parse_args(argv)
+
+
+def _family(text: str) -> str:
+    """An argparse type: a Fontsource family name (:func:`check_family`)."""
+    try:
+        return check_family(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:

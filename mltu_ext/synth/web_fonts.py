@@ -12,6 +12,7 @@ user's machine, never shipped with the package.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -19,7 +20,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from mltu_ext.errors import InputFileError
+from mltu_ext.errors import ConfigError, InputFileError
 from mltu_ext.io.atomic import replacing
 
 # Families of handwriting (print, cursive, marker and a few formal scripts) whose
@@ -50,6 +51,25 @@ Runner = Callable[[list[str], Path], subprocess.CompletedProcess]
 
 def _npm(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=NPM_TIMEOUT, check=False)
+
+
+# a Fontsource package's name after "@fontsource/": lower case, digits and hyphens
+FAMILY_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def check_family(family: str) -> str:
+    """``family`` when it is a Fontsource family name, else ConfigError: the name becomes a folder
+    in DEST and part of the package name, so "../x" or "Indie Flower" must not reach either.
+
+    >>> check_family("indie-flower")
+    'indie-flower'
+    """
+    if not FAMILY_NAME.fullmatch(family):
+        raise ConfigError(
+            f"{family!r} is not a Fontsource family name: lower case, digits and hyphens, "
+            "such as indie-flower for Indie Flower"
+        )
+    return family
 
 
 def package_name(family: str) -> str:
@@ -107,8 +127,10 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 def fetch_family(family: str, dest: Path, runner: Runner = _npm) -> list[Path]:
     """Download ``family``'s package with ``npm pack`` and unpack its fonts into ``dest/<family>/``.
 
-    Raises InputFileError with npm's own message when the download fails.
+    Raises InputFileError with npm's own message when the download fails, ConfigError for a
+    name that is no Fontsource family name (:func:`check_family`).
     """
+    check_family(family)
     with tempfile.TemporaryDirectory() as work:
         try:
             done = runner(["npm", "pack", "--silent", package_name(family)], Path(work))

@@ -239,3 +239,21 @@ def test_the_command_with_an_npm_on_path_and_again_without_one(tmp_path):
     assert "0 font files of 0 families fetched, 1 already there" in done.stdout
     done = run_fetch_fonts(str(dest), "--families", "hand", "gone", path=no_npm, packages=packages)
     assert done.returncode == 2 and done.stderr.startswith("error: npm is not installed")
+
+
+def test_a_family_name_is_a_fontsource_name_never_a_path(tmp_path, capsys):
+    from mltu_ext.errors import ConfigError
+
+    def obliging_npm(command, cwd):  # a package that holds what the name asks for
+        family = command[-1].removeprefix("@fontsource/")
+        write_package(cwd / "package.tgz", {wanted_members(family)[0]: b"x"})
+        return subprocess.CompletedProcess(command, 0, "package.tgz\n", "")
+
+    dest = tmp_path / "fonts"
+    for name in ("../escape", "a/b", "..", "Indie Flower", ""):
+        with pytest.raises(ConfigError, match="Fontsource family name"):
+            fetch_family(name, dest, obliging_npm)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, inside DEST or beside it
+    with pytest.raises(SystemExit):
+        fetch_fonts.get_args([str(dest), "--families", "caveat", "Indie Flower"])
+    assert "--families: 'Indie Flower' is not a Fontsource family name" in capsys.readouterr().err
