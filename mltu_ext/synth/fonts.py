@@ -113,6 +113,9 @@ def scan_fonts(
     ``$MLTU_EXT_FONT_DIRS`` every TTF, OTF or WOFF file does, since the user
     put them there. Usable fonts are sorted by file name; a font whose family
     and style repeat an earlier one (the same font under two names) is skipped.
+    A file of those folders that does not open or lacks letters of
+    ``REQUIRED_GLYPHS``, and a folder of ``$MLTU_EXT_FONT_DIRS`` that is not
+    one, are named in a warning (once per process); other skips are logged as info.
     """
     return _scan(glyphs, font_dirs() if dirs is None else tuple(dirs), chosen_font_dirs())
 
@@ -124,35 +127,57 @@ def _scan(
     from PIL import ImageFont
 
     candidates: list[Path] = []
+    mine: set[Path] = set()  # the files of the user's own folders, which are all meant as fonts
     for folder in dirs:
         root = Path(folder).expanduser()
-        if root.is_dir():
-            every = folder in chosen
-            candidates += [
-                p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and (every or _matches(p))
-            ]
+        every = folder in chosen
+        if not root.is_dir():
+            if every:  # a typing slip in $MLTU_EXT_FONT_DIRS would lose its fonts without a word
+                _warn_once(folder, f"{FONT_DIRS_ENV} names {folder}, which is not a folder: no fonts from it")
+            continue
+        found = [p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and (every or _matches(p))]
+        candidates += found
+        if every:
+            mine.update(found)
     # sorted by name (then folder), so the same font in two folders is kept once, the same way
     candidates.sort(key=lambda p: (p.name.lower(), str(p)))
     usable: list[str] = []
     skipped: list[tuple[str, str]] = []
     seen: dict[tuple[str | None, str | None], str] = {}
+    unusable: set[str] = set()  # fonts that open not, or lack basic Latin: no text can use them
     for path in candidates:
         try:
             family_style = ImageFont.truetype(str(path), 16).getname()
             missing = missing_glyphs(path, glyphs)
         except OSError as error:
             skipped.append((str(path), f"cannot be opened ({error})"))
+            unusable.add(str(path))
             continue
         if family_style in seen:
             skipped.append((str(path), f"same font as {seen[family_style]}"))
         elif missing:
             skipped.append((str(path), f"cannot draw {missing!r}"))
+            if set(missing) & set(REQUIRED_GLYPHS):  # one that lacks only accents draws other texts
+                unusable.add(str(path))
         else:
             seen[family_style] = str(path)
             usable.append(str(path))
     for path, why in skipped:
-        logger.info("font %s skipped: %s", path, why)
+        if path in unusable and Path(path) in mine:  # the user's own folders hold fonts only
+            _warn_once(path, f"font {path} ({FONT_DIRS_ENV}) skipped: {why}")
+        else:
+            logger.info("font %s skipped: %s", path, why)
     return tuple(usable), tuple(skipped)
+
+
+_warned: set[str] = set()  # the files and folders already warned about in this process
+
+
+def _warn_once(key: str, message: str) -> None:
+    """Log ``message`` as a warning the first time it is said about ``key`` (a path)."""
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning("%s", message)
 
 
 def find_fonts(glyphs: str = REQUIRED_GLYPHS, dirs: tuple[str, ...] | None = None) -> tuple[str, ...]:

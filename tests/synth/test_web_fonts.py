@@ -257,3 +257,48 @@ def test_a_family_name_is_a_fontsource_name_never_a_path(tmp_path, capsys):
     with pytest.raises(SystemExit):
         fetch_fonts.get_args([str(dest), "--families", "caveat", "Indie Flower"])
     assert "--families: 'Indie Flower' is not a Fontsource family name" in capsys.readouterr().err
+
+
+def digits_only_font(path: Path) -> Path:
+    """DancingScript cut down to its digits: it opens, but draws no letter."""
+    subset = pytest.importorskip("fontTools.subset")
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    with TTFont(DANCING) as font:  # closed after: an open file would warn at exit
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="0123456789")
+        subsetter.subset(font)
+        font.save(str(path))
+    return path
+
+
+@needs_fonts
+def test_unusable_files_and_folders_of_the_chosen_folders_are_named_in_a_warning(
+    tmp_path, monkeypatch, caplog
+):
+    import logging
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shutil.copy(DANCING, mine / "good.woff")
+    (mine / "empty.woff").write_bytes(b"")
+    (mine / "text.TTF").write_text("not a font")
+    digits_only_font(mine / "digits.otf")
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv(FONT_DIRS_ENV, f":{mine}::{missing}:")
+    with caplog.at_level(logging.WARNING, logger="mltu_ext.synth.fonts"):
+        usable, _ = scan_fonts(dirs=(str(mine), str(missing)))
+        scan_fonts("abc", dirs=(str(mine), str(missing)))  # another scan: the same warnings are not repeated
+    assert usable == (str(mine / "good.woff"),)
+    warnings = sorted(r.getMessage() for r in caplog.records)
+    assert len(warnings) == 4, warnings
+    assert warnings[0].startswith(f"{FONT_DIRS_ENV} names {missing}, which is not a folder")
+    for warning, name, why in zip(
+        warnings[1:],
+        ["digits.otf", "empty.woff", "text.TTF"],
+        ["cannot draw 'abcdef", "cannot be opened", "cannot be opened"],
+        strict=True,
+    ):
+        assert warning.startswith(f"font {mine / name} ({FONT_DIRS_ENV}) skipped: {why}"), warning
