@@ -135,12 +135,16 @@ def _scan(
             if every:  # a typing slip in $MLTU_EXT_FONT_DIRS would lose its fonts without a word
                 _warn_once(folder, f"{FONT_DIRS_ENV} names {folder}, which is not a folder: no fonts from it")
             continue
-        found = [p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and (every or _matches(p))]
+        # the user's folders through their links to folders too (fonts kept elsewhere, linked in)
+        files = _walk(root) if every else root.rglob("*")
+        found = [p for p in files if p.suffix.lower() in FONT_SUFFIXES and (every or _matches(p))]
         candidates += found
         if every:
             mine.update(found)
-    # sorted by name (then folder), so the same font in two folders is kept once, the same way
+    # sorted by name (then folder), so the same font in two folders is kept once, the same way;
+    # a file reached twice (a folder named twice, or inside another one named) is looked at once
     candidates.sort(key=lambda p: (p.name.lower(), str(p)))
+    candidates = _first_of_each_file(candidates)
     usable: list[str] = []
     skipped: list[tuple[str, str]] = []
     seen: dict[tuple[str | None, str | None], str] = {}
@@ -168,6 +172,36 @@ def _scan(
         else:
             logger.info("font %s skipped: %s", path, why)
     return tuple(usable), tuple(skipped)
+
+
+def _first_of_each_file(paths: list[Path]) -> list[Path]:
+    """``paths`` in their order, less those that name a file an earlier one names (through links)."""
+    reached: set[str] = set()
+    kept = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real not in reached:
+            reached.add(real)
+            kept.append(path)
+    return kept
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every file under ``root``, following links to folders, each folder once (a loop of links ends)."""
+    files: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        try:
+            info = os.stat(folder)
+        except OSError:  # gone or unreadable since it was listed: nothing to take from it
+            subfolders.clear()
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            subfolders.clear()
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        files += [Path(folder, name) for name in names]
+    return files
 
 
 _warned: set[str] = set()  # the files and folders already warned about in this process

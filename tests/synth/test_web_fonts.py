@@ -302,3 +302,20 @@ def test_unusable_files_and_folders_of_the_chosen_folders_are_named_in_a_warning
         strict=True,
     ):
         assert warning.startswith(f"font {mine / name} ({FONT_DIRS_ENV}) skipped: {why}"), warning
+
+
+@needs_fonts
+def test_linked_folders_of_a_chosen_folder_count_once_and_a_link_loop_ends(tmp_path, monkeypatch):
+    mine, elsewhere = tmp_path / "mine", tmp_path / "elsewhere"
+    (mine / "family").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(DANCING, elsewhere / "hand.woff")
+    (mine / "linked").symlink_to(elsewhere, target_is_directory=True)  # fonts kept in another place
+    (mine / "family" / "loop").symlink_to(mine, target_is_directory=True)
+    monkeypatch.setenv(FONT_DIRS_ENV, str(mine))
+    assert scan_fonts(dirs=(str(mine),)) == ((str(mine / "linked" / "hand.woff"),), ())
+    # the folder named twice, and a folder inside it named too: each file is looked at once, so
+    # none is reported as a copy of itself
+    dirs = (str(mine), str(mine), str(elsewhere))
+    monkeypatch.setenv(FONT_DIRS_ENV, ":".join(dirs))
+    assert scan_fonts(dirs=dirs) == ((str(elsewhere / "hand.woff"),), ())
