@@ -342,6 +342,7 @@ def ink_between_share(image: np.ndarray) -> float | None:
     >>> ink_between_share(np.array([[0, 100, 250, 255]], np.uint8))
     0.5
     """
+    _check_8_bit(image)
     if image.size == 0:
         return None
     counts = np.bincount(image.ravel(), minlength=256)
@@ -354,12 +355,25 @@ def ink_between_share(image: np.ndarray) -> float | None:
 def bitonal_form(image: np.ndarray) -> tuple[np.ndarray, bool]:
     """(the image to resize, whether to soften it): a two-level image as it is, a near two-level
     one (:func:`is_near_two_level`) as black (0) and white (255) split at mid-gray, both to be
-    softened; any other image as it is, not softened. Each test runs once."""
+    softened; any other image as it is, not softened. Each test runs once.
+
+    TypeError for an image of another depth than uint8 (:func:`to_gray` makes one): its levels
+    are no 8-bit levels, and :func:`soften_edges` sums 8-bit pixels."""
+    _check_8_bit(image)
     if is_two_level(image):
         return image, True
     if is_near_two_level(image):  # it has near-black and near-white pixels: two levels once snapped
         return np.where(image < 128, 0, 255).astype(np.uint8), True
     return image, False
+
+
+def _check_8_bit(image: np.ndarray) -> None:
+    """TypeError unless ``image`` holds 8-bit levels, which the two-level tests count and snap."""
+    if image.dtype != np.uint8:
+        raise TypeError(
+            f"the two-level tests and softening take 8-bit gray images (uint8), got {image.dtype}: "
+            "convert with to_gray (or resize with soften=False)"
+        )
 
 
 def snap_near_two_level(image: np.ndarray) -> np.ndarray:

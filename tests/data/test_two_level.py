@@ -180,3 +180,21 @@ def test_near_two_level_counts_worked_by_hand():
     assert is_near_two_level(image)
     image[0, 0] = 100  # 37 dark, 3 between: 3 > 0.05 * 40
     assert not is_near_two_level(image)
+
+
+def test_the_two_level_tests_take_8_bit_images_and_say_so_for_others():
+    # a bitonal word at 16 bits (0 and 65535) and as fractions of white (0.0 and 1.0): before, the
+    # 16-bit one was softened with int16 sums that overflow and the float one came back as 0s and 1s
+    # (near black), and a float image of many levels stopped with numpy's "Cannot cast" TypeError
+    bitonal = np.where(word(64) < 135, 0, 255).astype(np.uint8)
+    for image in (bitonal.astype(np.uint16) * 257, bitonal / 255.0, word(64) / 255.0):
+        for step in (
+            lambda im: resize_to_height(im, 32),
+            soften_page,
+            snap_near_two_level,
+            is_near_two_level,
+        ):
+            with pytest.raises(TypeError, match=rf"8-bit gray images \(uint8\), got {image.dtype}: convert"):
+                step(image)
+        plain = resize_to_height(image, 32, soften=False)  # resizing alone takes any depth, as before
+        assert plain.dtype == image.dtype and plain.shape == (32, 96)
