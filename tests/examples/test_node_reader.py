@@ -251,3 +251,55 @@ def test_a_long_command_line(tmp_path):
     assert sum(len(str(p)) + 1 for p in paths) > 40_000
     lines = node_lines(paths)
     assert lines == [f"{image}\t{python_lines([image])[0]}"] * len(paths)
+
+
+def test_near_two_level_edge_cases_give_the_package_pixels(tmp_path):
+    """Blank, one-pixel, few-ink, light or dark two-level, threshold, colour, alpha and 16-bit
+    images: the Node reader snaps and softens them (or not) exactly as resize_to_height does."""
+    rng = np.random.default_rng(3)
+    bitonal = np.where(draw("Weimar", 60) < 135, 0, 255).astype(np.uint8)
+    ok, data = cv2.imencode(".jpg", bitonal, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    assert ok
+    near = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    alpha = np.full_like(near, 255)
+    alpha[:5] = 128  # the top rows half transparent
+    at_threshold = np.full((10, 40), 255, np.uint8)  # 38 black and 2 gray of 40 ink pixels: 5 %
+    at_threshold[0, :38], at_threshold[0, 38:] = 0, 128
+    over = at_threshold.copy()
+    over[1, 0] = 128  # 3 of 41: no longer near two-level
+    few = np.full((30, 40), 255, np.uint8)
+    few[10, 10], few[11, 10], few[12, 12] = 0, 20, 240
+    images = {
+        "white": np.full((20, 30), 255, np.uint8),
+        "black": np.zeros((20, 30), np.uint8),
+        "one_pixel": np.zeros((1, 1), np.uint8),
+        "one_wide": np.ascontiguousarray(near[:, 40:41]),
+        "one_tall": np.ascontiguousarray(near[30:31, :]),
+        "few_ink": few,
+        "light_levels": np.where(bitonal == 0, 200, 255).astype(np.uint8),
+        "dark_levels": np.where(bitonal == 0, 0, 40).astype(np.uint8),
+        "at_threshold": at_threshold,
+        "over_threshold": over,
+        "inverted": 255 - near,
+        "noisy": np.where(rng.random((40, 60)) < 0.2, 0, 255).astype(np.uint8),
+        "colour": np.dstack([near, near, np.maximum(near, 30)]),
+        "alpha": np.dstack([near, near, near, alpha]),
+        "sixteen_bit": near.astype(np.uint16) * 257,
+    }
+    assert is_near_two_level(at_threshold) and not is_near_two_level(over)
+    paths = []
+    for name, image in images.items():
+        paths.append(tmp_path / f"{name}.png")
+        assert cv2.imwrite(str(paths[-1]), image)
+    kinds = {is_two_level(g) or is_near_two_level(g) for g in map(read_gray, map(str, paths))}
+    assert kinds == {True, False}  # some are softened, some not
+    for height in (1, 7, 64):
+        done = node("examples/node/prepared.js", str(height), *map(str, paths))
+        assert done.returncode == 0, done.stderr
+        for line, path in zip(done.stdout.splitlines(), paths, strict=True):
+            got = json.loads(line)
+            pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(
+                got["height"], got["width"]
+            )
+            expected = resize_to_height(read_gray(str(path)), height)
+            np.testing.assert_array_equal(pixels, expected, err_msg=f"{path.name} at {height} rows")
