@@ -11,12 +11,15 @@ Families already in the folder are kept. Each family's folder keeps its licence
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 from mltu_ext.cli.common import run_command
 from mltu_ext.errors import ConfigError, InputFileError
+from mltu_ext.synth.fonts import FONT_DIRS_ENV
 from mltu_ext.synth.web_fonts import HANDWRITING_FAMILIES, check_family, fetch_family, fetched_families
 
 
@@ -53,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     dest = Path(args.dest)
     if dest.exists() and not dest.is_dir():
         raise InputFileError(f"{dest}: is a file, not a folder for fonts")
+    if os.pathsep in str(dest.resolve()):  # the variable's separator: the folder could never be named
+        raise ConfigError(
+            f"{dest}: a folder whose path holds {os.pathsep!r} cannot be named in {FONT_DIRS_ENV}; "
+            "choose another folder"
+        )
     families = list(dict.fromkeys(args.families or HANDWRITING_FAMILIES))
     have = fetched_families(dest)
     todo = [f for f in families if f not in have]
@@ -73,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {line}", file=sys.stderr)
     if failed:
         return 2
-    print(f"use them: export MLTU_EXT_FONT_DIRS={dest.resolve()}")
+    print(f"use them: export {FONT_DIRS_ENV}={shlex.quote(str(dest.resolve()))}")
     return 0
 
 

@@ -319,3 +319,19 @@ def test_linked_folders_of_a_chosen_folder_count_once_and_a_link_loop_ends(tmp_p
     dirs = (str(mine), str(mine), str(elsewhere))
     monkeypatch.setenv(FONT_DIRS_ENV, ":".join(dirs))
     assert scan_fonts(dirs=dirs) == ((str(elsewhere / "hand.woff"),), ())
+
+
+def test_the_folder_is_printed_ready_to_paste_and_one_the_variable_cannot_hold_is_refused(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(fetch_fonts.shutil, "which", lambda name: "/usr/bin/npm")
+    monkeypatch.setattr(fetch_fonts, "fetch_family", lambda family, folder: [folder / family / "f.woff"])
+    spaced = tmp_path / "my fonts"
+    assert fetch_fonts.main([str(spaced), "--families", "caveat"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line == f"use them: export MLTU_EXT_FONT_DIRS='{spaced.resolve()}'"
+    # the variable separates folders with ':', so such a folder could never be named in it
+    assert fetch_fonts.main([str(tmp_path / "a:b"), "--families", "caveat"]) == 2
+    err = capsys.readouterr().err
+    assert "a:b" in err and "':'" in err and "MLTU_EXT_FONT_DIRS" in err
+    assert not (tmp_path / "a:b").exists()
