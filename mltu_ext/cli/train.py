@@ -123,6 +123,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     recipe.add_argument("--seed", type=NON_NEGATIVE_INT)
     recipe.add_argument("--no-augment", action="store_true", help="train without random augmentation")
     _add_run_arguments(parser)
+    # unset unless given, so that the recipe's own value (configs.py, --config, --set) is used
+    parser.set_defaults(val_fraction=None)
     return parser.parse_args(argv)
 
 
@@ -213,10 +215,21 @@ def run_config_from_args(args: argparse.Namespace, cfg: TrainConfig) -> RunConfi
     return run
 
 
+def data_args(args: argparse.Namespace, cfg: TrainConfig) -> argparse.Namespace:
+    """``args`` with the dataset, its format and the validation share that the recipe holds.
+
+    The flags were copied into the recipe (``FLAG_FIELDS``), and ``--set`` or a
+    ``--config`` file may name them too: the data is read and split as the
+    recipe saved in ``config.json`` says.
+    """
+    recipe = {"dataset": cfg.dataset, "format": cfg.dataset_format, "val_fraction": cfg.val_fraction}
+    return argparse.Namespace(**{**vars(args), **recipe})
+
+
 def load_data(cfg: TrainConfig, args: argparse.Namespace):
-    """The dataset named by the options, or the embedded rendered words."""
+    """The dataset the recipe names (``--dataset``, ``--set``, ``--config``), or the rendered words."""
     if cfg.dataset:
-        return load_from_args(args)
+        return load_from_args(data_args(args, cfg))
     from mltu_ext.synth.default_words import rendered_default_dataset
 
     return rendered_default_dataset(cfg)
@@ -288,7 +301,7 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
         raise ConfigError("a rendered warm-up (--pretrain-samples, --recipe dhsd) needs --dataset")
     dataset = load_data(cfg, args)
     print(dataset.summary())
-    parts = split_from_args(args, dataset)
+    parts = split_from_args(data_args(args, cfg), dataset)
     cfg.split = parts.info
     print(
         f"split: {len(parts.train)} training, {len(parts.val)} validation samples "

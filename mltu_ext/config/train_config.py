@@ -16,6 +16,7 @@ from typing import Any
 
 from mltu_ext.config.fields import build
 from mltu_ext.config.model_config import AugmentConfig, ModelConfig
+from mltu_ext.data.format_names import FORMAT_NAMES
 from mltu_ext.errors import ConfigError
 
 # fields that older model folders' config.json held and that now belong to the
@@ -119,6 +120,8 @@ class TrainConfig:
             raise ConfigError(f"learning_rate={self.learning_rate}: must be in (0, 1)")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction}: must be in (0, 1)")
+        if self.dataset_format is not None and self.dataset_format not in FORMAT_NAMES:
+            raise ConfigError(f"dataset_format={self.dataset_format!r}: use one of {', '.join(FORMAT_NAMES)}")
         if self.synthetic_text not in ("lower_words", "mixed", "names"):
             raise ConfigError(
                 f"synthetic_text={self.synthetic_text!r}: use 'lower_words', 'mixed' or 'names'"
