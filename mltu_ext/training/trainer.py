@@ -29,6 +29,7 @@ from mltu_ext.data.image_cache import ImageCache, build_cache
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.vocabulary import Vocabulary
 from mltu_ext.errors import ConfigError, OutputWriteError, TrainingError
+from mltu_ext.export.model_folder import EXPORTED_FILES, STALE_SUFFIX
 from mltu_ext.io.atomic import write_text
 from mltu_ext.io.os_errors import os_reason
 from mltu_ext.model.keras_file import load_keras
@@ -42,6 +43,9 @@ from mltu_ext.training.compile import compile_model
 from mltu_ext.training.fine_tune import choose_vocabulary, transfer_weights
 from mltu_ext.training.resume import BestCheckpoint
 from mltu_ext.training.starting_point import StartingPoint, starting_point
+
+# what a run writes into its model folder besides config.json, run.json and the exports
+RUN_FILES = ("best.keras", "last.keras", "state.json", "log.csv", "summary.json")
 
 
 @dataclass
@@ -116,12 +120,15 @@ def train(
             f"ema_momentum={cfg.ema_momentum} with several devices or processes: the moving "
             "averages are swapped in one process only; train on one device, or set ema_momentum=0"
         )
+    # first, so that data that cannot be read leaves the folder as it was (an earlier model in it too)
+    train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, run.cache_dir)
     if is_main_process():  # the other training processes (--processes) write nothing
+        if not resume:
+            remove_earlier_run(model_dir)
         cfg.save(model_dir / "config.json")
         began = str(init_from) if init_from and not resume else None
         dataclasses.replace(run, started_from=began).save(model_dir / "run.json")
 
-    train_cache, val_cache = build_caches(cfg, vocabulary, train_samples, val_samples, run.cache_dir)
     keras.utils.set_random_seed(cfg.seed)
     scope = data_parallel_scope() if run.parallel else contextlib.nullcontext()
     batch_size = cfg.batch_size * (replica_count() if run.parallel else 1)
@@ -174,6 +181,31 @@ def train(
     # the other processes may read what worker 0 saved (pretraining's best.keras)
     barrier("training done")
     return _result(model_dir, history.history, callbacks, start.initial_epoch, train_samples, val_samples)
+
+
+def remove_earlier_run(model_dir: Path) -> list[str]:
+    """Delete the checkpoints, state, log and exports that an earlier run left in ``model_dir``; their names.
+
+    A new run (``--overwrite``) writes its own config.json: the earlier run's
+    last.keras and state.json beside it would be continued by ``--resume`` as if
+    they were this run's, and its best.keras and model.onnx read as this run's
+    model, until this run's first epoch replaced them.
+    """
+    names = [*RUN_FILES, *EXPORTED_FILES, *(name + STALE_SUFFIX for name in EXPORTED_FILES)]
+    removed = []
+    for name in names:
+        path = model_dir / name
+        try:
+            if path.is_file():
+                path.unlink()
+                removed.append(name)
+        except OSError as error:
+            raise OutputWriteError(
+                f"{path}: cannot remove the earlier run's file ({os_reason(path, error)})"
+            ) from error
+    if removed:
+        print(f"note: {model_dir}: removed the earlier run's {', '.join(removed)}", file=sys.stderr)
+    return removed
 
 
 def _model_for(

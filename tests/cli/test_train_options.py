@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 
 from mltu_ext.cli import train as train_command
@@ -50,3 +52,40 @@ def test_the_data_and_split_come_from_the_recipe_as_set_or_saved(tmp_path, capsy
     assert train_command.main(["--dataset", str(labels), "--set", "dataset_format=csv", *check]) == 2
     err = _one_line_error(capsys)
     assert "dataset_format='csv'" in err and "generic_csv" in err
+
+
+def _earlier_run(folder):
+    """A model folder as an earlier run left it (the files' contents do not matter here)."""
+    folder.mkdir(parents=True)
+    for name in ("best.keras", "last.keras", "model.onnx", "model.json", "log.csv", "summary.json"):
+        (folder / name).write_text("earlier run")
+    (folder / "state.json").write_text(json.dumps({"epochs_done": 12, "best_val_CER": 0.1}))
+    (folder / "config.json").write_text("{}")
+
+
+def test_overwrite_leaves_no_file_of_the_earlier_run_beside_the_new_config(tmp_path, capsys, monkeypatch):
+    import keras
+
+    labels = _table(tmp_path / "d")
+    folder = tmp_path / "model"
+    _earlier_run(folder)
+    tiny = ["--set", "model.filters=[8]", "--set", "model.strides=[[2,2]]", "--set", "model.lstm_units=[8]"]
+    options = ["--dataset", str(labels), "--model-dir", str(folder), "--overwrite", "--cache-dir", "", *tiny]
+
+    # an image that cannot be read: the run stops before it writes anything, the earlier model stays
+    (labels.parent / "0.png").write_bytes(b"not a png")
+    assert train_command.main(options) == 2
+    assert "0.png: cannot decode image" in capsys.readouterr().err.splitlines()[-1]
+    cv2.imwrite(str(labels.parent / "0.png"), draw_word("cat"))
+    assert (folder / "config.json").read_text() == "{}" and (folder / "last.keras").is_file()
+
+    # Ctrl-C in the first epoch: the folder holds the new run's config and none of the earlier run's
+    # checkpoints, which --resume would otherwise continue under the new config
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "fit", interrupted)
+    assert train_command.main(options) == 130
+    assert "--resume" not in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "run.json"]
+    assert TrainConfig.load(folder / "config.json").model.lstm_units == (8,)
