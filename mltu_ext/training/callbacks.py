@@ -38,15 +38,16 @@ class TimeLimit(keras.callbacks.Callback):
     end of each epoch, on worker 0's clock, so that all stop at the same step.
     """
 
-    def __init__(self, minutes: float):
+    def __init__(self, minutes: float, already: float = 0.0):
         super().__init__()
         self.seconds = minutes * 60.0
+        self.already = already  # seconds trained before this fit (a resumed run's)
         self.start = 0.0
         self.stopped_early = False
         self.shared = False
 
     def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
+        self.start = time.monotonic() - self.already
         self.shared = process_count() > 1
 
     def _stop(self) -> None:
@@ -79,8 +80,13 @@ class ElapsedLogger(keras.callbacks.Callback):
     the phases of one command.
     """
 
+    def __init__(self, already: float = 0.0):
+        super().__init__()
+        self.already = already  # seconds trained before this fit (a resumed run's)
+        self.start = 0.0
+
     def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
+        self.start = time.monotonic() - self.already
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -157,17 +163,17 @@ def build_callbacks(
     best = BestCheckpoint(out_dir / "best.keras", best=start.best)
     callbacks: list[keras.callbacks.Callback] = [
         LearningRateLogger(),
-        ElapsedLogger(),
+        ElapsedLogger(start.elapsed_s),
         best,
         ResumeState(out_dir, best),
         keras.callbacks.EarlyStopping(
             monitor="val_CER", mode="min", patience=cfg.early_stopping_patience, verbose=1
         ),
         EpochLog(out_dir / "log.csv", append=start.resume),
-        schedule_callback(cfg),
+        schedule_callback(cfg, start.elapsed_s),
     ]
     if cfg.max_minutes:
-        callbacks.append(TimeLimit(cfg.max_minutes))
+        callbacks.append(TimeLimit(cfg.max_minutes, start.elapsed_s))
     if run.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
     if process_count() > 1:  # several processes: JAX only
@@ -184,10 +190,12 @@ def build_callbacks(
     return callbacks
 
 
-def schedule_callback(cfg: TrainConfig) -> keras.callbacks.Callback:
-    """The callback that moves the learning rate as ``cfg.schedule`` says."""
+def schedule_callback(cfg: TrainConfig, already: float = 0.0) -> keras.callbacks.Callback:
+    """The callback that moves the learning rate as ``cfg.schedule`` says (``already``: seconds trained
+    before, by a resumed run; the epoch schedules go on from its epoch count, the optimiser's rate from
+    its checkpoint)."""
     if cfg.schedule == "time_cosine":
-        return TimeCosineDecay(cfg.learning_rate, cfg.max_minutes)
+        return TimeCosineDecay(cfg.learning_rate, cfg.max_minutes, already=already)
     if cfg.schedule == "cosine":
         return EpochCosineDecay(cfg.learning_rate, cfg.epochs)
     return keras.callbacks.ReduceLROnPlateau(

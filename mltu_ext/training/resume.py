@@ -25,10 +25,12 @@ MONITOR = "val_CER"
 
 @dataclass(frozen=True)
 class ResumeInfo:
-    """What a model folder's ``state.json`` says: epochs trained and the best validation CER."""
+    """What a model folder's ``state.json`` says: epochs trained, the best validation CER, and the
+    seconds of training behind them (the last epoch's ``elapsed_s``, where a time budget goes on)."""
 
     epochs_done: int = 0
     best: float = math.inf
+    elapsed_s: float = 0.0
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -91,8 +93,11 @@ def read_resume_state(model_dir: str | Path) -> ResumeInfo:
         state = json.loads(path.read_text(encoding="utf-8"))
         epochs = int(state["epochs_done"])
         best = float(state.get("best_val_CER", math.inf))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        elapsed = float(state.get("logs", {}).get("elapsed_s", 0.0))  # folders of older versions: none
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise TrainingError(f"{path}: unreadable training state ({error}); cannot resume") from error
     if epochs < 0:
         raise TrainingError(f"{path}: epochs_done={epochs} is negative; cannot resume")
-    return ResumeInfo(epochs, best)
+    if not math.isfinite(elapsed) or elapsed < 0:
+        raise TrainingError(f"{path}: elapsed_s={elapsed} is not a time; cannot resume")
+    return ResumeInfo(epochs, best, elapsed)

@@ -36,19 +36,22 @@ class TimeCosineDecay(keras.callbacks.Callback):
 
     SYNC_BATCH = 8
 
-    def __init__(self, base_lr: float, minutes: float, warmup: float = 0.03, floor: float = 0.02):
+    def __init__(
+        self, base_lr: float, minutes: float, warmup: float = 0.03, floor: float = 0.02, already: float = 0.0
+    ):
         super().__init__()
         self.base_lr = base_lr
         self.seconds = minutes * 60.0
         self.warmup = warmup
         self.floor = floor
+        self.already = already  # seconds of the budget used before this fit (a resumed run's)
         self.start = 0.0
         self.shared = False
         self._epoch = (0.0, 0.0, 0.0)  # shared mode: (elapsed at epoch start, s/batch, local start)
         self._latest = (0, 0.0)  # shared mode: (batch, local time) of the latest batch begun
 
     def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
+        self.start = time.monotonic() - self.already
         self.shared = process_count() > 1
 
     def rate(self, elapsed: float) -> float:

@@ -28,6 +28,7 @@ class StartingPoint:
     initial_epoch: int = 0
     resume: bool = False
     best: float = math.inf  # the resumed run's best validation CER
+    elapsed_s: float = 0.0  # seconds the resumed run has trained: its clock and time budget go on from there
     source_model: keras.Model | None = None
     source_vocabulary: str = ""
 
@@ -100,7 +101,14 @@ def starting_point(
         check_same_run(before, cfg, model_dir)
         cfg.model = before.model
         state = read_resume_state(model_dir)
-        return StartingPoint(initial_epoch=state.epochs_done, resume=True, best=state.best)
+        if cfg.max_minutes and state.elapsed_s >= cfg.max_minutes * 60.0:
+            raise TrainingError(
+                f"{model_dir}: --resume: the run has trained {state.elapsed_s / 60.0:.1f} minutes, its whole "
+                f"max_minutes={cfg.max_minutes:g}; give a larger --max-minutes to train it further"
+            )
+        return StartingPoint(
+            initial_epoch=state.epochs_done, resume=True, best=state.best, elapsed_s=state.elapsed_s
+        )
     if init_from is None:
         return StartingPoint()
     source_dir = check_source_folder(init_from)

@@ -107,3 +107,51 @@ def test_resume_from_another_folder_explains_a_relative_dataset_path(tmp_path):
         check_same_run(before, now, tmp_path)
     now.dataset = "ds/labels.csv"
     check_same_run(before, now, tmp_path)  # the same path from the same folder: the same run
+
+
+def test_a_resumed_run_goes_on_with_its_time_budget_and_learning_rate(tmp_path):
+    """--resume of a --max-minutes run: the clock, the cosine and the time limit go on where they stopped."""
+    from mltu_ext.config import RunConfig, TrainConfig
+    from mltu_ext.data.vocabulary import Vocabulary
+    from mltu_ext.training.callbacks import ElapsedLogger, TimeLimit, build_callbacks
+    from mltu_ext.training.schedules import TimeCosineDecay
+    from mltu_ext.training.starting_point import starting_point
+
+    cfg = TrainConfig(max_minutes=3.0)
+    cfg.model.vocabulary = "ab"
+    cfg.save(tmp_path / "config.json")
+    (tmp_path / "last.keras").write_bytes(b"checkpoint")  # read later, by the trainer
+    state = {"epochs_done": 4, "logs": {"elapsed_s": 90.0}, "best_val_CER": 0.5}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert read_resume_state(tmp_path).elapsed_s == 90.0
+
+    start = starting_point(TrainConfig(max_minutes=3.0), tmp_path, ["ab"], resume=True, init_from=None)
+    assert (start.initial_epoch, start.elapsed_s) == (4, 90.0)
+    run = RunConfig(model_dir=str(tmp_path), export=False)
+    callbacks = build_callbacks(cfg, run, tmp_path, start, Vocabulary("ab"), None)
+    model = _model()
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    decay = next(c for c in callbacks if isinstance(c, TimeCosineDecay))
+    decay.on_train_batch_begin(0)
+    # half of the budget gone: the cosine's midpoint, not the warm-up's first small rate
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate == pytest.approx(decay.rate(90.0), rel=1e-3) and rate > 0.4 * cfg.learning_rate
+    logs = {}
+    next(c for c in callbacks if isinstance(c, ElapsedLogger)).on_epoch_end(4, logs)
+    assert 90.0 <= logs["elapsed_s"] < 100.0  # log.csv's clock goes on too
+    limit = next(c for c in callbacks if isinstance(c, TimeLimit))
+    limit.on_train_batch_end(0)
+    assert not model.stop_training
+    limit.start -= 91.0  # the other half of the three minutes
+    limit.on_train_batch_end(1)
+    assert model.stop_training
+
+    # a run that has used its whole budget: resuming it would train one batch and stop
+    state["logs"]["elapsed_s"] = 185.0
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    with pytest.raises(TrainingError, match=r"max_minutes=3.*--max-minutes"):
+        starting_point(TrainConfig(max_minutes=3.0), tmp_path, ["ab"], resume=True, init_from=None)
+    longer = starting_point(TrainConfig(max_minutes=6.0), tmp_path, ["ab"], resume=True, init_from=None)
+    assert longer.elapsed_s == 185.0
