@@ -10,6 +10,7 @@ python train.py --resume --model-dir Models/words_20260101-120000
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -288,6 +289,52 @@ def check_start_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
             )
     if args.init_from:  # before the data is loaded or a warm-up rendered
         check_source_folder(args.init_from)
+    check_network_options(args, cfg)
+
+
+def network_options(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The network fields this command sets, each with the option that set it: ("height", "--height 48")."""
+    given = [] if args.height is None else [("height", f"--height {args.height}")]
+    for assignment in args.set:
+        path, _ = parse_assignment(assignment)
+        if path.startswith("model.") and path.count(".") == 1 and path != "model.vocabulary":
+            given.append((path.removeprefix("model."), f"--set {assignment}"))
+    return given
+
+
+def check_network_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
+    """Refuse a network size that the model this run starts from would replace without a word.
+
+    ``--resume`` continues the network of ``--model-dir``; ``--init-from`` (or the
+    recipe's base model) starts from that model's network, with this run's dropout.
+    """
+    given = network_options(args)
+    if not given:
+        return
+    if args.resume:
+        folder, kept = Path(args.model_dir or ""), None
+        how = f"--resume continues the network of {folder}"
+        hint = "leave it out"
+    elif args.init_from or cfg.base_model:
+        folder, kept = Path(args.init_from) if args.init_from else base_model_dir(cfg.base_model), "dropout"
+        how = (
+            f"--init-from {folder} starts from that model's network"
+            if args.init_from
+            else f"the recipe starts from the network of {folder} (base_model)"
+        )
+        hint = "leave it out, or train a new network " + (
+            "without --init-from" if args.init_from else "with --set base_model=null"
+        )
+    else:
+        return
+    if folder is None or not (folder / "config.json").is_file():
+        return  # a missing folder or config is reported where it is read
+    source = TrainConfig.load(folder / "config.json").model
+    for name, option in given:
+        theirs = getattr(source, name)
+        if name != kept and getattr(cfg.model, name) != theirs:
+            shown = json.dumps(theirs) if isinstance(theirs, tuple) else repr(theirs)
+            raise ConfigError(f"{option}: {how} ({name} {shown}); {hint}")
 
 
 def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):

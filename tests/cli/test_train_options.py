@@ -89,3 +89,25 @@ def test_overwrite_leaves_no_file_of_the_earlier_run_beside_the_new_config(tmp_p
     assert "--resume" not in capsys.readouterr().err
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "run.json"]
     assert TrainConfig.load(folder / "config.json").model.lstm_units == (8,)
+
+
+def test_network_sizes_that_a_start_from_another_model_would_ignore_are_refused(tmp_path, capsys):
+    source = tmp_path / "source"
+    source.mkdir()
+    TrainConfig().save(source / "config.json")  # height 32, lstm_units (128, 128)
+    (source / "best.keras").write_text("weights")  # read only once the options are accepted
+    missing = ["--dataset", str(tmp_path / "no_such_labels.csv"), "--model-dir", str(tmp_path / "new")]
+
+    cases = [
+        (["--init-from", str(source), "--height", "48"], "--height 48"),
+        (["--init-from", str(source), "--set", "model.lstm_units=[64]"], "model.lstm_units=[64]"),
+        (["--resume", "--model-dir", str(source), "--set", "model.dropout=0.5"], "model.dropout=0.5"),
+    ]
+    for options, named in cases:
+        assert train_command.main([*missing, *options]) == 2, options
+        err = _one_line_error(capsys)
+        assert named in err and str(source) in err and "no_such_labels" not in err, err
+    # the same sizes as the source's, and the dropout of a fine-tuning run, are no change to refuse
+    same = ["--init-from", str(source), "--height", "32", "--set", "model.dropout=0.3", "--check"]
+    assert train_command.main([*missing, *same]) == 2
+    assert "no_such_labels" in capsys.readouterr().err
