@@ -10,6 +10,7 @@ typo or a wrong type never reaches training.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import types
 import typing
@@ -38,18 +39,53 @@ def set_field(cfg: Any, path: str, value: Any) -> None:
     """Set ``cfg``'s field at the dotted ``path`` (``augment.shear``) to ``value`` converted to its type."""
     *parents, name = path.split(".")
     target = cfg
-    for part in parents:
-        if not dataclasses.is_dataclass(target) or not hasattr(target, part):
-            raise ConfigError(f"--set {path}: no config section {part!r}")
+    for depth, part in enumerate(parents):
+        if not dataclasses.is_dataclass(target):
+            raise ConfigError(f"--set {path}: {'.'.join(parents[:depth])} is a value, not a section")
+        if not hasattr(target, part):
+            raise ConfigError(f"--set {path}: no config section {part!r}{_did_you_mean(cfg, path)}")
         target = getattr(target, part)
-    fields = {f.name for f in dataclasses.fields(target)} if dataclasses.is_dataclass(target) else set()
+    if not dataclasses.is_dataclass(target):
+        raise ConfigError(f"--set {path}: {'.'.join(parents)} is a value, not a section")
+    fields = {f.name for f in dataclasses.fields(target)}
     if name not in fields:
         known = ", ".join(sorted(fields))
-        raise ConfigError(f"--set {path}: unknown field {name!r} (fields here: {known})")
+        raise ConfigError(
+            f"--set {path}: unknown field {name!r}{_did_you_mean(cfg, path)} (fields here: {known})"
+        )
     hint = typing.get_type_hints(type(target))[name]
     if dataclasses.is_dataclass(hint):
         raise ConfigError(f"--set {path}: a section; set one of its fields, e.g. {path}.<field>=VALUE")
     setattr(target, name, convert(value, hint, path))
+
+
+def field_paths(cfg: Any, prefix: str = "") -> list[str]:
+    """Every settable field of ``cfg`` as a dotted path (``epochs``, ``model.height``, ...)."""
+    paths = []
+    for item in dataclasses.fields(cfg):
+        value = getattr(cfg, item.name)
+        if dataclasses.is_dataclass(value):
+            paths.extend(field_paths(value, f"{prefix}{item.name}."))
+        else:
+            paths.append(prefix + item.name)
+    return paths
+
+
+def _did_you_mean(cfg: Any, path: str) -> str:
+    """``"; did you mean model.height?"`` for a path that names no field but is close to one, else ``""``.
+
+    A field of a section given without it (``lstm_units``) is found by its name; a
+    misspelt field or section (``model.hieght``, ``modle.height``) by the closest path.
+    """
+    paths = field_paths(cfg)
+    name = path.rsplit(".", 1)[-1]
+    same_name = [p for p in paths if p.rsplit(".", 1)[-1] == name]
+    close = same_name or difflib.get_close_matches(path, paths, n=1, cutoff=0.75)
+    if not close:  # a near name in the section the path names (learningrate, lstm_unit)
+        section = path.rsplit(".", 1)[0] + "." if "." in path else ""
+        names = [p.removeprefix(section) for p in paths if p.startswith(section)]
+        close = [section + m for m in difflib.get_close_matches(name, names, n=1, cutoff=0.6)]
+    return f"; did you mean {close[0]}?" if len(close) == 1 else ""
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -41,6 +41,29 @@ def test_bad_assignments_name_the_field(assignment, message):
         set_field(TrainConfig(), *parse_assignment(assignment))
 
 
+@pytest.mark.parametrize(
+    ("assignment", "suggestion"),
+    [
+        ("learning_rat=0.1", "did you mean learning_rate?"),
+        ("learningrate=0.1", "did you mean learning_rate?"),
+        ("model.hieght=48", "did you mean model.height?"),
+        ("lstm_units=[64]", "did you mean model.lstm_units?"),  # a field of a section, set at the top
+        ("shear=0.5", "did you mean augment.shear?"),
+        ("modle.height=48", "did you mean model.height?"),
+        ("model.lstm_unit=[64]", "did you mean model.lstm_units?"),
+    ],
+)
+def test_a_near_miss_field_name_is_answered_with_the_field_meant(assignment, suggestion):
+    with pytest.raises(ConfigError) as error:
+        set_field(TrainConfig(), *parse_assignment(assignment))
+    assert suggestion in str(error.value)
+
+
+def test_a_value_is_not_taken_for_a_section():
+    with pytest.raises(ConfigError, match=r"--set model.height.x: model.height is a value, not a section"):
+        set_field(TrainConfig(), *parse_assignment("model.height.x=3"))
+
+
 def test_config_json_with_wrong_types_or_shape_is_refused(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"epochs": "many"}))
