@@ -472,9 +472,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             run(cfg, run_cfg, args)
         except KeyboardInterrupt:
-            folder = run_cfg.model_dir
-            if (Path(folder) / "last.keras").is_file():
-                print(f"interrupted: continue with --resume --model-dir {folder}", file=sys.stderr)
+            folder = Path(run_cfg.model_dir)
+            if (folder / "last.keras").is_file():
+                # --resume refuses other data or another recipe, so the options must come again
+                print(
+                    f"interrupted: continue with the same options and --resume --model-dir {folder}",
+                    file=sys.stderr,
+                )
+            elif folder.is_dir():
+                print(
+                    f"interrupted: {folder} holds no finished epoch to resume; run the command again",
+                    file=sys.stderr,
+                )
             raise
 
     return run_command(body) or exit_code

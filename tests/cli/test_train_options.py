@@ -111,3 +111,29 @@ def test_network_sizes_that_a_start_from_another_model_would_ignore_are_refused(
     same = ["--init-from", str(source), "--height", "32", "--set", "model.dropout=0.3", "--check"]
     assert train_command.main([*missing, *same]) == 2
     assert "no_such_labels" in capsys.readouterr().err
+
+
+def test_ctrl_c_says_what_the_folder_holds_and_how_to_go_on(tmp_path, capsys, monkeypatch):
+    import keras
+
+    labels = _table(tmp_path / "d")
+    folder = tmp_path / "model"
+    tiny = ["--set", "model.filters=[8]", "--set", "model.strides=[[2,2]]", "--set", "model.lstm_units=[8]"]
+    options = ["--dataset", str(labels), "--model-dir", str(folder), "--cache-dir", "", *tiny]
+    epochs_done = []
+
+    def interrupted(*args, **kwargs):
+        if epochs_done:  # as if an epoch had been saved
+            (folder / "last.keras").write_text("checkpoint")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "fit", interrupted)
+    assert train_command.main(options) == 130
+    err = capsys.readouterr().err
+    assert f"{folder} holds no finished epoch" in err and "--resume" not in err, err
+
+    epochs_done.append(1)
+    assert train_command.main([*options, "--overwrite"]) == 130
+    err = capsys.readouterr().err
+    # the data and recipe options must come again: --resume checks that they are the same
+    assert f"continue with the same options and --resume --model-dir {folder}" in err, err
