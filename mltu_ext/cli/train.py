@@ -267,7 +267,7 @@ def base_model_dir(path: str | None) -> Path | None:
 
 def check_start_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
     """Refuse --init-from, --resume and --freeze-cnn where one would be ignored; check the source folder."""
-    from mltu_ext.training.starting_point import check_source_folder
+    from mltu_ext.training.starting_point import check_same_run, check_source_folder, resumed_config
 
     if args.resume and args.init_from:
         raise ConfigError(
@@ -290,6 +290,10 @@ def check_start_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
     if args.init_from:  # before the data is loaded or a warm-up rendered
         check_source_folder(args.init_from)
     check_network_options(args, cfg)
+    if args.resume:  # before the data is read (or the default words rendered) only to be refused
+        if not args.model_dir:
+            raise ConfigError("--resume continues the run in --model-dir: name that folder")
+        check_same_run(resumed_config(args.model_dir), cfg, Path(args.model_dir))
 
 
 def network_options(args: argparse.Namespace) -> list[tuple[str, str]]:

@@ -72,6 +72,15 @@ def check_same_run(before: TrainConfig, now: TrainConfig, model_dir: Path) -> No
         )
 
 
+def resumed_config(model_dir: str | Path) -> TrainConfig:
+    """The recipe of the run in ``model_dir`` that ``--resume`` continues; TrainingError if none."""
+    model_dir = Path(model_dir)
+    saved = model_dir / "config.json"
+    if not (model_dir / "last.keras").is_file() or not saved.is_file():
+        raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
+    return TrainConfig.load(saved)
+
+
 def check_source_folder(init_from: str | Path) -> Path:
     """``init_from`` as a Path, if it is a model folder to start from (config.json and weights)."""
     source_dir = Path(init_from)
@@ -94,10 +103,7 @@ def starting_point(
     than the run that made the source model.
     """
     if resume:
-        saved = model_dir / "config.json"
-        if not (model_dir / "last.keras").is_file() or not saved.is_file():
-            raise TrainingError(f"{model_dir}: nothing to resume (no last.keras and config.json)")
-        before = TrainConfig.load(saved)
+        before = resumed_config(model_dir)
         check_same_run(before, cfg, model_dir)
         cfg.model = before.model
         state = read_resume_state(model_dir)

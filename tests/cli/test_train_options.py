@@ -137,3 +137,21 @@ def test_ctrl_c_says_what_the_folder_holds_and_how_to_go_on(tmp_path, capsys, mo
     err = capsys.readouterr().err
     # the data and recipe options must come again: --resume checks that they are the same
     assert f"continue with the same options and --resume --model-dir {folder}" in err, err
+
+
+def test_resume_is_refused_before_any_data_is_read(tmp_path, capsys):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    missing = ["--dataset", str(tmp_path / "no_such_labels.csv")]
+
+    assert train_command.main([*missing, "--resume"]) == 2
+    assert "--resume continues the run in --model-dir" in _one_line_error(capsys)
+    assert train_command.main([*missing, "--resume", "--model-dir", str(folder)]) == 2
+    err = _one_line_error(capsys)
+    assert f"{folder}: nothing to resume" in err and "no_such_labels" not in err
+
+    TrainConfig(dataset=str(tmp_path / "other.csv")).save(folder / "config.json")
+    (folder / "last.keras").write_text("checkpoint")
+    assert train_command.main([*missing, "--resume", "--model-dir", str(folder)]) == 2
+    err = _one_line_error(capsys)
+    assert "this one differs (dataset" in err and "no such file" not in err
