@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mltu_ext.cli.common import (
     NON_NEGATIVE_FLOAT,
@@ -26,7 +27,10 @@ from mltu_ext.cli.common import (
 from mltu_ext.cli.dataset_args import add_dataset_arguments, load_from_args, split_from_args
 from mltu_ext.config import RunConfig, TrainConfig
 from mltu_ext.config.fields import parse_assignment, set_field
-from mltu_ext.errors import ConfigError
+from mltu_ext.errors import ConfigError, DatasetError
+
+if TYPE_CHECKING:
+    from mltu_ext.data.split import SplitResult
 
 # rendered warm-up sets for --dataset runs, by TrainConfig.pretrain_kind
 PRETRAIN_DIRS = {"words": Path("Datasets") / "pretrain_words", "lines": Path("Datasets") / "pretrain_lines"}
@@ -382,6 +386,8 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
             "one label of each can be right (python -m mltu_ext.data check lists them)",
             file=sys.stderr,
         )
+    if not args.check and (not parts.train or not parts.val):
+        raise DatasetError(empty_side(parts, args))
     if args.check:
         report = check_samples(dataset.samples, height=cfg.model.height, max_steps=cfg.time_steps)
         print(report.to_text())
@@ -425,6 +431,27 @@ def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
             record = record_trained_model(result.onnx_path)
             print(f"ONNX model: {result.onnx_path} (recorded in {record})")
     return result
+
+
+def empty_side(parts: SplitResult, args: argparse.Namespace) -> str:
+    """Why the split left no training or no validation samples, and what to change."""
+    total = len(parts.train) + len(parts.val) + len(parts.test)
+    moved = parts.info.get("duplicates", {}).get("moved_to_an_earlier_side", 0)
+    if not parts.train and args.val_writers:
+        return (
+            f"--val-writers {', '.join(args.val_writers)} take every writer: no training samples are "
+            f"left of {total}; leave at least one writer for training"
+        )
+    if not parts.val and moved:
+        return (
+            f"the split left no validation samples: its {moved} were copies (same file or same bytes) "
+            "of training images, which stay on the training side; name other --val-writers, or remove "
+            "the copies (python -m mltu_ext.data check lists them)"
+        )
+    return (
+        f"the split left {len(parts.train)} training and {len(parts.val)} validation samples of "
+        f"{total}; training needs both"
+    )
 
 
 def launch_workers(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace, argv: list[str]) -> int:

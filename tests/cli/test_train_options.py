@@ -155,3 +155,22 @@ def test_resume_is_refused_before_any_data_is_read(tmp_path, capsys):
     assert train_command.main([*missing, "--resume", "--model-dir", str(folder)]) == 2
     err = _one_line_error(capsys)
     assert "this one differs (dataset" in err and "no such file" not in err
+
+
+def test_a_split_that_leaves_a_side_empty_says_why(tmp_path, capsys):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    rows = ["file_name,text,writer_id"]
+    for i in range(6):
+        cv2.imwrite(str(folder / f"{i}.png"), draw_word("cat"))  # all six the same bytes
+        rows.append(f"{i}.png,cat,{'a' if i < 4 else 'b'}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    options = ["--dataset", str(folder / "labels.csv"), "--model-dir", str(tmp_path / "m"), "--cache-dir", ""]
+
+    assert train_command.main([*options, "--val-writers", "a,b"]) == 2
+    err = capsys.readouterr().err
+    assert "--val-writers a, b take every writer: no training samples are left" in err, err
+    assert train_command.main([*options, "--val-writers", "b"]) == 2
+    err = capsys.readouterr().err
+    assert "no validation samples: its 2 were copies" in err, err
+    assert not (tmp_path / "m").exists()
