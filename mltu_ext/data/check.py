@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import statistics
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,9 @@ RARE_BELOW = 3
 RARE_MIN_SAMPLES = 100
 # Images handed to the thread pool at a time (bounds the pending futures).
 CHUNK = 2048
+# An image whose 1st and 99th percentile gray levels lie closer than this holds no writing
+# (paper, a scanner's noise or JPEG's ringing at most): its label cannot be learnt from it.
+BLANK_RANGE = 16
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ImageInfo:
     width: int = 0
     digest: str = ""
     error: str = ""
+    blank: bool = False  # no writing to be seen (``BLANK_RANGE``)
 
 
 def inspect_image(sample: Sample) -> ImageInfo:
@@ -73,7 +78,25 @@ def inspect_image(sample: Sample) -> ImageInfo:
     except (OSError, ImageReadError) as exc:
         return ImageInfo(error=str(exc).removeprefix(f"{sample.name}: "))
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    return ImageInfo(height=int(image.shape[0]), width=int(image.shape[1]), digest=digest)
+    return ImageInfo(
+        height=int(image.shape[0]), width=int(image.shape[1]), digest=digest, blank=is_blank(image)
+    )
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """True for a gray (H, W) image with no writing: its 1st and 99th percentile levels within
+    ``BLANK_RANGE`` of each other (one dark pixel in a hundred would count as writing).
+
+    >>> paper = np.full((20, 50), 230, np.uint8)
+    >>> written = paper.copy()
+    >>> written[9:11, 5:45] = 40  # a stroke: 8 % of the pixels
+    >>> is_blank(paper), is_blank(written)
+    (True, False)
+    """
+    if image.size == 0:
+        return True
+    low, high = np.percentile(image, (1, 99))
+    return bool(high - low < BLANK_RANGE)
 
 
 def inspect_images(
@@ -113,6 +136,11 @@ class CheckReport:
     empty_labels: list[str] = field(default_factory=list)
     # labels with text that training refuses: only invisible characters, control characters
     bad_labels: list[dict[str, str]] = field(default_factory=list)
+    # labels holding invisible format characters (U+200B, U+200D, U+00AD, U+FEFF...) beside text:
+    # the model learns them as characters it cannot see; some scripts need U+200C/U+200D
+    invisible_characters: list[dict[str, str]] = field(default_factory=list)
+    # images with a label but no writing to be seen (``is_blank``)
+    blank_images: list[str] = field(default_factory=list)
     out_of_vocabulary: dict[str, dict] = field(default_factory=dict)
     too_long: list[dict] = field(default_factory=list)
     duplicate_paths: list[dict] = field(default_factory=list)
@@ -273,6 +301,12 @@ def _check_labels(
         if problem:  # the rules training encodes labels by (a zero-width space alone, a tab, a newline)
             report.bad_labels.append({"source": sample.source or sample.name, "problem": problem})
             continue
+        invisible = sorted({c for c in sample.text if unicodedata.category(c) == "Cf"})
+        if invisible:
+            shown = ", ".join(f"U+{ord(c):04X}" for c in invisible)
+            report.invisible_characters.append({"source": sample.source or sample.name, "characters": shown})
+        if info is not None and info.blank:
+            report.blank_images.append(sample.name)
         if known is not None:
             for char in set(sample.text) - known:
                 entry = oov.setdefault(char, {"count": 0, "examples": []})
@@ -341,6 +375,17 @@ def _summarise(report: CheckReport, samples: Sequence[Sample], decode_images: bo
     if report.too_long:
         names = [f"{t['name']} ({t['steps_needed']} > {t['steps_available']} steps)" for t in report.too_long]
         errors.append(f"{len(names)} labels too long for the CTC time steps: {_examples(names)}")
+    if report.invisible_characters:
+        names = [f"{i['source']} ({i['characters']})" for i in report.invisible_characters]
+        warnings.append(
+            f"{len(names)} labels hold invisible characters, which the model learns as characters: "
+            f"{_examples(names)}"
+        )
+    if report.blank_images:
+        warnings.append(
+            f"{len(report.blank_images)} images show no writing but have a label: "
+            f"{_examples(report.blank_images)}"
+        )
     if report.duplicate_paths:
         paths = [d["path"] for d in report.duplicate_paths]
         warnings.append(f"{len(paths)} image paths appear more than once: {_examples(paths)}")

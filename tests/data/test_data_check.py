@@ -161,3 +161,20 @@ def test_labels_training_refuses_are_errors():
     assert [b["source"] for b in report.bad_labels] == ["x:2", "x:3", "x:4"]
     assert "invisible" in report.bad_labels[0]["problem"]
     assert any("3 labels training cannot use" in e and "x:2" in e for e in report.errors), report.errors
+
+
+def test_invisible_characters_and_blank_images_are_warned_of(tmp_path):
+    write_png(tmp_path / "a.png", 40, 10)
+    write_png(tmp_path / "b.png", 40, 10)
+    blank = np.full((10, 40), 228, np.uint8)
+    blank[::3, ::5] = 236  # a scanner's noise on the paper, no writing
+    assert cv2.imwrite(str(tmp_path / "blank.png"), blank)
+    rows = [("a.png", "c\u200bat", "1"), ("b.png", "dog", "1"), ("blank.png", "cow", "2")]
+    make_csv_dataset(tmp_path, rows)
+    report = check_samples(load_dataset(tmp_path).samples, progress=False)
+    assert report.ok  # warnings only: some scripts need U+200C / U+200D
+    assert [i["characters"] for i in report.invisible_characters] == ["U+200B"]
+    assert [Path(name).name for name in report.blank_images] == ["blank.png"]
+    text = "\n".join(report.warnings)
+    assert "1 labels hold invisible characters" in text and "U+200B" in text
+    assert "1 images show no writing but have a label" in text and "blank.png" in text
