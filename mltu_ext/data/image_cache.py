@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,10 @@ from mltu_ext.io.atomic import replacing
 # written by an earlier version (two-level images or pages not softened) would otherwise be reused,
 # and a model trained on it would see other pixels than the reader gives it. Change it with them.
 PIXELS_VERSION = "soften-near-two-level-lines-and-pages"
+# More than SQUEEZE_SHARE of the images squeezed to less than 1 / SQUEEZE_WARN of their width
+# (at the model's height) to fit max_width: a recipe whose max_width is too small for its data
+SQUEEZE_WARN = 1.5
+SQUEEZE_SHARE = 0.05
 
 
 @dataclass
@@ -126,10 +131,13 @@ def build_cache(
             return ImageCache(stored, labels, texts, names)
     images = np.empty((len(samples), height, width), dtype=np.uint8)
     failures: list[str] = []
+    natural = np.zeros(len(samples), np.float64)  # each image's width at ``height``, unsqueezed
 
     def load(index: int) -> None:
         try:
-            images[index] = prepare(sample_pixels(samples[index]), height, width)
+            pixels = sample_pixels(samples[index])
+            natural[index] = pixels.shape[1] * height / max(pixels.shape[0], 1)
+            images[index] = prepare(pixels, height, width)
         except ImageReadError as error:
             failures.append(str(error))
 
@@ -138,6 +146,7 @@ def build_cache(
         list(tqdm(pool.map(load, range(len(samples))), total=len(samples), desc=desc, unit="img"))
     if failures:
         raise ImageReadError(_summarise(sorted(failures), "unreadable image"))
+    _warn_of_squeezing(natural, width, desc)
     if cache_file is not None:
         try:
             # a temporary name per writer (training processes may write at once), then renamed
@@ -146,6 +155,18 @@ def build_cache(
         except OSError as error:  # the cache only saves time: training goes on without it
             print(f"note: {cache_file}: cannot write the image cache ({error.strerror or error}); not cached")
     return ImageCache(images, labels, texts, names)
+
+
+def _warn_of_squeezing(natural: np.ndarray, width: int, desc: str) -> None:
+    """A warning when many images are squeezed hard into ``width``: their letters lose shape."""
+    squeezed = natural > width * SQUEEZE_WARN
+    if squeezed.mean() > SQUEEZE_SHARE:
+        print(
+            f"warning: {desc}: {int(squeezed.sum())} of {len(natural)} images are squeezed to less than "
+            f"1/{SQUEEZE_WARN} of their width to fit max_width {width} (the widest is "
+            f"{int(natural.max())} columns at this height); raise max_width",
+            file=sys.stderr,
+        )
 
 
 def _read_cache(path: Path, shape: tuple[int, int, int]) -> np.ndarray | None:

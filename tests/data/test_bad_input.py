@@ -52,3 +52,12 @@ def test_label_too_long_for_time_steps(tmp_path):
     # "aab" needs 4 steps (a blank between the a's); 3 are not enough
     with pytest.raises(LabelError, match=r"long\.png: label 'aab' needs 4 time steps but the model has 3"):
         build_cache(samples, Vocabulary("ab"), 32, 128, 3)
+
+
+def test_a_max_width_too_small_for_the_images_is_warned_of(tmp_path, capsys):
+    samples = [_sample(tmp_path, f"{i}.png", "cat") for i in range(4)]
+    width = build_cache(samples, Vocabulary("act"), 32, 256, 8).images.shape[2]
+    assert width == 256 and "squeezed" not in capsys.readouterr().err  # room enough: no word
+    build_cache(samples, Vocabulary("act"), 32, 16, 8)
+    err = capsys.readouterr().err
+    assert "warning:" in err and "4 of 4 images are squeezed" in err and "max_width 16" in err
