@@ -19,6 +19,10 @@ from mltu_ext.config.model_config import AugmentConfig, ModelConfig
 from mltu_ext.data.format_names import FORMAT_NAMES
 from mltu_ext.errors import ConfigError
 
+# Widest training image allowed (columns at the model's height): the image cache holds
+# samples x height x max_width bytes, so a slip such as 1e9 would ask for terabytes
+MAX_WIDTH_LIMIT = 16384
+
 # fields that older model folders' config.json held and that now belong to the
 # run (RunConfig): read and set aside, so those folders still load
 RUN_FIELDS = (
@@ -102,6 +106,11 @@ class TrainConfig:
         self.augment.validate()
         if self.max_width < self.model.height // 2:
             raise ConfigError(f"max_width={self.max_width}: too narrow for height {self.model.height}")
+        if self.max_width > MAX_WIDTH_LIMIT:
+            raise ConfigError(
+                f"max_width={self.max_width}: more than {MAX_WIDTH_LIMIT} columns; a line that wide "
+                "is better cut into lines or read as a page"
+            )
         if self.max_width % self.model.time_scale:
             raise ConfigError(
                 f"max_width={self.max_width} must be divisible by the width strides' product "

@@ -129,7 +129,14 @@ def build_cache(
         stored = _read_cache(cache_file, (len(samples), height, width))
         if stored is not None:
             return ImageCache(stored, labels, texts, names)
-    images = np.empty((len(samples), height, width), dtype=np.uint8)
+    try:
+        images = np.empty((len(samples), height, width), dtype=np.uint8)
+    except MemoryError:
+        raise DatasetError(
+            f"{desc}: {len(samples)} images of {height} x {width} need "
+            f"{len(samples) * height * width / 1e9:.1f} GB of memory, more than this machine gives; "
+            "use fewer samples or a smaller max_width"
+        ) from None
     failures: list[str] = []
     natural = np.zeros(len(samples), np.float64)  # each image's width at ``height``, unsqueezed
 

@@ -104,6 +104,7 @@ def test_run_config_checks_its_fields():
         ("lr_patience=-2", "lr_patience=-2: must not be negative"),
         ("early_stopping_patience=-1", "early_stopping_patience=-1: must not be negative"),
         ("min_learning_rate=-1", "min_learning_rate=-1.0: must not be negative"),
+        ("max_width=1000000000", "max_width=1000000000: more than 16384 columns"),
         ("max_minutes=-1", "max_minutes=-1.0: must be positive"),
         ("pretrain_samples=100", "pretrain_samples=100 needs pretrain_minutes > 0"),
     ],

@@ -61,3 +61,15 @@ def test_a_max_width_too_small_for_the_images_is_warned_of(tmp_path, capsys):
     build_cache(samples, Vocabulary("act"), 32, 16, 8)
     err = capsys.readouterr().err
     assert "warning:" in err and "4 of 4 images are squeezed" in err and "max_width 16" in err
+
+
+def test_an_image_cache_too_big_for_memory_is_refused_with_its_size(tmp_path, monkeypatch):
+    from mltu_ext.data import image_cache
+    from mltu_ext.errors import DatasetError
+
+    def no_memory(shape, dtype):
+        raise MemoryError(f"Unable to allocate array with shape {shape}")
+
+    monkeypatch.setattr(image_cache.np, "empty", no_memory)
+    with pytest.raises(DatasetError, match=r"1 images of 32 x 128 need 0\.0 GB of memory"):
+        build_cache([_sample(tmp_path)], Vocabulary("act"), 32, 128, 16)
