@@ -64,7 +64,9 @@ def read_confidences(probs: np.ndarray, texts: Sequence[str], chars: str, blank_
     >>> r.text, round(r.confidence, 3), [c.start for c in r.chars]
     ('aa', 0.63, [0, 2])
     """
-    lookup = {c: i for i, c in enumerate(chars)}
+    # each character's class: the blank takes its own class, so those after it move up one
+    # (greedy_decode reads class k > blank_index as chars[k - 1])
+    lookup = {c: i if i < blank_index else i + 1 for i, c in enumerate(chars)}
     return [
         _reading(np.asarray(row, np.float64), text, lookup, blank_index)
         for row, text in zip(probs, texts, strict=True)

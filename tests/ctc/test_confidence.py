@@ -41,3 +41,15 @@ def test_an_empty_text_is_as_sure_as_the_blanks():
 def test_a_text_longer_than_the_steps_is_refused():
     with pytest.raises(ValueError, match="do not fit"):
         align_path(np.full((2, 2), 0.5), [0, 0], blank=1)  # "aa" needs 3 steps
+
+
+def test_confidences_with_the_blank_first():
+    # classes: blank, a, b (blank_index 0): class k > blank is vocabulary[k - 1], as greedy reads it
+    probs = _probs([[0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.1, 0.1, 0.8]])
+    reading = read_confidences(probs, ["ab"], "ab", 0)[0]
+    assert [c.char for c in reading.chars] == ["a", "b"]
+    assert [c.confidence for c in reading.chars] == pytest.approx([0.8, 0.8])
+    assert reading.confidence == pytest.approx(0.64)
+    # the blank in the middle of the classes: a, blank, b
+    middle = probs[:, :, [1, 0, 2]]
+    assert read_confidences(middle, ["ab"], "ab", 1)[0].confidence == pytest.approx(0.64)
