@@ -1,0 +1,130 @@
+"""A reader written from docs/onnx_model.md alone, step by step, gives the package's pixels.
+
+Each function below follows the page's words, with numpy and OpenCV only, and is compared with
+``OnnxRecognizer`` on the shipped word model: where they differ, the page or the code is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mltu_ext.inference.recognizer import OnnxRecognizer
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ROOT / "Models" / "dhsd_words"
+
+
+def gray_as_documented(decoded: np.ndarray) -> np.ndarray:
+    """ "Reading an image file": 16 bits by a shift, alpha on white, (9798 R + 19235 G + 3735 B) >> 15."""
+    if decoded.dtype == np.uint16:
+        top = int(decoded.max())
+        decoded = (
+            decoded.astype(np.uint8) if top <= 255 else (decoded >> (top.bit_length() - 8)).astype(np.uint8)
+        )
+    if decoded.ndim == 2:
+        return decoded
+    if decoded.shape[2] == 4:
+        a = decoded[..., 3:].astype(np.float32) / np.float32(255)
+        decoded = np.trunc(decoded[..., :3].astype(np.float32) * a + np.float32(255) * (1 - a)).astype(
+            np.uint8
+        )
+    b, g, r = (decoded[..., i].astype(np.int64) for i in range(3))
+    return ((9798 * r + 19235 * g + 3735 * b + 16384) >> 15).astype(np.uint8)
+
+
+def soften_as_documented(image: np.ndarray) -> np.ndarray:
+    """(sum + 8) >> 4 of the 3 x 3 neighbourhood weighted [1 2 1] x [1 2 1], the border repeated."""
+    padded = np.pad(image.astype(np.int32), 1, mode="edge")
+    h, w = image.shape
+    total = sum(
+        ky * kx * padded[dy : dy + h, dx : dx + w]
+        for dy, ky in enumerate((1, 2, 1))
+        for dx, kx in enumerate((1, 2, 1))
+    )
+    return ((total + 8) >> 4).astype(np.uint8)
+
+
+def pixels_as_documented(gray: np.ndarray, height: int) -> np.ndarray:
+    """ "Height": near two-level images snapped, resized keeping the aspect, two-level ones softened."""
+    two_level = len(np.unique(gray)) == 2  # two levels as read keep their own levels
+    dark, light = int((gray < 48).sum()), int((gray >= 208).sum())
+    between = gray.size - dark - light
+    if not two_level and dark > 0 and light > 0 and between <= 0.05 * (between + dark):
+        gray = np.where(gray < 128, 0, 255).astype(np.uint8)
+        two_level = True
+    h, w = gray.shape
+    new_width = max(1, round(w * height / h))
+    if h > height:
+        gray = cv2.resize(gray, (new_width, height), interpolation=cv2.INTER_AREA)
+    elif h < height:
+        gray = cv2.resize(gray, (new_width, height), interpolation=cv2.INTER_LINEAR)
+    return soften_as_documented(gray) if two_level else gray
+
+
+def batch_as_documented(images: list[np.ndarray], time_scale: int, padding_value: int) -> np.ndarray:
+    """ "Width": as wide as the widest, a multiple of time_scale, at least 4 x time_scale, padded right."""
+    width = max(im.shape[1] for im in images)
+    width = max(4 * time_scale, -(-width // time_scale) * time_scale)
+    batch = np.full((len(images), images[0].shape[0], width, 1), padding_value, np.float32)
+    for row, image in zip(batch, images, strict=True):
+        row[:, : image.shape[1], 0] = image
+    return batch
+
+
+def word(height: int) -> np.ndarray:
+    image = np.full((height, 3 * height), 250, np.uint8)
+    cv2.putText(image, "Weg", (height // 8, int(height * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, height / 40, 20, 3)
+    return image
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+
+def decoded_images() -> dict[str, np.ndarray]:
+    """Images as OpenCV decodes files (IMREAD_UNCHANGED): gray, bitonal, colour, alpha, 16-bit, tiny."""
+    gray = word(100)
+    bitonal = np.where(gray < 135, 0, 255).astype(np.uint8)
+    colour = np.dstack([gray, np.full_like(gray, 200), 255 - gray // 2])
+    alpha = np.dstack([np.zeros((*gray.shape, 3), np.uint8), 255 - gray])
+    return {
+        "gray, shrunk": gray,
+        "gray, enlarged": word(40),
+        "gray, as it is": word(64),
+        "bitonal": bitonal,
+        "bitonal, enlarged": np.where(word(30) < 135, 0, 255).astype(np.uint8),
+        "two levels, not black and white": np.where(gray < 135, 40, 230).astype(np.uint8),
+        "two levels, low contrast": np.where(gray < 135, 100, 140).astype(np.uint8),
+        "bitonal JPEG, quality 75": jpeg(bitonal, 75),
+        "bitonal JPEG, quality 95": jpeg(bitonal, 95),
+        "colour": colour,
+        "alpha": alpha,
+        "16 bits": gray.astype(np.uint16) * 257,
+        "12 bits in 16": gray.astype(np.uint16) << 4,
+        "one pixel": np.zeros((1, 1), np.uint8),
+        "one column": gray[:, 40:41].copy(),
+        "one row": gray[50:51, :200].copy(),  # 12,800 columns at height 64
+    }
+
+
+@pytest.fixture(scope="module")
+def words_model() -> OnnxRecognizer:
+    return OnnxRecognizer(WORDS, providers=["CPUExecutionProvider"], check_ink=False)
+
+
+@pytest.mark.parametrize("name", list(decoded_images()))
+def test_the_documented_pixels_are_the_packages(words_model, name):
+    decoded = decoded_images()[name]
+    meta = words_model.metadata
+    expected = batch_as_documented(
+        [pixels_as_documented(gray_as_documented(decoded), meta["input_height"])],
+        meta["time_scale"],
+        meta["padding_value"],
+    )
+    np.testing.assert_array_equal(words_model.prepare_batch([decoded]), expected, err_msg=name)
