@@ -128,3 +128,85 @@ def test_the_documented_pixels_are_the_packages(words_model, name):
         meta["padding_value"],
     )
     np.testing.assert_array_equal(words_model.prepare_batch([decoded]), expected, err_msg=name)
+
+
+def greedy_as_documented(probs: np.ndarray, vocabulary: str, blank: int) -> str:
+    """ "Greedy decoding": arg-max per step, repeats merged, blanks dropped."""
+    best = [int(k) for k in probs.argmax(axis=1)]
+    kept = [k for i, k in enumerate(best) if k != blank and (i == 0 or k != best[i - 1])]
+    return "".join(vocabulary[k] if k < blank else vocabulary[k - 1] for k in kept)
+
+
+def confidence_as_documented(probs: np.ndarray, text: str, meta: dict) -> tuple[float, list[float]]:
+    """ "Confidence": (the text's, its characters') from the best CTC path that emits the text."""
+    probs = probs.astype(np.float64)
+    temperature = meta.get("confidence_temperature", 1)
+    if temperature != 1:  # log-probabilities divided by T, renormalised, stored as float32
+        logits = np.log(probs + 1e-30) / temperature
+        tempered = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = (tempered / tempered.sum(axis=1, keepdims=True)).astype(np.float32).astype(np.float64)
+    blank, vocabulary = meta["blank_index"], meta["vocabulary"]
+    if not text:
+        return float(np.exp(np.mean(np.log(probs[:, blank] + 1e-30)))), []
+    labels = [blank]
+    for char in text:
+        k = vocabulary.index(char)
+        labels += [k if k < blank else k + 1, blank]
+    logp = np.log(probs[:, labels] + 1e-30)  # T, S: the alignment's scores
+    steps, states = logp.shape
+    score = np.full(states, -np.inf)
+    score[:2] = logp[0, :2]
+    moves = np.zeros((steps, states), np.int64)
+    for t in range(1, steps):
+        new = np.empty(states)
+        for s in range(states):
+            options = [score[s], score[s - 1] if s >= 1 else -np.inf]  # stay, move on one
+            skips = s >= 2 and labels[s] != blank and labels[s] != labels[s - 2]
+            options.append(score[s - 2] if skips else -np.inf)
+            moves[t, s] = int(np.argmax(options))  # ties: the first, staying first
+            new[s] = options[moves[t, s]] + logp[t, s]
+        score = new
+    state = states - 1 if score[-1] >= score[-2] else states - 2  # the blank if both score the same
+    chars = [0.0] * len(text)
+    for t in range(steps - 1, -1, -1):
+        if state % 2:
+            chars[state // 2] = max(chars[state // 2], float(probs[t, labels[state]]))
+        state -= moves[t, state]
+    words, current = [], None
+    for char, confidence in zip(text, chars, strict=True):
+        if char == " ":
+            if current is not None:
+                words.append(current)
+            current = None
+        else:
+            current = confidence if current is None else current * confidence
+    words += [] if current is None else [current]
+    return (min(words) if words else 1.0), chars
+
+
+def line(text: str) -> np.ndarray:
+    image = np.full((60, 14 * len(text) + 20), 250, np.uint8)
+    cv2.putText(image, text, (8, 42), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
+    return image
+
+
+@pytest.mark.parametrize("model", ["dhsd_words", "handwritten_lines"])
+def test_the_documented_texts_and_confidences_are_the_packages(model):
+    """Greedy texts and confidences from the same probabilities, with the lines' temperature (1.7)."""
+    recognizer = OnnxRecognizer(ROOT / "Models" / model, providers=["CPUExecutionProvider"], check_ink=False)
+    meta = recognizer.metadata
+    images = [
+        word(64),
+        word(30),
+        line("le chat dort ici"),
+        line("Une ligne, 1914."),
+        np.full((64, 90), 250, np.uint8),
+    ]
+    for image in images:
+        probs = recognizer.probabilities([image])[0]
+        reading = recognizer.read([image])[0]
+        text = greedy_as_documented(probs, meta["vocabulary"], meta["blank_index"])
+        confidence, chars = confidence_as_documented(probs, text, meta)
+        assert reading.text == text
+        assert reading.confidence == pytest.approx(confidence, rel=1e-12, abs=1e-15), text
+        assert [c.confidence for c in reading.chars] == pytest.approx(chars, rel=1e-12, abs=1e-15), text
