@@ -210,3 +210,43 @@ def test_the_documented_texts_and_confidences_are_the_packages(model):
         assert reading.text == text
         assert reading.confidence == pytest.approx(confidence, rel=1e-12, abs=1e-15), text
         assert [c.confidence for c in reading.chars] == pytest.approx(chars, rel=1e-12, abs=1e-15), text
+
+
+def read_as_documented(path: Path) -> np.ndarray:
+    """ "Reading an image file": decoded unchanged, made gray, then turned as its EXIF tag says."""
+    decoded = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded.dtype.kind == "f":
+        decoded = np.nan_to_num(decoded.astype(np.float64), nan=255.0, posinf=255.0, neginf=0.0)
+        decoded = decoded * 255 if decoded.max() <= 1.0 else decoded
+        decoded = np.clip(np.rint(decoded), 0, 255).astype(np.uint8)
+    gray = gray_as_documented(decoded)
+    from PIL import Image
+
+    with Image.open(path) as image:
+        asked = image.format in ("JPEG", "TIFF", "WEBP")
+        orientation = image.getexif().get(0x0112, 1) if asked else 1
+    turned = {2: gray[:, ::-1], 3: gray[::-1, ::-1], 4: gray[::-1], 5: gray.T}
+    turned |= {6: np.rot90(gray, -1), 7: gray[::-1, ::-1].T, 8: np.rot90(gray)}
+    return turned.get(orientation, gray)
+
+
+def test_the_documented_file_reading_is_the_packages(tmp_path):
+    """Files whose reading the page states: turned by their EXIF orientation, floating-point samples."""
+    from PIL import Image
+
+    from mltu_ext.data.images import read_gray
+
+    gray = word(40)
+    files = []
+    for orientation in range(1, 9):
+        stored = Image.fromarray(gray[:, ::-1] if orientation % 2 == 0 else gray)
+        exif = stored.getexif()
+        exif[0x0112] = orientation
+        for suffix in (".jpg", ".webp", ".png"):  # a PNG's EXIF is not asked
+            files.append(tmp_path / f"o{orientation}{suffix}")
+            stored.save(files[-1], exif=exif.tobytes(), quality=95)
+    for name, pixels in (("fraction", gray / 255.0), ("levels", gray.astype(np.float64))):
+        files.append(tmp_path / f"{name}.tif")
+        Image.fromarray(pixels.astype(np.float32), "F").save(files[-1])
+    for path in files:
+        np.testing.assert_array_equal(read_gray(str(path)), read_as_documented(path), err_msg=path.name)
