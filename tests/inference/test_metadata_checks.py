@@ -54,6 +54,12 @@ def _drop_char(m):
         ("missing", lambda m: {k: v for k, v in m.items() if k != "vocabulary"}, "lacks vocabulary"),
         ("not_json", lambda m: "{not json", "not valid JSON"),
         ("not_object", lambda m: "[1, 2]", "not a JSON object"),
+        # the rest of docs/onnx_model.md's list of refusals
+        ("channels_2", lambda m: {**m, "channels": 2}, "'channels'=2"),
+        ("temperature_0", lambda m: {**m, "confidence_temperature": 0}, "'confidence_temperature' must be"),
+        ("temperature_text", lambda m: {**m, "confidence_temperature": "1.7"}, "'confidence_temperature'"),
+        ("temperature_null", lambda m: {**m, "confidence_temperature": None}, "'confidence_temperature'"),
+        ("segmenter", lambda m: {**m, "kind": "line_segmenter"}, "line segmenter.*not a recogniser"),
     ],
 )
 def test_inconsistent_metadata_is_refused(shipped_proto, tmp_path, name, change, message):
@@ -77,3 +83,12 @@ def test_the_command_says_it_in_one_line(shipped_proto, tmp_path):
     )  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().count("\n") == 0 and "bad.onnx: metadata field 'vocabulary'" in done.stderr
+
+
+def test_a_graph_that_does_not_read_lines_is_refused(tmp_path):
+    """Recogniser metadata on the line segmenter's graph, (1, H, W, 1) -> (1, H, W, 3): refused."""
+    segmenter = onnx.load(str(SHIPPED.parents[1] / "line_segmenter" / "segmenter.onnx"))
+    recogniser = json.loads((SHIPPED.parent / "model.json").read_text(encoding="utf-8"))
+    path = _with_metadata(segmenter, tmp_path / "maps.onnx", lambda m: recogniser)
+    with pytest.raises(ModelLoadError, match=r"maps.onnx: graph takes .* not a line recogniser"):
+        OnnxRecognizer(path, providers=["CPUExecutionProvider"])
