@@ -250,3 +250,30 @@ def test_the_documented_file_reading_is_the_packages(tmp_path):
         Image.fromarray(pixels.astype(np.float32), "F").save(files[-1])
     for path in files:
         np.testing.assert_array_equal(read_gray(str(path)), read_as_documented(path), err_msg=path.name)
+
+
+def test_the_documented_batches_are_the_packages():
+    """Batched as the page says, the texts and confidences are the package's to the last bit.
+
+    The shipped files quantise activations with one range per batch, so a batch of other images
+    gives other confidences: the batches must hold the same images, in the same order.
+    """
+    from mltu_ext.inference.ink import has_writing
+
+    recognizer = OnnxRecognizer(WORDS, providers=["CPUExecutionProvider"])  # the ink check on
+    meta = recognizer.metadata
+    images = [word(h) for h in (20, 90, 45, 64, 150)] + [line("le chat dort"), line("Köln 1914")]
+    images[3:3] = [np.full((64, w), 250, np.uint8) for w in (60, 130, 300)]  # blank paper: read as ""
+    order = [i for i, im in enumerate(images) if has_writing(im)]  # the package's own check first
+    order.sort(key=lambda i: images[i].shape[1] / images[i].shape[0])  # stable: equal ratios keep order
+    expected = {i: ("", 1.0) for i in range(len(images))}
+    for start in range(0, len(order), 2):
+        chunk = order[start : start + 2]
+        prepared = [pixels_as_documented(images[i], meta["input_height"]) for i in chunk]
+        batch = batch_as_documented(prepared, meta["time_scale"], meta["padding_value"])
+        probs = recognizer.session.run(None, {recognizer.session.get_inputs()[0].name: batch})[0]
+        for i, row in zip(chunk, probs, strict=True):
+            text = greedy_as_documented(row, meta["vocabulary"], meta["blank_index"])
+            expected[i] = (text, confidence_as_documented(row, text, meta)[0])
+    readings = recognizer.read(images, batch_size=2)
+    assert [(r.text, r.confidence) for r in readings] == [expected[i] for i in range(len(images))]
