@@ -106,12 +106,71 @@ function yccToRgb(y, cb, cr) {
   return [clampByte(r), clampByte(g), clampByte(b)];
 }
 
+/** The EXIF Orientation (1-8) of a JPEG: 1 (as stored) when it has none. Phones store a photo's
+ * pixels as the sensor saw them and say in EXIF how a viewer turns them; the package turns
+ * JPEG, TIFF and WebP files accordingly (images.upright), after decoding. */
+function jpegOrientation(buffer) {
+  let at = 2;
+  // walk the marker segments up to the first scan, looking for APP1 "Exif\0\0"
+  while (at + 4 <= buffer.length && buffer[at] === 0xff) {
+    const marker = buffer[at + 1];
+    const length = buffer.readUInt16BE(at + 2);
+    const end = Math.min(buffer.length, at + 2 + length);
+    if (marker === 0xda || marker === 0xd9) break;
+    if (marker === 0xe1 && buffer.toString("latin1", at + 4, at + 10) === "Exif\0\0") {
+      const tiff = at + 10; // the TIFF header: byte order, 42, offset of the first IFD
+      const little = buffer.toString("latin1", tiff, tiff + 2) === "II";
+      const u16 = (i) => (i + 2 <= end ? (little ? buffer.readUInt16LE(i) : buffer.readUInt16BE(i)) : 0);
+      const u32 = (i) => (i + 4 <= end ? (little ? buffer.readUInt32LE(i) : buffer.readUInt32BE(i)) : 0);
+      const ifd = tiff + u32(tiff + 4);
+      const count = u16(ifd);
+      for (let k = 0; k < count; k++) {
+        const entry = ifd + 2 + 12 * k;
+        if (entry + 12 > end) break;
+        if (u16(entry) !== 0x0112) continue;
+        const value = u16(entry + 8);
+        return value >= 1 && value <= 8 ? value : 1;
+      }
+      return 1;
+    }
+    at += 2 + length;
+  }
+  return 1;
+}
+
+/** `image` (a GrayImage) turned as EXIF `orientation` says a viewer shows it (images.upright):
+ * 2 mirrored, 3 turned 180 degrees, 4 flipped, 5 transposed, 6 turned clockwise, 7 transposed
+ * and turned 180 degrees, 8 turned counter-clockwise. */
+export function upright(image, orientation) {
+  if (!(orientation >= 2 && orientation <= 8)) return image;
+  const { width: w, height: h, data } = image;
+  const quarter = orientation >= 5;
+  const out = new GrayImage(quarter ? h : w, quarter ? w : h);
+  // the source (x, y) of each output pixel (x, y)
+  const source = {
+    2: (x, y) => [w - 1 - x, y],
+    3: (x, y) => [w - 1 - x, h - 1 - y],
+    4: (x, y) => [x, h - 1 - y],
+    5: (x, y) => [y, x],
+    6: (x, y) => [y, h - 1 - x],
+    7: (x, y) => [w - 1 - y, h - 1 - x],
+    8: (x, y) => [w - 1 - y, x],
+  }[orientation];
+  for (let y = 0; y < out.height; y++) {
+    for (let x = 0; x < out.width; x++) {
+      const [sx, sy] = source(x, y);
+      out.data[y * out.width + x] = data[sy * w + sx];
+    }
+  }
+  return out;
+}
+
 /** Decode a PNG or JPEG file to { width, height, rgba }; an Error names the file otherwise. */
 export function decodeFile(file) {
   const buffer = fs.readFileSync(file);
   if (buffer.length >= 8 && buffer.subarray(0, 8).equals(PNG_SIGNATURE)) return decodePng(buffer);
   if (buffer.length >= 3 && buffer[0] === 0xff && buffer[1] === 0xd8 && buffer[2] === 0xff) {
-    return decodeJpeg(buffer);
+    return { ...decodeJpeg(buffer), orientation: jpegOrientation(buffer) };
   }
   throw new Error(`${file}: not a PNG or JPEG file (this reader decodes only those)`);
 }
@@ -119,7 +178,8 @@ export function decodeFile(file) {
 /** Read an image file as the model's rows: decoded, gray, at `height` rows; `sourceWidth`
  * and `sourceHeight` keep the size it was read at. */
 export function loadForModel(file, height) {
-  const gray = toGray(decodeFile(file));
+  const decoded = decodeFile(file);
+  const gray = upright(toGray(decoded), decoded.orientation); // a PNG's EXIF is not read, as in the package
   const resized = resizeToHeight(gray, height);
   return Object.assign(new GrayImage(resized.width, resized.height, resized.data), {
     sourceWidth: gray.width,

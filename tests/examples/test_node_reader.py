@@ -303,3 +303,25 @@ def test_near_two_level_edge_cases_give_the_package_pixels(tmp_path):
             )
             expected = resize_to_height(read_gray(str(path)), height)
             np.testing.assert_array_equal(pixels, expected, err_msg=f"{path.name} at {height} rows")
+
+
+def test_a_jpeg_is_turned_by_its_exif_orientation(tmp_path):
+    """A phone's JPEG stores its pixels turned and says so in EXIF: both readers turn it back."""
+    word = draw("Hamburg", 48)
+    paths = []
+    for orientation in range(1, 9):
+        stored = Image.fromarray(word[:, ::-1] if orientation % 2 == 0 else word)
+        stored = stored.transpose(Image.Transpose.ROTATE_90) if orientation >= 5 else stored
+        exif = stored.getexif()
+        exif[0x0112] = orientation
+        paths.append(tmp_path / f"o{orientation}.jpg")
+        stored.save(paths[-1], exif=exif.tobytes(), quality=95)
+    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, paths))
+    assert done.returncode == 0, done.stderr
+    for line, path in zip(done.stdout.splitlines(), paths, strict=True):
+        got = json.loads(line)
+        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+        expected = resize_to_height(read_gray(str(path)), HEIGHT)
+        assert pixels.shape == expected.shape, path.name
+        assert int(np.abs(pixels.astype(int) - expected).max()) <= 3, path.name
+    assert node_lines(paths) == python_lines(paths)
