@@ -325,3 +325,24 @@ def test_a_jpeg_is_turned_by_its_exif_orientation(tmp_path):
         assert pixels.shape == expected.shape, path.name
         assert int(np.abs(pixels.astype(int) - expected).max()) <= 3, path.name
     assert node_lines(paths) == python_lines(paths)
+
+
+def test_confidences_with_the_blank_first_are_the_packages():
+    """A file whose blank is not the last class: a character after it is class k + 1 in both."""
+    from mltu_ext.ctc.confidence import read_confidences
+
+    probs = [[0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.1, 0.1, 0.8]]  # blank, a, b
+    flat = json.dumps([p for row in probs for p in row])
+    script = (
+        "import { confidence, greedyText } from './examples/node/shared/reader.js';"
+        "const meta = { chars: ['a', 'b'], blank: 0, temperature: 1 };"
+        f"const rows = {{ steps: 3, classes: 3, probs: Float32Array.from({flat}) }};"
+        "const text = greedyText(rows, meta);"
+        "console.log(JSON.stringify([text, confidence(rows, text, meta)]));"
+    )
+    done = node("--input-type=module", "-e", script)
+    assert done.returncode == 0, done.stderr
+    text, confidence = json.loads(done.stdout)
+    expected = read_confidences(np.array([probs], np.float32), ["ab"], "ab", 0)[0]
+    assert text == expected.text == "ab"
+    assert confidence == pytest.approx(expected.confidence) == pytest.approx(0.64)

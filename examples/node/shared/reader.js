@@ -150,7 +150,8 @@ export function confidence(rows, text, meta) {
     for (let t = 0; t < steps; t++) total += Math.log(p(t, meta.blank) + TINY);
     return Math.exp(total / steps);
   }
-  const lookup = new Map(meta.chars.map((c, i) => [c, i]));
+  // each character's class: those after the blank are one up (as greedyText reads them)
+  const lookup = new Map(meta.chars.map((c, i) => [c, i < meta.blank ? i : i + 1]));
   const labels = chars.map((c) => lookup.get(c));
   const states = alignPath(rows, labels, meta.blank);
   const peaks = chars.map((_, k) => {
