@@ -346,3 +346,17 @@ def test_confidences_with_the_blank_first_are_the_packages():
     expected = read_confidences(np.array([probs], np.float32), ["ab"], "ab", 0)[0]
     assert text == expected.text == "ab"
     assert confidence == pytest.approx(expected.confidence) == pytest.approx(0.64)
+
+
+def test_a_segmenter_is_refused_as_the_package_refuses_it(tmp_path, images):
+    """The line segmenter's metadata, or a recogniser's beside the segmenter's graph: refused."""
+    meta = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+    shutil.copy(MODEL / "model.onnx", tmp_path / "model.onnx")
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "kind": "line_segmenter"}), encoding="utf-8")
+    done = node("examples/node/recognize.js", str(tmp_path / "model.onnx"), str(images[0]))
+    assert done.returncode == 2 and done.stdout == "" and "line segmenter" in done.stderr
+    segmenter = ROOT / "Models" / "line_segmenter" / "segmenter.onnx"
+    shutil.copy(segmenter, tmp_path / "maps.onnx")
+    (tmp_path / "maps.json").write_text(json.dumps(meta), encoding="utf-8")
+    done = node("examples/node/recognize.js", str(tmp_path / "maps.onnx"), str(images[0]))
+    assert done.returncode == 2 and done.stdout == "" and "not a line recogniser" in done.stderr

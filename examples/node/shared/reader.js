@@ -19,6 +19,10 @@ export function checkMetadata(meta, file) {
   if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
     throw new ReaderError(`${file}: not a JSON object`);
   }
+  if (meta.kind === "line_segmenter") {
+    // a segmenter's sidecar has no vocabulary: say what the file is rather than what it lacks
+    throw new ReaderError(`${file}: a line segmenter (it finds the lines of a page), not a recogniser`);
+  }
   const version = meta.format_version === undefined ? 1 : meta.format_version;
   if (!Number.isInteger(version) || version < 1) {
     throw new ReaderError(`${file}: format_version ${JSON.stringify(version)} must be a whole number >= 1`);
@@ -62,6 +66,12 @@ export function checkAgainstGraph(meta, input, output, onnxPath) {
   // input: [batch, height, width, channels], output: [batch, steps, classes]; a dimension
   // that is not a number is dynamic
   const fixed = (d) => (typeof d === "number" ? d : null);
+  if (input.length !== 4 || output.length !== 3) {
+    throw new ReaderError(
+      `${onnxPath}: graph takes ${JSON.stringify(input)} and gives ${JSON.stringify(output)}; ` +
+        "not a line recogniser",
+    );
+  }
   if (fixed(output[2]) !== null && output[2] !== meta.chars.length + 1) {
     throw new ReaderError(
       `${onnxPath}: the metadata has ${meta.chars.length} characters ` +
