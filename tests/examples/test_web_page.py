@@ -354,7 +354,9 @@ def test_screenshot_of_a_recognised_drawing(page, folder, tmp_path):
 def test_the_page_refuses_what_the_contract_refuses(browser, server, folder):
     """A newer format_version is listed as missing; metadata that contradicts the graph stops loading."""
     meta = json.loads((WORDS / "model.json").read_text(encoding="utf-8"))
-    for name, change in (("newer", {"format_version": 2}), ("height", {"input_height": 32})):
+    changes = {"newer": {"format_version": 2}, "height": {"input_height": 32}}
+    changes["segmenter"] = {"kind": "line_segmenter"}
+    for name, change in changes.items():
         (folder / name).mkdir()
         shutil.copy(WORDS / "model.onnx", folder / name / "model.onnx")
         (folder / name / "model.json").write_text(json.dumps({**meta, **change}), encoding="utf-8")
@@ -364,6 +366,10 @@ def test_the_page_refuses_what_the_contract_refuses(browser, server, folder):
         assert not models["_test/newer"]["available"]
         assert "format version 2 is newer" in models["_test/newer"]["reason"]
         assert models["Models/dhsd_words"]["available"]  # the page went on with this one
+        browser.get(_page_url(server) + "?model=_test/segmenter")
+        models = {m["dir"]: m for m in call(browser, "models")}
+        assert not models["_test/segmenter"]["available"]
+        assert "line segmenter" in models["_test/segmenter"]["reason"]
 
         browser.get(_page_url(server) + "?model=_test/height")
         status = browser.execute_async_script(
@@ -414,3 +420,24 @@ def test_a_loaded_page_reloads_and_reads_without_the_server(tmp_path, folder, wo
         driver.quit()
         server.shutdown()  # returns at once when the test already stopped it
         server.server_close()
+
+
+def test_a_file_is_turned_by_its_exif_orientation_as_in_python(page, folder, words_model):
+    """A phone's JPEG stores its pixels turned and says so in EXIF: the page reads it upright too."""
+    from PIL import Image
+
+    from mltu_ext.data.images import read_gray
+
+    word = decidable(lambda seed: rendered_word("Hamburg", seed), words_model, 5)
+    for orientation in (3, 6, 8):
+        stored = Image.fromarray(word).rotate({3: 180, 6: 90, 8: -90}[orientation], expand=True)
+        exif = stored.getexif()
+        exif[0x0112] = orientation
+        stored.save(folder / f"turned{orientation}.jpg", exif=exif.tobytes(), quality=98)
+        result = call(page, "recognizeImageUrl", f"/_test/turned{orientation}.jpg")
+        upright = read_gray(str(folder / f"turned{orientation}.jpg"))
+        assert upright.shape == word.shape
+        got = pixels_of(result)
+        assert got.shape == upright.shape, f"orientation {orientation}"
+        assert int(np.abs(got.astype(int) - upright).max()) <= 3, f"orientation {orientation}"
+        assert_reads_like_python(result, upright, words_model)
