@@ -118,9 +118,10 @@ export function grayFromRgba({ width, height, data }) {
 
 /** Decode an image file (a Blob) with the browser's decoder to RGBA at its own size, with
  * no colour management and unpremultiplied alpha, the nearest the browser has to OpenCV's
- * plain decoding. Opaque 8-bit PNGs come out exactly as OpenCV reads them; a 16-bit PNG is
- * rounded to 8 bits where the package cuts (value >> 8), and JPEG decoders differ by a level
- * or two (see docs/onnx_model.md). */
+ * plain decoding; a JPEG comes out turned by its EXIF orientation, as the package turns it.
+ * Opaque 8-bit PNGs come out exactly as OpenCV reads them; a 16-bit PNG as its high bytes, which
+ * is the package's to_uint8 only when its largest sample uses all 16 bits (12-bit data comes out
+ * nearly black), and JPEG decoders differ by a level or two (see docs/onnx_model.md). */
 export async function decodeBlob(blob) {
   let bitmap;
   try {
