@@ -113,7 +113,10 @@ def line_warp() -> AugmentConfig:
     """The strong random warp for whole lines: slant, scale and bending, little rotation.
 
     The rotation turns the line about its left end, so at 1,000 columns one
-    degree already moves the right end by a third of a 48-pixel height.
+    degree already moves the right end by a third of a 48-pixel height. One
+    line in five is made black and white: bitonal archive scans then read
+    about half a point closer to their grayscale originals, grayscale lines as
+    before (benchmarks/line_model/RESULTS.md, run 021).
     """
     return AugmentConfig(
         shear=0.4,
@@ -123,6 +126,7 @@ def line_warp() -> AugmentConfig:
         contrast=0.4,
         thickness_prob=0.6,
         elastic=0.04,
+        binarize=0.2,
     )
 
 
