@@ -10,6 +10,7 @@ fields; ``docs/onnx_model.md`` is the contract they follow.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +125,15 @@ def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
             limits = "1 or more" if name == "time_scale" else "0..255"
             raise ModelLoadError(f"{path}: metadata field {name!r}={metadata[name]} must be {limits}")
     temperature = metadata.get("confidence_temperature", 1.0)
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not temperature > 0:
+    # json.loads takes Infinity and NaN, which strict JSON readers (JavaScript's) refuse
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not 0 < temperature < math.inf
+    ):
         raise ModelLoadError(
-            f"{path}: metadata field 'confidence_temperature' must be a positive number, got {temperature!r}"
+            f"{path}: metadata field 'confidence_temperature' must be a positive finite number, "
+            f"got {temperature!r}"
         )
     shape_in = list(session.get_inputs()[0].shape)  # [batch, height, width, channels]
     shape_out = list(session.get_outputs()[0].shape)  # [batch, time, classes]

@@ -59,6 +59,7 @@ def _drop_char(m):
         ("temperature_0", lambda m: {**m, "confidence_temperature": 0}, "'confidence_temperature' must be"),
         ("temperature_text", lambda m: {**m, "confidence_temperature": "1.7"}, "'confidence_temperature'"),
         ("temperature_null", lambda m: {**m, "confidence_temperature": None}, "'confidence_temperature'"),
+        ("temperature_inf", lambda m: {**m, "confidence_temperature": float("inf")}, "positive finite"),
         ("segmenter", lambda m: {**m, "kind": "line_segmenter"}, "line segmenter.*not a recogniser"),
     ],
 )
