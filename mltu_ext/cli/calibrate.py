@@ -30,10 +30,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mltu_ext.cli.common import POSITIVE_INT, check_output_file, run_command
 from mltu_ext.cli.dataset_args import add_dataset_arguments
 from mltu_ext.errors import ConfigError, DatasetError, ModelLoadError
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
 # below this many words the expected calibration error of 10 bins is mostly noise
 FEW_WORDS = 200
@@ -106,7 +110,9 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_posteriors(recognizer, samples: list, desc: str = "reading") -> tuple[list, list[str]]:
+def read_posteriors(
+    recognizer: OnnxRecognizer, samples: list, desc: str = "reading"
+) -> tuple[list, list[str]]:
     """Each sample's CTC posteriors (T, C) and its greedy text, with a progress bar.
 
     One image a call, so that no line's posteriors carry another's padding.
@@ -121,7 +127,7 @@ def read_posteriors(recognizer, samples: list, desc: str = "reading") -> tuple[l
     return probs, texts
 
 
-def read_chosen_samples(args: argparse.Namespace) -> tuple[list, object, list, list[str]]:
+def read_chosen_samples(args: argparse.Namespace) -> tuple[list, OnnxRecognizer, list, list[str]]:
     """The samples the options choose (their notes printed), the model, their posteriors and greedy texts."""
     from mltu_ext.cli.evaluation_args import load_samples
     from mltu_ext.inference.recognizer import OnnxRecognizer

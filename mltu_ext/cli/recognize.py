@@ -26,6 +26,7 @@ from mltu_ext.errors import ConfigError, ImageReadError, InputFileError, ModelLo
 from mltu_ext.io.folders import walk_files
 
 if TYPE_CHECKING:
+    from mltu_ext.ctc.beam_lm import BeamDecoder
     from mltu_ext.inference.recognizer import OnnxRecognizer
 
 T = TypeVar("T")
@@ -186,7 +187,7 @@ def image_paths(items: list[str], recursive: bool = False) -> list[Path]:
     return paths
 
 
-def choose_decoder(args: argparse.Namespace, model):
+def choose_decoder(args: argparse.Namespace, model: str | Path) -> BeamDecoder | None:
     """The decoder that the options ask for: --lm-text's, the model's own language model with
     --lm, else None (greedy; with a hint on stderr when the model has a language model)."""
     from mltu_ext.ctc.lm_file import language_model_path, model_decoder

@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mltu_ext.cli.common import make_output_folder, print_line
 from mltu_ext.errors import ConfigError, ImageReadError
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def split_pages(
@@ -97,7 +101,10 @@ def image_reference(image: Path, target: Path | None, name_only: bool = False) -
 
 
 def read_pages(
-    args: argparse.Namespace, recognizer, pages: list[tuple[Path, np.ndarray | None]], several: bool
+    args: argparse.Namespace,
+    recognizer: OnnxRecognizer,
+    pages: list[tuple[Path, np.ndarray | None]],
+    several: bool,
 ) -> tuple[list[str], int]:
     """Segment, read, print (and with --output write) each page: (the pages' texts, how many
     pages could not be read). A page not decoded yet (None) is decoded in its turn, so that one

@@ -34,6 +34,7 @@ WRITABLE_SUFFIXES = tuple(".png .jpg .jpeg .tif .tiff .bmp .webp .jp2 .pgm .pbm 
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command's options."""
     from mltu_ext.synth.line_texts import CAPITALS_SHARE
 
     parser = argparse.ArgumentParser(
@@ -230,6 +231,7 @@ def write_image(output: str, image: np.ndarray) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """List the fonts, build the word and line datasets, or render one text, as the options ask."""
     import numpy as np
 
     if args.text:

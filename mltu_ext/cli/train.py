@@ -30,7 +30,9 @@ from mltu_ext.config.fields import parse_assignment, set_field
 from mltu_ext.errors import ConfigError, DatasetError
 
 if TYPE_CHECKING:
+    from mltu_ext.data.readers.common import LoadedDataset
     from mltu_ext.data.split import SplitResult
+    from mltu_ext.training.trainer import TrainResult
 
 # rendered warm-up sets for --dataset runs, by TrainConfig.pretrain_kind
 PRETRAIN_DIRS = {"words": Path("Datasets") / "pretrain_words", "lines": Path("Datasets") / "pretrain_lines"}
@@ -231,7 +233,7 @@ def data_args(args: argparse.Namespace, cfg: TrainConfig) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), **recipe})
 
 
-def load_data(cfg: TrainConfig, args: argparse.Namespace):
+def load_data(cfg: TrainConfig, args: argparse.Namespace) -> LoadedDataset:
     """The dataset the recipe names (``--dataset``, ``--set``, ``--config``), or the rendered words."""
     if cfg.dataset:
         return load_from_args(data_args(args, cfg))
@@ -345,7 +347,7 @@ def check_network_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
             raise ConfigError(f"{option}: {how} ({name} {shown}); {hint}")
 
 
-def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace):
+def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace) -> TrainResult | None:
     """Load, split, check and train; returns the TrainResult (None with --check)."""
     from mltu_ext.data import check_samples
     from mltu_ext.parallel.multi_process import is_main_process

@@ -42,6 +42,7 @@ class ModelConfig:
 
     @property
     def height_scale(self) -> int:
+        """Image rows per row of the last feature map (the product of the height strides)."""
         scale = 1
         for sh, _ in self.strides:
             scale *= sh
@@ -97,6 +98,7 @@ class AugmentConfig:
     binarize: float = 0.0
 
     def validate(self) -> None:
+        """Raise ConfigError naming the first size or chance that is negative or out of range."""
         for name in (f.name for f in fields(self) if f.name != "enabled"):  # every size and chance
             if getattr(self, name) < 0:
                 raise ConfigError(f"augment.{name}={getattr(self, name)}: must not be negative")

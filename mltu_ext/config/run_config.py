@@ -65,4 +65,5 @@ class RunConfig:
         write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (nested dataclasses too)."""
         return dataclasses.asdict(self)

@@ -197,6 +197,7 @@ class TrainConfig:
         return self.max_width // self.model.time_scale
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict, ``model`` and ``augment`` included (what :meth:`save` writes)."""
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
@@ -217,6 +218,7 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
+        """Read a config written by :meth:`save`; ConfigError names the file and the field."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -159,7 +160,7 @@ def _logaddexp(a: float, b: float) -> float:
 
 
 def beam_decode_batch(
-    probs: np.ndarray, vocabulary: str, blank_index: int | None = None, **options
+    probs: np.ndarray, vocabulary: str, blank_index: int | None = None, **options: Any
 ) -> list[str]:
     """``beam_decode`` for each image of a batch (B, T, C)."""
     return [beam_decode(p, vocabulary, blank_index, **options) for p in probs]
@@ -210,6 +211,7 @@ class BeamDecoder:
     word_confidence: tuple[float, ...] | None = None
 
     def __call__(self, probs: np.ndarray, vocabulary: str, blank_index: int | None = None) -> list[str]:
+        """The texts of a batch of softmax outputs (B, T, C), one beam search each."""
         return beam_decode_batch(
             probs, vocabulary, blank_index, lm=self.lm, beam=self.beam, alpha=self.alpha, beta=self.beta
         )

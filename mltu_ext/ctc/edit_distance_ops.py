@@ -10,6 +10,7 @@ Python loops over are static when the inputs' shapes are.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 from keras import ops
@@ -32,7 +33,7 @@ ROW_UNROLL = 8
 _WORD_TABLE_SEED = 20240611
 
 
-def compact(values, keep):
+def compact(values: Any, keep: Any) -> tuple[Any, Any]:
     """Move the kept entries of each row to the left, in their order.
 
     Args:
@@ -56,7 +57,7 @@ def compact(values, keep):
     return packed, ops.sum(ops.cast(keep, "int32"), axis=1)
 
 
-def greedy_ctc_collapse(y_pred, blank_index: int):
+def greedy_ctc_collapse(y_pred: Any, blank_index: int) -> tuple[Any, Any]:
     """Best-path CTC tokens: argmax per step, merge repeats, drop blanks.
 
     Args:
@@ -74,7 +75,7 @@ def greedy_ctc_collapse(y_pred, blank_index: int):
     return compact(best, keep)
 
 
-def compact_labels(y_true):
+def compact_labels(y_true: Any) -> tuple[Any, Any]:
     """Labels padded with negative values -> (labels (B, L) int32, lengths (B,)).
 
     Negative entries are padding wherever they are, so a stray -1 inside a
@@ -84,7 +85,7 @@ def compact_labels(y_true):
     return compact(y_true, ops.greater_equal(y_true, 0))
 
 
-def batch_edit_distance(a, a_len, b, b_len):
+def batch_edit_distance(a: Any, a_len: Any, b: Any, b_len: Any) -> Any:
     """Levenshtein distance between ``a[i, :a_len[i]]`` and ``b[i, :b_len[i]]`` per row.
 
     Args:
@@ -160,7 +161,7 @@ def batch_edit_distance(a, a_len, b, b_len):
     return state[1]
 
 
-def words_as_ids(tokens, lengths, space_index: int | None, num_symbols: int):
+def words_as_ids(tokens: Any, lengths: Any, space_index: int | None, num_symbols: int) -> tuple[Any, Any]:
     """Turn character sequences into sequences of word ids.
 
     Words are runs of non-space characters; several spaces in a row, and

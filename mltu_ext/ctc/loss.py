@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -32,11 +34,12 @@ class CTCLoss(keras.losses.Loss):
     ``unrolled_loss.ctc_loss_scan``; elsewhere Keras' ``ops.ctc_loss``.
     """
 
-    def __init__(self, blank_index: int, name: str = "ctc_loss", **kwargs):
+    def __init__(self, blank_index: int, name: str = "ctc_loss", **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.blank_index = int(blank_index)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """Per-sample losses (B,) of labels (B, L) padded with LABEL_PAD and softmax outputs (B, T, C)."""
         y_true = ops.cast(y_true, "int32")
         y_pred = ops.cast(y_pred, "float32")
         label_length = ops.sum(ops.cast(y_true != LABEL_PAD, "int32"), axis=-1)  # B
@@ -58,6 +61,7 @@ class CTCLoss(keras.losses.Loss):
         return ops.ctc_loss(targets, log_probs, label_length, logit_length, mask_index=self.blank_index)
 
     def get_config(self) -> dict:
+        """The base config and ``blank_index``, for saving and loading."""
         config = super().get_config()
         config.update(blank_index=self.blank_index)
         return config

@@ -15,6 +15,8 @@ rates; with no reference characters it is the number of edits.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -29,7 +31,7 @@ from mltu_ext.ctc.edit_distance_ops import (
 class _EditRate(keras.metrics.Metric):
     """Shared state and bookkeeping: edits and reference length, both summed."""
 
-    def __init__(self, blank_index: int, name: str, dtype=None, **kwargs) -> None:
+    def __init__(self, blank_index: int, name: str, dtype: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.blank_index = int(blank_index)
         # float32 sums of whole numbers stay exact up to 2**24 (16.7 M) characters
@@ -87,7 +89,7 @@ class CharacterErrorRate(_EditRate):
     0.5
     """
 
-    def __init__(self, blank_index: int, name: str = "CER", dtype=None, **kwargs) -> None:
+    def __init__(self, blank_index: int, name: str = "CER", dtype: str | None = None, **kwargs: Any) -> None:
         super().__init__(blank_index, name=name, dtype=dtype, **kwargs)
 
     def _edits_and_lengths(self, y_true, y_pred):
@@ -112,8 +114,8 @@ class WordErrorRate(_EditRate):
         blank_index: int,
         space_index: int | None,
         name: str = "WER",
-        dtype=None,
-        **kwargs,
+        dtype: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(blank_index, name=name, dtype=dtype, **kwargs)
         self.space_index = None if space_index is None else int(space_index)
@@ -130,4 +132,5 @@ class WordErrorRate(_EditRate):
         return batch_edit_distance(pred_words, pred_count, true_words, true_count), true_count
 
     def get_config(self) -> dict:
+        """The base config and ``space_index``, for saving and loading."""
         return {**super().get_config(), "space_index": self.space_index}

@@ -18,6 +18,8 @@ finite for unreachable states.
 
 from __future__ import annotations
 
+from typing import Any
+
 from keras import ops
 
 _NEG = -1e30  # log of "impossible": finite, so exp and gradients stay defined
@@ -78,7 +80,7 @@ def _ctc_finish(alpha, label_length):
     return -ops.logaddexp(end_blank, end_char)
 
 
-def ctc_loss_unrolled(labels, label_length, log_probs, blank_index: int):
+def ctc_loss_unrolled(labels: Any, label_length: Any, log_probs: Any, blank_index: int) -> Any:
     """Per-sample CTC loss -log p(label | frames), every sample using all T frames.
 
     Args:
@@ -100,7 +102,7 @@ def ctc_loss_unrolled(labels, label_length, log_probs, blank_index: int):
     return _ctc_finish(alpha, label_length)
 
 
-def ctc_loss_scan(labels, label_length, log_probs, blank_index: int, unroll: int = 16):
+def ctc_loss_scan(labels: Any, label_length: Any, log_probs: Any, blank_index: int, unroll: int = 16) -> Any:
     """The same loss as ``ctc_loss_unrolled``, its time loop a scan unrolled ``unroll`` frames a turn.
 
     For line-length outputs (hundreds of frames), where the fully unrolled

@@ -13,6 +13,7 @@ otherwise convolve and run its LSTMs over.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -20,6 +21,9 @@ import numpy as np
 from mltu_ext.data.image_cache import ImageCache
 from mltu_ext.errors import ConfigError
 from mltu_ext.parallel.device_batches import DeviceRows, data_layout, use_device
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 # training batches are sorted by width within pools of this many batches:
 # larger pools give tighter widths, smaller ones more random batches
@@ -87,7 +91,7 @@ def tf_dataset(
     channels: int = 1,
     bucket: int = 0,
     time_scale: int = 1,
-):
+) -> tf.data.Dataset:
     """A shuffled (when training), batched, prefetched ``tf.data.Dataset``.
 
     Only row indices are shuffled; each batch is gathered from the cache in
@@ -222,6 +226,7 @@ class ArrayBatches(keras.utils.PyDataset):
         return images, labels, self.layout.share(weights)
 
     def on_epoch_end(self) -> None:
+        """Plan the next epoch's batches (a new shuffle) when training."""
         if self.training:
             self._plan = self._next_plan()
 
@@ -234,7 +239,7 @@ def make_batches(
     channels: int = 1,
     bucket: int = 0,
     time_scale: int = 1,
-):
+) -> tf.data.Dataset | ArrayBatches:
     """tf.data under the TensorFlow backend, ArrayBatches under any other."""
     if keras.backend.backend() == "tensorflow":
         return tf_dataset(cache, batch_size, training, seed, channels, bucket, time_scale)

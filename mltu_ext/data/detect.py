@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
@@ -174,7 +175,7 @@ def _label_path(path: Path, fmt: str) -> Path:
     raise DatasetError(f"{path}: no {name} here or in {path / 'ascii'}")
 
 
-def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options) -> LoadedDataset:
+def load_dataset(path: str | os.PathLike, fmt: str | None = None, **options: Any) -> LoadedDataset:
     """Read the dataset at PATH (detecting its format unless ``fmt`` is given).
 
     ``options`` go to the reader that takes them (``keep_err``, ``split_files``,

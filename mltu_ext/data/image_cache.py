@@ -49,6 +49,7 @@ class ImageCache:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the images and the labels."""
         return int(self.images.nbytes + self.labels.nbytes)
 
     def min_widths(self, time_scale: int, margin: int = 8) -> np.ndarray:

@@ -47,6 +47,7 @@ class Vocabulary:
 
     @property
     def blank_index(self) -> int:
+        """The CTC blank's class index: last, after every character."""
         return len(self.chars)
 
     @property

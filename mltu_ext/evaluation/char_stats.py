@@ -26,14 +26,17 @@ class CharCounts:
 
     @property
     def reference_chars(self) -> int:
+        """Characters of the references (matched, substituted or deleted)."""
         return self.matched + self.substitutions + self.deletions
 
     @property
     def predicted_chars(self) -> int:
+        """Characters of the predictions (matched, substituted or inserted)."""
         return self.matched + self.substitutions + self.insertions
 
     @property
     def edits(self) -> int:
+        """Substitutions, deletions and insertions together."""
         return self.substitutions + self.deletions + self.insertions
 
 

@@ -45,7 +45,9 @@ REPORT_MD = "report.md"
 class Recognizer(Protocol):
     """What ``evaluate`` needs from a model."""
 
-    def predict(self, images: list[np.ndarray]) -> list[str]: ...
+    def predict(self, images: list[np.ndarray]) -> list[str]:
+        """The text of each image, in the order given."""
+        ...
 
 
 def evaluate(

@@ -27,14 +27,17 @@ class DetectionScore:
 
     @property
     def precision(self) -> float:
+        """Share of the found lines that match a true line (0 when none was found)."""
         return self.matched / self.found_lines if self.found_lines else 0.0
 
     @property
     def recall(self) -> float:
+        """Share of the true lines that a found line matches (0 when there are none)."""
         return self.matched / self.true_lines if self.true_lines else 0.0
 
     @property
     def f1(self) -> float:
+        """Harmonic mean of precision and recall (0 when there are no lines)."""
         total = self.true_lines + self.found_lines
         return 2 * self.matched / total if total else 0.0
 

@@ -29,6 +29,7 @@ class SampleResult:
 
     @property
     def cer(self) -> float:
+        """Edits per character of the truth; the edit count itself for an empty truth."""
         return self.edits / len(self.truth) if self.truth else float(self.edits)
 
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltu_ext import __version__
 from mltu_ext.data.images import PAD_VALUE
 from mltu_ext.errors import ModelLoadError
 from mltu_ext.io.atomic import write_text
 from mltu_ext.segment.file_format import SEGMENTER_KIND
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 METADATA_KEY = "mltu_ext"
 # the version of the contract (docs/onnx_model.md) a file follows: raised only for a
@@ -53,7 +56,9 @@ REQUIRED_KEYS = ("vocabulary", "blank_index", "input_height", "channels")
 TEXT_MODELS = "Models/handwritten_lines (lines) or Models/dhsd_words (words)"
 
 
-def read_metadata(session, path: str | Path = "", required: tuple[str, ...] | None = None) -> dict:
+def read_metadata(
+    session: ort.InferenceSession, path: str | Path = "", required: tuple[str, ...] | None = None
+) -> dict:
     """The package's JSON metadata from an ONNX Runtime session.
 
     ``required``: the keys it must have (default: a recogniser's).
@@ -81,7 +86,7 @@ def read_metadata(session, path: str | Path = "", required: tuple[str, ...] | No
     return metadata
 
 
-def check_metadata(metadata: dict, session, path: str | Path = "") -> None:
+def check_metadata(metadata: dict, session: ort.InferenceSession, path: str | Path = "") -> None:
     """Refuse metadata that contradicts the graph or has fields of the wrong type.
 
     The format version (1 when absent) must be one this reader knows;

@@ -179,7 +179,7 @@ def _rename_stale(model_dir: Path, names: Sequence[str]) -> tuple[list[Path], li
     return moved, renamed, refused
 
 
-def check_config_fits(cfg: TrainConfig, model, model_dir: Path) -> None:
+def check_config_fits(cfg: TrainConfig, model: keras.Model, model_dir: Path) -> None:
     """Refuse a config.json that describes another network than best.keras (height, characters)."""
     # input (batch, height, width, channels); output (batch, frames, characters + blank)
     height, classes = model.input_shape[1], model.output_shape[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,9 +13,12 @@ from mltu_ext.export.metadata import METADATA_KEY, write_sidecar
 from mltu_ext.io.atomic import replacing
 from mltu_ext.io.os_errors import os_reason
 
+if TYPE_CHECKING:
+    import keras
+
 
 def export_onnx(
-    model,
+    model: keras.Model,
     path: str | Path,
     metadata: dict,
     check_images: np.ndarray | None = None,
@@ -66,7 +70,11 @@ def export_onnx(
 
 
 def check_export(
-    model, path: str | Path, images: np.ndarray, atol: float = 1e-4, name: str | Path | None = None
+    model: keras.Model,
+    path: str | Path,
+    images: np.ndarray,
+    atol: float = 1e-4,
+    name: str | Path | None = None,
 ) -> float:
     """Largest absolute difference between Keras and ONNX Runtime on ``images``.
 

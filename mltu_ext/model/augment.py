@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
+from typing import Any
 
 import keras
 from keras import ops
@@ -60,8 +61,8 @@ class HandwritingAugment(keras.layers.Layer):
         stretch: float = 0.0,
         binarize: float = 0.0,
         seed: int | None = None,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.shear = float(shear)
         self.rotation_deg = float(rotation_deg)
@@ -77,14 +78,18 @@ class HandwritingAugment(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     @classmethod
-    def from_settings(cls, settings, seed: int | None = None, **kwargs) -> HandwritingAugment:
+    def from_settings(
+        cls, settings: AugmentConfig, seed: int | None = None, **kwargs: Any
+    ) -> HandwritingAugment:
         """The layer for an ``AugmentConfig`` (its fields are this layer's arguments)."""
         return cls(**{name: getattr(settings, name) for name in SETTINGS}, seed=seed, **kwargs)
 
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform((batch,), low, high, seed=self.seed_generator)
 
-    def call(self, images, training=None):
+    def call(self, images: Any, training: bool | None = None) -> Any:
+        """Images (B, H, W, C) with random bitonal look, warp, bend, stroke width and tone when training;
+        as given otherwise."""
         if not training:
             return images
         images = ops.cast(images, "float32")
@@ -188,16 +193,18 @@ class HandwritingAugment(keras.layers.Layer):
         mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
         return ops.clip((images - mean) * factor + mean + shift, 0.0, 255.0)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """The input's shape: the layer keeps every size."""
         return input_shape
 
     def get_config(self) -> dict:
+        """The base config, every setting and the seed, for saving and loading."""
         config = super().get_config()
         config.update({name: getattr(self, name) for name in SETTINGS}, seed=self.seed)
         return config
 
 
-def bilinear_sample(images, x, y, fill_value: float = PAD_VALUE):
+def bilinear_sample(images: Any, x: Any, y: Any, fill_value: float = PAD_VALUE) -> Any:
     """Read ``images`` (B, H, W, C) at float positions ``x``, ``y`` (B, H, W), bilinearly.
 
     Positions outside the image read ``fill_value``. Four gathers from the
@@ -224,7 +231,7 @@ def bilinear_sample(images, x, y, fill_value: float = PAD_VALUE):
     return top * (1 - wy)[..., None] + bottom * wy[..., None]
 
 
-def soften(images):
+def soften(images: Any) -> Any:
     """The binomial filter [1 2 1] x [1 2 1] / 16 on float (B, H, W, C), edge pixels repeated.
 
     The float form of :func:`mltu_ext.data.images.soften_edges` (which rounds to uint8).

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mltu_ext.errors import ModelLoadError
 
+if TYPE_CHECKING:
+    import keras
 
-def load_keras(path: str | Path, compile: bool = False):
+
+def load_keras(path: str | Path, compile: bool = False) -> keras.Model:
     """The Keras model saved at ``path``; ModelLoadError naming the file when it cannot be read.
 
     Keras answers a file that is not a model archive with "File not found", which misleads when

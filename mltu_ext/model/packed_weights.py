@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ def pack_arrays(config: dict, weights: list[np.ndarray]) -> dict[str, np.ndarray
     return entries
 
 
-def unpack_arrays(entries) -> tuple[dict, list[np.ndarray]]:
+def unpack_arrays(entries: Mapping[str, np.ndarray]) -> tuple[dict, list[np.ndarray]]:
     """The config and the weights (int8 ones multiplied back to float32) of ``pack_arrays``."""
     weights = []
     for i in range(int(entries["count"])):

@@ -95,6 +95,7 @@ def page_confidence(page: PageText) -> float:
 
 
 def mean_confidence(confidences: Sequence[float]) -> float:
+    """The mean of ``confidences``; 0 when there are none."""
     return float(np.mean(confidences)) if len(confidences) else 0.0
 
 

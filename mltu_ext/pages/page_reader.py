@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,10 @@ from mltu_ext.pages.page_checks import (
     upside_down_note,
 )
 from mltu_ext.pages.read_lines import read_page
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
+    from mltu_ext.segment.segmenter import OnnxSegmenter
 
 SHIPPED_SEGMENTER = Path("Models") / "line_segmenter"
 # an image this tall, and not much wider than tall, is a page rather than a word or a line
@@ -58,7 +63,14 @@ def page_shaped(height: int, width: int) -> bool:
 class PageReader:
     """A line segmenter and a line recogniser together: page image in, :class:`PageText` out."""
 
-    def __init__(self, recognizer, segmenter, batch_size: int = 16, deskew: bool = True, orient: bool = True):
+    def __init__(
+        self,
+        recognizer: OnnxRecognizer,
+        segmenter: OnnxSegmenter,
+        batch_size: int = 16,
+        deskew: bool = True,
+        orient: bool = True,
+    ) -> None:
         """``deskew``: a page whose lines slope by 1-20 degrees is read turned level (``deskew.py``).
         ``orient``: a page that reads more surely turned by a quarter or a half turn is read so
         (``orientation.py``)."""

@@ -17,7 +17,9 @@ from mltu_ext.data.images import width_at_height
 from mltu_ext.pages.layout import Box, CharOnPage, Point, WordOnPage
 
 
-def step_columns(steps: np.ndarray | float, crop_width: int, crop_height: int, height: int, time_scale: int):
+def step_columns(
+    steps: np.ndarray | float, crop_width: int, crop_height: int, height: int, time_scale: int
+) -> np.ndarray | float:
     """Crop columns (float) of CTC step boundaries ``steps`` for a crop scaled to ``height``.
 
     >>> float(step_columns(10, crop_width=300, crop_height=128, height=64, time_scale=4))

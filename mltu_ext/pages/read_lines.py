@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from mltu_ext.data.line_crop import crop_bounds, crop_polygon
 from mltu_ext.pages.layout import LineOnPage, PageText
 from mltu_ext.pages.positions import place_reading
 from mltu_ext.pages.reading_order import reading_order
+
+if TYPE_CHECKING:
+    from mltu_ext.inference.recognizer import OnnxRecognizer
 
 
 def crop_box(page: np.ndarray, line: LineOnPage) -> tuple[float, float, float, float]:
@@ -20,7 +24,7 @@ def crop_box(page: np.ndarray, line: LineOnPage) -> tuple[float, float, float, f
 
 
 def read_lines(
-    page: np.ndarray, lines: Sequence[LineOnPage], recognizer, batch_size: int = 16
+    page: np.ndarray, lines: Sequence[LineOnPage], recognizer: OnnxRecognizer, batch_size: int = 16
 ) -> list[LineOnPage]:
     """``lines`` of the grayscale ``page`` (H, W) with their texts, words and characters.
 
@@ -43,7 +47,11 @@ def read_lines(
 
 
 def read_page(
-    page: np.ndarray, lines: Sequence[LineOnPage], recognizer, image_name: str, batch_size: int = 16
+    page: np.ndarray,
+    lines: Sequence[LineOnPage],
+    recognizer: OnnxRecognizer,
+    image_name: str,
+    batch_size: int = 16,
 ) -> PageText:
     """The page's lines read and put in reading order."""
     read = read_lines(page, lines, recognizer, batch_size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -11,6 +12,9 @@ import numpy as np
 from mltu_ext.data.image_cache import ImageCache
 from mltu_ext.errors import ConfigError
 from mltu_ext.parallel.keras_patches import accept_global_batches
+
+if TYPE_CHECKING:
+    import jax
 
 # largest cache (bytes of uint8 pixels) that ArrayBatches keeps on a GPU by default
 DEVICE_CACHE_BYTES = 2 << 30
@@ -58,6 +62,8 @@ def data_layout() -> DataLayout:
 
 
 def use_device(on_device: bool | None, cache: ImageCache) -> bool:
+    """Whether batches are gathered on the accelerator: as ``on_device`` says (JAX only), else when
+    JAX runs on one and the cache fits in ``DEVICE_CACHE_BYTES``."""
     if keras.backend.backend() != "jax":
         if on_device:
             raise ConfigError("on_device=True needs the JAX backend")
@@ -111,7 +117,7 @@ class DeviceRows:
 
         self._gather = jax.jit(gather, static_argnums=3, out_shardings=outputs)
 
-    def take(self, rows: np.ndarray, width: int):
+    def take(self, rows: np.ndarray, width: int) -> tuple[jax.Array, jax.Array]:
         """(images float32 B,H,W',C, labels) for cache ``rows``, on the device(s).
 
         ``len(rows)`` must split evenly over this process's devices.
@@ -125,7 +131,7 @@ class DeviceRows:
         return as_global_batch(images, self.global_sharding), as_global_batch(labels, self.global_sharding)
 
 
-def as_global_batch(local, sharding):
+def as_global_batch(local: jax.Array, sharding: jax.sharding.NamedSharding) -> jax.Array:
     """This process's share of a batch (split over its devices) as the global array of ``sharding``.
 
     No copy and no device work: each local shard becomes the global array's

@@ -16,6 +16,7 @@ Under TensorFlow ``steps_per_execution`` already runs the group inside one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -41,7 +42,7 @@ def use_grouped_steps(model: keras.Model, steps: int) -> bool:
     return True
 
 
-def grouped_train_function(train_step, steps: int):
+def grouped_train_function(train_step: Callable, steps: int) -> Callable:
     """``train_function(state, iterator)`` for Keras' JAX fit loop: ``steps`` batches, one call.
 
     A short last group (an epoch that is not a multiple of ``steps``) runs

@@ -9,7 +9,10 @@ moves one of them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keras.src.backend import StatelessScope
 
 
 def accept_global_batches() -> bool:
@@ -55,7 +58,7 @@ def accept_global_batches() -> bool:
     return True
 
 
-def stateless_scope(**kwargs: Any):
+def stateless_scope(**kwargs: Any) -> StatelessScope:
     """Keras' ``StatelessScope`` (``keras.src.backend``): variables read from a given mapping."""
     from keras.src.backend import StatelessScope
 

@@ -18,11 +18,15 @@ index, so the two halves of a batch get different random changes.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from mltu_ext.parallel.keras_patches import stateless_scope, unpack_x_y_sample_weight
+
+if TYPE_CHECKING:
+    import jax
 
 SEED_STRIDE = 1_000_003  # offset of the seed state per device (a prime, far from step counts)
 
@@ -47,7 +51,7 @@ def use_per_device_step(model: keras.Model, distribution: Any) -> bool:
     return True
 
 
-def make_per_device_step(model: keras.Model, mesh, axis: str):
+def make_per_device_step(model: keras.Model, mesh: jax.sharding.Mesh, axis: str) -> Callable:
     """The ``train_step(state, data) -> (logs, state)`` of Keras' JAX trainer, one copy per device."""
     devices = mesh.devices.size
     import jax
@@ -108,7 +112,7 @@ def make_per_device_step(model: keras.Model, mesh, axis: str):
     return train_step
 
 
-def psum_flat(tree, axis: str):
+def psum_flat(tree: Any, axis: str) -> Any:
     """``jax.lax.psum`` of a pytree of float arrays as one flat float32 buffer."""
     import jax
     import jax.numpy as jnp

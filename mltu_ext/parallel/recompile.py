@@ -27,10 +27,12 @@ class RecompileAfterFirstEpoch(keras.callbacks.Callback):
         super().__init__()
         self._pending = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Arm the recompile under JAX."""
         self._pending = keras.backend.backend() == "jax"
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """After the first epoch: clear JAX's compiled functions, once."""
         if self._pending:
             self._pending = False
             import jax

@@ -47,7 +47,9 @@ def random_crop(
 class CropBatches(keras.utils.PyDataset):
     """Batches of random crops (B, S, S, 1) and their maps (B, S, S, 3); ``steps`` batches an epoch."""
 
-    def __init__(self, pages, cfg: SegmenterConfig, steps: int, seed: int = 0):
+    def __init__(
+        self, pages: list[tuple[str, np.ndarray, np.ndarray]], cfg: SegmenterConfig, steps: int, seed: int = 0
+    ) -> None:
         super().__init__(workers=1, use_multiprocessing=False)
         self.pages = pages
         self.cfg = cfg

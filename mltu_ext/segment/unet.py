@@ -7,6 +7,7 @@ Only Keras layers, so it trains under any backend and exports through tf2onnx.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -68,7 +69,7 @@ def build_segmenter(cfg: SegmenterConfig) -> keras.Model:
     return keras.Model(pages, maps, name="line_segmenter")
 
 
-def weighted_bce(baseline_weight: float):
+def weighted_bce(baseline_weight: float) -> Callable:
     """Binary cross-entropy over the three maps, the baseline map's counted ``baseline_weight`` times."""
     weights = keras.ops.convert_to_tensor([1.0, 1.0, baseline_weight], "float32")
 

@@ -57,6 +57,7 @@ class FontMetrics:
 
     @property
     def span(self) -> float:
+        """Ink height from the ascender top to the descender bottom."""
         return self.bottom - self.top
 
 

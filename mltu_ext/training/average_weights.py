@@ -60,17 +60,21 @@ class AverageWeightsIn(keras.callbacks.Callback):
         self.averages_in_model = not self.averages_in_model
 
     def show_averages(self) -> None:
+        """Put the moving averages in the model, unless they are there already."""
         if not self.averages_in_model:
             self.swap()
 
     def show_training_weights(self) -> None:
+        """Put the training weights back in the model, unless they are there already."""
         if self.averages_in_model:
             self.swap()
 
-    def on_test_begin(self, logs=None):
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        """Validate the moving averages."""
         self.show_averages()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Leave the averages in the model for the callbacks that follow (checkpoints, logs)."""
         # validation (on_test_begin) has put them in already, unless it did not run
         self.show_averages()
 
@@ -80,7 +84,8 @@ class AverageWeightsIn(keras.callbacks.Callback):
             # a copy: under JAX the two must not share one buffer, the step donates both
             average.assign(keras.ops.convert_to_numpy(variable))
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Train the training weights; restart the averages after the first epoch and while they are young."""
         self.show_training_weights()
         optimizer = self.model.optimizer
         steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
@@ -95,7 +100,8 @@ class TrainingWeightsBack(keras.callbacks.Callback):
         super().__init__()
         self.swapper = swapper
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Put the training weights back in the model."""
         self.swapper.show_training_weights()
 
 

@@ -46,7 +46,8 @@ class TimeLimit(keras.callbacks.Callback):
         self.stopped_early = False
         self.shared = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Start the clock, ``already`` seconds in (a resumed run's time)."""
         self.start = time.monotonic() - self.already
         self.shared = process_count() > 1
 
@@ -54,11 +55,13 @@ class TimeLimit(keras.callbacks.Callback):
         self.model.stop_training = True
         self.stopped_early = True
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Stop when the time is up (one process only)."""
         if not self.shared and time.monotonic() - self.start > self.seconds:
             self._stop()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Stop when worker 0's time is up (several processes)."""
         if self.shared and main_values(time.monotonic() - self.start)[0] > self.seconds:
             self._stop()
 
@@ -66,7 +69,8 @@ class TimeLimit(keras.callbacks.Callback):
 class LearningRateLogger(keras.callbacks.Callback):
     """Put the optimiser's learning rate into the epoch logs (and so the CSV log)."""
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Add ``learning_rate`` to the epoch's logs."""
         if logs is not None:
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
@@ -85,10 +89,12 @@ class ElapsedLogger(keras.callbacks.Callback):
         self.already = already  # seconds trained before this fit (a resumed run's)
         self.start = 0.0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Start the clock, ``already`` seconds in (a resumed run's time)."""
         self.start = time.monotonic() - self.already
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Add ``elapsed_s`` and ``wall_time`` to the epoch's logs."""
         if logs is not None:
             logs["elapsed_s"] = round(time.monotonic() - self.start, 2)
             logs["wall_time"] = round(time.time(), 2)
@@ -102,7 +108,8 @@ class ExportOnTrainEnd(keras.callbacks.Callback):
         self.export = export
         self.result: object = None
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Export the model and keep what the export returned in ``result``."""
         self.result = self.export(self.model)
 
 
@@ -118,7 +125,8 @@ class EpochLog(keras.callbacks.Callback):
         self.rows: list[dict[str, str]] = []
         self.keys: list[str] = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Start the rows afresh, or from the file's rows with ``append``."""
         self.rows, self.keys = [], []
         if self.append and self.path.is_file():
             with open_text(self.path) as handle:
@@ -126,7 +134,8 @@ class EpochLog(keras.callbacks.Callback):
                 self.keys = [k for k in (reader.fieldnames or []) if k != "epoch"]
                 self.rows = list(reader)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Add the epoch's row and write the whole file anew."""
         logs = logs or {}
         self.keys = self.keys or sorted(logs)
         row = {"epoch": str(epoch)}

@@ -50,7 +50,8 @@ class BestCheckpoint(keras.callbacks.Callback):
         self.path = Path(path)
         self.best = best
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Save the model when the epoch's validation CER is the best so far."""
         value = (logs or {}).get(MONITOR)
         if value is None or not math.isfinite(float(value)) or float(value) >= self.best:
             return
@@ -69,7 +70,8 @@ class ResumeState(keras.callbacks.Callback):
         self.model_dir = Path(model_dir)
         self.best = best
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Save ``last.keras`` and ``state.json`` (epochs done, logs, best CER)."""
         save_model(self.model, self.model_dir / "last.keras")
         values = {k: float(v) for k, v in (logs or {}).items() if isinstance(v, int | float)}
         state = {"epochs_done": epoch + 1, "logs": values}

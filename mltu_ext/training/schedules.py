@@ -50,7 +50,8 @@ class TimeCosineDecay(keras.callbacks.Callback):
         self._epoch = (0.0, 0.0, 0.0)  # shared mode: (elapsed at epoch start, s/batch, local start)
         self._latest = (0, 0.0)  # shared mode: (batch, local time) of the latest batch begun
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Start the clock, ``already`` seconds into the budget (a resumed run's time)."""
         self.start = time.monotonic() - self.already
         self.shared = process_count() > 1
 
@@ -58,17 +59,20 @@ class TimeCosineDecay(keras.callbacks.Callback):
         """The learning rate after ``elapsed`` seconds."""
         return cosine_rate(elapsed / self.seconds, self.base_lr, self.warmup, self.floor)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Several processes: take worker 0's elapsed time as the epoch's start."""
         if self.shared:
             self._epoch = (*main_values(time.monotonic() - self.start, self._epoch[1]), time.monotonic())
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Several processes: keep this epoch's time per training batch for the next epoch's clock."""
         batch, now = self._latest
         if self.shared and batch:
             # training batches only: validation ran after the latest batch began
             self._epoch = (self._epoch[0], (now - self._epoch[2]) / batch, self._epoch[2])
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Set the learning rate for the time elapsed (several processes: worker 0's pace)."""
         self._latest = (batch, time.monotonic())
         # the first batch at or past SYNC_BATCH (with --steps-per-call batches come in groups)
         if self.shared and batch >= self.SYNC_BATCH and not self._epoch[1]:
@@ -92,10 +96,12 @@ class EpochCosineDecay(keras.callbacks.Callback):
         self.floor = floor
         self.epoch = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Note the epoch."""
         self.epoch = epoch
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Set the learning rate for the share of all epochs done."""
         steps = (self.params or {}).get("steps") or 1
         progress = (self.epoch + batch / steps) / self.epochs
         self.model.optimizer.learning_rate = cosine_rate(progress, self.base_lr, self.warmup, self.floor)

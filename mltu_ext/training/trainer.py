@@ -50,6 +50,10 @@ RUN_FILES = ("best.keras", "last.keras", "state.json", "log.csv", "summary.json"
 
 @dataclass
 class TrainResult:
+    """What a training run leaves: its folder, the ONNX file (None when none was exported), the best
+    validation CER (None without one), the epochs done (a resumed run's earlier ones included) and
+    this run's Keras history."""
+
     model_dir: Path
     onnx_path: Path | None
     best_val_cer: float | None

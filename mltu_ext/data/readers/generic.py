@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 from mltu_ext.data.images import IMAGE_SUFFIXES
 from mltu_ext.data.read_log import ReadLog
@@ -108,7 +109,7 @@ class QuotedRows:
     stops with that line (the reader's own ``line_num`` is where it gave up: for a quote never
     closed, the end of the file)."""
 
-    def __init__(self, table: Path, reader) -> None:
+    def __init__(self, table: Path, reader: Any) -> None:  # reader: a csv.reader
         self.table, self.reader, self.line_num = table, reader, 0
 
     def __iter__(self) -> QuotedRows:
