@@ -865,7 +865,10 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             ):
                 results.append(asdict(result))
                 print(json.dumps(results[-1]), flush=True)
-        except Exception as error:  # one failing variant must not lose the others' numbers
+        # one variant the GPU cannot run (XLA raises RuntimeError: out of memory, a failed compile)
+        # or that Keras refuses (ValueError, TypeError) must not lose the others' numbers; any
+        # other exception is a bug in this script and stops it with its traceback
+        except (RuntimeError, ValueError, TypeError, MemoryError) as error:
             traceback.print_exc()
             errors.append(f"{kind}/{variant.name}/{gpus} GPU: {type(error).__name__}: {error}"[:500])
     if not is_main_process():

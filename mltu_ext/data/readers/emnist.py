@@ -99,7 +99,7 @@ def read_pixels(path: Path) -> np.ndarray:
             parts.append(values.astype(np.uint8))
             first_line += len(values)
     except pd.errors.EmptyDataError:
-        pass
+        pass  # an empty file holds no rows: (0, 785); the caller names a dataset without samples
     except DatasetError:
         raise
     except (ValueError, pd.errors.ParserError) as exc:
