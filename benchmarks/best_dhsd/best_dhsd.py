@@ -245,9 +245,8 @@ def export_folder(model_dir: Path) -> Path:
     return export_best(TrainConfig.load(model_dir / "config.json"), model_dir)
 
 
-def main(argv: list[str] | None = None) -> int:
-    set_tensorflow_environment()
-    args = get_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Export a run's folder (``--export``), or train the phases asked for; the exit status."""
     if args.export:
         print(export_folder(Path(args.export)))
         return 0
@@ -275,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         # are still logged but are no longer a test, and the end of the schedule (last.keras) ships
         run_phase("final", args, parts.train + parts.val, parts.val)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train and score the recipe, or export a run's folder; the exit status."""
+    set_tensorflow_environment()  # before anything imports TensorFlow
+    return run(get_args(argv))
 
 
 if __name__ == "__main__":

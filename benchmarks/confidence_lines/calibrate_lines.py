@@ -33,7 +33,8 @@ from split import DATA, load_split  # noqa: E402
 WRITER_PATTERN = r"^(.*?)(?:_[123])?$"
 
 
-def main(argv: list[str] | None = None) -> dict:
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the script's options."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -48,7 +49,11 @@ def main(argv: list[str] | None = None) -> dict:
         help="with --lm: the temperature the word-confidence weights are fitted at (that of the model "
         "they are meant for)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Calibrate on one half of the validation writers, measure on the other; write calibration.json."""
     from mltu_ext.cli.calibrate import read_posteriors
     from mltu_ext.ctc.calibration import (
         error_after_keeping,
@@ -104,6 +109,11 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "calibration.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
     return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the calibration the options ask for; its results."""
+    return run(get_args(argv))
 
 
 def lm_word_confidence(parts, writers_of_lines, vocabulary: str, lm, temperature: float) -> dict:

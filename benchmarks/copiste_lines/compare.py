@@ -73,8 +73,14 @@ def table(run: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run(args: argparse.Namespace) -> str:
+    """The Markdown table of the run folder's two sides."""
+    return table(args.run)
+
+
 def main(argv: list[str] | None = None) -> None:
-    print(table(get_args(argv).run), end="")
+    """Print the table."""
+    print(run(get_args(argv)), end="")
 
 
 if __name__ == "__main__":

@@ -195,10 +195,14 @@ def speed(args: argparse.Namespace) -> dict:
     return summary
 
 
+def run(args: argparse.Namespace) -> dict:
+    """Train, test or time, as the command says; its results."""
+    return {"train": train, "test": test, "speed": speed}[args.command](args)
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = get_args(argv)
-    result = {"train": train, "test": test, "speed": speed}[args.command](args)
-    print(json.dumps(result, indent=2)[-3000:])
+    """Run the command and print the end of its results."""
+    print(json.dumps(run(get_args(argv)), indent=2)[-3000:])
 
 
 if __name__ == "__main__":

@@ -165,9 +165,14 @@ def measure(args: argparse.Namespace) -> dict:
     return result
 
 
-def main() -> None:
-    args = get_args()
-    print(json.dumps({"build": build, "measure": measure}[args.command](args), indent=2))
+def run(args: argparse.Namespace) -> dict:
+    """Build the language model or measure it, as the command says; its results."""
+    return {"build": build, "measure": measure}[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command and print its results."""
+    print(json.dumps(run(get_args(argv)), indent=2))
 
 
 if __name__ == "__main__":

@@ -16,14 +16,19 @@ import time
 from pathlib import Path
 
 
-def main() -> None:
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the script's options."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Segment each page with blla, timed; write DIR/kraken_lines.json."""
     import torch
     from kraken import blla
     from kraken.lib import vgsl
@@ -54,6 +59,11 @@ def main() -> None:
         print(f"{page.name}: {len(lines)} lines in {seconds:.2f} s", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "kraken_lines.json").write_text(json.dumps(results) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Segment the pages the options name."""
+    run(get_args(argv))
 
 
 if __name__ == "__main__":

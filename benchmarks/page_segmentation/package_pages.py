@@ -166,7 +166,8 @@ print(json.dumps({{"size": [5000, 7000], "lines": len(lines), "seconds": round(t
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the script's options."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -184,13 +185,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="score: read with the line model folder's own language model (results_lm.json)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> None:
+    """List the pages, score both readers or read the large scan, as the command says."""
     if args.command == "list":
         return list_pages(args.out, args.limit)
     result = score(args.out, args.line_model, args.lm) if args.command == "score" else large(args.out)
     if result:
         shown = {k: v for k, v in result.items() if k != "per_page"}
         print(json.dumps(shown, indent=1))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command the options name."""
+    run(get_args(argv))
 
 
 if __name__ == "__main__":

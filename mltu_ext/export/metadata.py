@@ -21,6 +21,8 @@ from mltu_ext.io.atomic import write_text
 from mltu_ext.segment.file_format import SEGMENTER_KIND
 
 if TYPE_CHECKING:
+    import argparse
+
     import onnxruntime as ort
 
 METADATA_KEY = "mltu_ext"
@@ -227,19 +229,33 @@ def write_sidecar_from_onnx(onnx_path: str | Path) -> Path:
     return write_sidecar(onnx_path, file_metadata(onnx_path))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the sidecar of each ONNX file named on the command line (2 and one line on failure)."""
+def get_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command's options."""
     import argparse
-
-    from mltu_ext.cli.common import run_command
 
     parser = argparse.ArgumentParser(
         prog="python -m mltu_ext.export.metadata",
         description="write model.json beside model.onnx from the metadata inside it",
     )
     parser.add_argument("onnx", nargs="+", help="ONNX files exported by mltu_ext")
-    paths = parser.parse_args(argv).onnx
-    return run_command(lambda: [print(write_sidecar_from_onnx(path)) for path in paths])
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> list[Path]:
+    """Write the sidecar of each ONNX file named, printing each path as it is written; the paths."""
+    written = []
+    for path in args.onnx:
+        written.append(write_sidecar_from_onnx(path))
+        print(written[-1])
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the sidecar of each ONNX file named on the command line (2 and one line on failure)."""
+    from mltu_ext.cli.common import run_command
+
+    args = get_args(argv)
+    return run_command(lambda: run(args))
 
 
 if __name__ == "__main__":
