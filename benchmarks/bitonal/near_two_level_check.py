@@ -1,7 +1,7 @@
 """Which images does the package take for black-and-white scans saved as JPEG (``is_near_two_level``)?
 
-A bitonal scan saved as JPEG is no longer two-level, so before ``snap_near_two_level`` it was read
-with hard edges, as if it were grayscale. The test must catch such images and leave grayscale
+A bitonal scan saved as JPEG is no longer two-level, so without ``snap_near_two_level`` it would be
+read with hard edges, as if it were grayscale. The test must catch such images and leave grayscale
 ones alone. For each set this counts the images it catches, and gives the smallest and the
 median share of the ink (pixels darker than light) that lies between dark and light, the figure
 the test compares with ``MAX_MID_SHARE``:

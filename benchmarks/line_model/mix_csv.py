@@ -1,7 +1,7 @@
 """Write the CSV datasets of a line training with no separate warm-up: real and rendered lines in one set.
 
 The rendered warm-up of ``--pretrain-samples`` spends its first epoch
-compiling under JAX and, at a device session's budget, still reads no real
+compiling under JAX and, in a GPU training of 13 to 16 minutes, still reads no real
 line when it ends (runs 004-005), so here the rendered lines (and, when
 present, DHSD's words of writers 1-27) are training rows beside the real
 lines from the first step.

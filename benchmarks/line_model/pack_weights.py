@@ -1,14 +1,15 @@
-"""A trained model folder as one small file of int8 weights, and back, to start a later lease from.
+"""A trained model folder as one small file of int8 weights, and back, to start a later training from.
 
-A line model's ``best.keras`` is too large to keep in the repository after every lease, so a
-session whose GPU machine kept nothing had to start its lease from random weights again.
+A line model's ``best.keras`` is too large to keep in the repository after every training on a GPU
+machine, and such a machine keeps nothing between trainings, so without it the next one would
+start from random weights again.
 ``pack`` stores the config and the weights (``mltu_ext.model.packed_weights``: every matrix
 and convolution kernel as int8 with one float32 scale per output channel, everything else as
 it is). ``unpack`` rebuilds the network from the config and writes a folder with
 ``config.json`` and ``best.keras`` (``train.py --init-from`` also takes a folder with
 ``config.json`` and the packed file named ``weights.npz``). Sizes and the unpacked model's CER:
 ``RESULTS.md``, run 013. ``deepen`` puts more BiLSTMs on top of a packed network, each starting
-as the identity (``mltu_ext.model.deepen``), so that a lease trains a deeper network from where
+as the identity (``mltu_ext.model.deepen``), so that a training starts a deeper network from where
 the trained one reads (``RESULTS.md``, run 019).
 
     python benchmarks/line_model/pack_weights.py pack Models/my_split_run split_weights.npz
