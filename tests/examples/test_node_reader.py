@@ -172,14 +172,23 @@ def test_a_calibrated_model_tempers_its_confidences_alike(tmp_path, images):
     assert all(t < p for t, p, text in zip(expected, plain, e_texts, strict=True) if text)
 
 
+def node_prepared(paths: list[Path], height: int = HEIGHT) -> list[np.ndarray]:
+    """The gray pixels the Node reader hands its model for each of ``paths`` (prepared.js)."""
+    done = node("examples/node/prepared.js", str(height), *map(str, paths))
+    assert done.returncode == 0, done.stderr
+    prepared = []
+    for line in done.stdout.splitlines():
+        got = json.loads(line)
+        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8)
+        prepared.append(pixels.reshape(got["height"], got["width"]))
+    assert len(prepared) == len(paths)
+    return prepared
+
+
 def test_prepared_pixels(images):
     """PNG images reach the model with exactly the package's pixels; JPEG within a level or two."""
-    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, images))
-    assert done.returncode == 0, done.stderr
     worst_jpeg = 0
-    for line, path in zip(done.stdout.splitlines(), images, strict=True):
-        got = json.loads(line)
-        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+    for pixels, path in zip(node_prepared(images), images, strict=True):
         expected = resize_to_height(read_gray(str(path)), HEIGHT)
         assert pixels.shape == expected.shape, path
         diff = int(np.abs(pixels.astype(int) - expected).max())
@@ -192,11 +201,7 @@ def test_prepared_pixels(images):
 
 def test_bitonal_images_are_softened_alike(bitonal):
     """Both readers soften two-level images after resizing: the same pixels, the same texts."""
-    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, bitonal))
-    assert done.returncode == 0, done.stderr
-    for line, path in zip(done.stdout.splitlines(), bitonal, strict=True):
-        got = json.loads(line)
-        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+    for pixels, path in zip(node_prepared(bitonal), bitonal, strict=True):
         gray = read_gray(str(path))
         assert is_two_level(gray) or is_near_two_level(gray), path
         assert not np.array_equal(pixels, resize_to_height(gray, HEIGHT, soften=False)), path
@@ -217,11 +222,7 @@ def test_sixteen_bit_pngs_reach_the_model_with_the_package_pixels(tmp_path):
     for name, image in variants.items():
         assert cv2.imwrite(str(tmp_path / name), image)
         paths.append(tmp_path / name)
-    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, paths))
-    assert done.returncode == 0, done.stderr
-    for line, path in zip(done.stdout.splitlines(), paths, strict=True):
-        got = json.loads(line)
-        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+    for pixels, path in zip(node_prepared(paths), paths, strict=True):
         expected = resize_to_height(read_gray(str(path)), HEIGHT)
         assert expected.max() > 200, path  # paper stays light in the package
         worst = int(np.abs(pixels.astype(int) - expected).max())
@@ -294,13 +295,7 @@ def test_near_two_level_edge_cases_give_the_package_pixels(tmp_path):
     kinds = {is_two_level(g) or is_near_two_level(g) for g in map(read_gray, map(str, paths))}
     assert kinds == {True, False}  # some are softened, some not
     for height in (1, 7, 64):
-        done = node("examples/node/prepared.js", str(height), *map(str, paths))
-        assert done.returncode == 0, done.stderr
-        for line, path in zip(done.stdout.splitlines(), paths, strict=True):
-            got = json.loads(line)
-            pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(
-                got["height"], got["width"]
-            )
+        for pixels, path in zip(node_prepared(paths, height), paths, strict=True):
             expected = resize_to_height(read_gray(str(path)), height)
             np.testing.assert_array_equal(pixels, expected, err_msg=f"{path.name} at {height} rows")
 
@@ -316,11 +311,7 @@ def test_a_jpeg_is_turned_by_its_exif_orientation(tmp_path):
         exif[0x0112] = orientation
         paths.append(tmp_path / f"o{orientation}.jpg")
         stored.save(paths[-1], exif=exif.tobytes(), quality=95)
-    done = node("examples/node/prepared.js", str(HEIGHT), *map(str, paths))
-    assert done.returncode == 0, done.stderr
-    for line, path in zip(done.stdout.splitlines(), paths, strict=True):
-        got = json.loads(line)
-        pixels = np.frombuffer(base64.b64decode(got["pixels"]), np.uint8).reshape(got["height"], got["width"])
+    for pixels, path in zip(node_prepared(paths), paths, strict=True):
         expected = resize_to_height(read_gray(str(path)), HEIGHT)
         assert pixels.shape == expected.shape, path.name
         assert int(np.abs(pixels.astype(int) - expected).max()) <= 3, path.name
