@@ -22,9 +22,9 @@ from mltu_ext.data.images import PAD_VALUE
 SETTINGS = tuple(f.name for f in fields(AugmentConfig) if f.name != "enabled")
 ELASTIC_GRID = (3, 12)  # rows, columns of random displacement nodes across an image
 INK_LEVEL = 128.0  # a column with a pixel darker than this holds writing (for ``stretch``)
-# ``binarize`` thresholds each image at this share of the way from its darkest to its lightest
-# pixel, drawn at random: binarizers differ in where they put the cut, so strokes come out
-# thinner or thicker
+# ``binarize`` thresholds each image at this share of the way from its darkest pixel to its
+# paper's tone, drawn at random: binarizers differ in where they put the cut, so strokes come
+# out thinner or thicker
 THRESHOLD_SHARE = (0.35, 0.65)
 
 
@@ -166,8 +166,20 @@ class HandwritingAugment(keras.layers.Layer):
         """Some images (chance ``binarize``) thresholded to 0 / 255, then softened; the rest as they are."""
         darkest = ops.min(images, axis=(1, 2, 3), keepdims=True)  # B,1,1,1
         lightest = ops.max(images, axis=(1, 2, 3), keepdims=True)
+        # the paper's tone, not the lightest pixel: a batch's padding is pure white and would put
+        # the cut above a darker paper, turning it black. Left of the last column that holds a
+        # pixel under pure white, paper that is tinted covers most pixels, so their mean is its
+        # tone; where most are pure white, the paper is white
+        tinted = ops.cast(images < PAD_VALUE, "float32")  # B,H,W,1
+        columns = ops.max(tinted, axis=(1, 3))  # B,W
+        ends = ops.cast(ops.arange(ops.shape(images)[2]), "float32")[None, :] + 1.0
+        content = ops.max(columns * ends, axis=1) * ops.cast(ops.shape(images)[1], "float32")  # B
+        count = ops.reshape(ops.sum(tinted, axis=(1, 2, 3)), (-1, 1, 1, 1))
+        tone = ops.sum(images * tinted, axis=(1, 2, 3), keepdims=True) / ops.maximum(count, 1.0)
+        mostly_tinted = count > 0.5 * ops.reshape(content, (-1, 1, 1, 1))
+        paper = ops.where(mostly_tinted, tone, PAD_VALUE)
         share = ops.reshape(self._uniform(batch, *THRESHOLD_SHARE), (-1, 1, 1, 1))
-        level = darkest + share * (lightest - darkest)
+        level = darkest + share * (paper - darkest)
         # a blank image (darkest == lightest) stays white rather than turning black
         bitonal = ops.where((images < level) & (darkest < lightest), 0.0, 255.0)
         chosen = ops.cast(self._uniform(batch, 0.0, 1.0) < self.binarize, "float32")

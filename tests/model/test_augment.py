@@ -167,3 +167,14 @@ def test_binarize_works_on_batches_of_unknown_width_and_is_saved_and_checked():
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="binarize"):
             AugmentConfig(binarize=bad).validate()
+
+
+def test_binarize_keeps_dark_paper_white_beside_wide_padding():
+    # a yellowed page (paper 150, ink 40) whose line fills a fifth of its padded batch width
+    image = np.full((64, 32, 200, 1), 255.0, np.float32)
+    image[:, :, :40] = 150.0
+    image[:, 10:20, 5:35] = 40.0
+    out = ops.convert_to_numpy(_only(11, binarize=1.0)(image, training=True))
+    assert np.all(out[:, 12:18, 8:32] == 0.0)  # the ink, black
+    assert np.all(out[:, :7, :40] == 255.0)  # the paper, white at every threshold drawn
+    assert np.all(out[:, :, 45:] == 255.0)  # the padding, white
