@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> object:
         print(f"wrote {count} pages to {args.output}")
         return 0
     if args.command == "train":
+        from mltu_ext.config.segmenter_config import SegmenterConfig
         from mltu_ext.segment.training import train_segmenter
-        from mltu_ext.segment.unet import SegmenterConfig
 
         cfg = SegmenterConfig(batch_size=args.batch_size, crop=args.crop)
         path = train_segmenter(args.data, args.output, cfg, args.minutes, args.steps_per_epoch)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mltu_ext.config.segmenter_config import SegmenterConfig
 from mltu_ext.errors import InputFileError
 from mltu_ext.model.keras_file import load_keras
 from mltu_ext.segment.file_format import MAPS, SEGMENTER_FORMAT, SEGMENTER_KIND
-from mltu_ext.segment.unet import SegmenterConfig
 
 
 def segmenter_metadata(cfg: SegmenterConfig) -> dict:

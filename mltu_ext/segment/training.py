@@ -10,8 +10,9 @@ import cv2
 import keras
 import numpy as np
 
+from mltu_ext.config.segmenter_config import SegmenterConfig
 from mltu_ext.segment.prepare import load_prepared, prepared_long_side
-from mltu_ext.segment.unet import SegmenterConfig, build_segmenter, weighted_bce
+from mltu_ext.segment.unet import build_segmenter, weighted_bce
 from mltu_ext.training.callbacks import ElapsedLogger, TimeLimit
 from mltu_ext.training.schedules import TimeCosineDecay
 
@@ -81,7 +82,7 @@ def train_segmenter(
     Writes ``segmenter_config.json`` (the config) and ``log.csv`` beside it.
     """
     cfg.long_side = prepared_long_side(data_dir)  # run at the scale it learns at
-    cfg.check()
+    cfg.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)

@@ -8,38 +8,10 @@ Only Keras layers, so it trains under any backend and exports through tf2onnx.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import keras
 
-from mltu_ext.errors import ConfigError
-
-
-@dataclass
-class SegmenterConfig:
-    """Sizes and training settings of the segmenter, saved beside it as ``segmenter_config.json``."""
-
-    filters: tuple[int, ...] = (16, 32, 48, 64, 96)  # per level, the last one at the bottom
-    long_side: int = 1024  # pages are scaled so that their longer side has this many pixels
-    crop: int = 512  # training crops (square)
-    batch_size: int = 16
-    learning_rate: float = 2e-3
-    baseline_weight: float = 4.0  # baselines are thin: their loss counts this much more
-    seed: int = 0
-
-    def check(self) -> None:
-        """ConfigError for sizes the network cannot use."""
-        if len(self.filters) < 2 or any(f < 1 for f in self.filters):
-            raise ConfigError(f"filters={self.filters}: at least two levels of positive sizes")
-        if self.crop % self.multiple:
-            raise ConfigError(f"crop={self.crop} must be a multiple of {self.multiple}")
-        if self.long_side < self.multiple:
-            raise ConfigError(f"long_side={self.long_side} must be at least {self.multiple}")
-
-    @property
-    def multiple(self) -> int:
-        """What input sizes must be a multiple of (one halving per level below the top)."""
-        return 2 ** (len(self.filters) - 1)
+from mltu_ext.config.segmenter_config import SegmenterConfig
 
 
 def _block(x, filters: int, name: str):
@@ -52,7 +24,7 @@ def _block(x, filters: int, name: str):
 
 def build_segmenter(cfg: SegmenterConfig) -> keras.Model:
     """The U-Net of ``cfg`` (uncompiled)."""
-    cfg.check()
+    cfg.validate()
     pages = keras.Input((None, None, 1), name="image")  # B,H,W,1 in 0-255
     x = keras.layers.Rescaling(-1.0 / 127.5, offset=1.0, name="scale")(pages)  # ink +1, paper -1
     skips = []

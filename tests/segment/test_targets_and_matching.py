@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mltu_ext.config.segmenter_config import SegmenterConfig
 from mltu_ext.errors import ConfigError
 from mltu_ext.evaluation.line_matching import DetectionScore, match_lines
 from mltu_ext.pages.layout import LineOnPage
 from mltu_ext.segment.targets import line_targets
-from mltu_ext.segment.unet import SegmenterConfig
 
 
 def _box(x0, y0, x1, y1):
@@ -35,9 +35,18 @@ def test_an_outline_past_the_page_edge_is_cut_to_the_page():
 
 def test_segmenter_config_is_checked():
     with pytest.raises(ConfigError, match="multiple of 16"):
-        SegmenterConfig(crop=500).check()
+        SegmenterConfig(crop=500).validate()
     with pytest.raises(ConfigError, match="two levels"):
-        SegmenterConfig(filters=(8,)).check()
+        SegmenterConfig(filters=(8,)).validate()
+    for changes, message in (
+        ({"batch_size": 0}, "batch_size=0"),
+        ({"learning_rate": 0.0}, "learning_rate=0.0"),
+        ({"baseline_weight": -1.0}, "baseline_weight=-1.0"),
+        ({"crop": 0}, "crop=0"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            SegmenterConfig(**changes).validate()
+    SegmenterConfig().validate()
 
 
 def test_matching_counts_one_to_one_pairs_above_half_overlap():
