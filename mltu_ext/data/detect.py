@@ -27,7 +27,8 @@ from mltu_ext.data.readers.iam import read_iam_lines, read_iam_sentences, read_i
 from mltu_ext.data.readers.iam_parquet import read_iam_parquet
 from mltu_ext.data.readers.kaggle import LABEL_FILE as KAGGLE_LABEL_FILE
 from mltu_ext.data.readers.kaggle import read_kaggle
-from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, candidate_files, sniff_root
+from mltu_ext.data.readers.layout_files import candidate_files
+from mltu_ext.data.readers.layout_xml import ALTO_ROOT, PAGE_ROOT, sniff_root
 from mltu_ext.data.readers.page_xml import read_page_xml
 from mltu_ext.data.samples import Sample
 from mltu_ext.data.text_forms import normal_samples

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mltu_ext.data.readers.alto import parse_alto
-from mltu_ext.data.readers.layout_common import ALTO_ROOT, PAGE_ROOT, page_lines, sniff_root
+from mltu_ext.data.readers.layout_common import page_lines
+from mltu_ext.data.readers.layout_xml import ALTO_ROOT, PAGE_ROOT, sniff_root
 from mltu_ext.data.readers.page_xml import parse_page_xml
 from mltu_ext.errors import DatasetError
 from mltu_ext.pages.layout import LineOnPage

@@ -20,7 +20,7 @@ import cv2
 from tqdm import tqdm
 
 from mltu_ext.data.images import read_gray
-from mltu_ext.data.readers.layout_common import compile_writer_pattern, writer_id, xml_files
+from mltu_ext.data.readers.layout_files import compile_writer_pattern, writer_id, xml_files
 from mltu_ext.errors import DatasetError, InputFileError
 from mltu_ext.pages.layout_file import read_layout_file
 from mltu_ext.segment.targets import line_targets, scale_for

@@ -5,7 +5,7 @@ A line's outline is its ``Shape/Polygon@POINTS`` (``"x y x y"`` or
 ``CONTENT`` of its ``String`` elements joined by spaces (``SP`` ignored, a
 ``HYP`` hyphen kept at the end of the last word). The page image is the one
 ``Description/sourceImageInformation/fileName`` names (see
-:mod:`mltu_ext.data.readers.layout_common` for where it is looked for).
+:mod:`mltu_ext.data.readers.layout_files` for where it is looked for).
 Coordinates in ``mm10`` or ``inch1200`` are scaled to pixels by the image's
 size over the ``Page`` ``WIDTH``/``HEIGHT``. Elements are matched by local
 name, so any ALTO namespace (or none) is read; unknown ones are ignored.
@@ -19,22 +19,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from mltu_ext.data.read_log import ReadLog
-from mltu_ext.data.readers.layout_common import (
+from mltu_ext.data.readers.layout_common import LineInfo, LineProblem, PageInfo, read_layout
+from mltu_ext.data.readers.layout_geometry import Points, parse_baseline, parse_points, rectangle
+from mltu_ext.data.readers.layout_xml import (
     ALTO_ROOT,
-    LineInfo,
-    LineProblem,
-    PageInfo,
-    Points,
     attribute,
     children,
     clean_text,
     descendants,
     enclosing,
     local_name,
-    parse_baseline,
-    parse_points,
-    read_layout,
-    rectangle,
 )
 from mltu_ext.data.samples import Sample
 

@@ -19,20 +19,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from mltu_ext.data.read_log import ReadLog
-from mltu_ext.data.readers.layout_common import (
+from mltu_ext.data.readers.layout_common import LineInfo, LineProblem, PageInfo, read_layout
+from mltu_ext.data.readers.layout_geometry import Points, parse_baseline, parse_points
+from mltu_ext.data.readers.layout_xml import (
     PAGE_ROOT,
-    LineInfo,
-    LineProblem,
-    PageInfo,
-    Points,
     attribute,
     children,
     clean_text,
     descendants,
     enclosing,
-    parse_baseline,
-    parse_points,
-    read_layout,
 )
 from mltu_ext.data.samples import Sample
 
