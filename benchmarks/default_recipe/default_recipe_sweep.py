@@ -72,6 +72,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     import dataclasses
 
     from mltu_ext.cli import train as train_script
+    from mltu_ext.cli.train_options import config_from_args
     from mltu_ext.config import RunConfig
     from mltu_ext.training.trainer import train
 
@@ -85,7 +86,7 @@ def train_one(spec: str, args: argparse.Namespace) -> dict:
     if args.synthetic_samples:
         argv += ["--synthetic-samples", str(args.synthetic_samples)]
     targs = train_script.get_args([*argv, "--quiet"])
-    cfg = train_script.config_from_args(targs)
+    cfg = config_from_args(targs)
     cfg.model = dataclasses.replace(cfg.model, **VARIANTS[name])
     cfg.early_stopping_patience = 1000
     dataset = train_script.load_data(cfg, targs)
@@ -111,12 +112,13 @@ def run(args: argparse.Namespace) -> list[dict]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from mltu_ext.cli import train as train_script
+    from mltu_ext.cli.train_options import config_from_args
 
     # render before the workers start, so they do not race to build it
     targs = train_script.get_args(
         ["--synthetic-samples", str(args.synthetic_samples)] if args.synthetic_samples else []
     )
-    train_script.load_data(train_script.config_from_args(targs), targs)
+    train_script.load_data(config_from_args(targs), targs)
     env = dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false")
     procs = []
     for spec in args.variants:

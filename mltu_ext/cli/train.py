@@ -10,9 +10,7 @@ python train.py --resume --model-dir Models/words_20260101-120000
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +23,9 @@ from mltu_ext.cli.common import (
     set_tensorflow_environment,
 )
 from mltu_ext.cli.dataset_args import add_dataset_arguments, load_from_args, split_from_args
+from mltu_ext.cli.train_options import config_from_args, data_args, run_config_from_args
+from mltu_ext.cli.train_start_checks import base_model_dir, check_model_dir, check_start_options
 from mltu_ext.config import RunConfig, TrainConfig
-from mltu_ext.config.fields import parse_assignment, set_field
 from mltu_ext.errors import ConfigError, DatasetError
 
 if TYPE_CHECKING:
@@ -36,27 +35,6 @@ if TYPE_CHECKING:
 
 # rendered warm-up sets for --dataset runs, by TrainConfig.pretrain_kind
 PRETRAIN_DIRS = {"words": Path("Datasets") / "pretrain_words", "lines": Path("Datasets") / "pretrain_lines"}
-
-# the common flags, each a shortcut for one ``--set FIELD=VALUE`` of the recipe
-FLAG_FIELDS = {
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "accumulate": "accumulate",
-    "learning_rate": "learning_rate",
-    "max_minutes": "max_minutes",
-    "lr_schedule": "lr_schedule",
-    "max_width": "max_width",
-    "height": "model.height",
-    "bucket_width": "bucket_width",
-    "synthetic_samples": "synthetic_samples",
-    "synthetic_text": "synthetic_text",
-    "pretrain_samples": "pretrain_samples",
-    "pretrain_minutes": "pretrain_minutes",
-    "seed": "seed",
-    "dataset": "dataset",
-    "format": "dataset_format",
-    "val_fraction": "val_fraction",
-}
 
 
 def get_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -184,55 +162,6 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The recipe: configs.py's (or --config's) with the flags, then the ``--set`` fields, applied."""
-    from configs import RECIPES
-
-    cfg = TrainConfig.load(args.config) if args.config else RECIPES[args.recipe]()
-    if args.config:
-        cfg.model.vocabulary = ""  # chosen again from this run's labels
-    for option, path in FLAG_FIELDS.items():
-        value = getattr(args, option, None)
-        if value is not None:
-            set_field(cfg, path, value)
-    if args.no_augment:
-        cfg.augment.enabled = False
-    for assignment in args.set:
-        set_field(cfg, *parse_assignment(assignment))
-    cfg.validate()
-    return cfg
-
-
-def run_config_from_args(args: argparse.Namespace, cfg: TrainConfig) -> RunConfig:
-    """How this run executes: devices, output folder, export."""
-    name = Path(cfg.dataset).stem if cfg.dataset else "synthetic"
-    run = RunConfig(
-        model_dir=args.model_dir or str(Path("Models") / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}"),
-        cache_dir=args.cache_dir or None,
-        tensorboard=args.tensorboard,
-        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit],
-        mixed_precision=args.mixed_precision,
-        data_parallel=args.data_parallel,
-        processes=args.processes,
-        steps_per_call=args.steps_per_call,
-        int8_export=args.int8,
-        verbose=2 if args.quiet else "auto",
-    )
-    run.validate()
-    return run
-
-
-def data_args(args: argparse.Namespace, cfg: TrainConfig) -> argparse.Namespace:
-    """``args`` with the dataset, its format and the validation share that the recipe holds.
-
-    The flags were copied into the recipe (``FLAG_FIELDS``), and ``--set`` or a
-    ``--config`` file may name them too: the data is read and split as the
-    recipe saved in ``config.json`` says.
-    """
-    recipe = {"dataset": cfg.dataset, "format": cfg.dataset_format, "val_fraction": cfg.val_fraction}
-    return argparse.Namespace(**{**vars(args), **recipe})
-
-
 def load_data(cfg: TrainConfig, args: argparse.Namespace) -> LoadedDataset:
     """The dataset the recipe names (``--dataset``, ``--set``, ``--config``), or the rendered words."""
     if cfg.dataset:
@@ -240,111 +169,6 @@ def load_data(cfg: TrainConfig, args: argparse.Namespace) -> LoadedDataset:
     from mltu_ext.synth.default_words import rendered_default_dataset
 
     return rendered_default_dataset(cfg)
-
-
-MODEL_FILES = ("best.keras", "last.keras", "model.onnx")
-
-
-def check_model_dir(model_dir: str, resume: bool, overwrite: bool) -> None:
-    """Refuse a model folder that cannot be written, or that holds a model this run would replace."""
-    from mltu_ext.io.os_errors import file_in_the_way
-
-    folder = Path(model_dir)
-    place = file_in_the_way(folder)
-    if place is not None:
-        raise ConfigError(f"--model-dir {folder}: {place} is a file, not a folder")
-    if resume or overwrite or not folder.is_dir():
-        return
-    found = [name for name in MODEL_FILES if (folder / name).is_file()]
-    if found:
-        raise ConfigError(
-            f"{folder}: holds a trained model ({', '.join(found)}); continue it with --resume, "
-            "write this one to another --model-dir, or replace it with --overwrite"
-        )
-
-
-def base_model_dir(path: str | None) -> Path | None:
-    """``cfg.base_model`` as a folder: as given, else relative to the package's checkout."""
-    if not path:
-        return None
-    here = Path(__file__).resolve().parents[2] / path
-    return Path(path) if Path(path).is_dir() or not here.is_dir() else here
-
-
-def check_start_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
-    """Refuse --init-from, --resume and --freeze-cnn where one would be ignored; check the source folder."""
-    from mltu_ext.training.starting_point import check_same_run, check_source_folder, resumed_config
-
-    if args.resume and args.init_from:
-        raise ConfigError(
-            "--resume continues the run in --model-dir and --init-from starts a new one from another "
-            "model: give one of them"
-        )
-    if args.freeze_cnn:
-        if args.resume:
-            raise ConfigError("--freeze-cnn: --resume continues the run as it was started; leave it out")
-        if not (args.init_from or cfg.base_model):
-            raise ConfigError(
-                "--freeze-cnn keeps the convolutions of the model given with --init-from; "
-                "without one they would stay random"
-            )
-        if cfg.pretrain_samples:
-            raise ConfigError(
-                f"--freeze-cnn with a rendered warm-up (pretrain_samples={cfg.pretrain_samples}): the "
-                "warm-up trains the convolutions; add --pretrain-samples 0, or leave --freeze-cnn out"
-            )
-    if args.init_from:  # before the data is loaded or a warm-up rendered
-        check_source_folder(args.init_from)
-    check_network_options(args, cfg)
-    if args.resume:  # before the data is read (or the default words rendered) only to be refused
-        if not args.model_dir:
-            raise ConfigError("--resume continues the run in --model-dir: name that folder")
-        check_same_run(resumed_config(args.model_dir), cfg, Path(args.model_dir))
-
-
-def network_options(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """The network fields this command sets, each with the option that set it: ("height", "--height 48")."""
-    given = [] if args.height is None else [("height", f"--height {args.height}")]
-    for assignment in args.set:
-        path, _ = parse_assignment(assignment)
-        if path.startswith("model.") and path.count(".") == 1 and path != "model.vocabulary":
-            given.append((path.removeprefix("model."), f"--set {assignment}"))
-    return given
-
-
-def check_network_options(args: argparse.Namespace, cfg: TrainConfig) -> None:
-    """Refuse a network size that the model this run starts from would replace without a word.
-
-    ``--resume`` continues the network of ``--model-dir``; ``--init-from`` (or the
-    recipe's base model) starts from that model's network, with this run's dropout.
-    """
-    given = network_options(args)
-    if not given:
-        return
-    if args.resume:
-        folder, kept = Path(args.model_dir or ""), None
-        how = f"--resume continues the network of {folder}"
-        hint = "leave it out"
-    elif args.init_from or cfg.base_model:
-        folder, kept = Path(args.init_from) if args.init_from else base_model_dir(cfg.base_model), "dropout"
-        how = (
-            f"--init-from {folder} starts from that model's network"
-            if args.init_from
-            else f"the recipe starts from the network of {folder} (base_model)"
-        )
-        hint = "leave it out, or train a new network " + (
-            "without --init-from" if args.init_from else "with --set base_model=null"
-        )
-    else:
-        return
-    if folder is None or not (folder / "config.json").is_file():
-        return  # a missing folder or config is reported where it is read
-    source = TrainConfig.load(folder / "config.json").model
-    for name, option in given:
-        theirs = getattr(source, name)
-        if name != kept and getattr(cfg.model, name) != theirs:
-            shown = json.dumps(theirs) if isinstance(theirs, tuple) else repr(theirs)
-            raise ConfigError(f"{option}: {how} ({name} {shown}); {hint}")
 
 
 def run(cfg: TrainConfig, run_cfg: RunConfig, args: argparse.Namespace) -> TrainResult | None:

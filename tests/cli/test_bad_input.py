@@ -138,6 +138,7 @@ def test_image_and_dataset_together_are_refused(tmp_path, capsys):
 
 def test_training_into_a_folder_with_a_model_is_refused_unless_asked(tmp_path, capsys):
     from mltu_ext.cli import train
+    from mltu_ext.cli.train_start_checks import check_model_dir
 
     folder = tmp_path / "trained"
     folder.mkdir()
@@ -147,8 +148,8 @@ def test_training_into_a_folder_with_a_model_is_refused_unless_asked(tmp_path, c
     err = capsys.readouterr().err
     assert f"{folder}: holds a trained model (model.onnx)" in err and "--overwrite" in err
     assert (folder / "model.onnx").read_bytes() == b"a model from an earlier run"
-    train.check_model_dir(str(folder), resume=False, overwrite=True)  # asked for: allowed
-    train.check_model_dir(str(folder), resume=True, overwrite=False)
+    check_model_dir(str(folder), resume=False, overwrite=True)  # asked for: allowed
+    check_model_dir(str(folder), resume=True, overwrite=False)
 
 
 def test_a_model_folder_under_a_file_is_refused(tmp_path, capsys):

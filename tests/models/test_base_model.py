@@ -27,7 +27,7 @@ def test_base_model_matches_the_recipes_network():
 
 
 def test_train_script_finds_the_base_from_any_folder(tmp_path, monkeypatch):
-    from mltu_ext.cli.train import base_model_dir
+    from mltu_ext.cli.train_start_checks import base_model_dir
 
     monkeypatch.chdir(tmp_path)
     assert base_model_dir(dhsd_config().base_model) == BASE

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from mltu_ext.cli.train import config_from_args, get_args
+from mltu_ext.cli.train import get_args
+from mltu_ext.cli.train_options import config_from_args
 from mltu_ext.config import AugmentConfig, ModelConfig, TrainConfig
 from mltu_ext.training.compile import make_optimizer
 

@@ -19,7 +19,7 @@ from benchmarks.cpu_training_dhsd.recipes.common import (
     scores,
     summary,
 )
-from mltu_ext.cli.train import base_model_dir
+from mltu_ext.cli.train_start_checks import base_model_dir
 from mltu_ext.config import RunConfig, TrainConfig
 from mltu_ext.ctc.greedy import greedy_decode
 from mltu_ext.data.image_cache import build_cache
