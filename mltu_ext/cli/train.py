@@ -4,7 +4,7 @@ python train.py                                  # embedded rendered handwriting
 python train.py --dataset Datasets/IAM_Words     # any format mltu_ext.data reads
 python train.py --dataset labels.csv --val-writers 28,29,30 --max-minutes 30
 python train.py --set augment.shear=0.5 --set model.lstm_units=[128,128]
-python train.py --resume --model-dir Models/words_20260101-120000
+python train.py --resume --model-dir Models/words_20260101-120000   # its data and recipe: config.json's
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     recipe.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        default="default",
-        help="recipe from configs.py: default (rendered words, or any dataset); dhsd (small "
-        "real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
+        help="recipe from configs.py (default: default): default (rendered words, or any dataset); "
+        "dhsd (small real word sets, 30 minutes from Models/rendered_base); rendered_base (the base model: "
         "rendered name-like words, for a GPU); lines (text lines of ALTO/PAGE pages, 60 CPU "
         "minutes with a rendered-line warm-up); lines_large (the line recipe for a GPU)",
     )
@@ -108,15 +107,21 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     recipe.add_argument("--seed", type=NON_NEGATIVE_INT)
     recipe.add_argument("--no-augment", action="store_true", help="train without random augmentation")
     _add_run_arguments(parser)
-    # unset unless given, so that the recipe's own value (configs.py, --config, --set) is used
-    parser.set_defaults(val_fraction=None)
+    # unset unless given, so that the recipe's own value (configs.py, --config, --set) is used,
+    # and --resume takes the run's (its config.json's split)
+    parser.set_defaults(val_fraction=None, split_seed=None)
     return parser.parse_args(argv)
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("this run (devices, output; not part of the recipe)")
     run.add_argument("--model-dir", help="where to write the model (default: Models/<data>_<time>)")
-    run.add_argument("--resume", action="store_true", help="continue from last.keras in --model-dir")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from last.keras in --model-dir, with the data and recipe of its config.json "
+        "(other options given must agree, except a larger --epochs or --max-minutes)",
+    )
     run.add_argument(
         "--overwrite",
         action="store_true",
@@ -331,11 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             folder = Path(run_cfg.model_dir)
             if (folder / "last.keras").is_file():
-                # --resume refuses other data or another recipe, so the options must come again
-                print(
-                    f"interrupted: continue with the same options and --resume --model-dir {folder}",
-                    file=sys.stderr,
-                )
+                from mltu_ext.cli.resume_options import resume_options
+
+                # the data and recipe are in the folder's config.json
+                print(f"interrupted: continue with {resume_options(args, folder)}", file=sys.stderr)
             elif folder.is_dir():
                 print(
                     f"interrupted: {folder} holds no finished epoch to resume; run the command again",

@@ -32,22 +32,45 @@ FLAG_FIELDS = {
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The recipe: configs.py's (or --config's) with the flags, then the ``--set`` fields, applied."""
+    """The recipe: configs.py's (or --config's) with the flags, then the ``--set`` fields, applied.
+
+    With ``--resume`` of a folder that holds a run, it is that run's config.json,
+    the options given checked against it (``mltu_ext.cli.resume_options``).
+    """
+    from mltu_ext.cli.resume_options import resumed_recipe, saved_recipe
+
+    before = saved_recipe(args.model_dir) if args.resume else None
+    if before is None:
+        return recipe_from_args(args)
+    recipe = recipe_from_args(args) if args.recipe or args.config else None
+    return resumed_recipe(args, Path(args.model_dir), before, recipe_assignments(args), recipe)
+
+
+def recipe_from_args(args: argparse.Namespace) -> TrainConfig:
+    """configs.py's recipe (or --config's) with the flags, then the ``--set`` fields, applied."""
     from configs import RECIPES
 
-    cfg = TrainConfig.load(args.config) if args.config else RECIPES[args.recipe]()
+    cfg = TrainConfig.load(args.config) if args.config else RECIPES[args.recipe or "default"]()
     if args.config:
         cfg.model.vocabulary = ""  # chosen again from this run's labels
+    for path, value, _ in recipe_assignments(args):
+        set_field(cfg, path, value)
+    cfg.validate()
+    return cfg
+
+
+def recipe_assignments(args: argparse.Namespace) -> list[tuple[str, object, str]]:
+    """The recipe fields the options set, in the order they apply: (field path, value, option as typed)."""
+    assigned = []
     for option, path in FLAG_FIELDS.items():
         value = getattr(args, option, None)
         if value is not None:
-            set_field(cfg, path, value)
+            assigned.append((path, value, f"--{option.replace('_', '-')} {value}"))
     if args.no_augment:
-        cfg.augment.enabled = False
+        assigned.append(("augment.enabled", False, "--no-augment"))
     for assignment in args.set:
-        set_field(cfg, *parse_assignment(assignment))
-    cfg.validate()
-    return cfg
+        assigned.append((*parse_assignment(assignment), f"--set {assignment}"))
+    return assigned
 
 
 def run_config_from_args(args: argparse.Namespace, cfg: TrainConfig) -> RunConfig:
@@ -77,4 +100,5 @@ def data_args(args: argparse.Namespace, cfg: TrainConfig) -> argparse.Namespace:
     recipe saved in ``config.json`` says.
     """
     recipe = {"dataset": cfg.dataset, "format": cfg.dataset_format, "val_fraction": cfg.val_fraction}
-    return argparse.Namespace(**{**vars(args), **recipe})
+    seed = {"split_seed": getattr(args, "split_seed", None) or 0}  # unset: 0 (--resume: the run's)
+    return argparse.Namespace(**{**vars(args), **recipe, **seed})

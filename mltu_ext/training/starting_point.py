@@ -112,6 +112,11 @@ def starting_point(
                 f"{model_dir}: --resume: the run has trained {state.elapsed_s / 60.0:.1f} minutes, its whole "
                 f"max_minutes={cfg.max_minutes:g}; give a larger --max-minutes to train it further"
             )
+        if state.epochs_done >= cfg.epochs:  # fit() would train nothing and export the same model again
+            raise TrainingError(
+                f"{model_dir}: --resume: the run has trained {state.epochs_done} epochs, its whole "
+                f"epochs={cfg.epochs}; give a larger --epochs to train it further"
+            )
         return StartingPoint(
             initial_epoch=state.epochs_done, resume=True, best=state.best, elapsed_s=state.elapsed_s
         )
