@@ -46,6 +46,21 @@ def find_model_file(path: str | Path) -> Path:
     return path
 
 
+# operators that quantise their float input with a range measured on each run (ONNX Runtime's
+# dynamic quantisation): one range for the whole batch tensor, so batch mates change each other
+DYNAMIC_INT8_OPS = frozenset(
+    {"DynamicQuantizeLinear", "DynamicQuantizeLSTM", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
+)
+
+
+def quantises_per_run(path: str | Path) -> bool:
+    """Whether the ONNX file at ``path`` quantises activations with a range measured on each run."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return any(node.op_type in DYNAMIC_INT8_OPS for node in graph.node)
+
+
 def record_trained_model(onnx_path: str | Path) -> Path:
     """Note ``onnx_path`` as the newest trained model of the folder above its model folder.
 

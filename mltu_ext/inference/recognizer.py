@@ -21,11 +21,14 @@ from mltu_ext.data.images import PAD_VALUE, read_gray, resize_to_height, to_gray
 from mltu_ext.errors import ConfigError, ImageReadError, ModelLoadError
 from mltu_ext.export.metadata import check_metadata, read_metadata
 from mltu_ext.inference.ink import has_writing
-from mltu_ext.inference.model_files import find_model_file
+from mltu_ext.inference.model_files import find_model_file, quantises_per_run
 
 # the widest input, in columns after resizing to the model's height: a long
 # handwritten line at height 64 is about 1,500; wider inputs are pages or errors
 MAX_INPUT_WIDTH = 16384
+# "width": batches of similar width, padded to the widest (docs/onnx_model.md, the Node reader);
+# "exact": an image reads as it reads alone, whatever is read beside it
+BATCHING = ("width", "exact")
 
 
 class OnnxRecognizer:
@@ -44,13 +47,23 @@ class OnnxRecognizer:
         check_ink: bool = True,
         max_width: int = MAX_INPUT_WIDTH,
         soften_two_level: bool = True,
+        batching: str = "width",
     ):
         """``decoder(probs, vocabulary, blank_index)`` replaces greedy decoding
         (for example ``mltu_ext.ctc.beam_lm.BeamDecoder`` with a language model);
         ``check_ink`` reads images without strokes as "" without running the model;
         ``max_width`` is the widest input (columns after resizing to the model's height);
         ``soften_two_level`` softens the edges of bitonal images after resizing, as training does
-        (``mltu_ext.data.images.resize_to_height``)."""
+        (``mltu_ext.data.images.resize_to_height``);
+        ``batching`` "width" (the default, the batches docs/onnx_model.md describes) runs
+        ``batch_size`` images of similar width together, padded to the widest: the padding and, in
+        int8 files, the activation range shared by the batch change readings a little
+        (benchmarks/batch_effects); "exact" runs only images of one padded width together, and in
+        a file that quantises its activations per run (int8) each image alone: every image then
+        reads as it reads alone."""
+        if batching not in BATCHING:
+            raise ConfigError(f"batching={batching!r}: must be one of {', '.join(BATCHING)}")
+        self.batching = batching
         self.check_ink = check_ink
         self.soften_two_level = soften_two_level
         self.max_width = max_width
@@ -78,11 +91,18 @@ class OnnxRecognizer:
         # fitted on validation lines by `python -m mltu_ext.cli.calibrate`; 1 leaves the posteriors
         self.temperature = float(self.metadata.get("confidence_temperature", 1.0))
         self.input_name = self.session.get_inputs()[0].name
+        self.quantises_per_run = quantises_per_run(self.path)
 
     def input_width(self, image: np.ndarray) -> int:
         """The columns an (H, W) image has once resized to the model's height."""
         h, w = np.asarray(image).shape[:2]
         return width_at_height(w, h, self.height)
+
+    def padded_width(self, width: int) -> int:
+        """The width a batch of inputs ``width`` columns wide at the model's height is run at."""
+        # at least a few time steps, and a width the strides divide evenly
+        width = max(width, 4 * self.time_scale)
+        return -(-width // self.time_scale) * self.time_scale
 
     def check_width(self, image: np.ndarray, name: str) -> None:
         """ImageReadError naming ``name`` when the image is wider than ``max_width`` at the model's height."""
@@ -99,10 +119,7 @@ class OnnxRecognizer:
             self.check_width(image, f"image {number}")
         soften = self.soften_two_level
         resized = [resize_to_height(to_gray(np.asarray(im)), self.height, soften=soften) for im in images]
-        # at least a few time steps, and a width the strides divide evenly
-        width = max(im.shape[1] for im in resized)
-        width = max(width, 4 * self.time_scale)
-        width = -(-width // self.time_scale) * self.time_scale
+        width = self.padded_width(max(im.shape[1] for im in resized))
         batch = np.full((len(resized), self.height, width, 1), self.pad_value, dtype=np.float32)
         for row, image in zip(batch, resized, strict=True):
             row[:, : image.shape[1], 0] = image
@@ -140,8 +157,7 @@ class OnnxRecognizer:
         todo = [i for i, im in enumerate(images) if not self.check_ink or has_writing(im)]
         # batch images of similar width together: less padding to compute
         todo.sort(key=lambda i: images[i].shape[1] / max(images[i].shape[0], 1))
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
+        for chunk in self._runs(todo, images, batch_size):
             probs = self.probabilities([images[i] for i in chunk])
             texts = self.decoder(probs, self.vocabulary, self.blank_index)
             if confidences:
@@ -157,6 +173,19 @@ class OnnxRecognizer:
             for i, reading in zip(chunk, found, strict=True):
                 readings[i] = reading
         return readings
+
+    def _runs(self, todo: list[int], images: Sequence[np.ndarray], batch_size: int) -> list[list[int]]:
+        """The images (numbers, in the order of ``todo``) run through the model together."""
+        if self.batching == "width":
+            return [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+        # int8 activations take one range over the run: any mate would change them
+        size = 1 if self.quantises_per_run else batch_size
+        groups: dict[int, list[int]] = {}
+        for i in todo:
+            groups.setdefault(self.padded_width(self.input_width(images[i])), []).append(i)
+        return [
+            group[start : start + size] for group in groups.values() for start in range(0, len(group), size)
+        ]
 
     def read_files(self, paths: Sequence[str | os.PathLike], batch_size: int = 32) -> list[Reading]:
         """:meth:`read` for image files (ImageReadError names a file that cannot be read)."""
