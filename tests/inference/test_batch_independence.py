@@ -50,3 +50,21 @@ def test_width_batching_stays_the_default_and_a_wrong_name_is_refused():
     assert OnnxRecognizer(WORDS).batching == "width"
     with pytest.raises(ConfigError, match="batching='alone'"):
         OnnxRecognizer(WORDS, batching="alone")
+
+
+def test_the_command_reads_exactly_with_exact(tmp_path, capsys):
+    import cv2
+
+    from mltu_ext.cli.recognize import get_args, run
+
+    target, mates = _images()
+    paths = []
+    for number, image in enumerate([*mates[:2], target, *mates[2:]]):
+        paths.append(str(tmp_path / f"{number}.png"))
+        assert cv2.imwrite(paths[-1], image)
+    base = ["--model", str(WORDS), "--cpu", "--confidence"]
+    run(get_args(["--image", paths[2], *base]))
+    alone = capsys.readouterr().out.splitlines()  # text <tab> confidence
+    run(get_args(["--image", *paths, *base, "--exact"]))
+    together = capsys.readouterr().out.splitlines()  # path <tab> text <tab> confidence, sorted by path
+    assert together[2] == f"{paths[2]}\t{alone[0]}"  # the same text and confidence to 4 decimals
