@@ -3,19 +3,70 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from mltu_ext.data.images import to_gray
 from mltu_ext.errors import ModelLoadError
-from mltu_ext.export.metadata import read_metadata
+from mltu_ext.export.metadata import METADATA_KEY, read_metadata
 from mltu_ext.inference.recognizer import onnxruntime_errors
 from mltu_ext.pages.layout import LineOnPage
-from mltu_ext.segment.file_format import SEGMENTER_FORMAT, SEGMENTER_KIND
+from mltu_ext.segment.file_format import MAPS, SEGMENTER_FORMAT, SEGMENTER_KIND
 from mltu_ext.segment.postprocess import PostSettings, maps_to_lines
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 REQUIRED_KEYS = ("kind", "long_side", "size_multiple")
+
+
+def read_segmenter_metadata(session: ort.InferenceSession, path: Path) -> dict:
+    """A segmenter's metadata, its fields checked; ModelLoadError names the file and the field."""
+    if METADATA_KEY not in session.get_modelmeta().custom_metadata_map:
+        raise ModelLoadError(
+            f"{path}: ONNX file has no '{METADATA_KEY}' metadata (kind, long_side, size_multiple); "
+            "export a trained segmenter with `python -m mltu_ext.segment export`"
+        )
+    metadata = read_metadata(session, path, required=())
+    if metadata.get("kind") is None and "vocabulary" in metadata:
+        raise ModelLoadError(
+            f"{path}: this is a text recogniser, not a line segmenter; "
+            "use a segmenter's folder, such as Models/line_segmenter"
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in metadata]
+    if missing:
+        raise ModelLoadError(f"{path}: metadata lacks {', '.join(missing)}")
+    if metadata["kind"] != SEGMENTER_KIND:
+        raise ModelLoadError(f"{path}: not a line segmenter (kind {metadata['kind']!r})")
+    version = _whole(metadata, "format_version", path) if "format_version" in metadata else 1
+    if version > SEGMENTER_FORMAT:
+        raise ModelLoadError(
+            f"{path}: segmenter format {version} is newer than this package reads "
+            f"({SEGMENTER_FORMAT}); update mltu_ext"
+        )
+    long_side, multiple = _whole(metadata, "long_side", path), _whole(metadata, "size_multiple", path)
+    if long_side < multiple:
+        raise ModelLoadError(
+            f"{path}: metadata field 'long_side'={long_side} is less than its 'size_multiple'={multiple}"
+        )
+    # the post-processing reads the maps by their place: another order would find other lines
+    if "maps" in metadata and metadata["maps"] != list(MAPS):
+        raise ModelLoadError(
+            f"{path}: metadata field 'maps' is {metadata['maps']!r}; this package reads {list(MAPS)!r}"
+        )
+    return metadata
+
+
+def _whole(metadata: dict, name: str, path: Path) -> int:
+    """The metadata's ``name``, which must be a whole number of at least 1."""
+    value = metadata.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelLoadError(
+            f"{path}: metadata field {name!r} must be a whole number of at least 1, got {value!r}"
+        )
+    return value
 
 
 class OnnxSegmenter:
@@ -42,26 +93,38 @@ class OnnxSegmenter:
         except onnxruntime_errors() as error:
             reason = " ".join(str(error).split())
             raise ModelLoadError(f"{self.path}: not a loadable ONNX segmenter ({reason})") from error
-        self.metadata = read_metadata(self.session, self.path, required=())
-        if self.metadata.get("kind") is None and "vocabulary" in self.metadata:
-            raise ModelLoadError(
-                f"{self.path}: this is a text recogniser, not a line segmenter; "
-                "use a segmenter's folder, such as Models/line_segmenter"
-            )
-        missing = [key for key in REQUIRED_KEYS if key not in self.metadata]
-        if missing:
-            raise ModelLoadError(f"{self.path}: metadata lacks {', '.join(missing)}")
-        if self.metadata.get("kind") != SEGMENTER_KIND:
-            raise ModelLoadError(f"{self.path}: not a line segmenter (kind {self.metadata.get('kind')!r})")
-        if int(self.metadata.get("format_version", 0)) > SEGMENTER_FORMAT:
-            raise ModelLoadError(
-                f"{self.path}: segmenter format {self.metadata['format_version']} is newer than this "
-                f"package reads ({SEGMENTER_FORMAT}); update mltu_ext"
-            )
-        self.long_side = int(self.metadata["long_side"])
-        self.multiple = int(self.metadata["size_multiple"])
-        self.post = post or PostSettings()
+        self.metadata = read_segmenter_metadata(self.session, self.path)
+        self.long_side = self.metadata["long_side"]
+        self.multiple = self.metadata["size_multiple"]
         self.input_name = self.session.get_inputs()[0].name
+        self._check_multiple()
+        self.post = post or PostSettings()
+
+    def _check_multiple(self) -> None:
+        """Refuse a network that cannot take a page of the metadata's size multiple, or gives no 3 maps.
+
+        Checked on one blank square of that size at load: otherwise only the pages whose scaled
+        size happens not to be a multiple of what the network needs would fail, as they are read.
+        """
+        import onnxruntime as ort
+
+        side = self.multiple
+        blank = np.full((1, side, side, 1), 255.0, np.float32)
+        quiet = ort.RunOptions()
+        quiet.log_severity_level = 4  # the failure is told in one line below, not also in ONNX Runtime's log
+        try:
+            shape = self.session.run(None, {self.input_name: blank}, quiet)[0].shape
+        except onnxruntime_errors() as error:
+            reason = " ".join(str(error).split())
+            raise ModelLoadError(
+                f"{self.path}: metadata field 'size_multiple'={side} does not fit its network, which "
+                f"fails on a {side}x{side} page ({reason})"
+            ) from error
+        if tuple(shape) != (1, side, side, len(MAPS)):
+            raise ModelLoadError(
+                f"{self.path}: gives maps of shape {tuple(shape)} for a {side}x{side} page, not "
+                f"(1, {side}, {side}, {len(MAPS)}): not a line segmenter"
+            )
 
     def maps(self, page: np.ndarray) -> tuple[np.ndarray, float]:
         """The probability maps (h, w, 3) of ``page`` at the segmenter's scale, and that scale."""
