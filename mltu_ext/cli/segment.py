@@ -43,6 +43,11 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--batch-size", type=POSITIVE_INT, default=16)
     train.add_argument("--crop", type=POSITIVE_INT, default=512, help="square training crops, pixels")
     train.add_argument("--steps-per-epoch", type=POSITIVE_INT, default=100)
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into a folder that already holds a segmenter, replacing it (without it, refused)",
+    )
     export = commands.add_parser("export", help="segmenter.keras to segmenter.onnx (needs TensorFlow)")
     export.add_argument("model_dir", type=Path)
     return parser.parse_args(argv)
@@ -68,7 +73,9 @@ def run(args: argparse.Namespace) -> object:
         from mltu_ext.segment.training import train_segmenter
 
         cfg = SegmenterConfig(batch_size=args.batch_size, crop=args.crop)
-        path = train_segmenter(args.data, args.output, cfg, args.minutes, args.steps_per_epoch)
+        path = train_segmenter(
+            args.data, args.output, cfg, args.minutes, args.steps_per_epoch, overwrite=args.overwrite
+        )
         print(f"wrote {path}")
         return 0
     from mltu_ext.segment.export import export_segmenter

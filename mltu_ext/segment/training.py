@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -11,12 +12,16 @@ import keras
 import numpy as np
 
 from mltu_ext.config.segmenter_config import SegmenterConfig
+from mltu_ext.errors import ConfigError
+from mltu_ext.export.model_folder import STALE_SUFFIX
 from mltu_ext.segment.prepare import load_prepared, prepared_long_side
 from mltu_ext.segment.unet import build_segmenter, weighted_bce
 from mltu_ext.training.callbacks import ElapsedLogger, TimeLimit
 from mltu_ext.training.schedules import TimeCosineDecay
 
 PAPER = 255  # what a crop past the page's edge shows
+SEGMENTER_FILES = ("segmenter.keras", "segmenter.onnx")  # a folder holding one holds a trained segmenter
+EXPORTED_FILES = ("segmenter.onnx", "segmenter.json")  # made from segmenter.keras by the export
 
 
 def random_crop(
@@ -76,21 +81,23 @@ def train_segmenter(
     cfg: SegmenterConfig,
     minutes: float,
     steps_per_epoch: int = 100,
+    overwrite: bool = False,
 ) -> Path:
     """Train on the prepared pages in ``data_dir`` for ``minutes``; ``segmenter.keras`` in ``out_dir``.
 
-    Writes ``segmenter_config.json`` (the config) and ``log.csv`` beside it.
+    Writes ``segmenter_config.json`` (the config) and ``log.csv`` beside it. A folder that
+    already holds a segmenter is refused unless ``overwrite``; then its earlier export is set
+    aside once the new network is saved.
     """
+    out = Path(out_dir)
+    check_output_folder(out, overwrite)
     cfg.long_side = prepared_long_side(data_dir)  # run at the scale it learns at
     cfg.validate()
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
     pages = load_prepared(data_dir)
     model = build_segmenter(cfg)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=weighted_bce(cfg.baseline_weight))
-    settings = json.dumps(dataclasses.asdict(cfg), indent=2) + "\n"
-    (out / "segmenter_config.json").write_text(settings, encoding="utf-8")
     callbacks = [
         TimeLimit(minutes),
         TimeCosineDecay(cfg.learning_rate, minutes),
@@ -101,4 +108,39 @@ def train_segmenter(
     model.fit(batches, epochs=100_000, callbacks=callbacks, verbose=2)
     path = out / "segmenter.keras"
     model.save(path)
+    # written with the network, not before it: an interrupted or failed run leaves an earlier
+    # segmenter.keras beside its own config, whose long_side and filters the export trusts
+    settings = json.dumps(dataclasses.asdict(cfg), indent=2) + "\n"
+    (out / "segmenter_config.json").write_text(settings, encoding="utf-8")
+    set_aside_earlier_export(out)
     return path
+
+
+def check_output_folder(out: Path, overwrite: bool) -> None:
+    """Refuse a folder that holds a trained segmenter, unless ``overwrite``."""
+    found = [name for name in SEGMENTER_FILES if (out / name).is_file()]
+    if found and not overwrite:
+        raise ConfigError(
+            f"{out}: holds a trained segmenter ({', '.join(found)}); write this one to another "
+            "folder, or replace it with --overwrite"
+        )
+
+
+def set_aside_earlier_export(out: Path) -> None:
+    """Rename an earlier ``segmenter.onnx`` (and its JSON) to ``<name>.stale``, saying so on stderr.
+
+    It was exported from the segmenter.keras just replaced, and a page reader given the folder
+    would take it for the new one's.
+    """
+    moved = []
+    for name in EXPORTED_FILES:
+        if (out / name).is_file():
+            (out / name).replace(out / (name + STALE_SUFFIX))
+            moved.append(name)
+    if moved:
+        print(
+            f"note: {out}: segmenter.keras is new, so the earlier {', '.join(moved)} (exported from "
+            f"the one it replaced) now end in {STALE_SUFFIX}; python -m mltu_ext.segment export {out} "
+            "makes the new one's",
+            file=sys.stderr,
+        )

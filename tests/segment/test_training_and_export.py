@@ -95,3 +95,62 @@ def test_prepare_keeps_pages_of_the_same_name_in_different_folders(tmp_path, cap
     ]
     assert sorted(p.stem for p in (data / "pages").iterdir()) == sorted(names)
     assert sorted(p.stem for p in (data / "targets").iterdir()) == sorted(names)
+
+
+def _tiny_training(data: Path, model: Path, overwrite: bool = False) -> Path:
+    """A few seconds of training of a two-level network with two filters."""
+    from mltu_ext.config.segmenter_config import SegmenterConfig
+    from mltu_ext.segment.training import train_segmenter
+
+    cfg = SegmenterConfig(filters=(2, 2), crop=32, batch_size=1)
+    return train_segmenter(data, model, cfg, minutes=0.001, steps_per_epoch=1, overwrite=overwrite)
+
+
+def test_train_refuses_a_folder_holding_a_segmenter_unless_told_to_replace_it(tmp_path, capsys):
+    import json
+
+    source = _pages(tmp_path)
+    data, model = tmp_path / "prepared", tmp_path / "segmenter"
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "64"]) == 0
+    model.mkdir()
+    older = {"segmenter.keras": b"older network", "segmenter.onnx": b"older onnx", "segmenter.json": b"{}"}
+    for name, content in older.items():
+        (model / name).write_bytes(content)
+    (model / "segmenter_config.json").write_text('{"long_side": 1024}', encoding="utf-8")
+    capsys.readouterr()
+    argv = ["train", "--data", str(data), "-o", str(model), "--minutes", "0.001", "--crop", "32"]
+    assert segment.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"{model}: holds a trained segmenter" in err and "--overwrite" in err
+    # nothing of the older segmenter was touched
+    assert {name: (model / name).read_bytes() for name in older} == older
+    assert json.loads((model / "segmenter_config.json").read_text(encoding="utf-8")) == {"long_side": 1024}
+
+    _tiny_training(data, model, overwrite=True)
+    config = json.loads((model / "segmenter_config.json").read_text(encoding="utf-8"))
+    assert config["long_side"] == 64 and config["filters"] == [2, 2]
+    assert (model / "segmenter.keras").read_bytes() != older["segmenter.keras"]
+    # the older export is set aside, so that no page reader takes it for the new network's
+    assert not (model / "segmenter.onnx").exists() and not (model / "segmenter.json").exists()
+    assert (model / "segmenter.onnx.stale").read_bytes() == older["segmenter.onnx"]
+    assert "segmenter.onnx" in capsys.readouterr().err
+
+
+def test_an_interrupted_training_leaves_the_older_segmenter_and_its_config_together(tmp_path, monkeypatch):
+    import keras
+
+    source = _pages(tmp_path)
+    data, model = tmp_path / "prepared", tmp_path / "segmenter"
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "64"]) == 0
+    model.mkdir()
+    (model / "segmenter.keras").write_bytes(b"older network")
+    (model / "segmenter_config.json").write_text('{"long_side": 1024}', encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_training(data, model, overwrite=True)
+    assert (model / "segmenter_config.json").read_text(encoding="utf-8") == '{"long_side": 1024}'
+    assert (model / "segmenter.keras").read_bytes() == b"older network"
