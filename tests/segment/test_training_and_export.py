@@ -154,3 +154,40 @@ def test_an_interrupted_training_leaves_the_older_segmenter_and_its_config_toget
         _tiny_training(data, model, overwrite=True)
     assert (model / "segmenter_config.json").read_text(encoding="utf-8") == '{"long_side": 1024}'
     assert (model / "segmenter.keras").read_bytes() == b"older network"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"long_side": 64}', "lacks filters"),
+        ('{"filters": [2, 2], "long_side": 64, "colour": 1}', "unknown setting 'colour'"),
+        ('{"filters": [2, 2], "long_side": 0}', "long_side=0 must be at least 2"),
+        ('{"filters": 2, "long_side": 64}', "filters must be a list"),
+        ("[1, 2]", "not a JSON object"),
+    ],
+)
+def test_export_names_a_damaged_segmenter_config(tmp_path, capsys, text, problem):
+    (tmp_path / "segmenter_config.json").write_text(text, encoding="utf-8")
+    assert segment.main(["export", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        "\n" not in err
+        and err.startswith(f"error: {tmp_path / 'segmenter_config.json'}: ")
+        and problem in err
+    )
+
+
+def test_export_refuses_a_config_of_another_network_than_the_checkpoint(tmp_path, capsys):
+    from mltu_ext.config.segmenter_config import SegmenterConfig
+    from mltu_ext.segment.unet import build_segmenter
+
+    build_segmenter(SegmenterConfig(filters=(2, 2, 2), long_side=64, crop=32)).save(
+        tmp_path / "segmenter.keras"
+    )
+    (tmp_path / "segmenter_config.json").write_text('{"filters": [2, 2], "long_side": 64}', encoding="utf-8")
+    assert segment.main(["export", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "segmenter_config.json is not segmenter.keras's" in err
+    assert "size multiple 2" in err and "need 4" in err
+    assert not (tmp_path / "segmenter.onnx").exists()
