@@ -85,8 +85,8 @@ def check_export(
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    onnx_out = session.run(None, {name: images.astype(np.float32)})[0]
+    input_name = session.get_inputs()[0].name
+    onnx_out = session.run(None, {input_name: images.astype(np.float32)})[0]
     keras_out = np.asarray(model(images.astype(np.float32), training=False))
     if onnx_out.shape != keras_out.shape:
         raise ExportMismatchError(

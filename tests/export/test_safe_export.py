@@ -58,3 +58,28 @@ def test_an_export_killed_while_writing_leaves_no_partial_file(trained_model, tm
     with pytest.raises(Killed):
         _export(result, target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mismatch_names_the_onnx_file_not_its_input(tmp_path):
+    import keras
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    from mltu_ext.export.onnx_export import check_export
+
+    inputs = keras.Input((4, 4, 1), name="image")
+    model = keras.Model(inputs, keras.layers.Rescaling(2.0)(inputs))
+    shape = [None, 4, 4, 1]
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["image"], ["maps"])],
+        "same",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("maps", TensorProto.FLOAT, shape)],
+    )
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "tmp.onnx")
+    )
+    images = np.ones((1, 4, 4, 1), np.float32)
+    with pytest.raises(ExportMismatchError, match=r"segmenter\.onnx: ONNX output differs"):
+        check_export(model, tmp_path / "tmp.onnx", images, name=tmp_path / "segmenter.onnx")
