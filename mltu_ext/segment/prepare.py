@@ -109,11 +109,18 @@ def page_names(files: Sequence[Path], root: Path) -> dict[Path, str]:
 
 
 def prepared_long_side(folder: str | Path) -> int:
-    """The ``long_side`` a prepared folder was made with."""
+    """The ``long_side`` a prepared folder was made with; DatasetError names a bad prepared.json."""
     path = Path(folder) / "prepared.json"
     if not path.is_file():
         raise DatasetError(f"{folder}: no prepared.json; make it with `python -m mltu_ext.segment prepare`")
-    return int(json.loads(path.read_text(encoding="utf-8"))["long_side"])
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path}: not valid JSON ({error})") from error
+    long_side = values.get("long_side") if isinstance(values, dict) else None
+    if isinstance(long_side, bool) or not isinstance(long_side, int) or long_side < 1:
+        raise DatasetError(f"{path}: long_side must be a whole number of at least 1, got {long_side!r}")
+    return long_side
 
 
 def load_prepared(folder: str | Path) -> list[tuple[str, object, object]]:
@@ -123,7 +130,14 @@ def load_prepared(folder: str | Path) -> list[tuple[str, object, object]]:
     if not table.is_file():
         raise DatasetError(f"{folder}: no pages.csv; make it with `python -m mltu_ext.segment prepare`")
     with open(table, newline="", encoding="utf-8") as handle:
-        names = [row["name"] for row in csv.DictReader(handle)]
+        rows = csv.DictReader(handle)
+        if "name" not in (rows.fieldnames or ()):
+            raise DatasetError(
+                f"{table}: has no 'name' column; make it with `python -m mltu_ext.segment prepare`"
+            )
+        names = [row["name"] for row in rows]
+    if not names:
+        raise DatasetError(f"{table}: lists no page; make it with `python -m mltu_ext.segment prepare`")
     found = []
     for name in names:
         page = read_gray(str(folder / "pages" / f"{name}.jpg"))

@@ -93,9 +93,9 @@ def train_segmenter(
     check_output_folder(out, overwrite)
     cfg.long_side = prepared_long_side(data_dir)  # run at the scale it learns at
     cfg.validate()
+    pages = load_prepared(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
-    pages = load_prepared(data_dir)
     model = build_segmenter(cfg)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=weighted_bce(cfg.baseline_weight))
     callbacks = [

@@ -191,3 +191,30 @@ def test_export_refuses_a_config_of_another_network_than_the_checkpoint(tmp_path
     assert "\n" not in err and "segmenter_config.json is not segmenter.keras's" in err
     assert "size multiple 2" in err and "need 4" in err
     assert not (tmp_path / "segmenter.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    ("prepared", "table", "problem"),
+    [
+        ("oops", None, "prepared.json: not valid JSON"),
+        (
+            '{"long_side": "x"}',
+            None,
+            "prepared.json: long_side must be a whole number of at least 1, got 'x'",
+        ),
+        ("{}", None, "prepared.json: long_side must be a whole number of at least 1, got None"),
+        ('{"long_side": 64}', "name,writer\n", "pages.csv: lists no page"),
+        ('{"long_side": 64}', "page,writer\np0,a\n", "pages.csv: has no 'name' column"),
+    ],
+)
+def test_train_names_a_damaged_prepared_folder_and_writes_nothing(tmp_path, capsys, prepared, table, problem):
+    data, model = tmp_path / "prepared", tmp_path / "segmenter"
+    data.mkdir()
+    (data / "prepared.json").write_text(prepared, encoding="utf-8")
+    if table is not None:
+        (data / "pages.csv").write_text(table, encoding="utf-8")
+    argv = ["train", "--data", str(data), "-o", str(model), "--minutes", "0.001", "--crop", "32"]
+    assert segment.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"error: {data}") and problem in err
+    assert not model.exists()
