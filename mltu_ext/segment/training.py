@@ -93,6 +93,12 @@ def train_segmenter(
     check_output_folder(out, overwrite)
     cfg.long_side = prepared_long_side(data_dir)  # run at the scale it learns at
     cfg.validate()
+    # a crop past the page is blank paper: it costs time and teaches nothing
+    if cfg.crop > cfg.long_side:
+        raise ConfigError(
+            f"crop={cfg.crop} is larger than the pages of {data_dir} (long side {cfg.long_side}); "
+            f"give --crop {cfg.long_side // cfg.multiple * cfg.multiple} or less"
+        )
     pages = load_prepared(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)

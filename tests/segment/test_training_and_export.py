@@ -218,3 +218,15 @@ def test_train_names_a_damaged_prepared_folder_and_writes_nothing(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith(f"error: {data}") and problem in err
     assert not model.exists()
+
+
+def test_train_refuses_crops_larger_than_the_prepared_pages(tmp_path, capsys):
+    source = _pages(tmp_path)
+    data, model = tmp_path / "prepared", tmp_path / "segmenter"
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "64"]) == 0
+    capsys.readouterr()
+    argv = ["train", "--data", str(data), "-o", str(model), "--minutes", "0.001", "--crop", "1024"]
+    assert segment.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "crop=1024" in err and "long side 64" in err
+    assert not model.exists()
