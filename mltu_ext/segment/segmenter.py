@@ -83,6 +83,11 @@ class OnnxSegmenter:
         self.path = path / "segmenter.onnx" if path.is_dir() else path
         if path.is_dir() and not self.path.is_file() and (path / "model.onnx").is_file():
             self.path = path / "model.onnx"  # a recogniser's folder: its metadata says so below
+        if path.is_dir() and not self.path.is_file() and (path / "segmenter.keras").is_file():
+            raise ModelLoadError(
+                f"{path}: no segmenter.onnx, only the trained segmenter.keras; make it with "
+                f"`python -m mltu_ext.segment export {path}`"
+            )
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: segmenter not found")
         options = ort.SessionOptions()

@@ -80,3 +80,11 @@ def test_a_segmenter_without_metadata_is_told_how_to_export_one(shipped_proto, t
         ModelLoadError, match=r"bare\.onnx: .*no 'mltu_ext' metadata.*mltu_ext\.segment export"
     ):
         OnnxSegmenter(tmp_path / "bare.onnx")
+
+
+def test_a_trained_folder_not_yet_exported_is_told_to_be_exported(tmp_path):
+    (tmp_path / "segmenter.keras").write_bytes(b"a trained network")
+    with pytest.raises(ModelLoadError, match=r"no segmenter\.onnx.*python -m mltu_ext\.segment export"):
+        OnnxSegmenter(tmp_path)
+    with pytest.raises(ModelLoadError, match=r"segmenter not found"):
+        OnnxSegmenter(tmp_path / "elsewhere")
