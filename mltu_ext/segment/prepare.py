@@ -48,6 +48,10 @@ def prepare_pages(
     names = page_names(files, Path(layout_dir))
     (out / "pages").mkdir(parents=True, exist_ok=True)
     (out / "targets").mkdir(exist_ok=True)
+    # an earlier run's table and scale would vouch for pages this run rewrites at its own
+    # scale: a run that stops midway then leaves a folder train refuses, not one of mixed scales
+    for name in ("prepared.json", "pages.csv"):
+        (out / name).unlink(missing_ok=True)
     rows = []
     for xml in tqdm(files, desc="pages", unit="page"):
         writer = writer_id(xml, pattern)

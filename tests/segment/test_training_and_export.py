@@ -230,3 +230,17 @@ def test_train_refuses_crops_larger_than_the_prepared_pages(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "crop=1024" in err and "long side 64" in err
     assert not model.exists()
+
+
+def test_a_failed_prepare_does_not_leave_an_earlier_run_looking_whole(tmp_path, capsys):
+    (tmp_path / "pages").mkdir()
+    source = _pages(tmp_path / "pages")
+    data = tmp_path / "prepared"
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "64"]) == 0
+    (source / "page1.png").unlink()  # the second page's image is gone: the run stops there
+    assert segment.main(["prepare", "--dataset", str(source), "-o", str(data), "--long-side", "128"]) == 2
+    assert "page1.xml" in capsys.readouterr().err
+    # page0 was rewritten at 128 pixels: the earlier pages.csv and prepared.json (64) no longer tell it
+    argv = ["train", "--data", str(data), "-o", str(tmp_path / "m"), "--minutes", "0.001", "--crop", "32"]
+    assert segment.main(argv) == 2
+    assert "no prepared.json" in capsys.readouterr().err
