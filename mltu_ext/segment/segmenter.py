@@ -113,6 +113,12 @@ class OnnxSegmenter:
         """
         import onnxruntime as ort
 
+        shape = self.session.get_inputs()[0].shape  # a segmenter's: (batch, height, width, 1)
+        if len(shape) != 4 or isinstance(shape[1], int) or isinstance(shape[2], int) or shape[3] != 1:
+            raise ModelLoadError(
+                f"{self.path}: its network takes images of shape {shape}, not pages of any height "
+                "and width (batch, height, width, 1): not a line segmenter"
+            )
         side = self.multiple
         blank = np.full((1, side, side, 1), 255.0, np.float32)
         quiet = ort.RunOptions()

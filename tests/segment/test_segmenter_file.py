@@ -88,3 +88,13 @@ def test_a_trained_folder_not_yet_exported_is_told_to_be_exported(tmp_path):
         OnnxSegmenter(tmp_path)
     with pytest.raises(ModelLoadError, match=r"segmenter not found"):
         OnnxSegmenter(tmp_path / "elsewhere")
+
+
+def test_a_recognisers_network_labelled_a_segmenter_is_refused_by_its_input(tmp_path):
+    words = onnx.load(str(SHIPPED.parents[1] / "dhsd_words" / "model.onnx"))
+    segmenter_metadata = json.loads((SHIPPED.parent / "segmenter.json").read_text(encoding="utf-8"))
+    path = _with_metadata(words, tmp_path / "words.onnx", lambda m: segmenter_metadata)
+    with pytest.raises(
+        ModelLoadError, match=r"words\.onnx: its network takes images of shape .*64.*not a line segmenter"
+    ):
+        OnnxSegmenter(path)
