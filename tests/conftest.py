@@ -25,6 +25,24 @@ def draw_word(text: str, height: int = 32, thickness: int = 2) -> np.ndarray:
     return image
 
 
+def with_metadata(proto, path: Path, change) -> Path:
+    """A copy of the ONNX ``proto`` at ``path`` whose package metadata ``change(dict)`` edited (or
+    replaced, when it returns text)."""
+    import json
+
+    import onnx
+
+    from mltu_ext.export.metadata import METADATA_KEY
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(proto)
+    entry = next(p for p in copy.metadata_props if p.key == METADATA_KEY)
+    value = change(json.loads(entry.value))
+    entry.value = value if isinstance(value, str) else json.dumps(value)
+    onnx.save(copy, str(path))
+    return path
+
+
 def write_word_dataset(folder: Path, count: int = 96, writers: int = 4) -> Path:
     """Images + labels.csv (file_name,text,writer_id) in ``folder``; returns the CSV."""
     (folder / "img").mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ import onnx
 import pytest
 
 from mltu_ext.errors import ModelLoadError
-from mltu_ext.export.metadata import METADATA_KEY
 from mltu_ext.inference import OnnxRecognizer
+from tests.conftest import with_metadata
 
 SHIPPED = Path(__file__).resolve().parents[2] / "Models" / "dhsd_words" / "model.onnx"
 
@@ -20,17 +20,6 @@ SHIPPED = Path(__file__).resolve().parents[2] / "Models" / "dhsd_words" / "model
 @pytest.fixture(scope="module")
 def shipped_proto():
     return onnx.load(str(SHIPPED))
-
-
-def _with_metadata(proto, path: Path, change) -> Path:
-    """A copy of ``proto`` at ``path`` whose package metadata ``change(dict)`` edited (or replaced)."""
-    copy = onnx.ModelProto()
-    copy.CopyFrom(proto)
-    entry = next(p for p in copy.metadata_props if p.key == METADATA_KEY)
-    value = change(json.loads(entry.value))
-    entry.value = value if isinstance(value, str) else json.dumps(value)
-    onnx.save(copy, str(path))
-    return path
 
 
 def _drop_char(m):
@@ -64,7 +53,7 @@ def _drop_char(m):
     ],
 )
 def test_inconsistent_metadata_is_refused(shipped_proto, tmp_path, name, change, message):
-    path = _with_metadata(shipped_proto, tmp_path / f"{name}.onnx", change)
+    path = with_metadata(shipped_proto, tmp_path / f"{name}.onnx", change)
     with pytest.raises(ModelLoadError, match=message) as caught:
         OnnxRecognizer(path, providers=["CPUExecutionProvider"])
     assert str(path) in str(caught.value)
@@ -75,7 +64,7 @@ def test_the_command_says_it_in_one_line(shipped_proto, tmp_path):
 
     from tests.conftest import draw_word
 
-    path = _with_metadata(shipped_proto, tmp_path / "bad.onnx", _drop_char)
+    path = with_metadata(shipped_proto, tmp_path / "bad.onnx", _drop_char)
     cv2.imwrite(str(tmp_path / "w.png"), draw_word("Köln", height=64))
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
@@ -90,6 +79,6 @@ def test_a_graph_that_does_not_read_lines_is_refused(tmp_path):
     """Recogniser metadata on the line segmenter's graph, (1, H, W, 1) -> (1, H, W, 3): refused."""
     segmenter = onnx.load(str(SHIPPED.parents[1] / "line_segmenter" / "segmenter.onnx"))
     recogniser = json.loads((SHIPPED.parent / "model.json").read_text(encoding="utf-8"))
-    path = _with_metadata(segmenter, tmp_path / "maps.onnx", lambda m: recogniser)
+    path = with_metadata(segmenter, tmp_path / "maps.onnx", lambda m: recogniser)
     with pytest.raises(ModelLoadError, match=r"maps.onnx: graph takes .* not a line recogniser"):
         OnnxRecognizer(path, providers=["CPUExecutionProvider"])

@@ -10,8 +10,8 @@ import onnx
 import pytest
 
 from mltu_ext.errors import ModelLoadError
-from mltu_ext.export.metadata import METADATA_KEY
 from mltu_ext.segment.segmenter import OnnxSegmenter
+from tests.conftest import with_metadata
 
 SHIPPED = Path(__file__).resolve().parents[2] / "Models" / "line_segmenter" / "segmenter.onnx"
 
@@ -19,17 +19,6 @@ SHIPPED = Path(__file__).resolve().parents[2] / "Models" / "line_segmenter" / "s
 @pytest.fixture(scope="module")
 def shipped_proto():
     return onnx.load(str(SHIPPED))
-
-
-def _with_metadata(proto, path: Path, change) -> Path:
-    """A copy of ``proto`` at ``path`` whose package metadata ``change(dict)`` edited (or replaced)."""
-    copy = onnx.ModelProto()
-    copy.CopyFrom(proto)
-    entry = next(p for p in copy.metadata_props if p.key == METADATA_KEY)
-    value = change(json.loads(entry.value))
-    entry.value = value if isinstance(value, str) else json.dumps(value)
-    onnx.save(copy, str(path))
-    return path
 
 
 @pytest.mark.parametrize(
@@ -58,14 +47,14 @@ def _with_metadata(proto, path: Path, change) -> Path:
 def test_damaged_metadata_is_refused_naming_the_file_and_field(
     shipped_proto, tmp_path, name, change, message
 ):
-    path = _with_metadata(shipped_proto, tmp_path / f"{name}.onnx", change)
+    path = with_metadata(shipped_proto, tmp_path / f"{name}.onnx", change)
     with pytest.raises(ModelLoadError, match=message) as caught:
         OnnxSegmenter(path)
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
 
 
 def test_a_larger_multiple_than_the_network_needs_still_segments(shipped_proto, tmp_path):
-    path = _with_metadata(shipped_proto, tmp_path / "m32.onnx", lambda m: {**m, "size_multiple": 32})
+    path = with_metadata(shipped_proto, tmp_path / "m32.onnx", lambda m: {**m, "size_multiple": 32})
     segmenter = OnnxSegmenter(path)
     maps, _ = segmenter.maps(np.full((1024, 760), 245, np.uint8))  # 760 is no multiple of 32: padded
     assert maps.shape == (1024, 760, 3)
@@ -93,7 +82,7 @@ def test_a_trained_folder_not_yet_exported_is_told_to_be_exported(tmp_path):
 def test_a_recognisers_network_labelled_a_segmenter_is_refused_by_its_input(tmp_path):
     words = onnx.load(str(SHIPPED.parents[1] / "dhsd_words" / "model.onnx"))
     segmenter_metadata = json.loads((SHIPPED.parent / "segmenter.json").read_text(encoding="utf-8"))
-    path = _with_metadata(words, tmp_path / "words.onnx", lambda m: segmenter_metadata)
+    path = with_metadata(words, tmp_path / "words.onnx", lambda m: segmenter_metadata)
     with pytest.raises(
         ModelLoadError, match=r"words\.onnx: its network takes images of shape .*64.*not a line segmenter"
     ):
