@@ -91,7 +91,8 @@ class OnnxRecognizer:
         # fitted on validation lines by `python -m mltu_ext.cli.calibrate`; 1 leaves the posteriors
         self.temperature = float(self.metadata.get("confidence_temperature", 1.0))
         self.input_name = self.session.get_inputs()[0].name
-        self.quantises_per_run = quantises_per_run(self.path)
+        # only "exact" batching asks (the file is read once more)
+        self.quantises_per_run = batching == "exact" and quantises_per_run(self.path)
 
     def input_width(self, image: np.ndarray) -> int:
         """The columns an (H, W) image has once resized to the model's height."""

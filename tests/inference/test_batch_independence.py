@@ -68,3 +68,11 @@ def test_the_command_reads_exactly_with_exact(tmp_path, capsys):
     run(get_args(["--image", *paths, *base, "--exact"]))
     together = capsys.readouterr().out.splitlines()  # path <tab> text <tab> confidence, sorted by path
     assert together[2] == f"{paths[2]}\t{alone[0]}"  # the same text and confidence to 4 decimals
+
+
+def test_int8_files_are_told_from_float_ones_without_the_onnx_package(tmp_path):
+    from mltu_ext.inference.model_files import quantises_per_run
+
+    batch_effects = load_script("batch_effects/batch_effects.py")
+    float_file = batch_effects.dequantized_copy(WORDS / "model.onnx", tmp_path / "model.onnx")
+    assert quantises_per_run(WORDS / "model.onnx") and not quantises_per_run(float_file)
